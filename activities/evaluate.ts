@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { ArtifactRef, ArtifactStore } from './artifacts';
+import { metered } from './cost';
+import { modelError } from './errors';
+import { readFeatureMatrix } from './feature-matrix';
+import { classificationMetrics, type ClassificationMetrics } from './metrics';
+import { readMetadata } from './onnx/graph-builder';
+
+export interface EvaluateInput {
+  modelUri: string;
+  /** Feature rows with the label (e.g. the validation split). */
+  dataset: ArtifactRef;
+  label: string;
+  threshold: number;
+  calibrationBins: number;
+}
+
+/** Rows per ONNX Runtime call when scoring, to bound the memory of one call. */
+const SCORE_BATCH = 262_144;
+
+/** Scores a labelled dataset with an exported model file and measures the scores against the labels. */
+export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) {
+  return metered(async (meter) => {
+    const { names, scores, labels } = await scoreDataset(store, input.modelUri, input.dataset, input.label);
+    meter.rowsIn = scores.length;
+    meter.bytesIn = input.dataset.bytes;
+    const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
+    return { metrics, featureNames: names };
+  });
+}
+
+/** The model's probability for every row of `dataset`, with the dataset's labels. */
+export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string) {
+  const file = store.pathOf(modelUri);
+  let bytes: Uint8Array;
+  let names: string[];
+  try {
+    bytes = fs.readFileSync(file);
+    names = JSON.parse(readMetadata(bytes)['sluice.feature_names'] ?? 'null') as string[];
+  } catch (err) {
+    throw modelError(`${modelUri}: not a readable Sluice ONNX model (${(err as Error).message})`);
+  }
+  if (!Array.isArray(names)) throw modelError(`${modelUri}: metadata_props has no sluice.feature_names`);
+  const available = new Set(dataset.columns.map((c) => c.name));
+  const missing = names.filter((n) => !available.has(n));
+  if (missing.length > 0) throw modelError(`${modelUri}: the model needs feature column(s) ${missing.join(', ')} that ${dataset.uri} does not have`);
+  const matrix = await readFeatureMatrix(store.pathOf(dataset.uri), { features: names, label });
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const scores = new Float32Array(matrix.rows);
+    for (let start = 0; start < matrix.rows; start += SCORE_BATCH) {
+      const end = Math.min(matrix.rows, start + SCORE_BATCH);
+      const batch = new ort.Tensor('float32', matrix.x.subarray(start * matrix.width, end * matrix.width), [end - start, matrix.width]);
+      const out = await session.run({ features: batch });
+      scores.set(out.probability.data as Float32Array, start);
+    }
+    return { names, scores, labels: matrix.y ?? new Float32Array(0) };
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ArtifactRef, ArtifactStore, ColumnInfo, StagingArea } from './artifacts';
+import { fingerprintOf } from './artifacts';
+import { metered } from './cost';
+import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
+import { dataError } from './errors';
+import { createSourceViews, sourceFingerprints, windowPredicate } from './sources';
+import type { LoadedSpec } from './spec-loader';
+import type { DateWindow } from './spec-schema';
+
+/** Bumped when the feature step's output for the same inputs would change. */
+const FEATURES_VERSION = 1;
+
+const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
+
+/** The training feature set: one Parquet file per split plus the statistics learned from the training window. */
+export interface FeatureSet {
+  fingerprint: string;
+  train: ArtifactRef;
+  validate: ArtifactRef;
+  /** Tables computed from the training window only (target encodings and the like), by name. */
+  stats: Record<string, ArtifactRef>;
+  /** Model inputs, in order: every numeric output column of features.sql but the keys and the label. */
+  featureColumns: ColumnInfo[];
+  keys: string[];
+  label: string;
+  /** Share of positive labels in the training window. */
+  positiveRate: number;
+}
+
+export interface FeaturesInput {
+  loaded: LoadedSpec;
+  extracted: ArtifactRef;
+}
+
+/**
+ * Computes features for the training and validation windows with the spec's SQL. Statistics are
+ * computed from the training window alone; features are stored as FLOAT, the label as FLOAT 0/1.
+ */
+export async function buildFeatures(store: ArtifactStore, { loaded, extracted }: FeaturesInput) {
+  const { spec } = loaded;
+  return metered(async (meter) => {
+    const fingerprint = fingerprintOf(
+      'features',
+      FEATURES_VERSION,
+      extracted.fingerprint,
+      sourceFingerprints(loaded),
+      JSON.stringify(spec.label),
+      JSON.stringify(spec.features),
+      JSON.stringify(spec.split),
+    );
+    const output = await store.reuseOrBuild('features', fingerprint, (staging) =>
+      withDuckDB(async (connection): Promise<FeatureSet> => {
+        await createSourceViews(connection, loaded);
+        await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(store.pathOf(extracted.uri))})`);
+        await createLabelledView(connection, loaded, 'train', spec.split.train);
+        const stats = await computeStats(connection, loaded, staging);
+        const featureColumns = await classifyColumns(connection, loaded);
+        const train = await writeSplit(connection, loaded, staging, 'train', spec.split.train, featureColumns, fingerprint);
+        const validate = await writeSplit(connection, loaded, staging, 'validate', spec.split.validate, featureColumns, fingerprint);
+        const positiveRate = await checkLabel(connection, staging, train, spec.label.name);
+        return { fingerprint, train, validate, stats, featureColumns, keys: spec.features.keys, label: spec.label.name, positiveRate };
+      }),
+    );
+    meter.rowsIn = extracted.rows;
+    meter.bytesIn = extracted.bytes;
+    meter.rowsOut = output.value.train.rows + output.value.validate.rows;
+    meter.bytesOut = output.value.train.bytes + output.value.validate.bytes;
+    return { features: output.value, reused: output.reused };
+  });
+}
+
+/** `name` = the extracted rows of `window` with the label column computed from label.sql. */
+async function createLabelledView(connection: DuckDBConnection, loaded: LoadedSpec, name: string, window: DateWindow): Promise<void> {
+  const { spec } = loaded;
+  const predicate = windowPredicate(spec.extract.time_column, window);
+  await runSpecSql('label.sql', () =>
+    connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT *, (${spec.label.sql}) AS ${sqlIdent(spec.label.name)} FROM extracted WHERE ${predicate}`),
+  );
+  const labelType = (await describeQuery(connection, sqlIdent(name))).find((c) => c.name === spec.label.name)?.type ?? '';
+  if (!NUMERIC_TYPES.test(labelType)) throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}`);
+}
+
+async function computeStats(connection: DuckDBConnection, loaded: LoadedSpec, staging: StagingArea): Promise<Record<string, ArtifactRef>> {
+  const stats: Record<string, ArtifactRef> = {};
+  for (const [name, sql] of Object.entries(loaded.spec.features.stats)) {
+    await runSpecSql(`features.stats.${name}`, () => connection.run(`CREATE TABLE ${sqlIdent(name)} AS ${sql}`));
+    const file = `stats-${name}.parquet`;
+    await connection.run(`COPY ${sqlIdent(name)} TO ${sqlString(staging.file(file))} (FORMAT parquet)`);
+    stats[name] = {
+      uri: staging.uriOf(file),
+      fingerprint: '',
+      rows: Number(await scalar(connection, `SELECT count(*) FROM ${sqlIdent(name)}`)),
+      bytes: fs.statSync(staging.file(file)).size,
+      columns: await describeQuery(connection, sqlIdent(name)),
+    };
+  }
+  return stats;
+}
+
+/** Output columns of features.sql that are model inputs; refuses text columns not declared as keys. */
+async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec): Promise<ColumnInfo[]> {
+  const { spec } = loaded;
+  await connection.run('CREATE OR REPLACE VIEW source AS SELECT * FROM train');
+  const columns = await runSpecSql('features.sql', () => describeQuery(connection, `(${spec.features.sql})`));
+  const names = new Set(columns.map((c) => c.name));
+  for (const key of spec.features.keys) {
+    if (!names.has(key)) throw dataError(`features.keys: \`${key}\` is not an output column of features.sql (columns: ${[...names].join(', ')})`);
+  }
+  if (!names.has(spec.label.name)) {
+    throw dataError(`features.sql: must select the label column \`${spec.label.name}\` through from \`source\` (e.g. SELECT s.${spec.label.name}, …)`);
+  }
+  const features = columns.filter((c) => c.name !== spec.label.name && !spec.features.keys.includes(c.name));
+  for (const column of features) {
+    if (!NUMERIC_TYPES.test(column.type)) {
+      throw dataError(`features.sql: column \`${column.name}\` is ${column.type}; model inputs must be numeric — encode it, or list it under features.keys`);
+    }
+  }
+  if (features.length === 0) throw dataError('features.sql: selects no numeric feature columns besides the keys and the label');
+  return features;
+}
+
+async function writeSplit(
+  connection: DuckDBConnection,
+  loaded: LoadedSpec,
+  staging: StagingArea,
+  split: string,
+  window: DateWindow,
+  featureColumns: ColumnInfo[],
+  fingerprint: string,
+): Promise<ArtifactRef> {
+  const { spec } = loaded;
+  await createLabelledView(connection, loaded, 'source', window);
+  const sourceRows = Number(await scalar(connection, 'SELECT count(*) FROM source'));
+  if (sourceRows === 0) throw dataError(`split.${split}: no rows in ${window.from} .. ${window.to}`);
+  const select = [
+    ...spec.features.keys.map(sqlIdent),
+    ...featureColumns.map((c) => `CAST(${sqlIdent(c.name)} AS FLOAT) AS ${sqlIdent(c.name)}`),
+    `CAST(${sqlIdent(spec.label.name)} AS FLOAT) AS ${sqlIdent(spec.label.name)}`,
+  ].join(', ');
+  const file = `${split}.parquet`;
+  await runSpecSql('features.sql', () =>
+    connection.run(`COPY (SELECT ${select} FROM (${spec.features.sql})) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
+  );
+  const parquet = `read_parquet(${sqlString(staging.file(file))})`;
+  const rows = Number(await scalar(connection, `SELECT count(*) FROM ${parquet}`));
+  if (rows !== sourceRows) {
+    throw dataError(`features.sql: returned ${rows} rows for ${sourceRows} source rows in split.${split}; a join duplicates or drops rows`);
+  }
+  await checkFeatureValues(connection, parquet, featureColumns, split);
+  return { uri: staging.uriOf(file), fingerprint, rows, bytes: fs.statSync(staging.file(file)).size, columns: await describeQuery(connection, parquet) };
+}
+
+/** Refuses NULL, NaN or infinite feature values, naming the column and how many rows. */
+async function checkFeatureValues(connection: DuckDBConnection, parquet: string, featureColumns: ColumnInfo[], split: string): Promise<void> {
+  const counts = featureColumns.map((c) => `count(*) FILTER (WHERE ${sqlIdent(c.name)} IS NULL OR NOT isfinite(${sqlIdent(c.name)}))`);
+  const reader = await connection.runAndReadAll(`SELECT ${counts.join(', ')} FROM ${parquet}`);
+  const row = reader.getRowsJS()[0];
+  const bad = featureColumns.map((c, i) => ({ name: c.name, n: Number(row[i]) })).filter((c) => c.n > 0);
+  if (bad.length > 0) {
+    throw dataError(`features.sql: NULL, NaN or infinite values in split.${split}: ${bad.map((b) => `\`${b.name}\` (${b.n} rows)`).join(', ')}; fill them in the SQL (coalesce) or filter the rows`);
+  }
+}
+
+/** The label must be 0/1 with both classes present in the training window. Returns the positive rate. */
+async function checkLabel(connection: DuckDBConnection, staging: StagingArea, train: ArtifactRef, label: string): Promise<number> {
+  const file = staging.file(train.uri.split('/').pop() ?? '');
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) FILTER (WHERE ${sqlIdent(label)} NOT IN (0, 1) OR ${sqlIdent(label)} IS NULL), avg(${sqlIdent(label)}), count(DISTINCT ${sqlIdent(label)}) FROM read_parquet(${sqlString(file)})`,
+  );
+  const [invalid, rate, classes] = reader.getRowsJS()[0].map(Number);
+  if (invalid > 0) throw dataError(`label.sql: ${invalid} training rows have a label that is not 0/1 (or NULL)`);
+  if (classes < 2) throw dataError(`label.sql: the training window has only one class (every label is ${rate}); a classifier needs both`);
+  return rate;
+}

@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { fileFingerprint } from './artifacts';
+import { sqlIdent, sqlString } from './duckdb';
+import { dataError } from './errors';
+import type { LoadedSpec } from './spec-loader';
+import type { DateWindow } from './spec-schema';
+
+/** Local path of each named source, resolved from the spec's folder; a missing file is a precise data error. */
+export function resolveSources(loaded: LoadedSpec): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, source] of Object.entries(loaded.spec.sources)) {
+    const file = path.resolve(loaded.baseDir, source.path);
+    if (!fs.existsSync(file)) throw dataError(`${loaded.file}: sources.${name}.path: file not found: ${source.path}`);
+    resolved[name] = file;
+  }
+  return resolved;
+}
+
+/** Content fingerprints of every source, in name order, for step fingerprints. */
+export function sourceFingerprints(loaded: LoadedSpec): string {
+  const files = resolveSources(loaded);
+  return Object.keys(files)
+    .sort()
+    .map((name) => `${name}=${fileFingerprint(files[name])}`)
+    .join(',');
+}
+
+/** Creates one view per source, named as in the spec, so spec SQL can say `FROM flights`. */
+export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec): Promise<void> {
+  const files = resolveSources(loaded);
+  for (const [name, file] of Object.entries(files)) {
+    const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : 'parquet');
+    const reader = format === 'csv' ? `read_csv(${sqlString(file)}, header = true)` : `read_parquet(${sqlString(file)})`;
+    await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
+  }
+}
+
+/** SQL condition selecting the whole days of `window` on `column`. */
+export function windowPredicate(column: string, window: DateWindow): string {
+  return `${sqlIdent(column)} >= DATE ${sqlString(window.from)} AND ${sqlIdent(column)} < DATE ${sqlString(window.to)} + INTERVAL 1 DAY`;
+}

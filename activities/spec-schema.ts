@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a SQL identifier (letters, digits, underscore)');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'expected a real calendar date');
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 15m, 2h or 1d');
+
+/** An inclusive date range: `from` and `to` are whole days. */
+const window = z
+  .object({ from: isoDate, to: isoDate })
+  .strict()
+  .refine((w) => w.from <= w.to, { message: '`from` must not be after `to`', path: ['to'] });
+
+const source = z
+  .object({
+    path: z.string().min(1),
+    format: z.enum(['parquet', 'csv']).optional(),
+  })
+  .strict();
+
+const logisticTrainer = z
+  .object({
+    type: z.literal('logistic_regression'),
+    l2: z.number().nonnegative().default(1e-4),
+    max_iterations: z.number().int().min(1).max(1000).default(30),
+    tolerance: z.number().positive().default(1e-6),
+    patience: z.number().int().min(1).default(2),
+  })
+  .strict();
+
+/**
+ * The pipeline spec: one YAML file that describes a batch-AI pipeline from source query to promotion.
+ * Field names are snake_case as written in YAML.
+ */
+export const pipelineSpecSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a lower-case name (letters, digits, - and _)'),
+    description: z.string().optional(),
+    sources: z.record(identifier, source).refine((s) => Object.keys(s).length > 0, 'expected at least one source'),
+    extract: z
+      .object({
+        query: z.string().min(1),
+        time_column: identifier,
+      })
+      .strict(),
+    label: z.object({ name: identifier, sql: z.string().min(1) }).strict(),
+    features: z
+      .object({
+        stats: z.record(identifier, z.string().min(1)).default({}),
+        sql: z.string().min(1),
+        keys: z.array(identifier).default([]),
+      })
+      .strict(),
+    split: z.object({ train: window, validate: window }).strict(),
+    trainer: z.discriminatedUnion('type', [logisticTrainer]),
+    evaluation: z
+      .object({
+        threshold: z.number().gt(0).lt(1).default(0.5),
+        calibration_bins: z.number().int().min(2).max(100).default(10),
+      })
+      .strict()
+      .default({ threshold: 0.5, calibration_bins: 10 }),
+    gates: z
+      .object({
+        min_auc: z.number().min(0).max(1).optional(),
+        max_log_loss: z.number().positive().optional(),
+        min_accuracy: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .default({}),
+    promotion: z
+      .object({
+        mode: z.enum(['auto', 'manual']).default('auto'),
+        tolerance: z.number().min(0).max(1).default(0.005),
+        approval_timeout: duration.default('1d'),
+      })
+      .strict()
+      .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' }),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.split.train.to >= spec.split.validate.from) {
+      ctx.addIssue({ code: 'custom', path: ['split', 'validate', 'from'], message: 'the validation window must start after the training window ends' });
+    }
+    for (const key of spec.features.keys) {
+      if (key === spec.label.name) ctx.addIssue({ code: 'custom', path: ['features', 'keys'], message: `the label \`${key}\` cannot be a key` });
+    }
+  });
+
+export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
+export type DateWindow = PipelineSpec['split']['train'];
+export type TrainerSpec = PipelineSpec['trainer'];

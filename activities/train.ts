@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import type { ArtifactStore } from './artifacts';
+import { fingerprintOf } from './artifacts';
+import { metered } from './cost';
+import { columnMoments, readFeatureMatrix } from './feature-matrix';
+import type { FeatureSet } from './features';
+import { trainLogistic, type TrainerCheckpoint, type TrainerResult } from './logistic-trainer';
+import { scoringModel } from './onnx/logistic-graphs';
+import type { LoadedSpec } from './spec-loader';
+
+/** Bumped when the trainer's output for the same inputs would change. */
+const TRAINER_VERSION = 1;
+
+/** A trained, exported model and how its training went. */
+export interface ModelArtifact {
+  uri: string;
+  fingerprint: string;
+  bytes: number;
+  featureNames: string[];
+  label: string;
+  training: Omit<TrainerResult, 'theta'>;
+}
+
+/** What the train activity heartbeats: progress, and a checkpoint a retried attempt resumes from. */
+export interface TrainHeartbeat {
+  fingerprint: string;
+  iteration: number;
+  maxIterations: number;
+  checkpoint: TrainerCheckpoint;
+}
+
+export interface TrainHooks {
+  /** A checkpoint from an earlier attempt (its fingerprint must match to be used). */
+  resume?: TrainHeartbeat;
+  onIteration?: (heartbeat: TrainHeartbeat) => void;
+}
+
+export interface TrainInput {
+  loaded: LoadedSpec;
+  features: FeatureSet;
+}
+
+/**
+ * Trains the spec's model on the training split (early stopping on the validation split) and exports
+ * one self-contained ONNX file: standardization in the graph, lineage and metrics in metadata_props.
+ * The output is content-addressed by the features and trainer settings, so an unchanged rerun reuses it.
+ */
+export async function trainModel(store: ArtifactStore, { loaded, features }: TrainInput, hooks: TrainHooks = {}) {
+  const { spec } = loaded;
+  const trainer = spec.trainer;
+  return metered(async (meter) => {
+    const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
+    const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
+      const names = features.featureColumns.map((c) => c.name);
+      const trainFile = store.pathOf(features.train.uri);
+      const { mean, std } = await columnMoments(trainFile, names);
+      const matrixOptions = { features: names, label: features.label, center: mean, scale: std, bias: true };
+      const train = await readFeatureMatrix(trainFile, matrixOptions);
+      const validation = await readFeatureMatrix(store.pathOf(features.validate.uri), matrixOptions);
+      meter.rowsIn = train.rows + validation.rows;
+      meter.bytesIn = features.train.bytes + features.validate.bytes;
+      const resume = hooks.resume?.fingerprint === fingerprint ? hooks.resume.checkpoint : undefined;
+      const result = await trainLogistic(
+        train,
+        validation,
+        { l2: trainer.l2, maxIterations: trainer.max_iterations, tolerance: trainer.tolerance, patience: trainer.patience },
+        resume,
+        (checkpoint) => hooks.onIteration?.({ fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint }),
+      );
+      const { theta, ...training } = result;
+      const bytes = scoringModel({
+        featureNames: names,
+        mean,
+        std,
+        weights: theta.slice(0, names.length),
+        intercept: theta[names.length],
+        metadata: {
+          'sluice.pipeline': spec.name,
+          'sluice.feature_names': JSON.stringify(names),
+          'sluice.feature_types': JSON.stringify(features.featureColumns),
+          'sluice.label': features.label,
+          'sluice.training_window': `${spec.split.train.from}..${spec.split.train.to}`,
+          'sluice.validation_window': `${spec.split.validate.from}..${spec.split.validate.to}`,
+          'sluice.spec_hash': loaded.hash,
+          'sluice.features_fingerprint': features.fingerprint,
+          'sluice.trainer': JSON.stringify(trainer),
+          'sluice.metrics': JSON.stringify({
+            train_log_loss: training.trainLoss,
+            validation_log_loss: training.validationLoss,
+            iterations: training.iterations,
+            best_iteration: training.bestIteration,
+            stop_reason: training.stopReason,
+          }),
+        },
+      });
+      fs.writeFileSync(staging.file('model.onnx'), bytes);
+      return { uri: staging.uriOf('model.onnx'), fingerprint, bytes: bytes.length, featureNames: names, label: features.label, training };
+    });
+    meter.bytesOut = output.value.bytes;
+    return { model: output.value, reused: output.reused };
+  });
+}

@@ -1,0 +1,158 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SLUICE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+/** Project-local folder for installed tools (git-ignored). */
+export const TOOLS_BIN = path.resolve(__dirname, '..', '.tools', 'bin');
+/** Project-local folder for the dev server's SQLite file, pid and log (git-ignored). */
+export const SERVER_DIR = path.resolve(__dirname, '..', '.sluice', 'temporal');
+
+/**
+ * Versions of github.com/temporalio/cli tried in order. Later releases carry a `replace`
+ * directive in their go.mod, which `go install module@version` refuses.
+ */
+const CLI_VERSIONS = ['v1.5.1', 'v1.5.0', 'v1.4.1', 'v1.3.0'];
+
+/** The temporal CLI to use: `TEMPORAL_CLI` if set, else the project-local install. */
+export function temporalCliPath(): string {
+  return process.env.TEMPORAL_CLI || path.join(TOOLS_BIN, 'temporal');
+}
+
+/** Installs the temporal CLI into {@link TOOLS_BIN} with `go install`, unless it is already there. */
+export function installTemporalCli(log: (line: string) => void = console.log): string {
+  const cli = temporalCliPath();
+  if (fs.existsSync(cli)) return cli;
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.error || go.status !== 0) {
+    throw new Error(
+      'The temporal CLI is not installed and Go is not on PATH to build it. Install Go (1.22 or later) and run ' +
+        '`npm run setup` again, or point TEMPORAL_CLI at an existing temporal binary.',
+    );
+  }
+  fs.mkdirSync(TOOLS_BIN, { recursive: true });
+  const failures: string[] = [];
+  for (const version of CLI_VERSIONS) {
+    log(`sluice setup: installing temporal CLI ${version} with ${go.stdout.trim()} (first time only, takes a few minutes)`);
+    const result = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${version}`], {
+      env: { ...process.env, GOBIN: TOOLS_BIN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (result.status === 0 && fs.existsSync(cli)) return cli;
+    failures.push(`${version}: ${(result.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  throw new Error(`Could not install the temporal CLI with go install:\n${failures.join('\n')}`);
+}
+
+export interface DevServerOptions {
+  /** gRPC frontend port (default 7233). */
+  port?: number;
+  /** Web UI port (default 8233); ignored when headless. */
+  uiPort?: number;
+  headless?: boolean;
+  /** SQLite file that keeps the server's state across restarts. */
+  dbFile?: string;
+  /** Where the pid and log files go. */
+  stateDir?: string;
+}
+
+export interface DevServer {
+  address: string;
+  pid: number;
+  pidFile: string;
+  logFile: string;
+}
+
+/** Asks a Temporal frontend for its system info; resolves when it answers, rejects after `timeoutMs`. */
+export async function waitForFrontend(address: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Temporal frontend at ${address} did not answer within ${timeoutMs / 1000}s: ${String(lastError)}`);
+}
+
+/** True when a Temporal frontend already answers at `address`. */
+export async function frontendAnswers(address: string): Promise<boolean> {
+  try {
+    await waitForFrontend(address, 1_500);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `temporal server start-dev` in the background with a SQLite file, the Sluice search attributes
+ * registered, and waits until its frontend answers. The process outlives this one; stop it with {@link stopDevServer}.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const stateDir = options.stateDir ?? SERVER_DIR;
+  fs.mkdirSync(stateDir, { recursive: true });
+  const dbFile = options.dbFile ?? path.join(stateDir, 'temporal.sqlite');
+  const pidFile = path.join(stateDir, `server-${port}.pid`);
+  const logFile = path.join(stateDir, `server-${port}.log`);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'warn'];
+  if (options.headless) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort ?? 8233));
+  for (const attribute of SLUICE_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${attribute.name}=${attribute.type}`);
+
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(temporalCliPath(), args, { detached: true, stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  if (child.pid === undefined) throw new Error(`Could not start ${temporalCliPath()}; run \`npm run setup\` first.`);
+  child.unref();
+  fs.writeFileSync(pidFile, String(child.pid));
+  const address = `127.0.0.1:${port}`;
+  try {
+    await waitForFrontend(address);
+  } catch (err) {
+    stopPid(child.pid);
+    const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+    throw new Error(`${(err as Error).message}\nLast lines of ${logFile}:\n${tail}`);
+  }
+  return { address, pid: child.pid, pidFile, logFile };
+}
+
+/** Stops the dev server whose pid file is in `stateDir` for `port`; returns false if none was running. */
+export async function stopDevServer(port = 7233, stateDir = SERVER_DIR): Promise<boolean> {
+  const pidFile = path.join(stateDir, `server-${port}.pid`);
+  if (!fs.existsSync(pidFile)) return false;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  fs.rmSync(pidFile);
+  return stopPid(pid);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stopPid(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < deadline) spawnSync('sleep', ['0.1']);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  return true;
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for the demo (and, with --test, for the tests and benchmarks):
+# npm packages, the temporal CLI in .tools/bin, and (tests only) a Python venv with the reference libraries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "sluice setup: installing npm packages"
+  npm ci --no-audit --no-fund
+fi
+
+node_modules/.bin/tsx scripts/temporal-server.ts install
+
+if [ "${1:-}" = "--test" ]; then
+  bash scripts/setup-python.sh
+fi

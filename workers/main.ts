@@ -1,0 +1,23 @@
+/**
+ * A Sluice worker process: polls the task queue (SLUICE_TASK_QUEUE, default `sluice`) on the Temporal
+ * cluster at TEMPORAL_ADDRESS and runs pipeline workflows and their activities. Start as many as you
+ * like, on as many machines as share the artifact store. Stops cleanly on SIGINT / SIGTERM.
+ */
+import { loadConfig } from './config';
+import { createSluiceWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { worker, connection } = await createSluiceWorker({ config });
+  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRoot}`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+/** Every workflow type a Sluice worker registers. */
+export { trainPipeline } from './train-pipeline';
+export { modelRegistry } from './model-registry';

@@ -1,0 +1,17 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes a Sluice run carries, so operators can filter runs in the Web UI
+ * (`SluicePipeline="flights" AND SluiceStatus="awaiting-approval"`) and with `temporal workflow list -q`.
+ * The dev-server script registers every key listed in {@link SLUICE_SEARCH_ATTRIBUTES}.
+ */
+export const SluicePipeline = defineSearchAttributeKey('SluicePipeline', SearchAttributeType.KEYWORD);
+export const SluiceStatus = defineSearchAttributeKey('SluiceStatus', SearchAttributeType.KEYWORD);
+export const SluiceModelVersion = defineSearchAttributeKey('SluiceModelVersion', SearchAttributeType.INT);
+
+/** Name and server type of each custom attribute, in the form `temporal server start-dev --search-attribute` takes. */
+export const SLUICE_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyword' | 'Int' | 'Double' }> = [
+  { name: SluicePipeline.name, type: 'Keyword' },
+  { name: SluiceStatus.name, type: 'Keyword' },
+  { name: SluiceModelVersion.name, type: 'Int' },
+];

@@ -1,0 +1,242 @@
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { StepCost } from '../activities/cost';
+import type { SluiceActivities } from '../activities/index';
+import type { ClassificationMetrics } from '../activities/metrics';
+import type { ModelVersion } from './model-registry';
+import { decidePromotion, type PromotionDecision } from './promotion';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+
+export interface TrainPipelineInput {
+  /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */
+  spec: string;
+}
+
+export type StepName = 'load-spec' | 'extract' | 'features' | 'train' | 'evaluate' | 'evaluate-champion' | 'register' | 'promote';
+export type StepStatus = 'pending' | 'running' | 'done' | 'reused' | 'skipped' | 'failed';
+
+export interface StepState {
+  name: StepName;
+  status: StepStatus;
+  detail?: string;
+  cost?: StepCost;
+}
+
+/** What `progress` answers while the run goes on. */
+export interface TrainProgress {
+  pipeline?: string;
+  status: string;
+  steps: StepState[];
+  /** Set while a manual promotion waits for a decision. */
+  awaiting?: string;
+}
+
+export interface TrainPipelineResult {
+  pipeline: string;
+  specHash: string;
+  modelVersion: number;
+  modelUri: string;
+  metrics: ClassificationMetrics;
+  champion?: { version: number; metrics: ClassificationMetrics };
+  promoted: boolean;
+  decision: PromotionDecision & { mode: 'auto' | 'manual'; outcome: string };
+  steps: StepState[];
+  totalCost: StepCost;
+}
+
+/** A reviewer's answer to a manual promotion. */
+export interface ApprovalDecision {
+  actor: string;
+  reason?: string;
+}
+
+export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
+export const rejectSignal = defineSignal<[ApprovalDecision]>('reject');
+export const progressQuery = defineQuery<TrainProgress>('progress');
+
+const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError'];
+const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+
+const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
+const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
+const training = proxyActivities<SluiceActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry });
+
+/**
+ * Trains a model from a pipeline spec: extract → features → train → evaluate (and the champion on the
+ * same data) → register → validate gates → promote. Activities exchange artifact references only.
+ * In manual promotion mode the run waits, visibly (`SluiceStatus=awaiting-approval`), for an
+ * `approve` or `reject` signal until the spec's approval timeout.
+ */
+export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPipelineResult> {
+  checkInput(input);
+  const names: StepName[] = ['load-spec', 'extract', 'features', 'train', 'evaluate', 'evaluate-champion', 'register', 'promote'];
+  const progress: TrainProgress = { status: 'running', steps: names.map((name) => ({ name, status: 'pending' })) };
+  setHandler(progressQuery, () => progress);
+  let approval: { approved: boolean; decision: ApprovalDecision } | undefined;
+  setHandler(approveSignal, (decision) => void (approval ??= { approved: true, decision }));
+  setHandler(rejectSignal, (decision) => void (approval ??= { approved: false, decision }));
+
+  const setStatus = (status: string) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
+  };
+  async function step<T extends { cost: StepCost; reused?: boolean }>(name: StepName, run: () => Promise<T>, detail?: (r: T) => string): Promise<T> {
+    const state = progress.steps.find((s) => s.name === name) as StepState;
+    state.status = 'running';
+    try {
+      const result = await run();
+      state.status = result.reused ? 'reused' : 'done';
+      state.cost = result.cost;
+      state.detail = detail?.(result);
+      return result;
+    } catch (err) {
+      state.status = 'failed';
+      setStatus('failed');
+      throw err;
+    }
+  }
+
+  const loaded = await step('load-spec', async () => ({ ...(await quick.loadSpec({ spec: input.spec })), cost: zeroCost() }));
+  const { spec } = loaded;
+  progress.pipeline = spec.name;
+  upsertSearchAttributes([
+    { key: SluicePipeline, value: spec.name },
+    { key: SluiceStatus, value: 'running' },
+  ]);
+
+  const window = { from: spec.split.train.from, to: spec.split.validate.to };
+  const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
+  const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => `${r.features.train.rows} train / ${r.features.validate.rows} validation rows, ${r.features.featureColumns.length} features`);
+  const { model } = await step('train', () => training.train({ loaded, features }), (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}`);
+  const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
+  const { metrics } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`);
+
+  const registry = await quick.readRegistry({ model: spec.name });
+  const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
+  let champion: TrainPipelineResult['champion'];
+  if (championVersion && championVersion.modelFingerprint !== model.fingerprint && sameFeatures(championVersion, model.featureNames)) {
+    const result = await step('evaluate-champion', () => data.evaluate({ modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
+    champion = { version: championVersion.version, metrics: result.metrics };
+  } else {
+    skip(progress, 'evaluate-champion', championVersion ? `champion v${championVersion.version} ${championVersion.modelFingerprint === model.fingerprint ? 'is this model' : 'uses other features'}` : 'no champion');
+  }
+
+  const info = workflowInfo();
+  const version = await step('register', async () => ({
+    ...(await quick.registerModelVersion({
+      model: spec.name,
+      entry: {
+        trainingWorkflowId: info.workflowId,
+        trainingRunId: info.runId,
+        specHash: loaded.hash,
+        dataFingerprints: { extract: extracted.fingerprint, features: features.fingerprint },
+        artifactUri: model.uri,
+        modelFingerprint: model.fingerprint,
+        featureNames: model.featureNames,
+        trainingWindow: `${spec.split.train.from}..${spec.split.train.to}`,
+        metrics,
+      },
+    })),
+    cost: zeroCost(),
+  }), (v) => `version ${v.version}`);
+  upsertSearchAttributes([{ key: SluiceModelVersion, value: version.version }]);
+
+  const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion);
+  const mode = spec.promotion.mode;
+  let outcome: string;
+  let promoted = false;
+  const alreadyChampion = registry?.aliases.champion === version.version;
+  const promoteState = progress.steps.find((s) => s.name === 'promote') as StepState;
+  promoteState.status = 'running';
+  if (alreadyChampion) {
+    outcome = `version ${version.version} is already the champion`;
+    promoted = true;
+  } else if (!decision.eligible) {
+    outcome = 'not promoted: a check failed';
+  } else if (mode === 'auto') {
+    await quick.setModelAlias({ model: spec.name, request: { alias: 'champion', version: version.version, actor: `workflow:${info.workflowId}`, reason: decision.reasons.join('; ') } });
+    promoted = true;
+    outcome = `promoted to champion automatically${champion ? `, replacing v${champion.version}` : ''}`;
+  } else {
+    await quick.setModelAlias({ model: spec.name, request: { alias: 'challenger', version: version.version, actor: `workflow:${info.workflowId}`, reason: 'eligible, awaiting manual approval' } });
+    progress.awaiting = `approval of ${spec.name} v${version.version}: signal approve or reject within ${spec.promotion.approval_timeout}`;
+    setStatus('awaiting-approval');
+    const answered = await condition(() => approval !== undefined, spec.promotion.approval_timeout as Duration);
+    progress.awaiting = undefined;
+    setStatus('running');
+    if (!answered || !approval) {
+      outcome = `not promoted: no decision within ${spec.promotion.approval_timeout}; v${version.version} stays challenger`;
+    } else if (approval.approved) {
+      await quick.setModelAlias({
+        model: spec.name,
+        request: { alias: 'champion', version: version.version, actor: approval.decision.actor, reason: approval.decision.reason || 'approved' },
+      });
+      promoted = true;
+      outcome = `promoted to champion, approved by ${approval.decision.actor}`;
+    } else {
+      outcome = `not promoted: rejected by ${approval.decision.actor}${approval.decision.reason ? ` (${approval.decision.reason})` : ''}`;
+    }
+  }
+  promoteState.status = 'done';
+  promoteState.detail = outcome;
+  setStatus(promoted ? 'promoted' : 'not-promoted');
+
+  return {
+    pipeline: spec.name,
+    specHash: loaded.hash,
+    modelVersion: version.version,
+    modelUri: model.uri,
+    metrics,
+    champion,
+    promoted,
+    decision: { ...decision, mode, outcome },
+    steps: progress.steps,
+    totalCost: sumCosts(progress.steps.map((s) => s.cost).filter((c): c is StepCost => c !== undefined)),
+  };
+}
+
+function sameFeatures(version: ModelVersion, featureNames: string[]): boolean {
+  return version.featureNames.length === featureNames.length && version.featureNames.every((n, i) => n === featureNames[i]);
+}
+
+function skip(progress: TrainProgress, name: StepName, detail: string): void {
+  const state = progress.steps.find((s) => s.name === name) as StepState;
+  state.status = 'skipped';
+  state.detail = detail;
+}
+
+function zeroCost(): StepCost {
+  return { wallSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
+}
+
+function sumCosts(costs: StepCost[]): StepCost {
+  return costs.reduce(
+    (total, c) => ({
+      wallSeconds: total.wallSeconds + c.wallSeconds,
+      cpuSeconds: total.cpuSeconds + c.cpuSeconds,
+      peakRssBytes: Math.max(total.peakRssBytes, c.peakRssBytes),
+      rowsIn: total.rowsIn + c.rowsIn,
+      rowsOut: total.rowsOut + c.rowsOut,
+      bytesIn: total.bytesIn + c.bytesIn,
+      bytesOut: total.bytesOut + c.bytesOut,
+    }),
+    zeroCost(),
+  );
+}
+
+/** Refuses an input that is not `{ spec: string }` with a message that shows the expected form. */
+export function checkInput(input: unknown): asserts input is TrainPipelineInput {
+  if (typeof input !== 'object' || input === null || typeof (input as { spec?: unknown }).spec !== 'string') {
+    throw ApplicationFailure.nonRetryable('trainPipeline expects {"spec": "pipelines/<name>.yaml"}', 'SluiceSpecError');
+  }
+}
