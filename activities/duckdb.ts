@@ -36,7 +36,8 @@ export async function runSpecSql<T>(field: string, run: () => Promise<T>): Promi
   try {
     return await run();
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    // Not `instanceof Error`: errors from the native addon may come from another realm (e.g. under jest).
+    const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
     if (/^Parser Error/.test(message)) throw specError(`${field}: ${message}`);
     if (USER_ERRORS.test(message)) throw dataError(`${field}: ${message}`);
     throw err;

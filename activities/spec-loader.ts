@@ -43,7 +43,10 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   }
   const result = pipelineSpecSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${file}${lineOf(doc, lineCounter, issue.path)}: ${describeIssue(issue)}`);
+    const lines = result.error.issues.map((issue) => {
+      const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+      return `${file}${lineOf(doc, lineCounter, at)}: ${describeIssue(issue)}`;
+    });
     throw specError(lines.join('\n'));
   }
   const spec = result.data;
@@ -88,8 +91,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
     case 'unrecognized_keys':
       return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-    case 'invalid_union':
+    case 'invalid_union': {
+      const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
+      if (discriminator && options && issue.input && typeof issue.input === 'object') {
+        const value = (issue.input as Record<string, unknown>)[discriminator];
+        return `${field}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, got ${JSON.stringify(value)}`;
+      }
       return `${field}: ${issue.message}${got}`;
+    }
     case 'invalid_format':
     case 'custom':
       return `${field}: ${issue.message}${got}`;

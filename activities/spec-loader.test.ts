@@ -1,0 +1,65 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { loadSpecFile, parseSpec } from './spec-loader';
+
+function failure(run: () => unknown): ApplicationFailure {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+const valid = `
+name: demo
+sources:
+  rows: { path: data.parquet }
+extract:
+  query: SELECT * FROM rows
+  time_column: ts
+label: { name: y, sql: v > 1 }
+features:
+  sql: SELECT s.y, s.v AS f FROM source s
+split:
+  train: { from: 2001-01-01, to: 2001-01-31 }
+  validate: { from: 2001-02-01, to: 2001-02-10 }
+trainer: { type: logistic_regression }
+`;
+
+describe('pipeline spec loading', () => {
+  it('loads the flights spec with its defaults filled in', () => {
+    const loaded = loadSpecFile('pipelines/flights.yaml');
+    expect(loaded.spec.name).toBe('flights');
+    expect(loaded.baseDir).toBe('pipelines');
+    expect(loaded.spec.split.train).toEqual({ from: '2001-01-01', to: '2001-05-31' });
+    expect(loaded.spec.promotion.mode).toBe('auto');
+    expect(loaded.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('gives the same hash for the same spec written differently', () => {
+    const reordered = valid.replace('trainer: { type: logistic_regression }', 'trainer:\n  type: logistic_regression # comment');
+    expect(parseSpec(reordered, 'b.yaml').hash).toBe(parseSpec(valid, 'a.yaml').hash);
+  });
+
+  it.each([
+    ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: xgboost'), 'bad.yaml:14: trainer.type: expected one of "logistic_regression", got "xgboost"'],
+    ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`'],
+    ['an impossible date', valid.replace('2001-02-10', '2001-02-30'), 'bad.yaml:13: split.validate.to: expected a real calendar date, got "2001-02-30"'],
+    ['overlapping windows', valid.replace('from: 2001-02-01', 'from: 2001-01-15'), 'split.validate.from: the validation window must start after the training window ends'],
+    ['a missing section', valid.replace(/extract:\n.*\n.*\n/, ''), 'bad.yaml:2: extract: is required (expected object)'],
+    ['a bad label name', valid.replace('name: y,', 'name: 1y,'), 'label.name: expected a SQL identifier (letters, digits, underscore), got "1y"'],
+    ['a negative penalty', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, l2: -1 }'), 'trainer.l2: Too small: expected number to be >=0, got -1'],
+    ['invalid YAML', 'name: [demo\n', 'bad.yaml:2:1: invalid YAML:'],
+    ['a list instead of a mapping', '- a\n- b\n', 'bad.yaml: a pipeline spec must be a YAML mapping'],
+  ])('rejects %s with a message naming file, line and field', (_, text, message) => {
+    const err = failure(() => parseSpec(text, 'bad.yaml'));
+    expect(err.type).toBe('SluiceSpecError');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain(message);
+  });
+
+  it('says which file it cannot read', () => {
+    expect(failure(() => loadSpecFile('pipelines/nope.yaml')).message).toBe('pipelines/nope.yaml: cannot read the pipeline spec (ENOENT)');
+  });
+});

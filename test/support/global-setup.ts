@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { installTemporalCli, startDevServer } from '../../scripts/dev-server';
+import { WORKFLOWS_PATH } from '../../workers/create-worker';
+
+/** Port of the test suite's own dev server, apart from the one `npm run demo` uses. */
+const TEST_PORT = 7244;
+
+/**
+ * Starts a fresh headless Temporal dev server for the test run (its own SQLite file in a temp folder)
+ * and bundles the workflow code once for every test worker. Test files read what they need from env.
+ */
+export default async function globalSetup(): Promise<void> {
+  installTemporalCli();
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
+  const server = await startDevServer({ port: TEST_PORT, headless: true, stateDir });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const bundlePath = path.join(stateDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, code);
+  process.env.SLUICE_TEST_ADDRESS = server.address;
+  process.env.SLUICE_TEST_STATE = stateDir;
+  process.env.SLUICE_TEST_BUNDLE = bundlePath;
+  process.env.SLUICE_TEST_PORT = String(TEST_PORT);
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

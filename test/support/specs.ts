@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { z } from 'zod';
+import type { pipelineSpecSchema } from '../../activities/spec-schema';
+
+/** A spec as written in YAML (before defaults are filled in). */
+export type SpecInput = z.input<typeof pipelineSpecSchema>;
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SPEC_DIR = path.join(ROOT, '.sluice', 'test-specs');
+
+/** The flights spec as a plain object, with its source paths made absolute. */
+export function flightsSpec(): SpecInput {
+  const file = path.join(ROOT, 'pipelines', 'flights.yaml');
+  const spec = parse(fs.readFileSync(file, 'utf8')) as SpecInput;
+  for (const source of Object.values(spec.sources)) source.path = path.resolve(path.dirname(file), source.path);
+  return spec;
+}
+
+/** Writes a spec object as YAML under .sluice/test-specs and returns its path. */
+export function writeSpec(name: string, spec: unknown): string {
+  fs.mkdirSync(SPEC_DIR, { recursive: true });
+  const file = path.join(SPEC_DIR, `${name}.yaml`);
+  fs.writeFileSync(file, typeof spec === 'string' ? spec : stringify(spec));
+  return file;
+}
+
+/**
+ * The flights pipeline on a three-week slice (train 2001-01-01..21, validate 22..24), named `name`
+ * so each test has a registry of its own; `change` edits it further.
+ */
+export function smallFlightsSpec(name: string, change: (spec: SpecInput) => void = () => undefined): string {
+  const spec = flightsSpec();
+  spec.name = name;
+  spec.split = { train: { from: '2001-01-01', to: '2001-01-21' }, validate: { from: '2001-01-22', to: '2001-01-24' } };
+  change(spec);
+  return writeSpec(name, spec);
+}
