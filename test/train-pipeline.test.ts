@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { queryRegistry } from '../activities/registry';
+import { approveSignal, progressQuery, rejectSignal, trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../workflows/search-attributes';
+import { smallFlightsSpec, writeSpec } from './support/specs';
+import { harness, type TestHarness } from './support/temporal';
+
+let h: TestHarness;
+let counter = 0;
+
+beforeAll(async () => {
+  h = await harness('train');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function start(spec: string) {
+  return h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `train-test-${process.pid}-${++counter}` });
+}
+
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined && ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function statusOf(result: TrainPipelineResult, step: string): string | undefined {
+  return result.steps.find((s) => s.name === step)?.status;
+}
+
+describe('trainPipeline on a real dev server with real flights data', () => {
+  it('trains, registers and promotes; a second run reuses the data steps and is compared with the champion', async () => {
+    const spec = smallFlightsSpec('wf-auto');
+    const [first, registry] = await h.withWorker(async () => [await (await start(spec)).result(), await queryRegistry(h.client, 'wf-auto')] as const);
+    expect(first.pipeline).toBe('wf-auto');
+    expect(first.modelVersion).toBe(1);
+    expect(first.metrics.rows).toBeGreaterThan(40_000);
+    expect(first.metrics.auc).toBeGreaterThan(0.6);
+    expect(first.metrics.auc).toBeLessThan(0.9);
+    expect(first.promoted).toBe(true);
+    expect(first.decision.reasons).toContain('pass: no champion yet');
+    expect(first.modelUri).toMatch(/^artifact:models\/[0-9a-f]{32}\/model\.onnx$/);
+    expect(first.totalCost.cpuSeconds).toBeGreaterThan(0);
+
+    expect(registry?.aliases).toEqual({ champion: 1 });
+    expect(registry?.versions[0]).toMatchObject({ version: 1, artifactUri: first.modelUri, specHash: first.specHash, trainingWindow: '2001-01-01..2001-01-21' });
+    expect(registry?.audit[0]).toMatchObject({ alias: 'champion', version: 1, previous: null });
+
+    // Same data, another trainer setting: extract and features are reused, the model is new and is
+    // compared with the champion on the same validation rows.
+    const spec2 = smallFlightsSpec('wf-auto', (s) => {
+      if (s.trainer.type === 'logistic_regression') s.trainer.l2 = 0.01;
+    });
+    const handle = await start(spec2);
+    const second = await h.withWorker(() => handle.result());
+    expect(statusOf(second, 'extract')).toBe('reused');
+    expect(statusOf(second, 'features')).toBe('reused');
+    expect(statusOf(second, 'train')).toBe('done');
+    expect(statusOf(second, 'evaluate-champion')).toBe('done');
+    expect(second.modelVersion).toBe(2);
+    expect(second.champion?.version).toBe(1);
+    expect(second.champion?.metrics.auc).toBeCloseTo(first.metrics.auc, 6);
+
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(SluicePipeline)).toBe('wf-auto');
+    expect(described.typedSearchAttributes.get(SluiceModelVersion)).toBe(2);
+    expect(described.typedSearchAttributes.get(SluiceStatus)).toBe(second.promoted ? 'promoted' : 'not-promoted');
+  });
+
+  it('retries an activity that fails twice, then succeeds, without re-running earlier steps', async () => {
+    const spec = smallFlightsSpec('wf-retry');
+    const handle = await start(spec);
+    const result = await h.withWorker(
+      () => handle.result(),
+      (activities) => ({
+        ...activities,
+        async evaluate(input) {
+          if (Context.current().info.attempt <= 2) throw new Error(`injected transient fault, attempt ${Context.current().info.attempt}`);
+          return activities.evaluate(input);
+        },
+      }),
+    );
+    expect(result.metrics.auc).toBeGreaterThan(0.6);
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluate');
+    expect(scheduled).toHaveLength(1);
+    const started = events.filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.scheduledEventId?.toString() === scheduled[0].eventId?.toString());
+    expect(started[0].activityTaskStartedEventAttributes?.attempt).toBe(3);
+    expect(started[0].activityTaskStartedEventAttributes?.lastFailure?.message).toBe('injected transient fault, attempt 2');
+    const extracts = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extract');
+    expect(extracts).toHaveLength(1);
+  });
+
+  it('waits visibly for manual approval, promotes on approve and keeps the champion on reject', async () => {
+    const manual = (l2: number) =>
+      smallFlightsSpec('wf-manual', (s) => {
+        s.promotion = { mode: 'manual', approval_timeout: '10m' };
+        if (s.trainer.type === 'logistic_regression') s.trainer.l2 = l2;
+      });
+    const registry = await h.withWorker(async () => {
+      const handle = await start(manual(0.0001));
+      const waiting = await eventually(() => handle.query(progressQuery), (p) => p.awaiting !== undefined, 'the approval wait');
+      expect(waiting.awaiting).toContain('approval of wf-manual v1');
+      const described = await eventually(() => handle.describe(), (d) => d.typedSearchAttributes.get(SluiceStatus) === 'awaiting-approval', 'the search attribute');
+      expect(described.status.name).toBe('RUNNING');
+      expect((await queryRegistry(h.client, 'wf-manual'))?.aliases).toEqual({ challenger: 1 });
+      await handle.signal(approveSignal, { actor: 'alice', reason: 'reviewed the calibration' });
+      const approved = await handle.result();
+      expect(approved.promoted).toBe(true);
+      expect(approved.decision.outcome).toBe('promoted to champion, approved by alice');
+
+      const second = await start(manual(0.05));
+      await eventually(() => second.query(progressQuery), (p) => p.awaiting !== undefined, 'the second approval wait');
+      await second.signal(rejectSignal, { actor: 'bob', reason: 'worse recall' });
+      const rejected = await second.result();
+      expect(rejected.promoted).toBe(false);
+      expect(rejected.decision.outcome).toBe('not promoted: rejected by bob (worse recall)');
+      return queryRegistry(h.client, 'wf-manual');
+    });
+    expect(registry?.aliases).toEqual({ champion: 1, challenger: 2 });
+    expect(registry?.audit.map((a) => `${a.alias}=${a.version} by ${a.actor}`)).toEqual(
+      expect.arrayContaining(['champion=1 by alice', expect.stringMatching(/^challenger=2 by workflow:/)]),
+    );
+  });
+
+  it('does not promote a model that fails a gate, and says which', async () => {
+    const spec = smallFlightsSpec('wf-gate', (s) => (s.gates = { min_auc: 0.99 }));
+    const [result, registry] = await h.withWorker(async () => [await (await start(spec)).result(), await queryRegistry(h.client, 'wf-gate')] as const);
+    expect(result.promoted).toBe(false);
+    expect(result.decision.reasons.find((r) => r.startsWith('FAIL'))).toMatch(/^FAIL: AUC 0\.\d{4} < gate 0\.99$/);
+    expect(registry?.aliases).toEqual({});
+    expect(registry?.versions).toHaveLength(1);
+  });
+
+  it.each([
+    ['an unknown trainer', 'trainer:\n  type: xgboost', 'trainer.type: expected one of "logistic_regression", got "xgboost"'],
+    ['a missing spec file', null, 'cannot read the pipeline spec (ENOENT)'],
+  ])('rejects %s at once with the precise message', async (_, replacement, message) => {
+    const spec =
+      replacement === null
+        ? 'pipelines/does-not-exist.yaml'
+        : writeSpec('wf-bad', fs.readFileSync(smallFlightsSpec('wf-bad'), 'utf8').replace(/trainer:\n {2}type: logistic_regression/, replacement));
+    const handle = await start(spec);
+    const err = await h.withWorker(() => handle.result().then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause?.cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe('SluiceSpecError');
+    expect((cause as ApplicationFailure).message).toContain(message);
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    expect(attempts).toEqual([1]);
+  });
+});
