@@ -1,0 +1,60 @@
+/**
+ * Records the event histories the replay test feeds to the current workflow code: a full trainPipeline
+ * run on pipelines/flights.yaml and the model registry it updated. Run it after a deliberate,
+ * replay-safe change (see "Changing workflow code safely" in the README), on a private dev server:
+ *   npx tsx scripts/record-histories.ts
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { spawnSync } from 'node:child_process';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../workers/config';
+import { createSluiceWorker } from '../workers/create-worker';
+import { registryWorkflowId } from '../workflows/model-registry';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { startDevServer, stopDevServer, temporalCliPath } from './dev-server';
+
+const PORT = 7245;
+const OUT = path.resolve(__dirname, '..', 'test', 'histories');
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-record-'));
+  const server = await startDevServer({ port: PORT, headless: true, stateDir });
+  const config = { ...loadConfig(), address: server.address, taskQueue: 'sluice-record' };
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  try {
+    const { worker, connection: workerConnection } = await createSluiceWorker({ config });
+    await worker.runUntil(async () => {
+      const handle = await client.workflow.start(trainPipeline, { taskQueue: config.taskQueue, workflowId: 'recorded-train-flights', args: [{ spec: 'pipelines/flights.yaml' }] });
+      const result = await handle.result();
+      console.log(`trainPipeline: model v${result.modelVersion}, promoted=${result.promoted}`);
+      save('trainPipeline.json', server.address, handle.workflowId);
+      save('modelRegistry.json', server.address, registryWorkflowId(result.pipeline));
+    });
+    await workerConnection.close();
+  } finally {
+    await connection.close();
+    await stopDevServer(PORT, stateDir);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Saves a history as `temporal workflow show --output json` prints it, the form replay reads. */
+function save(name: string, address: string, workflowId: string): void {
+  const shown = spawnSync(temporalCliPath(), ['workflow', 'show', '--address', address, '-w', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
+  // Worker identities name the recording host; they play no part in replay.
+  const json = shown.stdout.replace(/"identity":\s*"[^"]*"/g, '"identity": "sluice-worker"');
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, name), `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+  console.log(`wrote test/histories/${name}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
