@@ -1,0 +1,49 @@
+"""Reference: scikit-learn's LogisticRegression (default lbfgs solver) on a Sluice feature set.
+
+Reads the train and validation Parquet files the features step wrote, standardizes with
+StandardScaler (fit on train), fits LogisticRegression() with its defaults, and prints one JSON
+object: validation AUC and log loss, and the wall time of loading and of fitting.
+
+    python sklearn_logistic.py TRAIN.parquet VALIDATE.parquet LABEL FEATURE [FEATURE ...]
+"""
+import json
+import sys
+import time
+
+import duckdb
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+
+def load(path, features, label):
+    columns = ", ".join(f'CAST("{f}" AS FLOAT) AS "{f}"' for f in features)
+    result = duckdb.sql(f"SELECT {columns}, CAST(\"{label}\" AS FLOAT) AS y FROM read_parquet('{path}')").fetchnumpy()
+    x = np.column_stack([result[f] for f in features]).astype(np.float32, copy=False)
+    return x, result["y"]
+
+
+def main():
+    train_path, validate_path, label, *features = sys.argv[1:]
+    started = time.perf_counter()
+    x_train, y_train = load(train_path, features, label)
+    x_valid, y_valid = load(validate_path, features, label)
+    loaded = time.perf_counter()
+    scaler = StandardScaler().fit(x_train)
+    model = LogisticRegression().fit(scaler.transform(x_train), y_train)
+    fitted = time.perf_counter()
+    scores = model.predict_proba(scaler.transform(x_valid))[:, 1]
+    print(json.dumps({
+        "auc": roc_auc_score(y_valid, scores),
+        "log_loss": log_loss(y_valid, scores),
+        "load_seconds": loaded - started,
+        "fit_seconds": fitted - loaded,
+        "iterations": int(model.n_iter_[0]),
+        "rows": int(x_train.shape[0]),
+        "features": len(features),
+    }))
+
+
+if __name__ == "__main__":
+    main()

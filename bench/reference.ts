@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import type { ArtifactStore } from '../activities/artifacts';
+import { extractWindow } from '../activities/extract';
+import { buildFeatures, type FeatureSet } from '../activities/features';
+import { loadSpecFile } from '../activities/spec-loader';
+
+const ROOT = path.resolve(__dirname, '..');
+/** The project-local Python with scikit-learn (scripts/setup-python.sh makes it). */
+export const PYTHON = path.join(ROOT, '.tools', 'venv', 'bin', 'python');
+
+/** Runs a spec's extract and features steps outside Temporal (stored outputs are reused). */
+export async function featuresFor(store: ArtifactStore, specFile: string): Promise<FeatureSet> {
+  const loaded = loadSpecFile(specFile);
+  const { extracted } = await extractWindow(store, { loaded, window: { from: loaded.spec.split.train.from, to: loaded.spec.split.validate.to } });
+  return (await buildFeatures(store, { loaded, extracted })).features;
+}
+
+export interface SklearnResult {
+  auc: number;
+  log_loss: number;
+  load_seconds: number;
+  fit_seconds: number;
+  iterations: number;
+  rows: number;
+  features: number;
+}
+
+/** scikit-learn's LogisticRegression (lbfgs) on the same train/validation Parquet files as ours. */
+export function sklearnReference(store: ArtifactStore, features: FeatureSet): SklearnResult {
+  const args = [
+    path.join(ROOT, 'bench', 'peers', 'sklearn_logistic.py'),
+    store.pathOf(features.train.uri),
+    store.pathOf(features.validate.uri),
+    features.label,
+    ...features.featureColumns.map((c) => c.name),
+  ];
+  const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (run.status !== 0) throw new Error(`scikit-learn reference failed (run \`bash scripts/setup-python.sh\`): ${run.stderr || run.error}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() as string) as SklearnResult;
+}
