@@ -5,11 +5,11 @@
  *   npm run demo [-- --keep] [-- --spec pipelines/flights.yaml]
  */
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, runUrl } from '../workers/config';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
-import { progressQuery, trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
 import { frontendAnswers, startDevServer, stopDevServer } from './dev-server';
-import { formatTrainResult, progressChanges } from './format-result';
+import { runTraining } from './run-training';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const port = Number(config.address.split(':').pop());
   const started = Date.now();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
 
   let ownServer = false;
   if (!(await frontendAnswers(config.address))) {
@@ -33,29 +34,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.address });
   const client = new Client({ connection, namespace: config.namespace });
   try {
-    await worker.runUntil(async () => {
-      const workflowId = `train-flights-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      const handle = await client.workflow.start(trainPipeline, { taskQueue: config.taskQueue, workflowId, args: [{ spec }] });
-      console.log(`Started trainPipeline ${workflowId}\n  Web UI: ${runUrl(config, workflowId, handle.firstExecutionRunId)}`);
-      let last: TrainProgress | undefined;
-      const poll = setInterval(() => {
-        handle.query(progressQuery).then(
-          (p) => {
-            for (const line of progressChanges(last, p)) console.log(line);
-            last = p;
-          },
-          () => undefined,
-        );
-      }, 1000);
-      try {
-        const result = await handle.result();
-        console.log(`\n${formatTrainResult(result)}`);
-        console.log(`\nRun: ${runUrl(config, workflowId, handle.firstExecutionRunId)}`);
-        console.log(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-      } finally {
-        clearInterval(poll);
-      }
-    });
+    console.log(`Worker polling task queue "${config.taskQueue}"; artifacts in ${config.artifactRoot}`);
+    await worker.runUntil(() => runTraining(client, config, spec));
+    console.log(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await connection.close();
     await workerConnection.close();

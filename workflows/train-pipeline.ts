@@ -124,11 +124,15 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   const registry = await quick.readRegistry({ model: spec.name });
   const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
   let champion: TrainPipelineResult['champion'];
-  if (championVersion && championVersion.modelFingerprint !== model.fingerprint && sameFeatures(championVersion, model.featureNames)) {
+  if (championVersion?.modelFingerprint === model.fingerprint) {
+    // The champion is this very model (an unchanged rerun): same file, same data, same metrics.
+    champion = { version: championVersion.version, metrics };
+    skip(progress, 'evaluate-champion', `champion v${championVersion.version} is this model`);
+  } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
     const result = await step('evaluate-champion', () => data.evaluate({ modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
     champion = { version: championVersion.version, metrics: result.metrics };
   } else {
-    skip(progress, 'evaluate-champion', championVersion ? `champion v${championVersion.version} ${championVersion.modelFingerprint === model.fingerprint ? 'is this model' : 'uses other features'}` : 'no champion');
+    skip(progress, 'evaluate-champion', championVersion ? `champion v${championVersion.version} uses other features` : 'no champion');
   }
 
   const info = workflowInfo();

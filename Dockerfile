@@ -1,0 +1,12 @@
+# Sluice worker image: Node 20 with the project's dependencies. One image, many workers.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY activities ./activities
+COPY workflows ./workflows
+COPY workers ./workers
+COPY pipelines ./pipelines
+COPY tsconfig.json ./
+ENV SLUICE_ARTIFACTS=/artifacts
+CMD ["node_modules/.bin/tsx", "workers/main.ts"]
