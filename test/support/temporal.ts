@@ -8,8 +8,11 @@ import { createSluiceWorker } from '../../workers/create-worker';
 
 let runtimeInstalled = false;
 
-/** Artifacts of the whole test run share one store, so steps with equal inputs are computed once. */
-export const TEST_ARTIFACTS = path.resolve(__dirname, '..', '..', '.sluice', 'test-artifacts');
+/**
+ * Artifacts of the whole test run share one store (so steps with equal inputs are computed once per
+ * run), fresh for every run so no test depends on what an earlier run left.
+ */
+export const TEST_ARTIFACTS = path.join(process.env.SLUICE_TEST_STATE ?? path.resolve(__dirname, '..', '..', '.sluice', 'test-state'), 'artifacts');
 
 /** Configuration for a test: the suite's dev server and a task queue of the test's own. */
 export function testConfig(taskQueue: string): SluiceConfig {
