@@ -132,6 +132,14 @@ describe('trainPipeline on a real dev server with real flights data', () => {
     );
   });
 
+  it('gives up waiting for approval after the spec’s timeout and leaves the candidate as challenger', async () => {
+    const spec = smallFlightsSpec('wf-timeout', (s) => (s.promotion = { mode: 'manual', approval_timeout: '2s' }));
+    const [result, registry] = await h.withWorker(async () => [await (await start(spec)).result(), await queryRegistry(h.client, 'wf-timeout')] as const);
+    expect(result.promoted).toBe(false);
+    expect(result.decision.outcome).toBe('not promoted: no decision within 2s; v1 stays challenger');
+    expect(registry?.aliases).toEqual({ challenger: 1 });
+  });
+
   it('does not promote a model that fails a gate, and says which', async () => {
     const spec = smallFlightsSpec('wf-gate', (s) => (s.gates = { min_auc: 0.99 }));
     const [result, registry] = await h.withWorker(async () => [await (await start(spec)).result(), await queryRegistry(h.client, 'wf-gate')] as const);
