@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.sluice/', 'dist/', 'test-output/', 'coverage/', 'test/support/node-environment.js'] },
+  { ignores: ['node_modules/', '.tools/', '.sluice/', 'dist/', 'test-output/', 'coverage/', 'test/support/node-environment.js', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['*.js', '*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } } },

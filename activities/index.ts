@@ -1,9 +1,13 @@
+import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ArtifactStore } from './artifacts';
 import { evaluateModel, type EvaluateInput } from './evaluate';
 import { extractWindow, type ExtractInput } from './extract';
 import { buildFeatures, type FeaturesInput } from './features';
-import { readRegistry, registerModelVersion, setModelAlias } from './registry';
+import { planInference, type PlanInput } from './inference/plan';
+import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
+import { readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
+import { publishScores, type PublishInput } from './sinks/publish';
 import { loadSpecFile, type LoadedSpec } from './spec-loader';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 
@@ -31,9 +35,25 @@ export function createActivities(store: ArtifactStore) {
     async evaluate(input: EvaluateInput) {
       return evaluateModel(store, input);
     },
+    async planInference(input: PlanInput) {
+      return planInference(store, input);
+    },
+    async scoreShard(input: ScoreShardInput) {
+      const context = Context.current();
+      const resume = context.info.heartbeatDetails as ShardHeartbeat | undefined;
+      if (resume) context.log.info('resuming shard from checkpoint', { ...resume });
+      return scoreShard(store, input, { resume, onSlice: (beat) => context.heartbeat(beat) });
+    },
+    async publishScores(input: PublishInput) {
+      return publishScores(store, input);
+    },
+    async removeStaging(input: { staging: string }): Promise<void> {
+      fs.rmSync(store.pathOf(input.staging), { recursive: true, force: true });
+    },
     registerModelVersion,
     setModelAlias,
     readRegistry,
+    resolveModel,
   };
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileFingerprint } from './artifacts';
-import { sqlIdent, sqlString } from './duckdb';
+import { runSpecSql, sqlIdent, sqlString } from './duckdb';
 import { dataError } from './errors';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
@@ -27,13 +27,19 @@ export function sourceFingerprints(loaded: LoadedSpec): string {
     .join(',');
 }
 
-/** Creates one view per source, named as in the spec, so spec SQL can say `FROM flights`. */
+/**
+ * Makes every source queryable under its spec name, so spec SQL can say `FROM flights`: a Parquet
+ * source is a view (filters push down into the file), a CSV source is parsed once into a table.
+ */
 export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec): Promise<void> {
   const files = resolveSources(loaded);
   for (const [name, file] of Object.entries(files)) {
     const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : 'parquet');
-    const reader = format === 'csv' ? `read_csv(${sqlString(file)}, header = true)` : `read_parquet(${sqlString(file)})`;
-    await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
+    const sql =
+      format === 'csv'
+        ? `CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_csv(${sqlString(file)}, header = true)`
+        : `CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`;
+    await runSpecSql(`sources.${name}`, () => connection.run(sql));
   }
 }
 

@@ -30,6 +30,25 @@ const logisticTrainer = z
   })
   .strict();
 
+/** Where batch inference publishes scores. Paths are relative to the spec file. */
+const sink = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('parquet'), path: z.string().min(1) }).strict(),
+  z.object({ type: z.literal('duckdb'), path: z.string().min(1), table: identifier }).strict(),
+  z.object({ type: z.literal('postgres'), table: identifier, url: z.string().optional() }).strict(),
+]);
+
+const inference = z
+  .object({
+    /** Consecutive days are grouped into shards of about this many rows; shards run in parallel. */
+    shard_rows: z.number().int().min(1).default(1_000_000),
+    /** Rows scored and staged per step inside a shard: the unit of memory use and of resume. */
+    slice_rows: z.number().int().min(1).default(500_000),
+    /** Shards scored at once across all workers. */
+    max_parallel_shards: z.number().int().min(1).max(256).default(2),
+    sink,
+  })
+  .strict();
+
 /**
  * The pipeline spec: one YAML file that describes a batch-AI pipeline from source query to promotion.
  * Field names are snake_case as written in YAML.
@@ -78,6 +97,7 @@ export const pipelineSpecSchema = z
       })
       .strict()
       .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' }),
+    inference: inference.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -92,3 +112,5 @@ export const pipelineSpecSchema = z
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type DateWindow = PipelineSpec['split']['train'];
 export type TrainerSpec = PipelineSpec['trainer'];
+export type InferenceSpec = NonNullable<PipelineSpec['inference']>;
+export type SinkSpec = InferenceSpec['sink'];

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.tools/venv
-packages=(scikit-learn==1.9.1 numpy==2.4.6 duckdb==2.0.1 pyarrow==26.0.1)
-if "$venv/bin/python" -c 'import sklearn, numpy, duckdb, pyarrow' 2>/dev/null; then
+packages=(scikit-learn==1.9.1 numpy==2.4.6 duckdb==2.0.1 pyarrow==26.0.1 onnxruntime skl2onnx==1.19.1 onnx==1.23.2 packaging)
+if "$venv/bin/python" -c 'import sklearn, numpy, duckdb, pyarrow, onnxruntime, skl2onnx' 2>/dev/null; then
   exit 0
 fi
 if ! command -v python3 >/dev/null; then

@@ -1,3 +1,4 @@
 /** Every workflow type a Sluice worker registers. */
 export { trainPipeline } from './train-pipeline';
 export { modelRegistry } from './model-registry';
+export { batchInference } from './batch-inference';

@@ -1,4 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ColumnInfo } from '../activities/artifacts';
 import type { ClassificationMetrics } from '../activities/metrics';
 
 /** One registered model version and its lineage. */
@@ -15,8 +16,14 @@ export interface ModelVersion {
   artifactUri: string;
   modelFingerprint: string;
   featureNames: string[];
+  /** The model's input schema: feature names with the DuckDB types they were trained on. */
+  featureTypes?: ColumnInfo[];
+  /** `external` for a model trained elsewhere and registered with its input schema. */
+  origin?: 'trained' | 'external';
+  description?: string;
   trainingWindow: string;
-  metrics: ClassificationMetrics;
+  /** Validation metrics; absent for external models until evaluated. */
+  metrics?: ClassificationMetrics;
 }
 
 export type NewModelVersion = Omit<ModelVersion, 'version' | 'registeredAt'>;

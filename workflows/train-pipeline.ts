@@ -16,6 +16,7 @@ import type { ClassificationMetrics } from '../activities/metrics';
 import type { ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import { sumCosts, zeroCost } from './costs';
 
 export interface TrainPipelineInput {
   /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */
@@ -147,6 +148,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
         artifactUri: model.uri,
         modelFingerprint: model.fingerprint,
         featureNames: model.featureNames,
+        featureTypes: features.featureColumns,
+        origin: 'trained',
         trainingWindow: `${spec.split.train.from}..${spec.split.train.to}`,
         metrics,
       },
@@ -217,25 +220,6 @@ function skip(progress: TrainProgress, name: StepName, detail: string): void {
   const state = progress.steps.find((s) => s.name === name) as StepState;
   state.status = 'skipped';
   state.detail = detail;
-}
-
-function zeroCost(): StepCost {
-  return { wallSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
-}
-
-function sumCosts(costs: StepCost[]): StepCost {
-  return costs.reduce(
-    (total, c) => ({
-      wallSeconds: total.wallSeconds + c.wallSeconds,
-      cpuSeconds: total.cpuSeconds + c.cpuSeconds,
-      peakRssBytes: Math.max(total.peakRssBytes, c.peakRssBytes),
-      rowsIn: total.rowsIn + c.rowsIn,
-      rowsOut: total.rowsOut + c.rowsOut,
-      bytesIn: total.bytesIn + c.bytesIn,
-      bytesOut: total.bytesOut + c.bytesOut,
-    }),
-    zeroCost(),
-  );
 }
 
 /** Refuses an input that is not `{ spec: string }` with a message that shows the expected form. */

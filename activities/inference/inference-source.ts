@@ -1,0 +1,71 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
+import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../duckdb';
+import { dataError } from '../errors';
+import { createSourceViews, windowPredicate } from '../sources';
+import type { LoadedSpec } from '../spec-loader';
+import type { DateWindow } from '../spec-schema';
+
+/**
+ * Prepares a connection to run the spec's feature SQL — the very definition training used — over new
+ * rows: the sources, the statistics tables learned from the training window (loaded from the model's
+ * feature-set artifacts, never recomputed from new data), and `source` for `window`.
+ */
+export async function prepareFeatureContext(
+  connection: DuckDBConnection,
+  store: ArtifactStore,
+  loaded: LoadedSpec,
+  stats: Record<string, ArtifactRef>,
+): Promise<void> {
+  await createSourceViews(connection, loaded);
+  for (const [name, ref] of Object.entries(stats)) {
+    await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(store.pathOf(ref.uri))})`);
+  }
+}
+
+/**
+ * `source` = the extract query's rows in `window`, with the label column computed where the new data
+ * allows it (and NULL where it does not: inference data need not have outcomes).
+ */
+export async function selectSource(connection: DuckDBConnection, loaded: LoadedSpec, window: DateWindow): Promise<void> {
+  const { spec } = loaded;
+  const rows = `SELECT * FROM (${spec.extract.query.trim().replace(/;\s*$/, '')}) WHERE ${windowPredicate(spec.extract.time_column, window)}`;
+  const label = sqlIdent(spec.label.name);
+  try {
+    await connection.run(`CREATE OR REPLACE VIEW source AS SELECT *, (${spec.label.sql}) AS ${label} FROM (${rows})`);
+    await describeQuery(connection, 'source');
+  } catch {
+    await runSpecSql('extract.query', () => connection.run(`CREATE OR REPLACE VIEW source AS SELECT *, NULL::BOOLEAN AS ${label} FROM (${rows})`));
+  }
+}
+
+/** The feature SQL's output columns over the current `source`; a SQL error here means the input changed shape. */
+export async function describeFeatures(connection: DuckDBConnection, loaded: LoadedSpec, where: string): Promise<ColumnInfo[]> {
+  try {
+    return await describeQuery(connection, `(${loaded.spec.features.sql})`);
+  } catch (err) {
+    const message = String((err as { message?: unknown }).message ?? err).split('\n')[0];
+    throw dataError(`schema drift in ${where}: features.sql no longer runs on this input (${message})`);
+  }
+}
+
+/** Refuses features whose names or types differ from the schema the model was trained on, listing each difference. */
+export function checkSchema(expected: ColumnInfo[], actual: ColumnInfo[], where: string, modelName: string): void {
+  const byName = new Map(actual.map((c) => [c.name, c.type]));
+  const problems = expected.flatMap((c) => {
+    const type = byName.get(c.name);
+    if (type === undefined) return [`\`${c.name}\` is missing`];
+    if (type !== c.type) return [`\`${c.name}\` is ${type}, the model was trained on ${c.type}`];
+    return [];
+  });
+  if (problems.length > 0) throw dataError(`schema drift in ${where}: ${problems.join('; ')} (input schema of ${modelName}); nothing was published`);
+}
+
+/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL: rows ready for the model. */
+export function scoringSelect(loaded: LoadedSpec, featureNames: string[]): string {
+  const { spec } = loaded;
+  const day = `CAST(${sqlIdent(spec.extract.time_column)} AS DATE) AS day`;
+  const keys = spec.features.keys.map(sqlIdent);
+  const features = `[${featureNames.map((n) => `CAST(${sqlIdent(n)} AS FLOAT)`).join(', ')}]::FLOAT[${featureNames.length}] AS features`;
+  return `SELECT ${[day, ...keys, features].join(', ')} FROM (${spec.features.sql})`;
+}

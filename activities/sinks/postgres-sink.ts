@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { ColumnInfo } from '../artifacts';
+import { sqlString, withDuckDB } from '../duckdb';
+import { specError } from '../errors';
+import type { PublishRequest, PublishResult } from './publish';
+import { stagedRelation } from './staged';
+
+const PG_TYPES: Record<string, string> = {
+  BOOLEAN: 'boolean',
+  SMALLINT: 'smallint',
+  INTEGER: 'integer',
+  BIGINT: 'bigint',
+  FLOAT: 'real',
+  DOUBLE: 'double precision',
+  DATE: 'date',
+  TIMESTAMP: 'timestamp',
+  'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+  VARCHAR: 'text',
+};
+
+/** The connection string of a postgres sink: the spec's `url`, else `SLUICE_POSTGRES_URL`. */
+export function postgresUrl(url: string | undefined): string {
+  const resolved = url ?? process.env.SLUICE_POSTGRES_URL;
+  if (!resolved) throw specError('inference.sink.url: a postgres sink needs a connection string here or in SLUICE_POSTGRES_URL');
+  return resolved;
+}
+
+/**
+ * Publishes into a PostgreSQL table in one transaction: the run's days are deleted and the staged rows
+ * copied in (COPY FROM STDIN), then committed together. Readers never see a half-replaced day.
+ */
+export async function publishPostgres(url: string, table: string, request: PublishRequest): Promise<PublishResult> {
+  const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-')), 'rows.csv');
+  await withDuckDB((c) => c.run(`COPY (SELECT * FROM ${stagedRelation(request.files)}) TO ${sqlString(csv)} (FORMAT csv, HEADER false)`));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const quoted = pg.escapeIdentifier(table);
+  try {
+    await client.query('BEGIN');
+    await client.query(`CREATE TABLE IF NOT EXISTS ${quoted} (${request.columns.map((c) => `${pg.escapeIdentifier(c.name)} ${pgType(c)}`).join(', ')})`);
+    await client.query(`DELETE FROM ${quoted} WHERE day = ANY($1::date[])`, [[...request.files.keys()]]);
+    await pipeline(fs.createReadStream(csv), client.query(copyFrom(`COPY ${quoted} (${request.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ')}) FROM STDIN (FORMAT csv)`)));
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+    fs.rmSync(path.dirname(csv), { recursive: true, force: true });
+  }
+  const redacted = url.replace(/\/\/[^@/]*@/, '//');
+  return { location: `${redacted}#${table}`, days: request.files.size, rows: [...request.rowsByDay.values()].reduce((a, b) => a + b, 0) };
+}
+
+function pgType(column: ColumnInfo): string {
+  return PG_TYPES[column.type] ?? (column.type.startsWith('DECIMAL') ? 'numeric' : 'text');
+}

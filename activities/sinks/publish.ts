@@ -1,0 +1,76 @@
+import path from 'node:path';
+import type { ArtifactStore, ColumnInfo } from '../artifacts';
+import { metered } from '../cost';
+import { withDuckDB } from '../duckdb';
+import { dataError, specError } from '../errors';
+import type { LoadedSpec } from '../spec-loader';
+import { publishDuckDB } from './duckdb-sink';
+import { publishParquet } from './parquet-sink';
+import { postgresUrl, publishPostgres } from './postgres-sink';
+import { stagedFilesByDay, stagedRelation } from './staged';
+
+/** What a sink receives: the run's staged files and row counts by day. */
+export interface PublishRequest {
+  runId: string;
+  modelVersion: number;
+  files: Map<string, string[]>;
+  rowsByDay: Map<string, number>;
+  columns: ColumnInfo[];
+}
+
+export interface PublishResult {
+  /** Where the rows went (a folder, `database#table`, or a redacted connection string with `#table`). */
+  location: string;
+  days: number;
+  rows: number;
+}
+
+export interface PublishInput {
+  loaded: LoadedSpec;
+  staging: string;
+  runId: string;
+  modelVersion: number;
+  /** Rows the shards reported; the staged files must hold exactly these. */
+  expectedRows: number;
+}
+
+/**
+ * Publishes a run's staged scores to the spec's sink, each sink atomically per run: days replace what
+ * was there, nothing half-written is visible. Refuses to publish when the staged rows do not add up.
+ */
+export async function publishScores(store: ArtifactStore, input: PublishInput) {
+  const sink = input.loaded.spec.inference?.sink;
+  if (!sink) throw specError('inference.sink: missing from the spec');
+  return metered(async (meter) => {
+    const files = stagedFilesByDay(store.pathOf(input.staging));
+    if (files.size === 0) throw dataError(`nothing staged under ${input.staging}`);
+    const { rowsByDay, columns } = await withDuckDB(async (c) => {
+      const relation = stagedRelation(files);
+      const counts = (await c.runAndReadAll(`SELECT strftime(day, '%Y-%m-%d'), count(*) FROM ${relation} GROUP BY 1`)).getRowsJS();
+      const described = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJS();
+      return {
+        rowsByDay: new Map(counts.map(([day, n]) => [String(day), Number(n)])),
+        columns: described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })),
+      };
+    });
+    const staged = [...rowsByDay.values()].reduce((a, b) => a + b, 0);
+    if (staged !== input.expectedRows) throw new Error(`staged ${staged} rows but the shards scored ${input.expectedRows}; not publishing`);
+    const request: PublishRequest = { runId: input.runId, modelVersion: input.modelVersion, files, rowsByDay, columns };
+    const base = input.loaded.baseDir;
+    let result: PublishResult;
+    switch (sink.type) {
+      case 'parquet':
+        result = publishParquet(path.resolve(base, sink.path), request);
+        break;
+      case 'duckdb':
+        result = await publishDuckDB(path.resolve(base, sink.path), sink.table, request);
+        break;
+      case 'postgres':
+        result = await publishPostgres(postgresUrl(sink.url), sink.table, request);
+        break;
+    }
+    meter.rowsIn = staged;
+    meter.rowsOut = result.rows;
+    return { sink: sink.type, ...result, rows: staged };
+  });
+}

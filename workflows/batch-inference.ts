@@ -1,0 +1,176 @@
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { StepCost } from '../activities/cost';
+import type { SluiceActivities } from '../activities/index';
+import type { Shard } from '../activities/inference/plan';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import { sumCosts } from './costs';
+
+export interface BatchInferenceInput {
+  /** Path of the pipeline spec, as the worker sees it. */
+  spec: string;
+  /** One day to score, `YYYY-MM-DD`; or give `from` and `to` (inclusive) for a range. */
+  partition?: string;
+  from?: string;
+  to?: string;
+  /** Score with this registry version instead of the champion. */
+  modelVersion?: number;
+}
+
+export interface ShardProgress {
+  index: number;
+  days: string;
+  rows: number;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  resumedFromSlice?: number;
+}
+
+export interface InferenceProgress {
+  pipeline?: string;
+  status: string;
+  modelVersion?: number;
+  rowsTotal: number;
+  rowsDone: number;
+  shards: ShardProgress[];
+}
+
+export interface BatchInferenceResult {
+  pipeline: string;
+  from: string;
+  to: string;
+  modelVersion: number;
+  modelUri: string;
+  rows: number;
+  days: number;
+  shards: number;
+  sink: { type: string; location: string; days: number; rows: number };
+  totalCost: StepCost;
+}
+
+export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
+
+const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError'];
+const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
+const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
+const scoring = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1h', heartbeatTimeout: '1m', retry });
+
+/**
+ * Scores a partition (a day or a range of days) with the champion, or a pinned model version, and
+ * publishes the scores to the spec's sink. The features come from the same definition training used
+ * (and the statistics training learned); a schema drift fails the run before anything is scored.
+ * Days are grouped into shards scored in parallel (at most `inference.max_parallel_shards` at once,
+ * across every worker); the sink is written once, atomically, after every shard succeeded.
+ */
+export async function batchInference(input: BatchInferenceInput): Promise<BatchInferenceResult> {
+  const window = windowOf(input);
+  const progress: InferenceProgress = { status: 'running', rowsTotal: 0, rowsDone: 0, shards: [] };
+  setHandler(inferenceProgressQuery, () => progress);
+  const costs: StepCost[] = [];
+  const setStatus = (status: string) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
+  };
+
+  try {
+    const loaded = await quick.loadSpec({ spec: input.spec });
+    const { spec } = loaded;
+    progress.pipeline = spec.name;
+    upsertSearchAttributes([
+      { key: SluicePipeline, value: spec.name },
+      { key: SluiceStatus, value: 'running' },
+    ]);
+    if (!spec.inference) throw ApplicationFailure.nonRetryable(`${loaded.file}: inference: is required for batch inference`, 'SluiceSpecError');
+
+    const model = await quick.resolveModel({ model: spec.name, version: input.modelVersion });
+    progress.modelVersion = model.version;
+    upsertSearchAttributes([{ key: SluiceModelVersion, value: model.version }]);
+
+    // The feature definition as trained: same SQL, statistics from the training window (reused when stored).
+    const training = { from: spec.split.train.from, to: spec.split.validate.to };
+    const extracted = await data.extract({ loaded, window: training });
+    const { features, cost: featuresCost } = await data.buildFeatures({ loaded, extracted: extracted.extracted });
+    costs.push(extracted.cost, featuresCost);
+    if (model.origin !== 'external' && model.dataFingerprints.features !== features.fingerprint) {
+      throw ApplicationFailure.nonRetryable(
+        `${spec.name} v${model.version} was trained on another feature definition (features ${model.dataFingerprints.features}, the spec now gives ${features.fingerprint}): retrain, or score with the spec it was trained with`,
+        'SluiceModelError',
+      );
+    }
+
+    const plan = await data.planInference({
+      loaded,
+      window,
+      stats: features.stats,
+      modelFeatures: model.featureTypes ?? features.featureColumns,
+      modelName: `${spec.name} v${model.version}`,
+    });
+    costs.push(plan.cost);
+    progress.rowsTotal = plan.rows;
+    progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
+
+    const staging = `artifact:inference/${workflowInfo().runId}`;
+    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
+    await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {
+      const state = progress.shards[shard.index];
+      state.status = 'running';
+      try {
+        const result = await scoring.scoreShard({ loaded, stats: features.stats, model: scoringModel, shard, staging, runId: workflowInfo().runId });
+        state.status = 'done';
+        state.resumedFromSlice = result.resumedFromSlice;
+        progress.rowsDone += result.rows;
+        costs.push(result.cost);
+      } catch (err) {
+        state.status = 'failed';
+        throw err;
+      }
+    });
+
+    const published = await data.publishScores({ loaded, staging, runId: workflowInfo().runId, modelVersion: model.version, expectedRows: progress.rowsDone });
+    costs.push(published.cost);
+    await quick.removeStaging({ staging });
+    setStatus('published');
+    return {
+      pipeline: spec.name,
+      from: window.from,
+      to: window.to,
+      modelVersion: model.version,
+      modelUri: model.artifactUri,
+      rows: published.rows,
+      days: plan.days,
+      shards: plan.shards.length,
+      sink: { type: published.sink, location: published.location, days: published.days, rows: published.rows },
+      totalCost: sumCosts(costs),
+    };
+  } catch (err) {
+    setStatus('failed');
+    throw err;
+  }
+}
+
+function windowOf(input: BatchInferenceInput): { from: string; to: string } {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const from = input.partition ?? input.from;
+  const to = input.partition ?? input.to ?? input.from;
+  if (!from || !to || !day.test(from) || !day.test(to) || from > to) {
+    throw ApplicationFailure.nonRetryable(
+      'batchInference expects {"spec": "pipelines/<name>.yaml", "partition": "YYYY-MM-DD"} or {"spec": …, "from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}',
+      'SluiceSpecError',
+    );
+  }
+  return { from, to };
+}
+
+function dayRange(shard: Shard): string {
+  const first = shard.days[0].day;
+  const last = shard.days[shard.days.length - 1].day;
+  return first === last ? first : `${first} .. ${last}`;
+}
+
+/** Runs `work` on every item with at most `limit` running at once; the first failure fails the whole. */
+async function boundedParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(lanes);
+}
