@@ -4,13 +4,13 @@ import type { ArtifactRef, ArtifactStore, ColumnInfo, StagingArea } from './arti
 import { fingerprintOf } from './artifacts';
 import { metered } from './cost';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
-import { dataError } from './errors';
+import { dataError, modelError } from './errors';
 import { createSourceViews, sourceFingerprints, windowPredicate } from './sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
 /** Bumped when the feature step's output for the same inputs would change. */
-const FEATURES_VERSION = 1;
+const FEATURES_VERSION = 2;
 
 const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
 
@@ -27,6 +27,13 @@ export interface FeatureSet {
   label: string;
   /** Share of positive labels in the training window. */
   positiveRate: number;
+  /** Hash of the feature definition alone (label, stats and feature SQL, keys), whatever the data. */
+  definitionHash: string;
+}
+
+/** Hash of a spec's feature definition: what inference must share with training. */
+export function featureDefinitionHash(loaded: LoadedSpec): string {
+  return fingerprintOf('feature-definition', JSON.stringify(loaded.spec.label), JSON.stringify(loaded.spec.features));
 }
 
 export interface FeaturesInput {
@@ -60,7 +67,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
         const train = await writeSplit(connection, loaded, staging, 'train', spec.split.train, featureColumns, fingerprint);
         const validate = await writeSplit(connection, loaded, staging, 'validate', spec.split.validate, featureColumns, fingerprint);
         const positiveRate = await checkLabel(connection, staging, train, spec.label.name);
-        return { fingerprint, train, validate, stats, featureColumns, keys: spec.features.keys, label: spec.label.name, positiveRate };
+        return { fingerprint, train, validate, stats, featureColumns, keys: spec.features.keys, label: spec.label.name, positiveRate, definitionHash: featureDefinitionHash(loaded) };
       }),
     );
     meter.rowsIn = extracted.rows;
@@ -173,4 +180,14 @@ async function checkLabel(connection: DuckDBConnection, staging: StagingArea, tr
   if (invalid > 0) throw dataError(`label.sql: ${invalid} training rows have a label that is not 0/1 (or NULL)`);
   if (classes < 2) throw dataError(`label.sql: the training window has only one class (every label is ${rate}); a classifier needs both`);
   return rate;
+}
+
+/** A stored feature set by fingerprint, or a non-retryable error when the artifact store lacks it. */
+export function loadFeatureSet(store: ArtifactStore, fingerprint: string, owner: string): FeatureSet {
+  const manifest = store.pathOf(`artifact:features/${fingerprint}/_manifest.json`);
+  try {
+    return JSON.parse(fs.readFileSync(manifest, 'utf8')) as FeatureSet;
+  } catch {
+    throw modelError(`the feature statistics ${owner} was trained with (artifact:features/${fingerprint}) are not in the artifact store at ${store.root}`);
+  }
 }

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ArtifactStore } from './artifacts';
 import { evaluateModel, type EvaluateInput } from './evaluate';
 import { extractWindow, type ExtractInput } from './extract';
-import { buildFeatures, type FeaturesInput } from './features';
+import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features';
 import { planInference, type PlanInput } from './inference/plan';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
 import { readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
@@ -34,6 +34,9 @@ export function createActivities(store: ArtifactStore) {
     },
     async evaluate(input: EvaluateInput) {
       return evaluateModel(store, input);
+    },
+    async loadFeatureSet(input: { fingerprint: string; owner: string }) {
+      return loadFeatureSet(store, input.fingerprint, input.owner);
     },
     async planInference(input: PlanInput) {
       return planInference(store, input);

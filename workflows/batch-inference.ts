@@ -85,16 +85,16 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.modelVersion = model.version;
     upsertSearchAttributes([{ key: SluiceModelVersion, value: model.version }]);
 
-    // The feature definition as trained: same SQL, statistics from the training window (reused when stored).
-    const training = { from: spec.split.train.from, to: spec.split.validate.to };
-    const extracted = await data.extract({ loaded, window: training });
-    const { features, cost: featuresCost } = await data.buildFeatures({ loaded, extracted: extracted.extracted });
-    costs.push(extracted.cost, featuresCost);
-    if (model.origin !== 'external' && model.dataFingerprints.features !== features.fingerprint) {
-      throw ApplicationFailure.nonRetryable(
-        `${spec.name} v${model.version} was trained on another feature definition (features ${model.dataFingerprints.features}, the spec now gives ${features.fingerprint}): retrain, or score with the spec it was trained with`,
-        'SluiceModelError',
-      );
+    // The feature definition as trained: the statistics training learned, never recomputed from new data.
+    let features;
+    if (model.origin === 'external') {
+      // A model trained elsewhere: statistics from the spec's training window (reused when stored).
+      const extracted = await data.extract({ loaded, window: { from: spec.split.train.from, to: spec.split.validate.to } });
+      const built = await data.buildFeatures({ loaded, extracted: extracted.extracted });
+      costs.push(extracted.cost, built.cost);
+      features = built.features;
+    } else {
+      features = await quick.loadFeatureSet({ fingerprint: model.dataFingerprints.features, owner: `${spec.name} v${model.version}` });
     }
 
     const plan = await data.planInference({
@@ -103,6 +103,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       stats: features.stats,
       modelFeatures: model.featureTypes ?? features.featureColumns,
       modelName: `${spec.name} v${model.version}`,
+      definitionHash: features.definitionHash,
     });
     costs.push(plan.cost);
     progress.rowsTotal = plan.rows;

@@ -1,7 +1,8 @@
 import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
 import { metered } from '../cost';
 import { runSpecSql, sqlIdent, withDuckDB } from '../duckdb';
-import { dataError, specError } from '../errors';
+import { dataError, modelError, specError } from '../errors';
+import { featureDefinitionHash } from '../features';
 import { windowPredicate } from '../sources';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
@@ -27,6 +28,8 @@ export interface PlanInput {
   /** The model's input schema: feature names and types, in input order. */
   modelFeatures: ColumnInfo[];
   modelName: string;
+  /** The feature definition the statistics were made with; the spec's must be the same. */
+  definitionHash?: string;
 }
 
 /**
@@ -39,6 +42,9 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
   if (!inference) throw specError(`${loaded.file}: inference: is required to run batch inference (shard_rows, sink, …)`);
   return metered(async (meter) => {
     const where = `partition ${window.from}${window.to === window.from ? '' : ` .. ${window.to}`}`;
+    if (input.definitionHash && input.definitionHash !== featureDefinitionHash(loaded)) {
+      throw modelError(`${loaded.file}: label or features changed since ${input.modelName} was trained; retrain, or score with the spec it was trained with`);
+    }
     return withDuckDB(async (connection) => {
       await prepareFeatureContext(connection, store, loaded, input.stats);
       await selectSource(connection, loaded, window);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { installTemporalCli, startDevServer } from '../../scripts/dev-server';
 import { WORKFLOWS_PATH } from '../../workers/create-worker';
@@ -23,6 +24,22 @@ export default async function globalSetup(): Promise<void> {
   process.env.SLUICE_TEST_STATE = stateDir;
   process.env.SLUICE_TEST_BUNDLE = bundlePath;
   process.env.SLUICE_TEST_PORT = String(TEST_PORT);
+  startPostgres();
+}
+
+/** Port of the test suite's own PostgreSQL, for the Postgres sink. */
+const PG_PORT = 5434;
+
+/** Starts a private PostgreSQL (scripts/postgres.sh) and exports SLUICE_POSTGRES_URL for the sink tests. */
+function startPostgres(): void {
+  const dir = path.join(os.tmpdir(), `sluice-test-pg-${process.pid}`);
+  const run = spawnSync('bash', [path.resolve(__dirname, '..', '..', 'scripts', 'postgres.sh'), 'start', dir, String(PG_PORT)], { encoding: 'utf8' });
+  if (run.status !== 0) {
+    console.warn(`PostgreSQL could not start, the Postgres sink test will fail: ${run.stderr.trim()}`);
+    return;
+  }
+  process.env.SLUICE_TEST_PG_DIR = dir;
+  process.env.SLUICE_POSTGRES_URL = run.stdout.trim().split('\n').pop();
 }
 
 const quietLogger = {
