@@ -1,8 +1,9 @@
 /**
- * Records the event histories the replay test feeds to the current workflow code: a full trainPipeline
- * run on pipelines/flights.yaml and the model registry it updated. Run it after a deliberate,
- * replay-safe change (see "Changing workflow code safely" in the README), on a private dev server:
- *   npx tsx scripts/record-histories.ts
+ * Records the event histories the replay test feeds to the current workflow code: a trainPipeline run on
+ * pipelines/flights.yaml, the model registry it updated, and a batchInference of one day. Existing files
+ * are kept (older histories guard compatibility with runs started by older code) unless --force.
+ * Runs on a private dev server:
+ *   npx tsx scripts/record-histories.ts [--force]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { registryWorkflowId } from '../workflows/model-registry';
 import { trainPipeline } from '../workflows/train-pipeline';
+import { batchInference } from '../workflows/batch-inference';
 import { startDevServer, stopDevServer, temporalCliPath } from './dev-server';
 
 const PORT = 7245;
@@ -32,8 +34,11 @@ async function main(): Promise<void> {
       const handle = await client.workflow.start(trainPipeline, { taskQueue: config.taskQueue, workflowId: 'recorded-train-flights', args: [{ spec: 'pipelines/flights.yaml' }] });
       const result = await handle.result();
       console.log(`trainPipeline: model v${result.modelVersion}, promoted=${result.promoted}`);
+      const inference = await client.workflow.start(batchInference, { taskQueue: config.taskQueue, workflowId: 'recorded-infer-flights', args: [{ spec: 'pipelines/flights.yaml', partition: '2001-06-30' }] });
+      console.log(`batchInference: ${(await inference.result()).rows} rows`);
       save('trainPipeline.json', server.address, handle.workflowId);
       save('modelRegistry.json', server.address, registryWorkflowId(result.pipeline));
+      save('batchInference.json', server.address, inference.workflowId);
     });
     await workerConnection.close();
   } finally {
@@ -45,6 +50,10 @@ async function main(): Promise<void> {
 
 /** Saves a history as `temporal workflow show --output json` prints it, the form replay reads. */
 function save(name: string, address: string, workflowId: string): void {
+  if (fs.existsSync(path.join(OUT, name)) && !process.argv.includes('--force')) {
+    console.log(`kept test/histories/${name} (--force replaces it)`);
+    return;
+  }
   const shown = spawnSync(temporalCliPath(), ['workflow', 'show', '--address', address, '-w', workflowId, '--output', 'json'], { encoding: 'utf8' });
   if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
   // Worker identities name the recording host; they play no part in replay.

@@ -13,4 +13,13 @@ node_modules/.bin/tsx scripts/temporal-server.ts install
 
 if [ "${1:-}" = "--test" ]; then
   bash scripts/setup-python.sh
+  # The Postgres sink tests run a private PostgreSQL server from Debian's packages.
+  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "sluice setup: installing PostgreSQL (Debian package postgresql)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+      echo "sluice setup: PostgreSQL is not installed; the Postgres sink test needs it (apt-get install postgresql)" >&2
+    fi
+  fi
 fi

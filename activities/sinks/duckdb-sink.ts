@@ -28,5 +28,5 @@ export async function publishDuckDB(databaseFile: string, table: string, request
     connection.closeSync();
     instance.closeSync();
   }
-  return { location: `${databaseFile}#${table}`, days: request.files.size, rows: [...request.rowsByDay.values()].reduce((a, b) => a + b, 0) };
+  return { location: `${path.relative(process.cwd(), databaseFile)}#${table}`, days: request.files.size, rows: [...request.rowsByDay.values()].reduce((a, b) => a + b, 0) };
 }

@@ -25,7 +25,7 @@ export function publishParquet(root: string, request: PublishRequest): PublishRe
     fs.rmSync(trash, { recursive: true, force: true });
     rows += request.rowsByDay.get(day) ?? 0;
   }
-  return { location: root, days: request.files.size, rows };
+  return { location: path.relative(process.cwd(), root) || '.', days: request.files.size, rows };
 }
 
 function writtenBy(dir: string): string | undefined {
