@@ -1,0 +1,164 @@
+/**
+ * Benchmark: batch scoring of all 3,000,000 flights rows — input, features, model, Parquet sink — by
+ * Sluice, against in the same run: (a) ONNX Runtime alone on in-memory tensors, (b) DuckDB alone
+ * computing the features, (c) the same job as a plain Python script (bench/peers/batch_score.py).
+ * The limit is (a)+(b): features plus scoring with no hand-off. Also peak RSS at 1M and 3M rows.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import duckdb from '@duckdb/node-bindings';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ArtifactStore } from '../activities/artifacts';
+import { runSpecSql, withDuckDB } from '../activities/duckdb';
+import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
+import { ModelRunner } from '../activities/inference/model-runner';
+import { loadSpecFile } from '../activities/spec-loader';
+import { trainModel } from '../activities/train';
+import { startDevServer, stopDevServer } from '../scripts/dev-server';
+import { createSluiceWorker } from '../workers/create-worker';
+import { loadConfig } from '../workers/config';
+import { batchInference } from '../workflows/batch-inference';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { featuresFor, PYTHON } from './reference';
+
+const FROM = '2001-01-01';
+const TO = '2001-07-01';
+const PORT = 7246;
+const best = (xs: number[]) => Math.min(...xs);
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
+  const root = path.resolve('.sluice', 'bench-artifacts');
+  const store = new ArtifactStore(root);
+  const specFile = 'pipelines/flights.yaml';
+  const loaded = loadSpecFile(specFile);
+  const features = await featuresFor(store, specFile);
+  const { model } = await trainModel(store, { loaded, features });
+  const names = features.featureColumns.map((c) => c.name);
+  const window = { from: FROM, to: TO };
+
+  // (b) DuckDB alone: the features of every row, materialized. (a) ONNX Runtime alone on those rows in memory.
+  const { duckdbSeconds, ortSeconds, rows } = await withDuckDB(async (c) => {
+    await prepareFeatureContext(c, store, loaded, features.stats);
+    await selectSource(c, loaded, window);
+    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${loaded.spec.features.sql})`;
+    const times: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t = performance.now();
+      await runSpecSql('features.sql', () => c.run(`CREATE OR REPLACE TEMP TABLE plain AS ${select}`));
+      times.push((performance.now() - t) / 1000);
+    }
+    await c.run(`CREATE TEMP TABLE arrays AS ${scoringSelect(loaded, names)}`);
+    const result = (await c.run('SELECT features FROM arrays')) as unknown as { result: duckdb.Result };
+    const n = Number((await c.runAndReadAll('SELECT count(*) FROM arrays')).getRowsJS()[0][0]);
+    const x = new Float32Array(n * names.length);
+    let at = 0;
+    for (let k = 0; k < duckdb.result_chunk_count(result.result); k++) {
+      const chunk = duckdb.result_get_chunk(result.result, k);
+      const size = duckdb.data_chunk_get_size(chunk);
+      const v = duckdb.vector_get_data(duckdb.array_vector_get_child(duckdb.data_chunk_get_vector(chunk, 0)), size * names.length * 4);
+      x.set(new Float32Array(v.buffer, v.byteOffset, size * names.length), at);
+      at += size * names.length;
+    }
+    const runner = await ModelRunner.open(store.pathOf(model.uri), model.uri, names.length);
+    const ort: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t = performance.now();
+      for (let s = 0; s < n; s += 65_536) await runner.score(x.subarray(s * names.length), Math.min(65_536, n - s));
+      ort.push((performance.now() - t) / 1000);
+    }
+    await runner.close();
+    return { duckdbSeconds: best(times), ortSeconds: best(ort), rows: n };
+  });
+
+  // (c) the plain Python script, both fetch modes.
+  const config = path.join(work, 'peer.json');
+  const peer = (mode: string) => {
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        flights: path.resolve('node_modules/vega-datasets/data/flights-3m.parquet'),
+        airports: path.resolve('node_modules/vega-datasets/data/airports.csv'),
+        stats: Object.fromEntries(Object.entries(features.stats).map(([k, v]) => [k, store.pathOf(v.uri)])),
+        extract_sql: `SELECT * FROM (${loaded.spec.extract.query}) WHERE date >= DATE '${FROM}' AND date < DATE '${TO}' + INTERVAL 1 DAY`,
+        label_sql: loaded.spec.label.sql,
+        label: loaded.spec.label.name,
+        time_column: loaded.spec.extract.time_column,
+        keys: loaded.spec.features.keys,
+        features: names,
+        features_sql: loaded.spec.features.sql,
+        model: store.pathOf(model.uri),
+        out: path.join(work, `peer-${mode}`),
+      }),
+    );
+    const run = spawnSync(PYTHON, [path.resolve('bench/peers/batch_score.py'), config, '--mode', mode], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`python peer failed: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop() as string) as { rows: number; seconds: number; features_and_fetch_seconds: number };
+  };
+  const peers = [peer('arrow'), peer('numpy'), peer('arrow'), peer('numpy')];
+  const fastestPeer = peers.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+
+  // Ours without Temporal (the activities in one process), and peak RSS at 1M and 3M rows.
+  const direct = (from: string, to: string) => {
+    const out = execFileSync(path.resolve('node_modules/.bin/tsx'), ['bench/score-range.ts', root, model.uri, features.fingerprint, from, to, path.join(work, `direct-${from}-${to}-${Date.now()}`)], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop() as string) as { rows: number; seconds: number; peakRssBytes: number };
+  };
+  const oneMillion = direct('2001-01-01', '2001-02-28');
+  const all = [direct(FROM, TO), direct(FROM, TO)];
+  const ourDirect = all.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+
+  // Ours end to end through Temporal: batchInference on a dev server with one in-process worker.
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-server-'));
+  const server = await startDevServer({ port: PORT, headless: true, stateDir });
+  const sinkSpec = path.join('pipelines', `.bench-${process.pid}.yaml`);
+  fs.writeFileSync(sinkSpec, fs.readFileSync(specFile, 'utf8').replace('path: ../.sluice/sinks/flights-scores', `path: ${path.join(work, 'workflow-sink')}`));
+  const config2 = { ...loadConfig(), address: server.address, taskQueue: 'bench', artifactRoot: root };
+  const connection = await Connection.connect({ address: server.address });
+  let workflowSeconds: number[] = [];
+  try {
+    const client = new Client({ connection });
+    const { worker, connection: wc } = await createSluiceWorker({ config: config2 });
+    workflowSeconds = await worker.runUntil(async () => {
+      await client.workflow.execute(trainPipeline, { taskQueue: 'bench', workflowId: 'bench-train', args: [{ spec: sinkSpec }] });
+      const seconds: number[] = [];
+      for (let r = 0; r < 2; r++) {
+        const t = performance.now();
+        const result = await client.workflow.execute(batchInference, { taskQueue: 'bench', workflowId: `bench-infer-${r}`, args: [{ spec: sinkSpec, from: FROM, to: TO }] });
+        if (result.rows !== rows) throw new Error(`workflow scored ${result.rows} rows, expected ${rows}`);
+        seconds.push((performance.now() - t) / 1000);
+      }
+      return seconds;
+    });
+    await wc.close();
+  } finally {
+    fs.rmSync(sinkSpec, { force: true });
+    await connection.close();
+    await stopDevServer(PORT, stateDir);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+
+  const limitSeconds = duckdbSeconds + ortSeconds;
+  const rate = (s: number) => `${(rows / s / 1e6).toFixed(2)} M rows/s`;
+  const line = (name: string, s: number) => `${name.padEnd(50)} ${s.toFixed(3).padStart(7)} s  ${rate(s).padStart(16)}`;
+  const ours = best(workflowSeconds);
+  console.log(`\nBatch scoring benchmark: ${rows} rows × ${names.length} features, flights ${FROM} .. ${TO}`);
+  console.log(line('(a) ONNX Runtime alone, in-memory tensors', ortSeconds));
+  console.log(line('(b) DuckDB alone, features materialized', duckdbSeconds));
+  console.log(line('limit = (a) + (b)', limitSeconds));
+  console.log(line(`(c) plain Python script (${fastestPeer === peers[0] || fastestPeer === peers[2] ? 'arrow' : 'fetchnumpy'}), to Parquet`, fastestPeer.seconds));
+  console.log(line('sluice activities, no Temporal, to Parquet', ourDirect.seconds));
+  console.log(line('sluice batchInference workflow, to Parquet', ours));
+  console.log(`\nours/peer throughput: ${(fastestPeer.seconds / ours).toFixed(2)}×  (target ≥ 2×: ${fastestPeer.seconds / ours >= 2 ? 'met' : 'MISSED'})`);
+  console.log(`ours/limit throughput: ${((100 * limitSeconds) / ours).toFixed(0)}%  (target ≥ 50%: ${limitSeconds / ours >= 0.5 ? 'met' : 'MISSED'})`);
+  console.log(`peak RSS (activities in one process): 1M rows (${oneMillion.rows}) ${(oneMillion.peakRssBytes / 2 ** 20).toFixed(0)} MiB, 3M rows ${(ourDirect.peakRssBytes / 2 ** 20).toFixed(0)} MiB  (target < 1536 MiB, flat)`);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
