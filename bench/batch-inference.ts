@@ -77,7 +77,8 @@ async function main(): Promise<void> {
 
   // (c) the plain Python script, both fetch modes.
   const config = path.join(work, 'peer.json');
-  const peer = (mode: string) => {
+  const sameEngine = path.resolve('.tools', 'pydeps-duckdb-node');
+  const peer = (mode: string, engine: 'pypi' | 'node') => {
     fs.writeFileSync(
       config,
       JSON.stringify({
@@ -92,15 +93,17 @@ async function main(): Promise<void> {
         features: names,
         features_sql: loaded.spec.features.sql,
         model: store.pathOf(model.uri),
-        out: path.join(work, `peer-${mode}`),
+        out: path.join(work, `peer-${mode}-${engine}-${Date.now()}`),
       }),
     );
-    const run = spawnSync(PYTHON, [path.resolve('bench/peers/batch_score.py'), config, '--mode', mode], { encoding: 'utf8' });
+    const env = engine === 'node' ? { ...process.env, PYTHONPATH: sameEngine } : process.env;
+    const run = spawnSync(PYTHON, [path.resolve('bench/peers/batch_score.py'), config, '--mode', mode], { encoding: 'utf8', env });
     if (run.status !== 0) throw new Error(`python peer failed: ${run.stderr}`);
-    return JSON.parse(run.stdout.trim().split('\n').pop() as string) as { rows: number; seconds: number; features_and_fetch_seconds: number };
+    return JSON.parse(run.stdout.trim().split('\n').pop() as string) as { mode: string; duckdb: string; rows: number; seconds: number };
   };
-  const peers = [peer('arrow'), peer('numpy'), peer('arrow'), peer('numpy')];
-  const fastestPeer = peers.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const fastest = (engine: 'pypi' | 'node') => [peer('arrow', engine), peer('numpy', engine), peer('arrow', engine), peer('numpy', engine)].reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const latestPeer = fastest('pypi');
+  const fastestPeer = fastest('node');
 
   // Ours without Temporal (the activities in one process), and peak RSS at 1M and 3M rows.
   const direct = (from: string, to: string) => {
@@ -149,10 +152,12 @@ async function main(): Promise<void> {
   console.log(line('(a) ONNX Runtime alone, in-memory tensors', ortSeconds));
   console.log(line('(b) DuckDB alone, features materialized', duckdbSeconds));
   console.log(line('limit = (a) + (b)', limitSeconds));
-  console.log(line(`(c) plain Python script (${fastestPeer === peers[0] || fastestPeer === peers[2] ? 'arrow' : 'fetchnumpy'}), to Parquet`, fastestPeer.seconds));
+  console.log(line(`(c) Python script, duckdb ${fastestPeer.duckdb} like ours (${fastestPeer.mode})`, fastestPeer.seconds));
+  console.log(line(`(c') Python script, duckdb ${latestPeer.duckdb} from PyPI (${latestPeer.mode})`, latestPeer.seconds));
   console.log(line('sluice activities, no Temporal, to Parquet', ourDirect.seconds));
   console.log(line('sluice batchInference workflow, to Parquet', ours));
-  console.log(`\nours/peer throughput: ${(fastestPeer.seconds / ours).toFixed(2)}×  (target ≥ 2×: ${fastestPeer.seconds / ours >= 2 ? 'met' : 'MISSED'})`);
+  console.log(`\nours/peer throughput, same DuckDB engine: ${(fastestPeer.seconds / ours).toFixed(2)}×  (target ≥ 2×: ${fastestPeer.seconds / ours >= 2 ? 'met' : 'MISSED'})`);
+  console.log(`ours/peer throughput, peer on newer DuckDB: ${(latestPeer.seconds / ours).toFixed(2)}×`);
   console.log(`ours/limit throughput: ${((100 * limitSeconds) / ours).toFixed(0)}%  (target ≥ 50%: ${limitSeconds / ours >= 0.5 ? 'met' : 'MISSED'})`);
   console.log(`peak RSS (activities in one process): 1M rows (${oneMillion.rows}) ${(oneMillion.peakRssBytes / 2 ** 20).toFixed(0)} MiB, 3M rows ${(ourDirect.peakRssBytes / 2 ** 20).toFixed(0)} MiB  (target < 1536 MiB, flat)`);
   fs.rmSync(work, { recursive: true, force: true });

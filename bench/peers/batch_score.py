@@ -62,6 +62,7 @@ def main():
     finished = time.perf_counter()
     print(json.dumps({
         "mode": mode,
+        "duckdb": duckdb.__version__,
         "rows": int(x.shape[0]),
         "seconds": finished - started,
         "features_and_fetch_seconds": fetched - started,
