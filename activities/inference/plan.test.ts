@@ -11,12 +11,18 @@ describe('groupDays', () => {
     { day: '2001-06-05', rows: 5 },
   ];
 
-  it('packs consecutive days, in order, into groups of at most the limit', () => {
+  it('splits consecutive days, in order, into ceil(rows / limit) groups of about equal size', () => {
     expect(groupDays(days, 25).map((s) => [s.index, s.days.map((d) => d.day.slice(-2)).join(','), s.rows])).toEqual([
       [0, '01,02', 25],
       [1, '03', 40], // bigger than the limit: a group of its own
       [2, '04,05', 10],
     ]);
+  });
+
+  it('leaves no small remainder group', () => {
+    const month = Array.from({ length: 30 }, (_, i) => ({ day: `2001-06-${String(i + 1).padStart(2, '0')}`, rows: 100 }));
+    expect(groupDays(month, 1000).map((s) => s.rows)).toEqual([1000, 1000, 1000]);
+    expect(groupDays(month, 1400).map((s) => s.rows)).toEqual([1000, 1000, 1000]);
   });
 
   it('loses no day and no row whatever the limit', () => {

@@ -6,7 +6,7 @@ import { featureDefinitionHash } from '../features';
 import { windowPredicate } from '../sources';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
-import { checkSchema, describeFeatures, prepareFeatureContext, selectSource } from './inference-source';
+import { checkSchema, describeFeatures, extractQuery, prepareFeatureContext, selectSource } from './inference-source';
 
 /** Rows of one day of the partition. */
 export interface DayCount {
@@ -54,7 +54,7 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
       if (!columns.some((c) => c.name === time)) {
         throw dataError(`features.sql: must select the time column \`${time}\` through; inference partitions its output by its day`);
       }
-      const query = loaded.spec.extract.query.trim().replace(/;\s*$/, '');
+      const query = extractQuery(loaded);
       const reader = await runSpecSql('extract.query', () =>
         connection.runAndReadAll(
           `SELECT strftime(CAST(${sqlIdent(time)} AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM (${query}) WHERE ${windowPredicate(time, window)} GROUP BY 1 ORDER BY 1`,
@@ -69,17 +69,26 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
   });
 }
 
-/** Consecutive days, in order, packed into groups of at most `limit` rows (a bigger day is a group of its own). */
+/**
+ * Consecutive days, in order, split into ceil(rows / limit) groups of about equal rows (each day goes to
+ * the group its middle row falls in), so no group is a small leftover. A group exceeds `limit` by less
+ * than one day; a day bigger than the limit is a group of its own.
+ */
 export function groupDays(days: DayCount[], limit: number): Shard[] {
+  const total = days.reduce((s, d) => s + d.rows, 0);
+  const groups = Math.max(1, Math.ceil(total / limit));
+  const share = total / groups;
   const shards: Shard[] = [];
+  let before = 0;
+  let last = -1;
   for (const day of days) {
-    const last = shards[shards.length - 1];
-    if (last && last.rows + day.rows <= limit) {
-      last.days.push(day);
-      last.rows += day.rows;
-    } else {
-      shards.push({ index: shards.length, days: [day], rows: day.rows });
-    }
+    const group = Math.min(groups - 1, Math.floor((before + day.rows / 2) / share));
+    if (group !== last || shards.length === 0) shards.push({ index: shards.length, days: [], rows: 0 });
+    const shard = shards[shards.length - 1];
+    shard.days.push(day);
+    shard.rows += day.rows;
+    before += day.rows;
+    last = group;
   }
   return shards;
 }

@@ -8,7 +8,8 @@ import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../duckdb';
 import { dataError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import { ModelRunner } from './model-runner';
-import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
+import { extractQuery, prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
+import { windowPredicate } from '../sources';
 import { groupDays, type Shard } from './plan';
 
 /** The model a shard scores with. */
@@ -64,6 +65,11 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
     try {
       return await withDuckDB(async (connection) => {
         await prepareFeatureContext(connection, store, loaded, input.stats);
+        // One pass over the source for the whole shard; its slices read this table.
+        const shardWindow = { from: shard.days[0].day, to: shard.days[shard.days.length - 1].day };
+        await runSpecSql('extract.query', () =>
+          connection.run(`CREATE TEMP TABLE shard_rows AS SELECT * FROM (${extractQuery(loaded)}) WHERE ${windowPredicate(loaded.spec.extract.time_column, shardWindow)}`),
+        );
         let rowsDone = resume?.rowsDone ?? 0;
         const batch = new Float32Array(SCORE_BATCH * model.featureNames.length);
         for (let k = resume?.slicesDone ?? 0; k < slices.length; k++) {
@@ -72,7 +78,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           fs.rmSync(sliceDir, { recursive: true, force: true }); // a slice a killed attempt left half-written
           fs.mkdirSync(shardDir, { recursive: true });
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
-          await selectSource(connection, loaded, window);
+          await selectSource(connection, loaded, window, 'shard_rows');
           await runSpecSql('features.sql', () => connection.run(`CREATE OR REPLACE TEMP TABLE features AS ${scoringSelect(loaded, model.featureNames)}`));
           await checkFeatureValues(connection, window.from, window.to);
           const scores = await scoreFeatures(connection, runner, batch, model.featureNames.length);
