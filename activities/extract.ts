@@ -28,7 +28,7 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
     const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, window.from, window.to);
     const output = await store.reuseOrBuild('extract', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<ArtifactRef> => {
-        await createSourceViews(connection, loaded);
+        await createSourceViews(connection, loaded, [spec.extract.query]);
         const query = spec.extract.query.trim().replace(/;\s*$/, '');
         const columns: ColumnInfo[] = await runSpecSql('extract.query', () => describeQuery(connection, `(${query})`));
         if (!columns.some((c) => c.name === spec.extract.time_column)) {

@@ -5,7 +5,7 @@ import { fingerprintOf } from './artifacts';
 import { metered } from './cost';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError, modelError } from './errors';
-import { createSourceViews, sourceFingerprints, windowPredicate } from './sources';
+import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from './sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
@@ -59,7 +59,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
     );
     const output = await store.reuseOrBuild('features', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<FeatureSet> => {
-        await createSourceViews(connection, loaded);
+        await createSourceViews(connection, loaded, featureSql(loaded));
         await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(store.pathOf(extracted.uri))})`);
         await createLabelledView(connection, loaded, 'train', spec.split.train);
         const stats = await computeStats(connection, loaded, staging);

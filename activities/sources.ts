@@ -28,19 +28,26 @@ export function sourceFingerprints(loaded: LoadedSpec): string {
 }
 
 /**
- * Makes every source queryable under its spec name, so spec SQL can say `FROM flights`: a Parquet
- * source is a view (filters push down into the file), a CSV source is parsed once into a table.
+ * Makes the sources that `sql` mentions queryable under their spec names, so spec SQL can say
+ * `FROM flights`: a Parquet source is a view (filters push down into the file), a CSV source is parsed
+ * once into a table. A source no statement mentions is not opened, so a step fails only on its own inputs.
  */
-export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec): Promise<void> {
+export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec, sql: string[]): Promise<void> {
   const files = resolveSources(loaded);
   for (const [name, file] of Object.entries(files)) {
+    if (!sql.some((text) => new RegExp(`\\b${name}\\b`, 'i').test(text))) continue;
     const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : 'parquet');
-    const sql =
+    const statement =
       format === 'csv'
         ? `CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_csv(${sqlString(file)}, header = true)`
         : `CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`;
-    await runSpecSql(`sources.${name}`, () => connection.run(sql));
+    await runSpecSql(`sources.${name}`, () => connection.run(statement));
   }
+}
+
+/** Every SQL text of a spec's feature definition (the statistics and the feature query). */
+export function featureSql(loaded: LoadedSpec): string[] {
+  return [...Object.values(loaded.spec.features.stats), loaded.spec.features.sql];
 }
 
 /** SQL condition selecting the whole days of `window` on `column`. */

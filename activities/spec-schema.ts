@@ -98,6 +98,15 @@ export const pipelineSpecSchema = z
       .strict()
       .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' }),
     inference: inference.optional(),
+    on_failure: z
+      .object({
+        /** A failed step waits for an operator's retry / skip / abort instead of failing the run. */
+        wait_for_operator: z.boolean().default(true),
+        /** Steps an operator may skip: `score-shard` (a shard's days are then not published). */
+        skippable: z.array(z.enum(['score-shard'])).default([]),
+      })
+      .strict()
+      .default({ wait_for_operator: true, skippable: [] }),
   })
   .strict()
   .superRefine((spec, ctx) => {

@@ -193,7 +193,10 @@ describe('batchInference on a real dev server', () => {
     const file = path.join(data, 'flights.parquet');
     await withDuckDB((c) => c.run(`COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)}) WHERE date < DATE '2001-01-29') TO ${sqlString(file)} (FORMAT parquet)`));
     const dir = path.join(sinkRoot, 'drift');
-    const spec = inferenceSpec('wf-drift', { type: 'parquet', path: dir }, (s) => (s.sources.flights.path = file));
+    const spec = inferenceSpec('wf-drift', { type: 'parquet', path: dir }, (s) => {
+      s.sources.flights.path = file;
+      s.on_failure = { wait_for_operator: false };
+    });
     await h.withWorker(() => train(spec));
     // A new export of the source in which distance became text.
     await withDuckDB((c) => c.run(`COPY (SELECT * REPLACE (CAST(distance AS VARCHAR) || ' mi' AS distance) FROM read_parquet(${sqlString(FLIGHTS)}) WHERE date < DATE '2001-01-29') TO ${sqlString(file)} (FORMAT parquet)`));

@@ -4,6 +4,7 @@ import type { SluiceActivities } from '../activities/index';
 import type { Shard } from '../activities/inference/plan';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
 import { sumCosts } from './costs';
+import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
 
 export interface BatchInferenceInput {
   /** Path of the pipeline spec, as the worker sees it. */
@@ -20,7 +21,7 @@ export interface ShardProgress {
   index: number;
   days: string;
   rows: number;
-  status: 'pending' | 'running' | 'done' | 'failed';
+  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
   resumedFromSlice?: number;
 }
 
@@ -31,6 +32,9 @@ export interface InferenceProgress {
   rowsTotal: number;
   rowsDone: number;
   shards: ShardProgress[];
+  /** Steps that failed and wait for an operator's retry / skip / abort. */
+  awaitingOperator?: AwaitingStep[];
+  operatorLog?: OperatorLogEntry[];
 }
 
 export interface BatchInferenceResult {
@@ -42,6 +46,8 @@ export interface BatchInferenceResult {
   rows: number;
   days: number;
   shards: number;
+  /** Days of shards an operator skipped: not published. */
+  skippedDays: string[];
   sink: { type: string; location: string; days: number; rows: number };
   totalCost: StepCost;
 }
@@ -64,7 +70,12 @@ const scoring = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1h', h
 export async function batchInference(input: BatchInferenceInput): Promise<BatchInferenceResult> {
   const window = windowOf(input);
   const progress: InferenceProgress = { status: 'running', rowsTotal: 0, rowsDone: 0, shards: [] };
-  setHandler(inferenceProgressQuery, () => progress);
+  let waitForOperator = false;
+  const operator = new Operator(
+    () => waitForOperator,
+    (awaiting) => setStatus(awaiting ? 'awaiting-operator' : 'running'),
+  );
+  setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log }));
   const costs: StepCost[] = [];
   const setStatus = (status: string) => {
     progress.status = status;
@@ -72,8 +83,11 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   };
 
   try {
-    const loaded = await quick.loadSpec({ spec: input.spec });
+    const loaded = await quick.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
     const { spec } = loaded;
+    // Specs recorded before `on_failure` existed carry no such field: default as the schema does.
+    const onFailure = (spec.on_failure as typeof spec.on_failure | undefined) ?? { wait_for_operator: true, skippable: [] };
+    waitForOperator = onFailure.wait_for_operator;
     progress.pipeline = spec.name;
     upsertSearchAttributes([
       { key: SluicePipeline, value: spec.name },
@@ -81,7 +95,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     ]);
     if (!spec.inference) throw ApplicationFailure.nonRetryable(`${loaded.file}: inference: is required for batch inference`, 'SluiceSpecError');
 
-    const model = await quick.resolveModel({ model: spec.name, version: input.modelVersion });
+    const model = await operator.run('resolve-model', () => quick.resolveModel({ model: spec.name, version: input.modelVersion }));
     progress.modelVersion = model.version;
     upsertSearchAttributes([{ key: SluiceModelVersion, value: model.version }]);
 
@@ -89,22 +103,18 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     let features;
     if (model.origin === 'external') {
       // A model trained elsewhere: statistics from the spec's training window (reused when stored).
-      const extracted = await data.extract({ loaded, window: { from: spec.split.train.from, to: spec.split.validate.to } });
-      const built = await data.buildFeatures({ loaded, extracted: extracted.extracted });
+      const extracted = await operator.run('extract', () => data.extract({ loaded, window: { from: spec.split.train.from, to: spec.split.validate.to } }));
+      const built = await operator.run('features', () => data.buildFeatures({ loaded, extracted: extracted.extracted }));
       costs.push(extracted.cost, built.cost);
       features = built.features;
     } else {
-      features = await quick.loadFeatureSet({ fingerprint: model.dataFingerprints.features, owner: `${spec.name} v${model.version}` });
+      features = await operator.run('load-features', () => quick.loadFeatureSet({ fingerprint: model.dataFingerprints.features, owner: `${spec.name} v${model.version}` }));
     }
 
-    const plan = await data.planInference({
-      loaded,
-      window,
-      stats: features.stats,
-      modelFeatures: model.featureTypes ?? features.featureColumns,
-      modelName: `${spec.name} v${model.version}`,
-      definitionHash: features.definitionHash,
-    });
+    const { stats, featureColumns, definitionHash } = features;
+    const plan = await operator.run('plan', () =>
+      data.planInference({ loaded, window, stats, modelFeatures: model.featureTypes ?? featureColumns, modelName: `${spec.name} v${model.version}`, definitionHash }),
+    );
     costs.push(plan.cost);
     progress.rowsTotal = plan.rows;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
@@ -115,7 +125,15 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       const state = progress.shards[shard.index];
       state.status = 'running';
       try {
-        const result = await scoring.scoreShard({ loaded, stats: features.stats, model: scoringModel, shard, staging, runId: workflowInfo().runId });
+        const result = await operator.step(
+          `score-shard-${shard.index}`,
+          () => scoring.scoreShard({ loaded, stats, model: scoringModel, shard, staging, runId: workflowInfo().runId }),
+          { skippable: onFailure.skippable.includes('score-shard') },
+        );
+        if (result === SKIPPED) {
+          state.status = 'skipped';
+          return;
+        }
         state.status = 'done';
         state.resumedFromSlice = result.resumedFromSlice;
         progress.rowsDone += result.rows;
@@ -126,9 +144,17 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       }
     });
 
-    const published = await data.publishScores({ loaded, staging, runId: workflowInfo().runId, modelVersion: model.version, expectedRows: progress.rowsDone });
-    costs.push(published.cost);
-    await quick.removeStaging({ staging });
+    const done = plan.shards.filter((s) => progress.shards[s.index].status === 'done');
+    const skippedDays = plan.shards.filter((s) => progress.shards[s.index].status === 'skipped').flatMap((s) => s.days.map((d) => d.day));
+    const days = done.flatMap((s) => s.days.map((d) => d.day));
+    const published =
+      days.length === 0
+        ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0, cost: undefined }
+        : await operator.run('publish', () =>
+            data.publishScores({ loaded, staging, runId: workflowInfo().runId, modelVersion: model.version, expectedRows: progress.rowsDone, days }),
+          );
+    if (published.cost) costs.push(published.cost);
+    await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     setStatus('published');
     return {
       pipeline: spec.name,
@@ -139,6 +165,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       rows: published.rows,
       days: plan.days,
       shards: plan.shards.length,
+      skippedDays,
       sink: { type: published.sink, location: published.location, days: published.days, rows: published.rows },
       totalCost: sumCosts(costs),
     };

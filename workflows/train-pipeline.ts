@@ -17,6 +17,7 @@ import type { ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
 import { sumCosts, zeroCost } from './costs';
+import { Operator, type AwaitingStep, type OperatorLogEntry } from './operator';
 
 export interface TrainPipelineInput {
   /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */
@@ -40,6 +41,9 @@ export interface TrainProgress {
   steps: StepState[];
   /** Set while a manual promotion waits for a decision. */
   awaiting?: string;
+  /** Steps that failed and wait for an operator's retry / abort. */
+  awaitingOperator?: AwaitingStep[];
+  operatorLog?: OperatorLogEntry[];
 }
 
 export interface TrainPipelineResult {
@@ -82,7 +86,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   checkInput(input);
   const names: StepName[] = ['load-spec', 'extract', 'features', 'train', 'evaluate', 'evaluate-champion', 'register', 'promote'];
   const progress: TrainProgress = { status: 'running', steps: names.map((name) => ({ name, status: 'pending' })) };
-  setHandler(progressQuery, () => progress);
+  let waitForOperator = false;
+  const operator = new Operator(
+    () => waitForOperator,
+    (awaiting) => setStatus(awaiting ? 'awaiting-operator' : 'running'),
+  );
+  setHandler(progressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log }));
   let approval: { approved: boolean; decision: ApprovalDecision } | undefined;
   setHandler(approveSignal, (decision) => void (approval ??= { approved: true, decision }));
   setHandler(rejectSignal, (decision) => void (approval ??= { approved: false, decision }));
@@ -95,7 +104,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const state = progress.steps.find((s) => s.name === name) as StepState;
     state.status = 'running';
     try {
-      const result = await run();
+      const result = await operator.run(name, run);
       state.status = result.reused ? 'reused' : 'done';
       state.cost = result.cost;
       state.detail = detail?.(result);
@@ -109,6 +118,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
 
   const loaded = await step('load-spec', async () => ({ ...(await quick.loadSpec({ spec: input.spec })), cost: zeroCost() }));
   const { spec } = loaded;
+  // Specs recorded before `on_failure` existed carry no such field (replay of older runs): default as the schema does.
+  waitForOperator = (spec.on_failure as typeof spec.on_failure | undefined)?.wait_for_operator ?? true;
   progress.pipeline = spec.name;
   upsertSearchAttributes([
     { key: SluicePipeline, value: spec.name },
@@ -122,7 +133,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
   const { metrics } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`);
 
-  const registry = await quick.readRegistry({ model: spec.name });
+  const registry = await operator.run('read-registry', () => quick.readRegistry({ model: spec.name }));
   const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
   let champion: TrainPipelineResult['champion'];
   if (championVersion?.modelFingerprint === model.fingerprint) {
@@ -171,11 +182,13 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   } else if (!decision.eligible) {
     outcome = 'not promoted: a check failed';
   } else if (mode === 'auto') {
-    await quick.setModelAlias({ model: spec.name, request: { alias: 'champion', version: version.version, actor: `workflow:${info.workflowId}`, reason: decision.reasons.join('; ') } });
+    const request = { alias: 'champion' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: decision.reasons.join('; ') };
+    await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
     promoted = true;
     outcome = `promoted to champion automatically${champion ? `, replacing v${champion.version}` : ''}`;
   } else {
-    await quick.setModelAlias({ model: spec.name, request: { alias: 'challenger', version: version.version, actor: `workflow:${info.workflowId}`, reason: 'eligible, awaiting manual approval' } });
+    const request = { alias: 'challenger' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: 'eligible, awaiting manual approval' };
+    await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
     progress.awaiting = `approval of ${spec.name} v${version.version}: signal approve or reject within ${spec.promotion.approval_timeout}`;
     setStatus('awaiting-approval');
     const answered = await condition(() => approval !== undefined, spec.promotion.approval_timeout as Duration);
@@ -184,10 +197,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     if (!answered || !approval) {
       outcome = `not promoted: no decision within ${spec.promotion.approval_timeout}; v${version.version} stays challenger`;
     } else if (approval.approved) {
-      await quick.setModelAlias({
-        model: spec.name,
-        request: { alias: 'champion', version: version.version, actor: approval.decision.actor, reason: approval.decision.reason || 'approved' },
-      });
+      const request = { alias: 'champion' as const, version: version.version, actor: approval.decision.actor, reason: approval.decision.reason || 'approved' };
+      await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
       promoted = true;
       outcome = `promoted to champion, approved by ${approval.decision.actor}`;
     } else {

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
 import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../duckdb';
 import { dataError } from '../errors';
-import { createSourceViews, windowPredicate } from '../sources';
+import { createSourceViews, featureSql, windowPredicate } from '../sources';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
 
@@ -17,7 +17,7 @@ export async function prepareFeatureContext(
   loaded: LoadedSpec,
   stats: Record<string, ArtifactRef>,
 ): Promise<void> {
-  await createSourceViews(connection, loaded);
+  await createSourceViews(connection, loaded, [loaded.spec.extract.query, ...featureSql(loaded)]);
   for (const [name, ref] of Object.entries(stats)) {
     await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(store.pathOf(ref.uri))})`);
   }

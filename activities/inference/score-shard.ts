@@ -80,7 +80,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
           await selectSource(connection, loaded, window, 'shard_rows');
           await runSpecSql('features.sql', () => connection.run(`CREATE OR REPLACE TEMP TABLE features AS ${scoringSelect(loaded, model.featureNames)}`));
-          await checkFeatureValues(connection, window.from, window.to);
+          await checkFeatureValues(connection, model.featureNames.length, window.from, window.to);
           const scores = await scoreFeatures(connection, runner, batch, model.featureNames.length);
           await stageScores(connection, scores, sliceDir, loaded, model.version, input.runId);
           rowsDone += scores.length;
@@ -97,9 +97,9 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   });
 }
 
-/** Refuses NULL, NaN or infinite features, counting the rows; a NULL sum of squares catches all three. */
-async function checkFeatureValues(connection: DuckDBConnection, from: string, to: string): Promise<void> {
-  const bad = Number(await scalar(connection, 'SELECT count(*) FROM features WHERE NOT isfinite(coalesce(array_inner_product(features, features), \'nan\'::FLOAT))'));
+/** Refuses NULL, NaN or infinite features, counting the rows: a NULL is a missing element, NaN and ±inf spoil the sum. */
+async function checkFeatureValues(connection: DuckDBConnection, width: number, from: string, to: string): Promise<void> {
+  const bad = Number(await scalar(connection, `SELECT count(*) FROM features WHERE list_count(features) < ${width} OR NOT isfinite(coalesce(list_sum(features), 'nan'::DOUBLE))`));
   if (bad > 0) {
     throw dataError(`features.sql: ${bad} rows in ${from} .. ${to} have NULL, NaN or infinite features; fill them in the SQL (coalesce) or filter them; nothing was published`);
   }

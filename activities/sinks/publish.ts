@@ -30,8 +30,10 @@ export interface PublishInput {
   staging: string;
   runId: string;
   modelVersion: number;
-  /** Rows the shards reported; the staged files must hold exactly these. */
+  /** Rows the shards reported; the staged files of `days` must hold exactly these. */
   expectedRows: number;
+  /** The days to publish (those of the shards that completed); every staged day when absent. */
+  days?: string[];
 }
 
 /**
@@ -42,8 +44,9 @@ export async function publishScores(store: ArtifactStore, input: PublishInput) {
   const sink = input.loaded.spec.inference?.sink;
   if (!sink) throw specError('inference.sink: missing from the spec');
   return metered(async (meter) => {
-    const files = stagedFilesByDay(store.pathOf(input.staging));
-    if (files.size === 0) throw dataError(`nothing staged under ${input.staging}`);
+    const all = stagedFilesByDay(store.pathOf(input.staging));
+    const files = input.days ? new Map([...all].filter(([day]) => input.days?.includes(day))) : all;
+    if (files.size === 0) throw dataError(`nothing staged under ${input.staging}${input.days ? ` for ${input.days.length} days` : ''}`);
     const { rowsByDay, columns } = await withDuckDB(async (c) => {
       const relation = stagedRelation(files);
       const counts = (await c.runAndReadAll(`SELECT strftime(day, '%Y-%m-%d'), count(*) FROM ${relation} GROUP BY 1`)).getRowsJS();

@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { sqlString, withDuckDB } from '../activities/duckdb';
+import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
+import { abortSignal, retrySignal, skipSignal } from '../workflows/operator';
+import { SluiceStatus } from '../workflows/search-attributes';
+import { progressQuery, trainPipeline } from '../workflows/train-pipeline';
+import { smallFlightsSpec } from './support/specs';
+import { harness, type TestHarness } from './support/temporal';
+
+const DATA = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data');
+let h: TestHarness;
+let data: string;
+let counter = 0;
+
+beforeAll(async () => {
+  h = await harness('operator');
+  data = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-operator-'));
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined && ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Activity types scheduled in a run's history, in order. */
+async function scheduled(handle: { fetchHistory(): Promise<{ events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null }> }) {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => Boolean(n));
+}
+
+describe('resume after a fix', () => {
+  it('waits for an operator when a step fails on bad data, and after the fix and a retry completes without re-running earlier steps', async () => {
+    const airports = path.join(data, 'airports.csv');
+    fs.copyFileSync(path.join(DATA, 'airports.csv'), airports);
+    const spec = smallFlightsSpec('op-train', (s) => (s.sources.airports.path = airports));
+    const good = fs.readFileSync(airports, 'utf8');
+    fs.writeFileSync(airports, `${good.split('\n').slice(0, 50).join('\n')}\n"unterminated,quote,row\n`);
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `op-train-${process.pid}-${++counter}` });
+    await h.withWorker(async () => {
+      const waiting = await eventually(() => handle.query(progressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step to wait');
+      expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'features', errorType: 'SluiceDataError' });
+      expect(waiting.awaitingOperator?.[0].error).toMatch(/^(sources\.airports|features\.sql): /);
+      await eventually(() => handle.describe(), (d) => d.typedSearchAttributes.get(SluiceStatus) === 'awaiting-operator', 'the status attribute');
+      fs.writeFileSync(airports, good); // the fix
+      await handle.signal(retrySignal, { actor: 'alice', reason: 'restored airports.csv' });
+      const result = await handle.result();
+      expect(result.modelVersion).toBe(1);
+      const log = (await handle.query(progressQuery)).operatorLog;
+      expect(log).toEqual([expect.objectContaining({ action: 'retry', step: 'features', actor: 'alice' })]);
+    });
+    const activities = await scheduled(handle);
+    expect(activities.filter((a) => a === 'loadSpec')).toHaveLength(1);
+    expect(activities.filter((a) => a === 'extract')).toHaveLength(1);
+    expect(activities.filter((a) => a === 'buildFeatures')).toHaveLength(2);
+  });
+
+  it('lets an operator skip a failed inference shard where the spec allows it, publishing the other days', async () => {
+    const flights = path.join(data, 'flights.parquet');
+    await withDuckDB((c) =>
+      c.run(
+        `COPY (SELECT * REPLACE (CASE WHEN CAST(date AS DATE) = DATE '2001-01-26' THEN NULL ELSE distance END AS distance) FROM read_parquet(${sqlString(path.join(DATA, 'flights-3m.parquet'))}) WHERE date < DATE '2001-01-28') TO ${sqlString(flights)} (FORMAT parquet)`,
+      ),
+    );
+    const sink = path.join(data, 'skip-sink');
+    const spec = smallFlightsSpec('op-skip', (s) => {
+      s.sources.flights.path = flights;
+      s.inference = { shard_rows: 17_000, slice_rows: 17_000, max_parallel_shards: 2, sink: { type: 'parquet', path: sink } };
+      s.on_failure = { skippable: ['score-shard'] };
+    });
+    const result = await h.withWorker(async () => {
+      await (await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `op-skip-train-${process.pid}` })).result();
+      const handle = await h.client.workflow.start(batchInference, { args: [{ spec, from: '2001-01-25', to: '2001-01-27' }], taskQueue: h.config.taskQueue, workflowId: `op-skip-${process.pid}` });
+      const waiting = await eventually(() => handle.query(inferenceProgressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed shard');
+      expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'score-shard-1', skippable: true, errorType: 'SluiceDataError' });
+      expect(waiting.awaitingOperator?.[0].error).toContain('rows in 2001-01-26 .. 2001-01-26 have NULL, NaN or infinite features');
+      await handle.signal(skipSignal, { actor: 'bob', step: 'score-shard-1', reason: 'source fix for the 26th comes tomorrow' });
+      return handle.result();
+    });
+    expect(result.skippedDays).toEqual(['2001-01-26']);
+    expect(fs.readdirSync(sink).sort()).toEqual(['day=2001-01-25', 'day=2001-01-27']);
+  });
+
+  it('refuses to skip a training step, and aborts on request with the step and its error', async () => {
+    const airports = path.join(data, 'broken-airports.csv');
+    fs.writeFileSync(airports, 'iata,name\n"broken\n');
+    const spec = smallFlightsSpec('op-abort', (s) => (s.sources.airports.path = airports));
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `op-abort-${process.pid}-${++counter}` });
+    const err = await h.withWorker(async () => {
+      await eventually(() => handle.query(progressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step');
+      await handle.signal(skipSignal, { actor: 'carol' });
+      const after = await eventually(() => handle.query(progressQuery), (p) => (p.operatorLog?.length ?? 0) > 0, 'the refusal');
+      expect(after.operatorLog?.[0]).toMatchObject({ action: 'refused-skip', step: 'features' });
+      expect(after.awaitingOperator).toHaveLength(1);
+      await handle.signal(abortSignal, { actor: 'carol', reason: 'wrong airports file' });
+      return handle.result().then(() => undefined, (e: unknown) => e);
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };
+    expect(cause.type).toBe('SluiceAborted');
+    expect(cause.message).toMatch(/^trainPipeline aborted by carol at step features \(wrong airports file\); the step had failed with: (sources\.airports|features\.sql): /);
+  });
+});

@@ -1,0 +1,118 @@
+import { ActivityFailure, ApplicationFailure, condition, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+
+/** An operator's answer to a failed step. `step` limits it to one step; without it, it applies to every waiting step. */
+export interface OperatorDecision {
+  actor: string;
+  reason?: string;
+  step?: string;
+}
+
+/** After fixing the data or deploying fixed workers: run the failed step again. */
+export const retrySignal = defineSignal<[OperatorDecision]>('retry');
+/** Give up on the failed step and go on without it; refused for steps the spec does not let be skipped. */
+export const skipSignal = defineSignal<[OperatorDecision]>('skip');
+/** Stop the run. */
+export const abortSignal = defineSignal<[OperatorDecision]>('abort');
+
+export type OperatorAction = 'retry' | 'skip' | 'abort';
+
+/** A step that failed in a way retries could not cure and now waits for an operator. */
+export interface AwaitingStep {
+  step: string;
+  error: string;
+  errorType?: string;
+  since: string;
+  skippable: boolean;
+}
+
+/** What operators decided, for the run's record. */
+export interface OperatorLogEntry {
+  action: OperatorAction | 'refused-skip';
+  step: string;
+  actor: string;
+  reason?: string;
+  at: string;
+}
+
+/** Returned by {@link Operator.step} for a step an operator skipped. */
+export const SKIPPED = Symbol('skipped');
+
+interface Waiting extends AwaitingStep {
+  decision?: { action: OperatorAction; by: OperatorDecision };
+}
+
+/**
+ * Keeps a run alive across step failures: a failed step (retries exhausted, or a non-retryable error)
+ * waits — visibly, through `awaiting` and the status callback — for a `retry`, `skip` or `abort` signal.
+ * Completed steps keep their results, so nothing that finished runs again.
+ */
+export class Operator {
+  readonly waiting: Waiting[] = [];
+  readonly log: OperatorLogEntry[] = [];
+
+  constructor(
+    private readonly waitOnFailure: () => boolean,
+    private readonly onChange: (awaiting: boolean) => void,
+  ) {
+    setHandler(retrySignal, (d) => this.decide('retry', d));
+    setHandler(skipSignal, (d) => this.decide('skip', d));
+    setHandler(abortSignal, (d) => this.decide('abort', d));
+  }
+
+  /** What waits for an operator now (for queries). */
+  get awaiting(): AwaitingStep[] {
+    return this.waiting.map(({ decision: _decision, ...rest }) => rest);
+  }
+
+  /** {@link step} for a step that cannot be skipped: its result, or it retries until it succeeds or is aborted. */
+  async run<T>(step: string, run: () => Promise<T>): Promise<T> {
+    const result = await this.step(step, run);
+    if (result === SKIPPED) throw new Error(`step ${step} cannot be skipped`);
+    return result;
+  }
+
+  /** Runs `run`; on failure waits for an operator and retries, skips (returns {@link SKIPPED}) or aborts. */
+  async step<T>(step: string, run: () => Promise<T>, options: { skippable?: boolean } = {}): Promise<T | typeof SKIPPED> {
+    for (;;) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;
+        const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        const entry: Waiting = {
+          step,
+          error: cause?.message ?? err.cause?.message ?? err.message,
+          errorType: cause?.type ?? undefined,
+          since: new Date(Date.now()).toISOString(),
+          skippable: options.skippable ?? false,
+        };
+        this.waiting.push(entry);
+        this.onChange(true);
+        await condition(() => entry.decision !== undefined);
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        this.onChange(this.waiting.length > 0);
+        const { action, by } = entry.decision as NonNullable<Waiting['decision']>;
+        if (action === 'skip') return SKIPPED;
+        if (action === 'abort') {
+          throw ApplicationFailure.nonRetryable(
+            `${workflowInfo().workflowType} aborted by ${by.actor} at step ${step}${by.reason ? ` (${by.reason})` : ''}; the step had failed with: ${entry.error}`,
+            'SluiceAborted',
+          );
+        }
+      }
+    }
+  }
+
+  private decide(action: OperatorAction, by: OperatorDecision): void {
+    const at = new Date(Date.now()).toISOString();
+    for (const entry of this.waiting) {
+      if (entry.decision || (by.step !== undefined && by.step !== entry.step)) continue;
+      if (action === 'skip' && !entry.skippable) {
+        this.log.push({ action: 'refused-skip', step: entry.step, actor: by.actor, reason: 'the spec does not allow skipping this step', at });
+        continue;
+      }
+      entry.decision = { action, by };
+      this.log.push({ action, step: entry.step, actor: by.actor, reason: by.reason, at });
+    }
+  }
+}
