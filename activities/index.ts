@@ -8,6 +8,7 @@ import { planInference, type PlanInput } from './inference/plan';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
 import { readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
 import { publishScores, type PublishInput } from './sinks/publish';
+import { publishedDays, type PublishedFilter } from './sinks/published-days';
 import { loadSpecFile, type LoadedSpec } from './spec-loader';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 
@@ -52,6 +53,9 @@ export function createActivities(store: ArtifactStore) {
     },
     async removeStaging(input: { staging: string }): Promise<void> {
       fs.rmSync(store.pathOf(input.staging), { recursive: true, force: true });
+    },
+    async publishedDays(input: { loaded: LoadedSpec; filter: PublishedFilter }): Promise<string[]> {
+      return publishedDays(input.loaded, input.filter);
     },
     registerModelVersion,
     setModelAlias,

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   modelRegistry,
   registerVersionUpdate,
@@ -41,9 +41,14 @@ export async function setAlias(client: Client, model: string, request: AliasRequ
   return client.workflow.getHandle(registryWorkflowId(model)).executeUpdate(setAliasUpdate, { args: [request] });
 }
 
-/** Activity: {@link setAlias} through the worker's client. */
+/** Activity: {@link setAlias} through the worker's client; a request the registry refuses is not retried. */
 export async function setModelAlias(input: { model: string; request: AliasRequest }): Promise<AliasChange> {
-  return setAlias(Context.current().client, input.model, input.request);
+  try {
+    return await setAlias(Context.current().client, input.model, input.request);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw modelError(`${input.model}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    throw err;
+  }
 }
 
 /** The registry of a model, or null if it has none yet. */

@@ -1,6 +1,7 @@
 /**
  * Records the event histories the replay test feeds to the current workflow code: a trainPipeline run on
- * pipelines/flights.yaml, the model registry it updated, and a batchInference of one day. Existing files
+ * pipelines/flights.yaml, the model registry it updated, a batchInference of one day, a backfill of two
+ * days and a rollback. Existing files
  * are kept (older histories guard compatibility with runs started by older code) unless --force.
  * Runs on a private dev server:
  *   npx tsx scripts/record-histories.ts [--force]
@@ -16,6 +17,8 @@ import { createSluiceWorker } from '../workers/create-worker';
 import { registryWorkflowId } from '../workflows/model-registry';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { batchInference } from '../workflows/batch-inference';
+import { backfill } from '../workflows/backfill';
+import { rollbackModel } from '../workflows/rollback';
 import { startDevServer, stopDevServer, temporalCliPath } from './dev-server';
 
 const PORT = 7245;
@@ -36,7 +39,12 @@ async function main(): Promise<void> {
       console.log(`trainPipeline: model v${result.modelVersion}, promoted=${result.promoted}`);
       const inference = await client.workflow.start(batchInference, { taskQueue: config.taskQueue, workflowId: 'recorded-infer-flights', args: [{ spec: 'pipelines/flights.yaml', partition: '2001-06-30' }] });
       console.log(`batchInference: ${(await inference.result()).rows} rows`);
+      const filled = await client.workflow.execute(backfill, { taskQueue: config.taskQueue, workflowId: 'recorded-backfill-flights', args: [{ spec: 'pipelines/flights.yaml', from: '2001-06-28', to: '2001-06-29', reprocess: true }] });
+      console.log(`backfill: ${filled.published.length} days`);
+      await client.workflow.execute(rollbackModel, { taskQueue: config.taskQueue, workflowId: 'recorded-rollback-flights', args: [{ spec: 'pipelines/flights.yaml', toVersion: 1, actor: 'recorder', reason: 'recording a history', reprocess: true }] });
       save('trainPipeline.json', server.address, handle.workflowId);
+      save('backfill.json', server.address, 'recorded-backfill-flights');
+      save('rollbackModel.json', server.address, 'recorded-rollback-flights');
       save('modelRegistry.json', server.address, registryWorkflowId(result.pipeline));
       save('batchInference.json', server.address, inference.workflowId);
     });
@@ -59,6 +67,9 @@ function save(name: string, address: string, workflowId: string): void {
   // Worker identities name the recording host; they play no part in replay.
   const json = shown.stdout.replace(/"identity":\s*"[^"]*"/g, '"identity": "sluice-worker"');
   fs.mkdirSync(OUT, { recursive: true });
+  const idsFile = path.join(OUT, 'workflow-ids.json');
+  const ids = fs.existsSync(idsFile) ? (JSON.parse(fs.readFileSync(idsFile, 'utf8')) as Record<string, string>) : {};
+  fs.writeFileSync(idsFile, `${JSON.stringify({ ...ids, [name]: workflowId }, null, 2)}\n`);
   fs.writeFileSync(path.join(OUT, name), `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
   console.log(`wrote test/histories/${name}`);
 }

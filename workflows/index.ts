@@ -2,3 +2,5 @@
 export { trainPipeline } from './train-pipeline';
 export { modelRegistry } from './model-registry';
 export { batchInference } from './batch-inference';
+export { backfill } from './backfill';
+export { rollbackModel } from './rollback';
