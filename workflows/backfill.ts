@@ -90,7 +90,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     await continueAsNew<typeof backfill>({ ...input, state: current });
   }
   upsertSearchAttributes([{ key: SluiceStatus, value: current.failed.length > 0 ? 'partially-failed' : 'published' }]);
-  const { pending: _pending, ...result } = current;
+  const { pending, ...result } = current;
   return { ...result, published: [...result.published].sort(), failed: [...result.failed].sort((a, b) => (a.day < b.day ? -1 : 1)) };
 }
 

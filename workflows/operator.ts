@@ -61,7 +61,7 @@ export class Operator {
 
   /** What waits for an operator now (for queries). */
   get awaiting(): AwaitingStep[] {
-    return this.waiting.map(({ decision: _decision, ...rest }) => rest);
+    return this.waiting.map(({ decision, ...rest }) => rest);
   }
 
   /** {@link step} for a step that cannot be skipped: its result, or it retries until it succeeds or is aborted. */
