@@ -75,6 +75,21 @@ describe('trainPipeline on a real dev server with real flights data', () => {
     expect(described.typedSearchAttributes.get(SluiceStatus)).toBe(second.promoted ? 'promoted' : 'not-promoted');
   });
 
+  it('reuses extract and features of an earlier run with the same inputs; a changed feature SQL recomputes features and everything after', async () => {
+    const base = smallFlightsSpec('wf-reuse');
+    const changed = smallFlightsSpec('wf-reuse', (s) => (s.features.sql = s.features.sql.replace('ln(s.distance)', 'ln(1 + s.distance)')));
+    const [first, same, edited] = await h.withWorker(async () => [
+      await (await start(base)).result(),
+      await (await start(base)).result(),
+      await (await start(changed)).result(),
+    ]);
+    expect(['extract', 'features', 'train'].map((s) => statusOf(same, s))).toEqual(['reused', 'reused', 'reused']);
+    expect(same.modelVersion).toBe(first.modelVersion);
+    expect(['extract', 'features', 'train', 'evaluate'].map((s) => statusOf(edited, s))).toEqual(['reused', 'done', 'done', 'done']);
+    expect(edited.modelUri).not.toBe(first.modelUri);
+    expect(edited.modelVersion).toBe(first.modelVersion + 1);
+  });
+
   it('retries an activity that fails twice, then succeeds, without re-running earlier steps', async () => {
     const spec = smallFlightsSpec('wf-retry');
     const handle = await start(spec);

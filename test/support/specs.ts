@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -18,11 +19,12 @@ export function flightsSpec(): SpecInput {
   return spec;
 }
 
-/** Writes a spec object as YAML under .sluice/test-specs and returns its path. */
+/** Writes a spec object as YAML under .sluice/test-specs and returns its path (named by content, so variants never overwrite each other). */
 export function writeSpec(name: string, spec: unknown): string {
   fs.mkdirSync(SPEC_DIR, { recursive: true });
-  const file = path.join(SPEC_DIR, `${name}.yaml`);
-  fs.writeFileSync(file, typeof spec === 'string' ? spec : stringify(spec));
+  const text = typeof spec === 'string' ? spec : stringify(spec);
+  const file = path.join(SPEC_DIR, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 8)}.yaml`);
+  fs.writeFileSync(file, text);
   return file;
 }
 
