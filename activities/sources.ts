@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileFingerprint } from './artifacts';
+import { insideDataRoots } from './data-roots';
 import { runSpecSql, sqlIdent, sqlString } from './duckdb';
 import { dataError } from './errors';
 import type { LoadedSpec } from './spec-loader';
@@ -11,7 +12,7 @@ import type { DateWindow } from './spec-schema';
 export function resolveSources(loaded: LoadedSpec): Record<string, string> {
   const resolved: Record<string, string> = {};
   for (const [name, source] of Object.entries(loaded.spec.sources)) {
-    const file = path.resolve(loaded.baseDir, source.path);
+    const file = insideDataRoots(path.resolve(loaded.baseDir, source.path), `sources.${name}.path`, loaded.file);
     if (!fs.existsSync(file)) throw dataError(`${loaded.file}: sources.${name}.path: file not found: ${source.path}`);
     resolved[name] = file;
   }

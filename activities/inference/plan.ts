@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
+import { insideDataRoots } from '../data-roots';
 import { metered } from '../cost';
 import { runSpecSql, sqlIdent, withDuckDB } from '../duckdb';
 import { dataError, modelError, specError } from '../errors';
@@ -41,6 +43,8 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
   const inference = loaded.spec.inference;
   if (!inference) throw specError(`${loaded.file}: inference: is required to run batch inference (shard_rows, sink, …)`);
   return metered(async (meter) => {
+    const sink = inference.sink;
+    if (sink.type !== 'postgres') insideDataRoots(path.resolve(loaded.baseDir, sink.path), 'inference.sink.path', loaded.file);
     const where = `partition ${window.from}${window.to === window.from ? '' : ` .. ${window.to}`}`;
     if (input.definitionHash && input.definitionHash !== featureDefinitionHash(loaded)) {
       throw modelError(`${loaded.file}: label or features changed since ${input.modelName} was trained; retrain, or score with the spec it was trained with`);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ArtifactStore, ColumnInfo } from '../artifacts';
 import { metered } from '../cost';
 import { withDuckDB } from '../duckdb';
+import { insideDataRoots } from '../data-roots';
 import { dataError, specError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import { publishDuckDB } from './duckdb-sink';
@@ -63,10 +64,10 @@ export async function publishScores(store: ArtifactStore, input: PublishInput) {
     let result: PublishResult;
     switch (sink.type) {
       case 'parquet':
-        result = publishParquet(path.resolve(base, sink.path), request);
+        result = publishParquet(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
         break;
       case 'duckdb':
-        result = await publishDuckDB(path.resolve(base, sink.path), sink.table, request);
+        result = await publishDuckDB(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), sink.table, request);
         break;
       case 'postgres':
         result = await publishPostgres(postgresUrl(sink.url), sink.table, request);

@@ -24,6 +24,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.SLUICE_TEST_STATE = stateDir;
   process.env.SLUICE_TEST_BUNDLE = bundlePath;
   process.env.SLUICE_TEST_PORT = String(TEST_PORT);
+  // Tests read and write under the project and the system temp folder; nothing else.
+  process.env.SLUICE_DATA_ROOTS = [path.resolve(__dirname, '..', '..'), os.tmpdir()].join(path.delimiter);
   startPostgres();
 }
 

@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { flightsSpec, writeSpec, type SpecInput } from '../test/support/specs';
+import { ArtifactStore } from './artifacts';
+import { sqlString, withDuckDB } from './duckdb';
+import { extractWindow } from './extract';
+import { importExternalModel } from './external-model';
+import { buildFeatures } from './features';
+import { planInference } from './inference/plan';
+import { ModelRunner } from './inference/model-runner';
+import { loadSpecFile } from './spec-loader';
+import { trainModel } from './train';
+
+/**
+ * The bad-input matrix: each bad input gives a non-retryable failure of a precise type whose message
+ * says what and where, before anything is published.
+ */
+const fixtures = path.resolve(__dirname, '..', 'test', 'fixtures');
+const FLIGHTS = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
+let dir: string;
+let store: ArtifactStore;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bad-input-'));
+  store = new ArtifactStore(path.join(dir, 'artifacts'));
+});
+
+/** The flights definition over the 8-row fixture (train = January, validate = February), changed by `change`. */
+function tiny(name: string, change: (s: SpecInput) => void = () => undefined): string {
+  const spec = flightsSpec();
+  spec.name = name;
+  spec.sources = { flights: { path: path.join(fixtures, 'tiny-flights.csv') }, airports: { path: path.join(fixtures, 'tiny-airports.csv') } };
+  spec.split = { train: { from: '2001-01-01', to: '2001-01-31' }, validate: { from: '2001-02-01', to: '2001-02-28' } };
+  spec.inference = { shard_rows: 1000, slice_rows: 1000, max_parallel_shards: 1, sink: { type: 'parquet', path: path.join(dir, `sink-${name}`) } };
+  change(spec);
+  return writeSpec(name, spec);
+}
+
+async function features(specFile: string) {
+  const loaded = loadSpecFile(specFile);
+  const { extracted } = await extractWindow(store, { loaded, window: { from: loaded.spec.split.train.from, to: loaded.spec.split.validate.to } });
+  return { loaded, ...(await buildFeatures(store, { loaded, extracted })) };
+}
+
+async function failure(work: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApplicationFailure)) throw err ?? new Error('expected a failure');
+  expect(err.nonRetryable).toBe(true);
+  return err;
+}
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('bad input is refused precisely, and nothing is published', () => {
+  it('a malformed CSV source', async () => {
+    const broken = write('malformed.csv', 'date,delay,distance,origin,destination\n2001-01-02 08:00:00,30,500,AAA,BBB\n2001-01-02 09:00:00,zero,"500,AAA\n');
+    const err = await failure(features(tiny('bad-csv', (s) => (s.sources.flights.path = broken))));
+    expect(err.type).toBe('SluiceDataError');
+    // Either DuckDB refuses the file, or its CSV sniffer reads it into other columns than the query expects.
+    expect(err.message).toMatch(/^(sources\.flights: (Invalid Input|Conversion) Error|extract\.query: Binder Error: Referenced column "date" not found)/);
+  });
+
+  it('a column the query needs is missing', async () => {
+    const err = await failure(features(tiny('missing-column', (s) => (s.extract.query = 'SELECT date, delay, distance, origin, destination, carrier FROM flights'))));
+    expect(err.type).toBe('SluiceDataError');
+    expect(err.message).toMatch(/^extract\.query: Binder Error: .*carrier/);
+  });
+
+  it('a column of the wrong type', async () => {
+    const text = fs.readFileSync(path.join(fixtures, 'tiny-flights.csv'), 'utf8').replace(',500,', ',500 miles,');
+    const file = write('wrong-type.csv', text);
+    const err = await failure(features(tiny('wrong-type', (s) => (s.sources.flights.path = file))));
+    expect(err.type).toBe('SluiceDataError');
+    expect(err.message).toMatch(/^features\.(sql|stats\.\w+): Binder Error: .*ln\(VARCHAR\)|^features\.sql: Binder Error/);
+  });
+
+  it('a SQL syntax error in the feature SQL', async () => {
+    const err = await failure(features(tiny('syntax', (s) => (s.features.sql = s.features.sql.replace('FROM source s', 'FROM source s WHERE')))));
+    expect(err.type).toBe('SluiceSpecError');
+    expect(err.message).toMatch(/^features\.sql: Parser Error: syntax error/);
+  });
+
+  it('a truncated Parquet source', async () => {
+    const truncated = path.join(dir, 'truncated.parquet');
+    fs.writeFileSync(truncated, fs.readFileSync(FLIGHTS).subarray(0, 100_000));
+    const err = await failure(features(tiny('truncated-parquet', (s) => (s.sources.flights = { path: truncated }))));
+    expect(err.type).toBe('SluiceDataError');
+    expect(err.message).toMatch(/^(sources\.flights|extract\.query): Invalid Input Error: .*truncated\.parquet/);
+  });
+
+  it('a source path outside the data roots', async () => {
+    const err = await failure(features(tiny('outside', (s) => (s.sources.airports.path = '/etc/hosts'))));
+    expect(err.type).toBe('SluiceSpecError');
+    expect(err.message).toContain('sources.airports.path: /etc/hosts is outside the data roots (');
+  });
+
+  it('a sink path outside the data roots, refused before anything is scored', async () => {
+    const { loaded, features: set } = await features(tiny('ok'));
+    const outside = loadSpecFile(tiny('sink-outside', (s) => {
+      if (s.inference) s.inference.sink = { type: 'parquet', path: '/var/sluice-scores' };
+    }));
+    const err = await failure(planInference(store, { loaded: outside, window: { from: '2001-02-03', to: '2001-02-03' }, stats: set.stats, modelFeatures: set.featureColumns, modelName: 'ok v1' }));
+    expect(err.type).toBe('SluiceSpecError');
+    expect(err.message).toContain('inference.sink.path: /var/sluice-scores is outside the data roots');
+    expect(loaded.spec.name).toBe('ok');
+  });
+
+  it('an empty partition', async () => {
+    const { loaded, features: set } = await features(tiny('ok'));
+    const err = await failure(planInference(store, { loaded, window: { from: '2001-03-01', to: '2001-03-02' }, stats: set.stats, modelFeatures: set.featureColumns, modelName: 'ok v1' }));
+    expect(err.type).toBe('SluiceDataError');
+    expect(err.message).toBe('partition 2001-03-01 .. 2001-03-02: the source has no rows to score (extract.time_column: date); nothing was published');
+    expect(fs.existsSync(path.join(dir, 'sink-ok'))).toBe(false);
+  });
+
+  it('a truncated or corrupt ONNX model', async () => {
+    const { loaded, features: set } = await features(tiny('ok'));
+    const { model } = await trainModel(store, { loaded, features: set });
+    const truncated = write('truncated.onnx', '');
+    fs.writeFileSync(truncated, fs.readFileSync(store.pathOf(model.uri)).subarray(0, 200));
+    const err = await failure(ModelRunner.open(truncated, 'artifact:models/x/model.onnx', set.featureColumns.length));
+    expect(err.type).toBe('SluiceModelError');
+    expect(err.message).toMatch(/^artifact:models\/x\/model\.onnx: ONNX Runtime cannot load the model/);
+    const notOnnx = write('not-a-model.onnx', 'this is not protobuf');
+    const imported = await failure(importExternalModel(store, notOnnx, [{ name: 'hour_of_day', type: 'DOUBLE' }]));
+    expect(imported.type).toBe('SluiceModelError');
+  });
+
+  it('a model whose input is narrower than its declared schema', async () => {
+    const err = await failure(
+      importExternalModel(store, path.join(fixtures, 'byo', 'byo-model.onnx'), [
+        { name: 'a', type: 'DOUBLE' },
+        { name: 'b', type: 'DOUBLE' },
+      ]),
+    );
+    expect(err.type).toBe('SluiceModelError');
+    expect(err.message).toMatch(/does not score rows of 2 features/);
+  });
+
+  it('reads a valid tiny source fine (the fixture itself is good)', async () => {
+    const rows = await withDuckDB(async (c) => Number((await c.runAndReadAll(`SELECT count(*) FROM read_csv(${sqlString(path.join(fixtures, 'tiny-flights.csv'))})`)).getRowsJS()[0][0]));
+    expect(rows).toBe(8);
+  });
+});
