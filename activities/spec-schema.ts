@@ -98,6 +98,13 @@ export const pipelineSpecSchema = z
       .strict()
       .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' }),
     inference: inference.optional(),
+    execution: z
+      .object({
+        /** A long step (training, a scoring shard) silent this long is presumed dead and retried from its last checkpoint. */
+        heartbeat_timeout: duration.default('1m'),
+      })
+      .strict()
+      .default({ heartbeat_timeout: '1m' }),
     on_failure: z
       .object({
         /** A failed step waits for an operator's retry / skip / abort instead of failing the run. */

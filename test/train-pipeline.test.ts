@@ -70,6 +70,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
     expect(second.champion?.metrics.auc).toBeCloseTo(first.metrics.auc, 6);
 
     const described = await handle.describe();
+    expect(described.memo?.summary).toMatch(/^wf-auto v2: AUC 0\.\d{4}, log loss 0\.\d{4}, (promoted|not promoted); \d+\.\d s CPU$/);
     expect(described.typedSearchAttributes.get(SluicePipeline)).toBe('wf-auto');
     expect(described.typedSearchAttributes.get(SluiceModelVersion)).toBe(2);
     expect(described.typedSearchAttributes.get(SluiceStatus)).toBe(second.promoted ? 'promoted' : 'not-promoted');

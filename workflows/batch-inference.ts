@@ -1,4 +1,5 @@
 import { ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { StepCost } from '../activities/cost';
 import type { SluiceActivities } from '../activities/index';
 import type { Shard } from '../activities/inference/plan';
@@ -58,7 +59,6 @@ const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError']
 const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
 const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
-const scoring = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1h', heartbeatTimeout: '1m', retry });
 
 /**
  * Scores a partition (a day or a range of days) with the champion, or a pinned model version, and
@@ -119,6 +119,9 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.rowsTotal = plan.rows;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
+    // Specs recorded before `execution` existed carry no such field: default as the schema does.
+    const heartbeatTimeout = ((spec.execution as typeof spec.execution | undefined)?.heartbeat_timeout ?? '1m') as Duration;
+    const scoring = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1h', heartbeatTimeout, retry });
     const staging = `artifact:inference/${workflowInfo().runId}`;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {

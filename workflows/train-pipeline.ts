@@ -3,8 +3,10 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -74,7 +76,6 @@ const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoeffici
 
 const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
 const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
-const training = proxyActivities<SluiceActivities>({ startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry });
 
 /**
  * Trains a model from a pipeline spec: extract → features → train → evaluate (and the champion on the
@@ -126,6 +127,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     { key: SluiceStatus, value: 'running' },
   ]);
 
+  // Specs recorded before `execution` existed carry no such field: default as the schema does.
+  const heartbeatTimeout = ((spec.execution as typeof spec.execution | undefined)?.heartbeat_timeout ?? '1m') as Duration;
+  const training = proxyActivities<SluiceActivities>({ startToCloseTimeout: '2h', heartbeatTimeout, retry });
   const window = { from: spec.split.train.from, to: spec.split.validate.to };
   const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
   const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => `${r.features.train.rows} train / ${r.features.validate.rows} validation rows, ${r.features.featureColumns.length} features`);
@@ -209,6 +213,17 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   promoteState.detail = outcome;
   setStatus(promoted ? 'promoted' : 'not-promoted');
 
+  const totalCost = sumCosts(progress.steps.map((s) => s.cost).filter((c): c is StepCost => c !== undefined));
+  // A memo is a command in the history: runs recorded before it existed must not see it on replay.
+  if (patched('memo-run-summary')) {
+    upsertMemo({
+      summary: `${spec.name} v${version.version}: AUC ${metrics.auc.toFixed(4)}, log loss ${metrics.logLoss.toFixed(4)}, ${promoted ? 'promoted' : 'not promoted'}; ${totalCost.cpuSeconds.toFixed(1)} s CPU`,
+      modelVersion: version.version,
+      auc: metrics.auc,
+      promoted,
+    });
+  }
+
   return {
     pipeline: spec.name,
     specHash: loaded.hash,
@@ -219,7 +234,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     promoted,
     decision: { ...decision, mode, outcome },
     steps: progress.steps,
-    totalCost: sumCosts(progress.steps.map((s) => s.cost).filter((c): c is StepCost => c !== undefined)),
+    totalCost,
   };
 }
 
