@@ -235,7 +235,7 @@ describe('batchInference on a real dev server', () => {
       if (s.inference) s.inference = { ...s.inference, shard_rows: 17_000, max_parallel_shards: 4 };
     });
     const env = { ...process.env, TEMPORAL_ADDRESS: h.config.address, SLUICE_TASK_QUEUE: h.config.taskQueue, SLUICE_ARTIFACTS: TEST_ARTIFACTS };
-    const workers: ChildProcess[] = [0, 1].map(() => spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['workers/main.ts'], { cwd: ROOT, env, stdio: 'ignore' }));
+    const workers: ChildProcess[] = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: ROOT, env, stdio: 'ignore' }));
     try {
       const handle = await infer({ spec, from: '2001-01-22', to: '2001-01-29' });
       const result = await handle.result();
