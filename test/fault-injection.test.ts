@@ -8,7 +8,8 @@ import type { ModelArtifact } from '../activities/train';
 import { startDevServer, stopDevServer } from '../scripts/dev-server';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
-import { eventually, kill, startWorkerProcess } from './support/processes';
+import { eventually } from './support/eventually';
+import { kill, startWorkerProcess } from './support/processes';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 

@@ -8,6 +8,7 @@ import { abortSignal, retrySignal, skipSignal } from '../workflows/operator';
 import { SluiceStatus } from '../workflows/search-attributes';
 import { progressQuery, trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
+import { eventually } from './support/eventually';
 import { harness, type TestHarness } from './support/temporal';
 
 const DATA = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data');
@@ -22,16 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined && ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Activity types scheduled in a run's history, in order. */
 async function scheduled(handle: { fetchHistory(): Promise<{ events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null }> }) {

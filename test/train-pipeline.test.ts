@@ -6,6 +6,7 @@ import { queryRegistry } from '../activities/registry';
 import { approveSignal, progressQuery, rejectSignal, trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../workflows/search-attributes';
 import { smallFlightsSpec, writeSpec } from './support/specs';
+import { eventually } from './support/eventually';
 import { harness, type TestHarness } from './support/temporal';
 
 let h: TestHarness;
@@ -20,16 +21,6 @@ afterAll(async () => {
 
 function start(spec: string) {
   return h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `train-test-${process.pid}-${++counter}` });
-}
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined && ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 function statusOf(result: TrainPipelineResult, step: string): string | undefined {

@@ -1,9 +1,8 @@
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
+import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { StepCost } from '../activities/cost';
-import type { SluiceActivities } from '../activities/index';
 import type { Shard } from '../activities/inference/plan';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import { data, heartbeating, onFailureOf, quick } from './activity-proxies';
 import { sumCosts } from './costs';
 import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
 
@@ -55,10 +54,6 @@ export interface BatchInferenceResult {
 
 export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
 
-const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError'];
-const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
-const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
-const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
 
 /**
  * Scores a partition (a day or a range of days) with the champion, or a pinned model version, and
@@ -85,8 +80,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   try {
     const loaded = await quick.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
     const { spec } = loaded;
-    // Specs recorded before `on_failure` existed carry no such field: default as the schema does.
-    const onFailure = (spec.on_failure as typeof spec.on_failure | undefined) ?? { wait_for_operator: true, skippable: [] };
+    const onFailure = onFailureOf(spec);
     waitForOperator = onFailure.wait_for_operator;
     progress.pipeline = spec.name;
     upsertSearchAttributes([
@@ -119,9 +113,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.rowsTotal = plan.rows;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
-    // Specs recorded before `execution` existed carry no such field: default as the schema does.
-    const heartbeatTimeout = ((spec.execution as typeof spec.execution | undefined)?.heartbeat_timeout ?? '1m') as Duration;
-    const scoring = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1h', heartbeatTimeout, retry });
+    const scoring = heartbeating(spec, '1h');
     const staging = `artifact:inference/${workflowInfo().runId}`;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {

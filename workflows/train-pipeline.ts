@@ -4,20 +4,18 @@ import {
   defineQuery,
   defineSignal,
   patched,
-  proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { StepCost } from '../activities/cost';
-import type { SluiceActivities } from '../activities/index';
 import type { ClassificationMetrics } from '../activities/metrics';
 import type { ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import { data, heartbeating, onFailureOf, quick } from './activity-proxies';
 import { sumCosts, zeroCost } from './costs';
 import { Operator, type AwaitingStep, type OperatorLogEntry } from './operator';
 
@@ -71,11 +69,7 @@ export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
 export const rejectSignal = defineSignal<[ApprovalDecision]>('reject');
 export const progressQuery = defineQuery<TrainProgress>('progress');
 
-const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError'];
-const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 
-const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
-const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
 
 /**
  * Trains a model from a pipeline spec: extract → features → train → evaluate (and the champion on the
@@ -119,17 +113,14 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
 
   const loaded = await step('load-spec', async () => ({ ...(await quick.loadSpec({ spec: input.spec })), cost: zeroCost() }));
   const { spec } = loaded;
-  // Specs recorded before `on_failure` existed carry no such field (replay of older runs): default as the schema does.
-  waitForOperator = (spec.on_failure as typeof spec.on_failure | undefined)?.wait_for_operator ?? true;
+  waitForOperator = onFailureOf(spec).wait_for_operator;
   progress.pipeline = spec.name;
   upsertSearchAttributes([
     { key: SluicePipeline, value: spec.name },
     { key: SluiceStatus, value: 'running' },
   ]);
 
-  // Specs recorded before `execution` existed carry no such field: default as the schema does.
-  const heartbeatTimeout = ((spec.execution as typeof spec.execution | undefined)?.heartbeat_timeout ?? '1m') as Duration;
-  const training = proxyActivities<SluiceActivities>({ startToCloseTimeout: '2h', heartbeatTimeout, retry });
+  const training = heartbeating(spec, '2h');
   const window = { from: spec.split.train.from, to: spec.split.validate.to };
   const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
   const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => `${r.features.train.rows} train / ${r.features.validate.rows} validation rows, ${r.features.featureColumns.length} features`);
