@@ -1,7 +1,8 @@
 /**
  * The main job: starts a Temporal dev server (unless one answers at TEMPORAL_ADDRESS) and a worker,
  * runs the training pipeline on the real flights data, prints metrics, the registered model version and
- * the promotion decision, and stops what it started. `--keep` leaves the server running for the Web UI.
+ * the promotion decision, then scores the second half of June with the champion into the spec's sink,
+ * and stops what it started. `--keep` leaves the server running for the Web UI.
  *   npm run demo [-- --keep] [-- --spec pipelines/flights.yaml]
  */
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +11,7 @@ import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { frontendAnswers, startDevServer, stopDevServer } from './dev-server';
 import { runTraining } from './run-training';
+import { batchInference } from '../workflows/batch-inference';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -35,7 +37,20 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.namespace });
   try {
     console.log(`Worker polling task queue "${config.taskQueue}"; artifacts in ${config.artifactRoot}`);
-    await worker.runUntil(() => runTraining(client, config, spec));
+    await worker.runUntil(async () => {
+      const trained = await runTraining(client, config, spec);
+      if (!trained.promoted) return;
+      const workflowId = `infer-flights-${Date.now()}`;
+      const inference = await client.workflow.execute(batchInference, {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [{ spec, from: '2001-06-16', to: '2001-06-30' }],
+      });
+      console.log(
+        `\nBatch inference with the champion v${inference.modelVersion}: ${inference.rows} rows (${inference.from} .. ${inference.to}, ${inference.shards} shards) published to ${inference.sink.type} sink ${inference.sink.location}, ${inference.sink.days} day partitions`,
+      );
+      console.log(`  Web UI: ${config.uiUrl}/namespaces/${config.namespace}/workflows/${workflowId}`);
+    });
     console.log(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await connection.close();
