@@ -5,7 +5,11 @@ export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.sluice/', 'dist/', 'test-output/', 'coverage/', 'test/support/node-environment.js', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { files: ['*.js', '*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } } },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

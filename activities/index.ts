@@ -9,6 +9,7 @@ import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inferen
 import { readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
 import { publishScores, type PublishInput } from './sinks/publish';
 import { publishedDays, type PublishedFilter } from './sinks/published-days';
+import { newestDay } from './sources';
 import { loadSpecFile, type LoadedSpec } from './spec-loader';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 
@@ -53,6 +54,9 @@ export function createActivities(store: ArtifactStore) {
     },
     async removeStaging(input: { staging: string }): Promise<void> {
       fs.rmSync(store.pathOf(input.staging), { recursive: true, force: true });
+    },
+    async newestDay(input: { loaded: LoadedSpec }): Promise<string> {
+      return newestDay(input.loaded);
     },
     async publishedDays(input: { loaded: LoadedSpec; filter: PublishedFilter }): Promise<string[]> {
       return publishedDays(input.loaded, input.filter);

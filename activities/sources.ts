@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileFingerprint } from './artifacts';
 import { insideDataRoots } from './data-roots';
-import { runSpecSql, sqlIdent, sqlString } from './duckdb';
+import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
@@ -54,4 +54,16 @@ export function featureSql(loaded: LoadedSpec): string[] {
 /** SQL condition selecting the whole days of `window` on `column`. */
 export function windowPredicate(column: string, window: DateWindow): string {
   return `${sqlIdent(column)} >= DATE ${sqlString(window.from)} AND ${sqlIdent(column)} < DATE ${sqlString(window.to)} + INTERVAL 1 DAY`;
+}
+
+/** The newest day (`YYYY-MM-DD`) the spec's extract query returns: what "score the latest partition" scores. */
+export async function newestDay(loaded: LoadedSpec): Promise<string> {
+  const { spec } = loaded;
+  return withDuckDB(async (connection) => {
+    await createSourceViews(connection, loaded, [spec.extract.query]);
+    const query = spec.extract.query.trim().replace(/;\s*$/, '');
+    const day = await runSpecSql('extract.query', () => scalar(connection, `SELECT strftime(max(CAST(${sqlIdent(spec.extract.time_column)} AS DATE)), '%Y-%m-%d') FROM (${query})`));
+    if (day === null || day === undefined) throw dataError(`extract.query: the source has no rows, so it has no newest partition`);
+    return String(day);
+  });
 }

@@ -49,6 +49,27 @@ const inference = z
   })
   .strict();
 
+/** When a job runs: a cron expression or a fixed interval. */
+const cadence = z
+  .object({ cron: z.string().min(1).optional(), every: duration.optional() })
+  .strict()
+  .refine((c) => (c.cron === undefined) !== (c.every === undefined), 'expected exactly one of `cron` or `every`');
+
+/** Temporal Schedules for the pipeline: periodic training and daily inference of the newest partition. */
+const schedule = z
+  .object({
+    train: cadence.optional(),
+    infer: cadence.optional(),
+    /** What to do when a run is due while the previous one still runs. */
+    overlap: z.enum(['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all']).default('skip'),
+    /** How late a missed run (server down) may still be started. */
+    catchup_window: duration.default('1d'),
+    /** Random delay added to each start, to spread load. */
+    jitter: duration.default('0s'),
+    time_zone: z.string().default('UTC'),
+  })
+  .strict();
+
 /**
  * The pipeline spec: one YAML file that describes a batch-AI pipeline from source query to promotion.
  * Field names are snake_case as written in YAML.
@@ -98,6 +119,7 @@ export const pipelineSpecSchema = z
       .strict()
       .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' }),
     inference: inference.optional(),
+    schedule: schedule.optional(),
     execution: z
       .object({
         /** A long step (training, a scoring shard) silent this long is presumed dead and retried from its last checkpoint. */
@@ -130,3 +152,4 @@ export type DateWindow = PipelineSpec['split']['train'];
 export type TrainerSpec = PipelineSpec['trainer'];
 export type InferenceSpec = NonNullable<PipelineSpec['inference']>;
 export type SinkSpec = InferenceSpec['sink'];
+export type ScheduleSpec = NonNullable<PipelineSpec['schedule']>;

@@ -9,7 +9,7 @@ import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './o
 export interface BatchInferenceInput {
   /** Path of the pipeline spec, as the worker sees it. */
   spec: string;
-  /** One day to score, `YYYY-MM-DD`; or give `from` and `to` (inclusive) for a range. */
+  /** One day to score, `YYYY-MM-DD`, or `latest` for the newest day in the source; or give `from` and `to` (inclusive). */
   partition?: string;
   from?: string;
   to?: string;
@@ -63,7 +63,7 @@ export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress')
  * across every worker); the sink is written once, atomically, after every shard succeeded.
  */
 export async function batchInference(input: BatchInferenceInput): Promise<BatchInferenceResult> {
-  const window = windowOf(input);
+  let window = input.partition === 'latest' ? undefined : windowOf(input);
   const progress: InferenceProgress = { status: 'running', rowsTotal: 0, rowsDone: 0, shards: [] };
   let waitForOperator = false;
   const operator = new Operator(
@@ -88,6 +88,11 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       { key: SluiceStatus, value: 'running' },
     ]);
     if (!spec.inference) throw ApplicationFailure.nonRetryable(`${loaded.file}: inference: is required for batch inference`, 'SluiceSpecError');
+    if (!window) {
+      const newest = await operator.run('newest-day', () => quick.newestDay({ loaded }));
+      window = { from: newest, to: newest };
+    }
+    const scored = window;
 
     const model = await operator.run('resolve-model', () => quick.resolveModel({ model: spec.name, version: input.modelVersion }));
     progress.modelVersion = model.version;
@@ -107,7 +112,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
 
     const { stats, featureColumns, definitionHash } = features;
     const plan = await operator.run('plan', () =>
-      data.planInference({ loaded, window, stats, modelFeatures: model.featureTypes ?? featureColumns, modelName: `${spec.name} v${model.version}`, definitionHash }),
+      data.planInference({ loaded, window: scored, stats, modelFeatures: model.featureTypes ?? featureColumns, modelName: `${spec.name} v${model.version}`, definitionHash }),
     );
     costs.push(plan.cost);
     progress.rowsTotal = plan.rows;
@@ -153,8 +158,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     setStatus('published');
     return {
       pipeline: spec.name,
-      from: window.from,
-      to: window.to,
+      from: scored.from,
+      to: scored.to,
       modelVersion: model.version,
       modelUri: model.artifactUri,
       rows: published.rows,
