@@ -13,8 +13,6 @@ export const SluiceErrorType = {
   Model: 'SluiceModelError',
 } as const;
 
-export type SluiceErrorTypeName = (typeof SluiceErrorType)[keyof typeof SluiceErrorType];
-
 export function specError(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, SluiceErrorType.Spec);
 }

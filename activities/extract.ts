@@ -16,11 +16,6 @@ export interface ExtractInput {
   window: DateWindow;
 }
 
-export interface ExtractResult {
-  extracted: ArtifactRef;
-  reused: boolean;
-}
-
 /** Pulls the rows of `window` through the spec's source query into one Parquet artifact, ordered by time. */
 export async function extractWindow(store: ArtifactStore, { loaded, window }: ExtractInput) {
   const { spec } = loaded;

@@ -149,7 +149,5 @@ export const pipelineSpecSchema = z
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type DateWindow = PipelineSpec['split']['train'];
-export type TrainerSpec = PipelineSpec['trainer'];
 export type InferenceSpec = NonNullable<PipelineSpec['inference']>;
-export type SinkSpec = InferenceSpec['sink'];
 export type ScheduleSpec = NonNullable<PipelineSpec['schedule']>;
