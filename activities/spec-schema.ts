@@ -149,5 +149,4 @@ export const pipelineSpecSchema = z
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type DateWindow = PipelineSpec['split']['train'];
-export type InferenceSpec = NonNullable<PipelineSpec['inference']>;
 export type ScheduleSpec = NonNullable<PipelineSpec['schedule']>;
