@@ -8,7 +8,8 @@ import pg from 'pg';
 import { ArtifactStore } from '../activities/artifacts';
 import { withDuckDB, sqlString } from '../activities/duckdb';
 import { scoreDataset } from '../activities/evaluate';
-import type { FeatureSet } from '../activities/features';
+import { loadFeatureSet } from '../activities/features';
+import { readMetadata } from '../activities/onnx/graph-builder';
 import { registerExternalModel } from '../activities/register-external';
 import { batchInference, inferenceProgressQuery, type BatchInferenceInput } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
@@ -101,10 +102,10 @@ describe('batchInference on a real dev server', () => {
 
     // Same definition as training: the scores of the validation days equal what evaluation computed.
     const store = new ArtifactStore(TEST_ARTIFACTS);
-    const manifestDir = fs.readdirSync(path.join(TEST_ARTIFACTS, 'features')).map((d) => path.join(TEST_ARTIFACTS, 'features', d, '_manifest.json'));
-    const validate = manifestDir.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as FeatureSet).find((fs_) => fs_.validate.rows === first.rows);
-    expect(validate).toBeDefined();
-    const { scores } = await scoreDataset(store, first.modelUri, (validate as FeatureSet).validate, 'delayed');
+    const trainedOn = readMetadata(fs.readFileSync(store.pathOf(first.modelUri)))['sluice.features_fingerprint'];
+    const validate = loadFeatureSet(store, trainedOn, 'the model').validate;
+    expect(validate.rows).toBe(first.rows);
+    const { scores } = await scoreDataset(store, first.modelUri, validate, 'delayed');
     const sinkSum = await withDuckDB(async (c) => Number((await c.runAndReadAll(`SELECT sum(score) FROM read_parquet(${sqlString(path.join(dir, '*', '*.parquet'))})`)).getRowsJS()[0][0]));
     expect(sinkSum).toBeCloseTo(scores.reduce((a, b) => a + b, 0), 1);
 
