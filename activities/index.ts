@@ -32,7 +32,8 @@ export function createActivities(store: ArtifactStore) {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as TrainHeartbeat | undefined;
       if (resume) context.log.info('resuming training from checkpoint', { iteration: resume.iteration });
-      return trainModel(store, input, { resume, onIteration: (beat) => context.heartbeat(beat) });
+      // Liveness beats repeat the checkpoint this attempt started from, so a retry never loses it.
+      return trainModel(store, input, { resume, onIteration: (beat) => context.heartbeat(beat), alive: () => context.heartbeat(resume) });
     },
     async evaluate(input: EvaluateInput) {
       return evaluateModel(store, input);
@@ -47,7 +48,13 @@ export function createActivities(store: ArtifactStore) {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as ShardHeartbeat | undefined;
       if (resume) context.log.info('resuming shard from checkpoint', { ...resume });
-      return scoreShard(store, input, { resume, onSlice: (beat) => context.heartbeat(beat) });
+      let last = resume;
+      return scoreShard(store, input, {
+        resume,
+        onSlice: (beat) => context.heartbeat((last = beat)),
+        // Before the first slice of a first attempt there is nothing to keep: the first checkpoint then goes out at once.
+        alive: () => last && context.heartbeat(last),
+      });
     },
     async publishScores(input: PublishInput) {
       return publishScores(store, input);

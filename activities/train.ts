@@ -33,6 +33,8 @@ export interface TrainHooks {
   /** A checkpoint from an earlier attempt (its fingerprint must match to be used). */
   resume?: TrainHeartbeat;
   onIteration?: (heartbeat: TrainHeartbeat) => void;
+  /** Called between the loading phases, before the first iteration, to show the attempt is alive. */
+  alive?: () => void;
 }
 
 export interface TrainInput {
@@ -53,10 +55,14 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
     const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
       const names = features.featureColumns.map((c) => c.name);
       const trainFile = store.pathOf(features.train.uri);
+      hooks.alive?.();
       const { mean, std } = await columnMoments(trainFile, names);
+      hooks.alive?.();
       const matrixOptions = { features: names, label: features.label, center: mean, scale: std, bias: true };
       const train = await readFeatureMatrix(trainFile, matrixOptions);
+      hooks.alive?.();
       const validation = await readFeatureMatrix(store.pathOf(features.validate.uri), matrixOptions);
+      hooks.alive?.();
       meter.rowsIn = train.rows + validation.rows;
       meter.bytesIn = features.train.bytes + features.validate.bytes;
       const resume = hooks.resume?.fingerprint === fingerprint ? hooks.resume.checkpoint : undefined;

@@ -57,7 +57,7 @@ function slowTraining(name: string, l2: number): string {
   const spec = flightsSpec();
   spec.name = name;
   spec.trainer = { type: 'logistic_regression', l2, max_iterations: 40, tolerance: 1e-300, patience: 40 };
-  spec.execution = { heartbeat_timeout: '3s' };
+  spec.execution = { heartbeat_timeout: '8s' };
   spec.on_failure = { wait_for_operator: false };
   return writeSpec(name, spec);
 }

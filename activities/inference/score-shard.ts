@@ -41,6 +41,8 @@ export interface ShardHeartbeat {
 export interface ShardHooks {
   resume?: ShardHeartbeat;
   onSlice?: (beat: ShardHeartbeat) => void;
+  /** Called at the start of each slice, to show the attempt is alive while it computes. */
+  alive?: () => void;
 }
 
 /** Rows handed to ONNX Runtime per call. */
@@ -77,6 +79,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           const sliceDir = path.join(shardDir, `slice-${k}`);
           fs.rmSync(sliceDir, { recursive: true, force: true }); // a slice a killed attempt left half-written
           fs.mkdirSync(shardDir, { recursive: true });
+          hooks.alive?.();
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
           await selectSource(connection, loaded, window, 'shard_rows');
           await runSpecSql('features.sql', () => connection.run(`CREATE OR REPLACE TEMP TABLE features AS ${scoringSelect(loaded, model.featureNames)}`));
