@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import type { ArtifactRef, ArtifactStore } from './artifacts';
 import { metered } from './cost';
 import { modelError } from './errors';
 import { readFeatureMatrix } from './feature-matrix';
+import { ModelRunner } from './inference/model-runner';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import { readMetadata } from './onnx/graph-builder';
 
@@ -46,17 +46,15 @@ export async function scoreDataset(store: ArtifactStore, modelUri: string, datas
   const missing = names.filter((n) => !available.has(n));
   if (missing.length > 0) throw modelError(`${modelUri}: the model needs feature column(s) ${missing.join(', ')} that ${dataset.uri} does not have`);
   const matrix = await readFeatureMatrix(store.pathOf(dataset.uri), { features: names, label });
-  const session = await ort.InferenceSession.create(bytes);
+  const runner = await ModelRunner.open(file, modelUri, matrix.width);
   try {
     const scores = new Float32Array(matrix.rows);
     for (let start = 0; start < matrix.rows; start += SCORE_BATCH) {
       const end = Math.min(matrix.rows, start + SCORE_BATCH);
-      const batch = new ort.Tensor('float32', matrix.x.subarray(start * matrix.width, end * matrix.width), [end - start, matrix.width]);
-      const out = await session.run({ features: batch });
-      scores.set(out.probability.data as Float32Array, start);
+      scores.set(await runner.score(matrix.x.subarray(start * matrix.width), end - start), start);
     }
     return { names, scores, labels: matrix.y ?? new Float32Array(0) };
   } finally {
-    await session.release();
+    await runner.close();
   }
 }

@@ -4,7 +4,7 @@ import { fingerprintOf } from './artifacts';
 import { metered } from './cost';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
-import { createSourceViews, sourceFingerprints, windowPredicate } from './sources';
+import { createSourceViews, extractQuery, sourceFingerprints, windowPredicate } from './sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
@@ -24,7 +24,7 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
     const output = await store.reuseOrBuild('extract', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<ArtifactRef> => {
         await createSourceViews(connection, loaded, [spec.extract.query]);
-        const query = spec.extract.query.trim().replace(/;\s*$/, '');
+        const query = extractQuery(loaded);
         const columns: ColumnInfo[] = await runSpecSql('extract.query', () => describeQuery(connection, `(${query})`));
         if (!columns.some((c) => c.name === spec.extract.time_column)) {
           throw dataError(

@@ -51,6 +51,11 @@ export function featureSql(loaded: LoadedSpec): string[] {
   return [...Object.values(loaded.spec.features.stats), loaded.spec.features.sql];
 }
 
+/** The spec's extract query, without a trailing semicolon, ready to nest. */
+export function extractQuery(loaded: LoadedSpec): string {
+  return loaded.spec.extract.query.trim().replace(/;\s*$/, '');
+}
+
 /** SQL condition selecting the whole days of `window` on `column`. */
 export function windowPredicate(column: string, window: DateWindow): string {
   return `${sqlIdent(column)} >= DATE ${sqlString(window.from)} AND ${sqlIdent(column)} < DATE ${sqlString(window.to)} + INTERVAL 1 DAY`;
@@ -61,7 +66,7 @@ export async function newestDay(loaded: LoadedSpec): Promise<string> {
   const { spec } = loaded;
   return withDuckDB(async (connection) => {
     await createSourceViews(connection, loaded, [spec.extract.query]);
-    const query = spec.extract.query.trim().replace(/;\s*$/, '');
+    const query = extractQuery(loaded);
     const day = await runSpecSql('extract.query', () => scalar(connection, `SELECT strftime(max(CAST(${sqlIdent(spec.extract.time_column)} AS DATE)), '%Y-%m-%d') FROM (${query})`));
     if (day === null || day === undefined) throw dataError(`extract.query: the source has no rows, so it has no newest partition`);
     return String(day);

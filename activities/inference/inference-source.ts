@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
 import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../duckdb';
 import { dataError } from '../errors';
-import { createSourceViews, featureSql, windowPredicate } from '../sources';
+import { createSourceViews, extractQuery, featureSql, windowPredicate } from '../sources';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
 
@@ -38,11 +38,6 @@ export async function selectSource(connection: DuckDBConnection, loaded: LoadedS
   } catch {
     await runSpecSql('extract.query', () => connection.run(`CREATE OR REPLACE VIEW source AS SELECT *, NULL::BOOLEAN AS ${label} FROM (${rows})`));
   }
-}
-
-/** The spec's extract query, without a trailing semicolon, ready to nest. */
-export function extractQuery(loaded: LoadedSpec): string {
-  return loaded.spec.extract.query.trim().replace(/;\s*$/, '');
 }
 
 /** The feature SQL's output columns over the current `source`; a SQL error here means the input changed shape. */

@@ -8,7 +8,8 @@ import { featureDefinitionHash } from '../features';
 import { windowPredicate } from '../sources';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
-import { checkSchema, describeFeatures, extractQuery, prepareFeatureContext, selectSource } from './inference-source';
+import { checkSchema, describeFeatures, prepareFeatureContext, selectSource } from './inference-source';
+import { extractQuery } from '../sources';
 
 /** Rows of one day of the partition. */
 export interface DayCount {

@@ -8,8 +8,8 @@ import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../duckdb';
 import { dataError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import { ModelRunner } from './model-runner';
-import { extractQuery, prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
-import { windowPredicate } from '../sources';
+import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
+import { extractQuery, windowPredicate } from '../sources';
 import { groupDays, type Shard } from './plan';
 
 /** The model a shard scores with. */
