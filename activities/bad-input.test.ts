@@ -127,7 +127,7 @@ describe('bad input is refused precisely, and nothing is published', () => {
     const { model } = await trainModel(store, { loaded, features: set });
     const truncated = write('truncated.onnx', '');
     fs.writeFileSync(truncated, fs.readFileSync(store.pathOf(model.uri)).subarray(0, 200));
-    const err = await failure(ModelRunner.open(truncated, 'artifact:models/x/model.onnx', set.featureColumns.length));
+    const err = await failure(Promise.resolve().then(() => ModelRunner.open(truncated, 'artifact:models/x/model.onnx', set.featureColumns.length)));
     expect(err.type).toBe('SluiceModelError');
     expect(err.message).toMatch(/^artifact:models\/x\/model\.onnx: ONNX Runtime cannot load the model/);
     const notOnnx = write('not-a-model.onnx', 'this is not protobuf');

@@ -14,7 +14,11 @@ export function dataRoots(env: NodeJS.ProcessEnv = process.env): string[] {
 export function insideDataRoots(file: string, field: string, specFile: string): string {
   const resolved = path.resolve(file);
   const roots = dataRoots();
-  if (!roots.some((root) => resolved === root || resolved.startsWith(root + path.sep))) {
+  const inside = (root: string) => {
+    const relative = path.relative(root, resolved);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  };
+  if (!roots.some(inside)) {
     throw specError(`${specFile}: ${field}: ${resolved} is outside the data roots (${roots.join(', ')}); set SLUICE_DATA_ROOTS on the workers to allow it`);
   }
   return resolved;

@@ -46,15 +46,15 @@ export async function scoreDataset(store: ArtifactStore, modelUri: string, datas
   const missing = names.filter((n) => !available.has(n));
   if (missing.length > 0) throw modelError(`${modelUri}: the model needs feature column(s) ${missing.join(', ')} that ${dataset.uri} does not have`);
   const matrix = await readFeatureMatrix(store.pathOf(dataset.uri), { features: names, label });
-  const runner = await ModelRunner.open(file, modelUri, matrix.width);
+  const runner = ModelRunner.open(file, modelUri, matrix.width);
   try {
     const scores = new Float32Array(matrix.rows);
     for (let start = 0; start < matrix.rows; start += SCORE_BATCH) {
       const end = Math.min(matrix.rows, start + SCORE_BATCH);
-      scores.set(await runner.score(matrix.x.subarray(start * matrix.width), end - start), start);
+      scores.set(runner.score(matrix.x.subarray(start * matrix.width), end - start), start);
     }
     return { names, scores, labels: matrix.y ?? new Float32Array(0) };
   } finally {
-    await runner.close();
+    runner.close();
   }
 }

@@ -28,15 +28,15 @@ export async function importExternalModel(store: ArtifactStore, file: string, fe
   const fingerprint = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
   const { value } = await store.reuseOrBuild('models', fingerprint, async (staging) => {
     fs.writeFileSync(staging.file('model.onnx'), bytes);
-    const runner = await ModelRunner.open(staging.file('model.onnx'), path.basename(file), features.length);
+    const runner = ModelRunner.open(staging.file('model.onnx'), path.basename(file), features.length);
     try {
-      const probe = await runner.score(new Float32Array(features.length), 1);
+      const probe = runner.score(new Float32Array(features.length), 1);
       if (probe.length !== 1 || !(probe[0] >= 0 && probe[0] <= 1)) throw modelError(`${file}: scoring one row gave ${Array.from(probe).join(', ')}, not a probability`);
     } catch (err) {
       if ((err as { type?: string }).type === 'SluiceModelError') throw err;
       throw modelError(`${file}: does not score rows of ${features.length} features (${(err as Error).message.split('\n')[0]})`);
     } finally {
-      await runner.close();
+      runner.close();
     }
     return { uri: staging.uriOf('model.onnx'), fingerprint, featureNames: features.map((f) => f.name), featureTypes: features };
   });

@@ -48,13 +48,8 @@ export function createActivities(store: ArtifactStore) {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as ShardHeartbeat | undefined;
       if (resume) context.log.info('resuming shard from checkpoint', { ...resume });
-      let last = resume;
-      return scoreShard(store, input, {
-        resume,
-        onSlice: (beat) => context.heartbeat((last = beat)),
-        // Before the first slice of a first attempt there is nothing to keep: the first checkpoint then goes out at once.
-        alive: () => last && context.heartbeat(last),
-      });
+      // Every beat carries the resume point (staged slices) with the rows scored so far.
+      return scoreShard(store, input, { resume, onSlice: (beat) => context.heartbeat(beat), progress: (beat) => context.heartbeat(beat) });
     },
     async publishScores(input: PublishInput) {
       return publishScores(store, input);

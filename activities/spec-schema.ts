@@ -41,8 +41,8 @@ const inference = z
   .object({
     /** Consecutive days are grouped into shards of about this many rows; shards run in parallel. */
     shard_rows: z.number().int().min(1).default(1_000_000),
-    /** Rows scored and staged per step inside a shard: the unit of memory use and of resume. */
-    slice_rows: z.number().int().min(1).default(500_000),
+    /** Rows scored and staged per statement inside a shard: the unit of resume (memory is bounded by DuckDB's chunks). */
+    slice_rows: z.number().int().min(1).default(1_000_000),
     /** Shards scored at once across all workers. */
     max_parallel_shards: z.number().int().min(1).max(256).default(2),
     sink,

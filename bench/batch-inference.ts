@@ -32,6 +32,8 @@ const best = (xs: number[]) => Math.min(...xs);
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
+  // The benchmark's sinks live in its scratch folder: allow it (and the project) as data roots, here and in its children.
+  process.env.SLUICE_DATA_ROOTS = [process.cwd(), work].join(path.delimiter);
   const root = path.resolve('.sluice', 'bench-artifacts');
   const store = new ArtifactStore(root);
   const specFile = 'pipelines/flights.yaml';
@@ -64,14 +66,14 @@ async function main(): Promise<void> {
       x.set(new Float32Array(v.buffer, v.byteOffset, size * names.length), at);
       at += size * names.length;
     }
-    const runner = await ModelRunner.open(store.pathOf(model.uri), model.uri, names.length);
+    const runner = ModelRunner.open(store.pathOf(model.uri), model.uri, names.length);
     const ort: number[] = [];
     for (let r = 0; r < 3; r++) {
       const t = performance.now();
-      for (let s = 0; s < n; s += 65_536) await runner.score(x.subarray(s * names.length), Math.min(65_536, n - s));
+      for (let s = 0; s < n; s += 65_536) runner.score(x.subarray(s * names.length), Math.min(65_536, n - s));
       ort.push((performance.now() - t) / 1000);
     }
-    await runner.close();
+    runner.close();
     return { duckdbSeconds: best(times), ortSeconds: best(ort), rows: n };
   });
 

@@ -10,6 +10,7 @@ import { withDuckDB, sqlString } from '../activities/duckdb';
 import { scoreDataset } from '../activities/evaluate';
 import { loadFeatureSet } from '../activities/features';
 import { readMetadata } from '../activities/onnx/graph-builder';
+import type { ShardHeartbeat } from '../activities/inference/score-shard';
 import { registerExternalModel } from '../activities/register-external';
 import { batchInference, inferenceProgressQuery, type BatchInferenceInput } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
@@ -172,9 +173,9 @@ describe('batchInference on a real dev server', () => {
           if (context.info.attempt === 1) {
             const beat = context.heartbeat.bind(context);
             Object.assign(context, {
-              heartbeat: (details: unknown) => {
+              heartbeat: (details: ShardHeartbeat) => {
                 beat(details);
-                throw new Error('injected failure after the first slice');
+                if (details.slicesDone >= 1) throw new Error('injected failure after the first slice');
               },
             });
           }

@@ -24,13 +24,12 @@ export async function prepareFeatureContext(
 }
 
 /**
- * `source` = the extract query's rows in `window` (read from `from` when given: a table a shard filled
- * once from the extract query, so its slices do not scan the source again), with the label column
- * computed where the new data allows it (and NULL where it does not: inference data need not have outcomes).
+ * `source` = the extract query's rows in `window`, with the label column computed where the new data
+ * allows it (and NULL where it does not: inference data need not have outcomes).
  */
-export async function selectSource(connection: DuckDBConnection, loaded: LoadedSpec, window: DateWindow, from?: string): Promise<void> {
+export async function selectSource(connection: DuckDBConnection, loaded: LoadedSpec, window: DateWindow): Promise<void> {
   const { spec } = loaded;
-  const rows = `SELECT * FROM ${from ?? `(${extractQuery(loaded)})`} WHERE ${windowPredicate(spec.extract.time_column, window)}`;
+  const rows = `SELECT * FROM (${extractQuery(loaded)}) WHERE ${windowPredicate(spec.extract.time_column, window)}`;
   const label = sqlIdent(spec.label.name);
   try {
     await connection.run(`CREATE OR REPLACE VIEW source AS SELECT *, (${spec.label.sql}) AS ${label} FROM (${rows})`);

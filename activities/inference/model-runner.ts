@@ -2,6 +2,21 @@ import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { modelError } from '../errors';
 
+/** The synchronous session onnxruntime-node's public `InferenceSession` wraps in a promise. */
+interface NativeSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  readonly inputMetadata: { name: string }[];
+  readonly outputMetadata: { name: string }[];
+  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, { data: unknown }>;
+  dispose(): void;
+}
+
+// onnxruntime-node (pinned in package.json) runs a session synchronously on the calling thread and
+// only defers the result to a later tick. Scoring inside a DuckDB scalar function needs the result
+// before the callback returns, so the runner drives the native session directly.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const native = require('onnxruntime-node/dist/binding') as { binding: { InferenceSession: new () => NativeSession }; initOrt(): void };
+
 /**
  * Scores float32 feature rows with an ONNX model: Sluice's own (`probability` [N]) or one trained
  * elsewhere, e.g. scikit-learn via skl2onnx (`probabilities` [N,2], class 1 taken). Only tensor outputs
@@ -9,29 +24,37 @@ import { modelError } from '../errors';
  */
 export class ModelRunner {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: NativeSession,
     private readonly input: string,
     private readonly output: string,
     readonly width: number,
   ) {}
 
-  static async open(file: string, uri: string, width: number): Promise<ModelRunner> {
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(fs.readFileSync(file));
-    } catch (err) {
-      throw modelError(`${uri}: ONNX Runtime cannot load the model (${(err as Error).message.split('\n')[0]})`);
+  static open(file: string, uri: string, width: number): ModelRunner {
+    const session = (() => {
+      try {
+        native.initOrt();
+        const bytes = fs.readFileSync(file);
+        const created = new native.binding.InferenceSession();
+        created.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {});
+        return created;
+      } catch (err) {
+        throw modelError(`${uri}: ONNX Runtime cannot load the model (${(err as Error).message.split('\n')[0]})`);
+      }
+    })();
+    const outputs = session.outputMetadata.map((m) => m.name);
+    const output = ['probability', 'probabilities'].find((n) => outputs.includes(n)) ?? outputs.find((n) => n !== 'label' && n !== 'output_label');
+    if (!output) {
+      session.dispose();
+      throw modelError(`${uri}: no probability output among ${outputs.join(', ')}`);
     }
-    const output = ['probability', 'probabilities'].find((n) => session.outputNames.includes(n)) ?? session.outputNames.find((n) => n !== 'label' && n !== 'output_label');
-    if (!output) throw modelError(`${uri}: no probability output among ${session.outputNames.join(', ')}`);
-    return new ModelRunner(session, session.inputNames[0], output, width);
+    return new ModelRunner(session, session.inputMetadata[0].name, output, width);
   }
 
   /** Probability of the positive class for each of `rows` rows of `x` (row-major, `width` columns). */
-  async score(x: Float32Array, rows: number): Promise<Float32Array> {
+  score(x: Float32Array, rows: number): Float32Array {
     const feeds = { [this.input]: new ort.Tensor('float32', x.subarray(0, rows * this.width), [rows, this.width]) };
-    const out = (await this.session.run(feeds, [this.output]))[this.output];
-    const data = out.data as Float32Array;
+    const data = this.session.run(feeds, { [this.output]: null }, {})[this.output].data as Float32Array;
     if (data.length === rows) return data;
     if (data.length === 2 * rows) {
       const positive = new Float32Array(rows);
@@ -41,7 +64,7 @@ export class ModelRunner {
     throw modelError(`model output ${this.output} has ${data.length} values for ${rows} rows`);
   }
 
-  async close(): Promise<void> {
-    await this.session.release();
+  close(): void {
+    this.session.dispose();
   }
 }

@@ -62,7 +62,7 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
       const query = extractQuery(loaded);
       const reader = await runSpecSql('extract.query', () =>
         connection.runAndReadAll(
-          `SELECT strftime(CAST(${sqlIdent(time)} AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM (${query}) WHERE ${windowPredicate(time, window)} GROUP BY 1 ORDER BY 1`,
+          `SELECT strftime(day, '%Y-%m-%d'), n FROM (SELECT CAST(${sqlIdent(time)} AS DATE) AS day, count(*) AS n FROM (${query}) WHERE ${windowPredicate(time, window)} GROUP BY 1) ORDER BY day`,
         ),
       );
       const days: DayCount[] = reader.getRowsJS().map(([day, n]) => ({ day: String(day), rows: Number(n) }));

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, FLOAT, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
-import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../duckdb';
+import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../duckdb';
 import { dataError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
+import type { DateWindow } from '../spec-schema';
 import { ModelRunner } from './model-runner';
+import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
-import { extractQuery, windowPredicate } from '../sources';
 import { groupDays, type Shard } from './plan';
 
 /** The model a shard scores with. */
@@ -29,31 +29,38 @@ export interface ScoreShardInput {
   runId: string;
 }
 
-/** Progress and resume point of a shard: slices before `slicesDone` are staged and are not redone. */
+/**
+ * Progress and resume point of a shard: slices before `slicesDone` are staged and are not redone;
+ * `rowsDone` counts their rows, `rowsInSlice` those scored so far in the slice being written.
+ */
 export interface ShardHeartbeat {
   shard: number;
   slicesDone: number;
   slices: number;
   rowsDone: number;
   rowsTotal: number;
+  rowsInSlice?: number;
 }
 
 export interface ShardHooks {
   resume?: ShardHeartbeat;
+  /** After each staged slice: the new resume point. */
   onSlice?: (beat: ShardHeartbeat) => void;
-  /** Called at the start of each slice, to show the attempt is alive while it computes. */
-  alive?: () => void;
+  /** While a slice is written, every few chunks: the same resume point with the rows scored so far. */
+  progress?: (beat: ShardHeartbeat) => void;
 }
 
-/** Rows handed to ONNX Runtime per call. */
-const SCORE_BATCH = 65_536;
+/** Rows between two progress reports inside a slice. */
+const PROGRESS_ROWS = 100_000;
 
 /**
- * Scores one shard: slice by slice (day-aligned, about `slice_rows` rows each), DuckDB computes the
- * features as one FLOAT[F] array column, the rows go to ONNX Runtime straight from DuckDB's memory
- * (one copy into the batch buffer, no per-value conversion), and the scores are appended back and
- * written with the keys as Parquet partitioned by day into the run's staging folder. Memory is bounded
- * by the slice size. After each slice the activity heartbeats; a retried attempt skips staged slices.
+ * Scores one shard, slice by slice (day-aligned, about `slice_rows` rows each). Each slice is one
+ * DuckDB statement: the feature SQL builds one FLOAT[F] array per row, the scoring function hands each
+ * chunk to ONNX Runtime straight from DuckDB's memory and writes the scores into its output vector, and
+ * COPY writes day, keys, score and lineage as Parquet partitioned by day into the run's staging
+ * folder — features, scores and the write overlap across DuckDB's threads, and memory is bounded by
+ * DuckDB's chunks, not by the number of rows. After each slice the activity heartbeats its resume
+ * point; a retried attempt skips staged slices.
  */
 export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, hooks: ShardHooks = {}) {
   const { loaded, model, shard } = input;
@@ -63,95 +70,70 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   const shardDir = path.join(store.pathOf(input.staging), `shard-${shard.index}`);
   const resume = hooks.resume?.shard === shard.index ? hooks.resume : undefined;
   return metered(async (meter) => {
-    const runner = await ModelRunner.open(store.pathOf(model.uri), model.uri, model.featureNames.length);
+    const runner = ModelRunner.open(store.pathOf(model.uri), model.uri, model.featureNames.length);
     try {
       return await withDuckDB(async (connection) => {
         await prepareFeatureContext(connection, store, loaded, input.stats);
-        // One pass over the source for the whole shard; its slices read this table.
-        const shardWindow = { from: shard.days[0].day, to: shard.days[shard.days.length - 1].day };
-        await runSpecSql('extract.query', () =>
-          connection.run(`CREATE TEMP TABLE shard_rows AS SELECT * FROM (${extractQuery(loaded)}) WHERE ${windowPredicate(loaded.spec.extract.time_column, shardWindow)}`),
-        );
-        let rowsDone = resume?.rowsDone ?? 0;
-        const batch = new Float32Array(SCORE_BATCH * model.featureNames.length);
-        for (let k = resume?.slicesDone ?? 0; k < slices.length; k++) {
+        let beat: ShardHeartbeat = { shard: shard.index, slicesDone: resume?.slicesDone ?? 0, slices: slices.length, rowsDone: resume?.rowsDone ?? 0, rowsTotal: shard.rows };
+        let sliceStart = 0;
+        let reported = 0;
+        const tally = registerScoringFunction(connection, 'sluice_score', runner, (rows) => {
+          if (rows - reported < PROGRESS_ROWS) return;
+          reported = rows;
+          hooks.progress?.({ ...beat, rowsInSlice: rows - sliceStart });
+        });
+        for (let k = beat.slicesDone; k < slices.length; k++) {
           const slice = slices[k];
           const sliceDir = path.join(shardDir, `slice-${k}`);
           fs.rmSync(sliceDir, { recursive: true, force: true }); // a slice a killed attempt left half-written
           fs.mkdirSync(shardDir, { recursive: true });
-          hooks.alive?.();
+          hooks.progress?.({ ...beat, rowsInSlice: 0 });
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
-          await selectSource(connection, loaded, window, 'shard_rows');
-          await runSpecSql('features.sql', () => connection.run(`CREATE OR REPLACE TEMP TABLE features AS ${scoringSelect(loaded, model.featureNames)}`));
-          await checkFeatureValues(connection, model.featureNames.length, window.from, window.to);
-          const scores = await scoreFeatures(connection, runner, batch, model.featureNames.length);
-          await stageScores(connection, scores, sliceDir, loaded, model.version, input.runId);
-          rowsDone += scores.length;
-          hooks.onSlice?.({ shard: shard.index, slicesDone: k + 1, slices: slices.length, rowsDone, rowsTotal: shard.rows });
+          await selectSource(connection, loaded, window);
+          sliceStart = reported = tally.rows;
+          const written = await stageSlice(connection, tally, sliceDir, loaded, model, input.runId, window);
+          beat = { ...beat, slicesDone: k + 1, rowsDone: beat.rowsDone + written };
+          hooks.onSlice?.(beat);
         }
         meter.rowsIn = shard.rows;
-        meter.rowsOut = rowsDone;
+        meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
-        return { shard: shard.index, rows: rowsDone, slices: slices.length, resumedFromSlice: resume?.slicesDone ?? 0 };
+        return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: resume?.slicesDone ?? 0 };
       });
     } finally {
-      await runner.close();
+      runner.close();
     }
   });
 }
 
-/** Refuses NULL, NaN or infinite features, counting the rows: a NULL is a missing element, NaN and ±inf spoil the sum. */
-async function checkFeatureValues(connection: DuckDBConnection, width: number, from: string, to: string): Promise<void> {
-  const bad = Number(await scalar(connection, `SELECT count(*) FROM features WHERE list_count(features) < ${width} OR NOT isfinite(coalesce(list_sum(features), 'nan'::DOUBLE))`));
-  if (bad > 0) {
-    throw dataError(`features.sql: ${bad} rows in ${from} .. ${to} have NULL, NaN or infinite features; fill them in the SQL (coalesce) or filter them; nothing was published`);
+/** Computes, scores and writes one slice in one statement; refuses it (nothing kept) if a feature was NULL, NaN or infinite. */
+async function stageSlice(
+  connection: DuckDBConnection,
+  tally: ScoringTally,
+  dir: string,
+  loaded: LoadedSpec,
+  model: ScoringModel,
+  runId: string,
+  window: DateWindow,
+): Promise<number> {
+  const keys = loaded.spec.features.keys.map(sqlIdent);
+  const columns = ['day', ...keys, 'sluice_score(features) AS score', `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
+  const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
+  let written: number;
+  try {
+    written = Number((await runSpecSql('features.sql', () => connection.run(copy))).rowsChanged);
+  } catch (err) {
+    throw tally.error ?? err;
+  } finally {
+    if (tally.badRows > 0 || tally.error !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Reads the feature arrays chunk by chunk from DuckDB's memory into the batch buffer and scores each batch. */
-async function scoreFeatures(connection: DuckDBConnection, runner: ModelRunner, batch: Float32Array, width: number): Promise<Float32Array> {
-  const result = (await connection.run('SELECT features FROM features')) as unknown as { result: duckdb.Result };
-  const rows = Number(await scalar(connection, 'SELECT count(*) FROM features'));
-  const scores = new Float32Array(rows);
-  const chunks = duckdb.result_chunk_count(result.result);
-  const batchRows = batch.length / width;
-  let filled = 0;
-  let scored = 0;
-  const flush = async () => {
-    if (filled === 0) return;
-    scores.set(await runner.score(batch, filled), scored);
-    scored += filled;
-    filled = 0;
-  };
-  for (let c = 0; c < chunks; c++) {
-    const chunk = duckdb.result_get_chunk(result.result, c);
-    const n = duckdb.data_chunk_get_size(chunk);
-    if (filled + n > batchRows) await flush();
-    const values = duckdb.vector_get_data(duckdb.array_vector_get_child(duckdb.data_chunk_get_vector(chunk, 0)), n * width * 4);
-    batch.set(new Float32Array(values.buffer, values.byteOffset, n * width), filled * width);
-    filled += n;
+  if (tally.badRows > 0) {
+    const columnsHit = model.featureNames.flatMap((name, k) => (tally.badByFeature[k] > 0 ? [`\`${name}\` (${tally.badByFeature[k]} rows)`] : []));
+    throw dataError(
+      `features.sql: ${tally.badRows} rows in ${window.from} .. ${window.to} have NULL, NaN or infinite features: ${columnsHit.join(', ')}; fill them in the SQL (coalesce) or filter them; nothing was published`,
+    );
   }
-  await flush();
-  if (scored !== rows) throw new Error(`scored ${scored} rows of ${rows}`);
-  return scores;
-}
-
-/** Appends the scores as a column and writes day, keys, score and lineage, partitioned by day. */
-async function stageScores(connection: DuckDBConnection, scores: Float32Array, dir: string, loaded: LoadedSpec, version: number, runId: string): Promise<void> {
-  await connection.run('CREATE OR REPLACE TEMP TABLE scores (score FLOAT)');
-  const appender = await connection.createAppender('scores');
-  for (let start = 0; start < scores.length; start += 2048) {
-    const n = Math.min(2048, scores.length - start);
-    const chunk = DuckDBDataChunk.create([FLOAT], n);
-    duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, 0), 0, scores.buffer as ArrayBuffer, scores.byteOffset + start * 4, n * 4);
-    appender.appendDataChunk(chunk);
-  }
-  appender.closeSync();
-  const keys = loaded.spec.features.keys.map((k) => `f.${sqlIdent(k)}`);
-  const columns = ['f.day', ...keys, 's.score', `${version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
-  await connection.run(
-    `COPY (SELECT ${columns} FROM features f POSITIONAL JOIN scores s) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`,
-  );
+  return written;
 }
 
 function directorySize(dir: string): number {

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { withDuckDB } from '../duckdb';
+import { ModelRunner } from './model-runner';
+import { registerScoringFunction } from './scoring-function';
+
+/** The scikit-learn model of the bring-your-own fixture: 3 float features. */
+const MODEL = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'byo', 'byo-model.onnx');
+const ROWS = 10_000; // several DuckDB chunks
+
+/** Feature rows with distinct values: row i = [i % 24, 3 + (i % 7) / 3, (i % 100) / 100]. */
+function matrix(rows: number): Float32Array {
+  const x = new Float32Array(rows * 3);
+  for (let i = 0; i < rows; i++) x.set([i % 24, 3 + (i % 7) / 3, (i % 100) / 100], i * 3);
+  return x;
+}
+const FEATURES_SQL = `[(i % 24), 3 + (i % 7) / 3, (i % 100) / 100]::FLOAT[3]`;
+
+describe('the DuckDB scoring function', () => {
+  it('gives, row for row, the scores of ONNX Runtime on the same features', async () => {
+    const runner = ModelRunner.open(MODEL, 'byo-model.onnx', 3);
+    try {
+      const expected = runner.score(matrix(ROWS), ROWS);
+      const { scores, tally } = await withDuckDB(async (c) => {
+        const tally = registerScoringFunction(c, 'score', runner);
+        // a join in between, so the function also gets rows DuckDB has reordered and sliced
+        const reader = await c.runAndReadAll(
+          `WITH f AS (SELECT i, ${FEATURES_SQL} AS features FROM range(${ROWS}) r(i)), k AS (SELECT (i * 7919) % ${ROWS} AS i FROM range(${ROWS}) r(i))
+           SELECT k.i, score(f.features) FROM k JOIN f USING (i) ORDER BY k.i`,
+        );
+        return { scores: reader.getRowsJS().map((r) => Number(r[1])), tally };
+      });
+      expect(tally).toMatchObject({ rows: ROWS, badRows: 0 });
+      expect(scores).toHaveLength(ROWS);
+      let worst = 0;
+      for (let i = 0; i < ROWS; i++) worst = Math.max(worst, Math.abs(scores[i] - expected[i]));
+      expect(worst).toBe(0);
+      expect(new Set(scores.map((s) => s.toFixed(4))).size).toBeGreaterThan(100);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('counts rows with a NULL array, a NULL element, NaN or infinity, per feature', async () => {
+    const runner = ModelRunner.open(MODEL, 'byo-model.onnx', 3);
+    try {
+      const tally = await withDuckDB(async (c) => {
+        const tally = registerScoringFunction(c, 'score', runner);
+        await c.run(`CREATE TABLE t AS SELECT i, ${FEATURES_SQL} AS features FROM range(5000) r(i)`);
+        await c.run(`UPDATE t SET features = NULL WHERE i = 10`);
+        await c.run(`UPDATE t SET features = [1, NULL, 0.5]::FLOAT[3] WHERE i = 2500`);
+        await c.run(`UPDATE t SET features = [1, 2, 'nan'::FLOAT]::FLOAT[3] WHERE i = 4000`);
+        await c.run(`UPDATE t SET features = ['inf'::FLOAT, 2, 0.5]::FLOAT[3] WHERE i = 4999`);
+        await c.run('SELECT score(features) FROM t');
+        return tally;
+      });
+      expect(tally.rows).toBe(5000);
+      expect(tally.badRows).toBe(4);
+      expect(tally.badByFeature).toEqual([2, 2, 2]); // the NULL row counts for every feature
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('fails the statement with the very error a progress report raised', async () => {
+    const runner = ModelRunner.open(MODEL, 'byo-model.onnx', 3);
+    const raised = new Error('worker is shutting down');
+    try {
+      const outcome = await withDuckDB(async (c) => {
+        const tally = registerScoringFunction(c, 'score', runner, () => {
+          throw raised;
+        });
+        const failed = await c.run(`SELECT score(${FEATURES_SQL}) FROM range(100) r(i)`).then(
+          () => undefined,
+          (err: Error) => err,
+        );
+        return { failed, tally };
+      });
+      expect(outcome.failed?.message).toContain('worker is shutting down');
+      expect(outcome.tally.error).toBe(raised);
+    } finally {
+      runner.close();
+    }
+  });
+});
