@@ -127,6 +127,19 @@ export const pipelineSpecSchema = z
       })
       .strict()
       .default({ heartbeat_timeout: '1m' }),
+    budget: z
+      .object({
+        /** CPU seconds the run's activities may use, summed over every step (and attempt). */
+        max_cpu_seconds: z.number().positive().optional(),
+        /** Rows the run may read from its sources: extracted for training, planned for scoring. */
+        max_rows: z.number().int().positive().optional(),
+        /** Wall time the train step may take, across its attempts. */
+        max_training_time: duration.optional(),
+        /** Attempts per activity, the first included (default 5). */
+        max_attempts: z.number().int().min(1).max(100).optional(),
+      })
+      .strict()
+      .optional(),
     on_failure: z
       .object({
         /** A failed step waits for an operator's retry / skip / abort instead of failing the run. */

@@ -7,6 +7,7 @@ import type { FeatureSet } from './features';
 import { trainLogistic, type TrainerCheckpoint, type TrainerResult } from './logistic-trainer';
 import { scoringModel } from './onnx/logistic-graphs';
 import type { LoadedSpec } from './spec-loader';
+import { budgetExceeded, budgetOf, durationSeconds } from '../workflows/budget';
 
 /** Bumped when the trainer's output for the same inputs would change. */
 const TRAINER_VERSION = 1;
@@ -27,6 +28,8 @@ export interface TrainHeartbeat {
   iteration: number;
   maxIterations: number;
   checkpoint: TrainerCheckpoint;
+  /** Wall seconds training has taken so far, over every attempt (what `budget.max_training_time` limits). */
+  spentSeconds?: number;
 }
 
 export interface TrainHooks {
@@ -50,6 +53,10 @@ export interface TrainInput {
 export async function trainModel(store: ArtifactStore, { loaded, features }: TrainInput, hooks: TrainHooks = {}) {
   const { spec } = loaded;
   const trainer = spec.trainer;
+  const budget = budgetOf(spec)?.max_training_time;
+  const started = performance.now();
+  const spentBefore = hooks.resume?.spentSeconds ?? 0;
+  const spent = () => spentBefore + (performance.now() - started) / 1000;
   return metered(async (meter) => {
     const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
     const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
@@ -71,7 +78,13 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
         validation,
         { l2: trainer.l2, maxIterations: trainer.max_iterations, tolerance: trainer.tolerance, patience: trainer.patience },
         resume,
-        (checkpoint) => hooks.onIteration?.({ fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint }),
+        (checkpoint) => {
+          const seconds = spent();
+          hooks.onIteration?.({ fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint, spentSeconds: seconds });
+          if (budget !== undefined && seconds > durationSeconds(budget)) {
+            throw budgetExceeded(`budget.max_training_time: training took ${seconds.toFixed(1)} s by iteration ${checkpoint.iteration}, over its budget of ${budget}; stopped, no model was registered`);
+          }
+        },
       );
       const { theta, ...training } = result;
       const bytes = scoringModel({

@@ -7,11 +7,10 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../workers/config';
+import { connectionOptions, loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { frontendAnswers, startDevServer, stopDevServer } from './dev-server';
-import { runTraining } from './run-training';
-import { batchInference } from '../workflows/batch-inference';
+import { run } from './sluice-cli';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -33,24 +32,17 @@ async function main(): Promise<void> {
   }
 
   const { worker, connection: workerConnection } = await createSluiceWorker({ config });
-  const connection = await Connection.connect({ address: config.address });
+  const connection = await Connection.connect(connectionOptions(config));
   const client = new Client({ connection, namespace: config.namespace });
   try {
     console.log(`Worker polling task queue "${config.taskQueue}"; artifacts in ${config.artifactRoot}`);
-    await worker.runUntil(async () => {
-      const trained = await runTraining(client, config, spec);
-      if (!trained.promoted) return;
-      const workflowId = `infer-flights-${Date.now()}`;
-      const inference = await client.workflow.execute(batchInference, {
-        taskQueue: config.taskQueue,
-        workflowId,
-        args: [{ spec, from: '2001-06-16', to: '2001-06-30' }],
-      });
-      console.log(
-        `\nBatch inference with the champion v${inference.modelVersion}: ${inference.rows} rows (${inference.from} .. ${inference.to}, ${inference.shards} shards) published to ${inference.sink.type} sink ${inference.sink.location}, ${inference.sink.days} day partitions`,
-      );
-      console.log(`  Web UI: ${config.uiUrl}/namespaces/${config.namespace}/workflows/${workflowId}`);
+    const code = await worker.runUntil(async () => {
+      const print = (line: string) => console.log(line);
+      const trained = await run(['train', spec], client, print, config);
+      // Scores the second half of June with the champion (this run's model when it was promoted).
+      return trained === 0 ? run(['infer', spec, '2001-06-16', '2001-06-30'], client, print, config) : trained;
     });
+    if (code !== 0) process.exitCode = code;
     console.log(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await connection.close();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SLUICE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { ensureSearchAttributes } from '../workers/search-attribute-setup';
 
 /** Project-local folder for installed tools (git-ignored). */
 export const TOOLS_BIN = path.resolve(__dirname, '..', '.tools', 'bin');
@@ -122,6 +123,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `127.0.0.1:${port}`;
   try {
     await waitForFrontend(address);
+    // start-dev registers --search-attribute only in a new database: add what an older one lacks.
+    const connection = await Connection.connect({ address });
+    try {
+      await ensureSearchAttributes(connection, 'default');
+    } finally {
+      await connection.close();
+    }
   } catch (err) {
     stopPid(child.pid);
     const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');

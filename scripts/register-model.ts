@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ColumnInfo } from '../activities/artifacts';
 import { registerExternalModel } from '../activities/register-external';
 import { setAlias } from '../activities/registry';
-import { loadConfig } from '../workers/config';
+import { connectionOptions, loadConfig } from '../workers/config';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as { features?: ColumnInfo[]; trained_with?: string };
   if (!Array.isArray(schema.features)) throw new Error(`${schemaFile}: expected {"features": [{"name": …, "type": …}, …]}`);
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.address });
+  const connection = await Connection.connect(connectionOptions(config));
   try {
     const client = new Client({ connection, namespace: config.namespace });
     const version = await registerExternalModel(client, config.taskQueue, config.artifactRoot, { model, file, features: schema.features, description: schema.trained_with });

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import type { TLSConfig } from '@temporalio/client';
 
 /** Where Sluice finds Temporal and keeps its files. Every field has an environment variable. */
 export interface SluiceConfig {
@@ -12,6 +14,18 @@ export interface SluiceConfig {
   artifactRoot: string;
   /** Temporal Web UI base address, `SLUICE_UI_URL` (default `http://localhost:8233`). */
   uiUrl: string;
+  /** API key (Temporal Cloud), `TEMPORAL_API_KEY`; implies TLS. */
+  apiKey?: string;
+  /** TLS to the frontend: on with `TEMPORAL_TLS=true`, a client certificate, a CA or an API key. */
+  tls?: {
+    /** mTLS client certificate and key files, `TEMPORAL_TLS_CLIENT_CERT_PATH` / `TEMPORAL_TLS_CLIENT_KEY_PATH`. */
+    clientCertPath?: string;
+    clientKeyPath?: string;
+    /** CA of a server with a private certificate, `TEMPORAL_TLS_SERVER_CA_CERT_PATH`. */
+    serverCaCertPath?: string;
+    /** Name the server certificate must carry, `TEMPORAL_TLS_SERVER_NAME`. */
+    serverName?: string;
+  };
 }
 
 /** Reads the configuration from the environment; relative paths are taken from the current directory. */
@@ -22,7 +36,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     taskQueue: env.SLUICE_TASK_QUEUE || 'sluice',
     artifactRoot: path.resolve(env.SLUICE_ARTIFACTS || '.sluice/artifacts'),
     uiUrl: (env.SLUICE_UI_URL || 'http://localhost:8233').replace(/\/$/, ''),
+    apiKey: env.TEMPORAL_API_KEY || undefined,
+    tls: tlsSettings(env),
   };
+}
+
+function tlsSettings(env: NodeJS.ProcessEnv): SluiceConfig['tls'] {
+  const settings = {
+    clientCertPath: env.TEMPORAL_TLS_CLIENT_CERT_PATH || undefined,
+    clientKeyPath: env.TEMPORAL_TLS_CLIENT_KEY_PATH || undefined,
+    serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || undefined,
+    serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+  };
+  const any = Object.values(settings).some((v) => v !== undefined);
+  if (env.TEMPORAL_TLS === 'false') return undefined;
+  return any || env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY ? settings : undefined;
+}
+
+/** Address, TLS and API key for `Connection.connect` (client) and `NativeConnection.connect` (worker). */
+export function connectionOptions(config: SluiceConfig): { address: string; tls?: TLSConfig; apiKey?: string } {
+  const read = (file: string, what: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read the ${what} ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  const t = config.tls;
+  if (t && (t.clientCertPath === undefined) !== (t.clientKeyPath === undefined)) {
+    throw new Error('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: set both for mTLS, or neither');
+  }
+  const tls: TLSConfig | undefined = t && {
+    serverNameOverride: t.serverName,
+    serverRootCACertificate: t.serverCaCertPath ? read(t.serverCaCertPath, 'server CA certificate') : undefined,
+    clientCertPair: t.clientCertPath && t.clientKeyPath ? { crt: read(t.clientCertPath, 'client certificate'), key: read(t.clientKeyPath, 'client key') } : undefined,
+  };
+  return { address: config.address, tls, apiKey: config.apiKey };
 }
 
 /** The Web UI page of one workflow run. */

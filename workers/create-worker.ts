@@ -2,7 +2,8 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type SluiceActivities } from '../activities/index';
 import { ArtifactStore } from '../activities/artifacts';
-import type { SluiceConfig } from './config';
+import { connectionOptions, type SluiceConfig } from './config';
+import { ensureSearchAttributes } from './search-attribute-setup';
 
 export interface SluiceWorkerOptions {
   config: SluiceConfig;
@@ -22,7 +23,11 @@ export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.
 /** A worker for the Sluice task queue, running every workflow and activity type. */
 export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config } = options;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
+  // A new version of Sluice may carry new search attributes: register them before running its workflows.
+  await ensureSearchAttributes(connection, config.namespace).catch((err: unknown) =>
+    console.warn(`could not check the Sluice search attributes in namespace ${config.namespace} (${(err as Error).message}); create them as the README says`),
+  );
   const activities = createActivities(new ArtifactStore(config.artifactRoot));
   const worker = await Worker.create({
     connection,

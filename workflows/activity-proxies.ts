@@ -2,27 +2,36 @@ import type { Duration } from '@temporalio/common';
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
 import type { PipelineSpec } from '../activities/spec-schema';
+import { budgetOf } from './budget';
 
-/** Bad spec, data or model: retrying cannot cure these, so they are not retried. */
-const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError'];
+/** Bad spec, data or model, or a spent budget: retrying cannot cure these, so they are not retried. */
+const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError', 'SluiceBudgetExceeded'];
 
-/** Transient faults retry with backoff: 1 s, doubling, at most 1 min apart, 5 attempts. */
-export const retry: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
-
-/** Steps that only talk to Temporal or read small files. */
-export const quick = proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry });
-/** DuckDB steps over whole datasets. */
-export const data = proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry });
+/** Transient faults retry with backoff: 1 s, doubling, at most 1 min apart, 5 attempts (or the budget's `max_attempts`). */
+export function retryFor(spec?: PipelineSpec): ActivityOptions['retry'] {
+  const attempts = spec ? budgetOf(spec)?.max_attempts : undefined;
+  return { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: attempts ?? 5, nonRetryableErrorTypes: NON_RETRYABLE };
+}
 
 /**
- * Proxies for long steps that heartbeat (training, scoring shards): silent for the spec's
- * `execution.heartbeat_timeout`, an attempt is presumed dead and retried from its last checkpoint.
+ * The activities of a run of `spec`: `quick` for steps that only talk to Temporal or read small files,
+ * `data` for DuckDB steps over whole datasets, and `heartbeating(timeout)` for long steps that heartbeat
+ * (training, scoring shards): silent for the spec's `execution.heartbeat_timeout`, an attempt is
+ * presumed dead and retried from its last checkpoint.
  */
-export function heartbeating(spec: PipelineSpec, startToCloseTimeout: Duration) {
+export function activitiesFor(spec?: PipelineSpec) {
+  const retry = retryFor(spec);
   // Specs recorded before `execution` existed carry no such field (replay of older runs): default as the schema does.
-  const heartbeatTimeout = ((spec.execution as PipelineSpec['execution'] | undefined)?.heartbeat_timeout ?? '1m') as Duration;
-  return proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry });
+  const heartbeatTimeout = ((spec?.execution as PipelineSpec['execution'] | undefined)?.heartbeat_timeout ?? '1m') as Duration;
+  return {
+    quick: proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry }),
+    data: proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry }),
+    heartbeating: (startToCloseTimeout: Duration) => proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry }),
+  };
 }
+
+/** The activities before a spec is loaded (loading it, reading the registry). */
+export const { quick, data } = activitiesFor();
 
 /** The spec's `on_failure`, defaulted as the schema does for specs recorded before it existed. */
 export function onFailureOf(spec: PipelineSpec): PipelineSpec['on_failure'] {

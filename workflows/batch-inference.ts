@@ -2,8 +2,9 @@ import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, wo
 import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
-import { data, heartbeating, onFailureOf, quick } from './activity-proxies';
-import { sumCosts } from './costs';
+import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
+import { budgetOf } from './budget';
+import { Ledger, type CostLedger } from './ledger';
 import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
 
 export interface BatchInferenceInput {
@@ -50,6 +51,8 @@ export interface BatchInferenceResult {
   skippedDays: string[];
   sink: { type: string; location: string; days: number; rows: number };
   totalCost: StepCost;
+  /** Every step's cost, with times and the budget (absent in runs recorded before ledgers). */
+  ledger?: CostLedger;
 }
 
 export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
@@ -71,15 +74,18 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     (awaiting) => setStatus(awaiting ? 'awaiting-operator' : 'running'),
   );
   setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log }));
-  const costs: StepCost[] = [];
+  const ledger = new Ledger();
   const setStatus = (status: string) => {
     progress.status = status;
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
   };
 
   try {
-    const loaded = await quick.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
+    const loaded = await beforeSpec.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
     const { spec } = loaded;
+    const { quick, data, heartbeating } = activitiesFor(spec);
+    ledger.pipeline = spec.name;
+    ledger.budget = budgetOf(spec);
     const onFailure = onFailureOf(spec);
     waitForOperator = onFailure.wait_for_operator;
     progress.pipeline = spec.name;
@@ -102,28 +108,32 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     let features;
     if (model.origin === 'external') {
       // A model trained elsewhere: statistics from the spec's training window (reused when stored).
-      const extracted = await operator.run('extract', () => data.extract({ loaded, window: { from: spec.split.train.from, to: spec.split.validate.to } }));
-      const built = await operator.run('features', () => data.buildFeatures({ loaded, extracted: extracted.extracted }));
-      costs.push(extracted.cost, built.cost);
+      const extracted = await ledger.measure('extract', () => operator.run('extract', () => data.extract({ loaded, window: { from: spec.split.train.from, to: spec.split.validate.to } })));
+      ledger.rows += extracted.extracted.rows;
+      const built = await ledger.measure('features', () => operator.run('features', () => data.buildFeatures({ loaded, extracted: extracted.extracted })));
       features = built.features;
     } else {
       features = await operator.run('load-features', () => quick.loadFeatureSet({ fingerprint: model.dataFingerprints.features, owner: `${spec.name} v${model.version}` }));
     }
 
     const { stats, featureColumns, definitionHash } = features;
-    const plan = await operator.run('plan', () =>
-      data.planInference({ loaded, window: scored, stats, modelFeatures: model.featureTypes ?? featureColumns, modelName: `${spec.name} v${model.version}`, definitionHash }),
+    const plan = await ledger.measure('plan', () =>
+      operator.run('plan', () =>
+        data.planInference({ loaded, window: scored, stats, modelFeatures: model.featureTypes ?? featureColumns, modelName: `${spec.name} v${model.version}`, definitionHash }),
+      ),
     );
-    costs.push(plan.cost);
+    ledger.rows += plan.rows;
     progress.rowsTotal = plan.rows;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
-    const scoring = heartbeating(spec, '1h');
+    const scoring = heartbeating('1h');
     const staging = `artifact:inference/${workflowInfo().runId}`;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {
       const state = progress.shards[shard.index];
+      ledger.check(`score-shard-${shard.index}`);
       state.status = 'running';
+      const startedAt = new Date().toISOString();
       try {
         const result = await operator.step(
           `score-shard-${shard.index}`,
@@ -137,7 +147,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
         state.status = 'done';
         state.resumedFromSlice = result.resumedFromSlice;
         progress.rowsDone += result.rows;
-        costs.push(result.cost);
+        ledger.book(`score-shard-${shard.index}`, result.cost, startedAt);
       } catch (err) {
         state.status = 'failed';
         throw err;
@@ -149,13 +159,13 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const days = done.flatMap((s) => s.days.map((d) => d.day));
     const published =
       days.length === 0
-        ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0, cost: undefined }
-        : await operator.run('publish', () =>
-            data.publishScores({ loaded, staging, runId: workflowInfo().runId, modelVersion: model.version, expectedRows: progress.rowsDone, days }),
+        ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0 }
+        : await ledger.measure('publish', () =>
+            operator.run('publish', () => data.publishScores({ loaded, staging, runId: workflowInfo().runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })),
           );
-    if (published.cost) costs.push(published.cost);
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     setStatus('published');
+    ledger.publishAttributes();
     return {
       pipeline: spec.name,
       from: scored.from,
@@ -167,10 +177,12 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       shards: plan.shards.length,
       skippedDays,
       sink: { type: published.sink, location: published.location, days: published.days, rows: published.rows },
-      totalCost: sumCosts(costs),
+      totalCost: ledger.total,
+      ledger: ledger.snapshot(),
     };
   } catch (err) {
-    setStatus('failed');
+    setStatus(ledger.stoppedBy ? 'over-budget' : 'failed');
+    if (ledger.stoppedBy) ledger.publishAttributes();
     throw err;
   }
 }

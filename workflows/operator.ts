@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, condition, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import { BUDGET_EXCEEDED } from './budget';
 
 /** An operator's answer to a failed step. `step` limits it to one step; without it, it applies to every waiting step. */
 export interface OperatorDecision {
@@ -79,6 +80,7 @@ export class Operator {
       } catch (err) {
         if (!this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        if (cause?.type === BUDGET_EXCEEDED) throw err; // the budget is spent: a retry would spend more
         const entry: Waiting = {
           step,
           error: cause?.message ?? err.cause?.message ?? err.message,

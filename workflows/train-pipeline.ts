@@ -15,8 +15,10 @@ import type { ClassificationMetrics } from '../activities/metrics';
 import type { ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
-import { data, heartbeating, onFailureOf, quick } from './activity-proxies';
-import { sumCosts, zeroCost } from './costs';
+import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
+import { budgetOf, BUDGET_EXCEEDED } from './budget';
+import { zeroCost } from './costs';
+import { Ledger, type CostLedger } from './ledger';
 import { Operator, type AwaitingStep, type OperatorLogEntry } from './operator';
 
 export interface TrainPipelineInput {
@@ -57,6 +59,8 @@ export interface TrainPipelineResult {
   decision: PromotionDecision & { mode: 'auto' | 'manual'; outcome: string };
   steps: StepState[];
   totalCost: StepCost;
+  /** Every step's cost, with times and the budget (absent in runs recorded before ledgers). */
+  ledger?: CostLedger;
 }
 
 /** A reviewer's answer to a manual promotion. */
@@ -95,34 +99,44 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     progress.status = status;
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
   };
+  const ledger = new Ledger();
+  /** Runs a step unless the budget is spent; books its cost in the ledger. */
   async function step<T extends { cost: StepCost; reused?: boolean }>(name: StepName, run: () => Promise<T>, detail?: (r: T) => string): Promise<T> {
     const state = progress.steps.find((s) => s.name === name) as StepState;
-    state.status = 'running';
     try {
-      const result = await operator.run(name, run);
+      const result = await ledger.measure(name, () => {
+        state.status = 'running';
+        return operator.run(name, run);
+      });
       state.status = result.reused ? 'reused' : 'done';
       state.cost = result.cost;
       state.detail = detail?.(result);
       return result;
     } catch (err) {
-      state.status = 'failed';
-      setStatus('failed');
+      const overBudget = ledger.stoppedBy !== undefined || (err as { cause?: { type?: string } }).cause?.type === BUDGET_EXCEEDED;
+      state.status = overBudget && state.status === 'pending' ? 'skipped' : 'failed';
+      setStatus(overBudget ? 'over-budget' : 'failed');
+      if (overBudget) ledger.publishAttributes();
       throw err;
     }
   }
 
-  const loaded = await step('load-spec', async () => ({ ...(await quick.loadSpec({ spec: input.spec })), cost: zeroCost() }));
+  const loaded = await step('load-spec', async () => ({ ...(await beforeSpec.loadSpec({ spec: input.spec })), cost: zeroCost() }));
   const { spec } = loaded;
   waitForOperator = onFailureOf(spec).wait_for_operator;
   progress.pipeline = spec.name;
+  ledger.pipeline = spec.name;
+  ledger.budget = budgetOf(spec);
+  const { quick, data, heartbeating } = activitiesFor(spec);
   upsertSearchAttributes([
     { key: SluicePipeline, value: spec.name },
     { key: SluiceStatus, value: 'running' },
   ]);
 
-  const training = heartbeating(spec, '2h');
+  const training = heartbeating('2h');
   const window = { from: spec.split.train.from, to: spec.split.validate.to };
   const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
+  ledger.rows = extracted.rows;
   const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => `${r.features.train.rows} train / ${r.features.validate.rows} validation rows, ${r.features.featureColumns.length} features`);
   const { model } = await step('train', () => training.train({ loaded, features }), (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`);
   const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
@@ -204,7 +218,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   promoteState.detail = outcome;
   setStatus(promoted ? 'promoted' : 'not-promoted');
 
-  const totalCost = sumCosts(progress.steps.map((s) => s.cost).filter((c): c is StepCost => c !== undefined));
+  const totalCost = ledger.total;
+  ledger.publishAttributes();
   // A memo is a command in the history: runs recorded before it existed must not see it on replay.
   if (patched('memo-run-summary')) {
     upsertMemo({
@@ -226,6 +241,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     decision: { ...decision, mode, outcome },
     steps: progress.steps,
     totalCost,
+    ledger: ledger.snapshot(),
   };
 }
 

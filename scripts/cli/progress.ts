@@ -1,0 +1,92 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ShardHeartbeat } from '../../activities/inference/score-shard';
+import type { TrainHeartbeat } from '../../activities/train';
+import type { BackfillState } from '../../workflows/backfill';
+import type { InferenceProgress } from '../../workflows/batch-inference';
+import type { AwaitingStep } from '../../workflows/operator';
+import type { TrainProgress } from '../../workflows/train-pipeline';
+
+/** `[##########..............]  42%` */
+export function bar(done: number, total: number, width = 24): string {
+  const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * share).toFixed(0).padStart(3)}%`;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** A pending activity of the run with its last heartbeat, as the server keeps it. */
+export interface PendingActivity {
+  type: string;
+  attempt: number;
+  details?: unknown;
+}
+
+/** Where a run is: the server's status, its `progress` query (when a worker answers) and its activities' heartbeats. */
+export interface RunState {
+  workflowId: string;
+  type: string;
+  status: string;
+  progress?: unknown;
+  pending: PendingActivity[];
+}
+
+export async function readRun(handle: WorkflowHandle): Promise<RunState> {
+  const described = await handle.describe();
+  const running = described.status.name === 'RUNNING';
+  // Queries need a worker; a closed run is answered from its history by any worker of the queue.
+  const progress = await handle.query<unknown>('progress').catch(() => undefined);
+  const pending = (described.raw.pendingActivities ?? []).map((a) => {
+    const payload = a.heartbeatDetails?.payloads?.[0];
+    return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 1, details: payload ? defaultPayloadConverter.fromPayload(payload) : undefined };
+  });
+  return { workflowId: described.workflowId, type: described.type, status: running ? 'RUNNING' : described.status.name, progress, pending };
+}
+
+/** One line that says where the run is, with a progress bar fed by the progress query and the heartbeats. */
+export function progressLine(state: RunState): string {
+  const head = `${state.workflowId} ${state.status.toLowerCase()}`;
+  if (state.progress === undefined) return `${head} (no worker answers the progress query)`;
+  switch (state.type) {
+    case 'trainPipeline':
+      return `${head} ${trainLine(state.progress as TrainProgress, state.pending)}`;
+    case 'batchInference':
+      return `${head} ${inferenceLine(state.progress as InferenceProgress, state.pending)}`;
+    case 'backfill':
+      return `${head} ${backfillLine(state.progress as BackfillState)}`;
+    default:
+      return head;
+  }
+}
+
+function waiting(awaiting: AwaitingStep[] | undefined): string {
+  if (!awaiting || awaiting.length === 0) return '';
+  return ` | WAITING FOR AN OPERATOR: ${awaiting.map((a) => `${a.step}: ${a.error}`).join('; ')} (sluice resume <run> retry|skip|abort)`;
+}
+
+function trainLine(progress: TrainProgress, pending: PendingActivity[]): string {
+  const finished = progress.steps.filter((s) => ['done', 'reused', 'skipped'].includes(s.status)).length;
+  const current = progress.steps.find((s) => s.status === 'running');
+  const beat = pending.find((a) => a.type === 'train')?.details as TrainHeartbeat | undefined;
+  const share = finished + (current?.name === 'train' && beat ? beat.iteration / beat.maxIterations : 0);
+  const detail = current?.name === 'train' && beat ? `train: iteration ${beat.iteration} of at most ${beat.maxIterations}` : current ? current.name : progress.status;
+  return `${bar(share, progress.steps.length)} step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(progress.awaitingOperator)}`;
+}
+
+function inferenceLine(progress: InferenceProgress, pending: PendingActivity[]): string {
+  const inFlight = pending
+    .filter((a) => a.type === 'scoreShard')
+    .map((a) => a.details as ShardHeartbeat | undefined)
+    .reduce((sum, b) => sum + (b ? b.rowsDone + (b.rowsInSlice ?? 0) : 0), 0);
+  const done = progress.rowsDone + inFlight;
+  const shardsDone = progress.shards.filter((s) => s.status === 'done').length;
+  const rows = progress.rowsTotal > 0 ? `${count(done)} of ${count(progress.rowsTotal)} rows, ` : '';
+  return `${bar(done, progress.rowsTotal)} ${rows}${shardsDone}/${progress.shards.length} shards, ${progress.status}${waiting(progress.awaitingOperator)}`;
+}
+
+function backfillLine(state: BackfillState): string {
+  const finished = state.published.length + state.failed.length;
+  const total = finished + state.pending.length;
+  return `${bar(finished, total)} ${finished}/${total} days (${state.published.length} published, ${state.failed.length} failed, ${state.alreadyPublished.length} already there), ${count(state.rows)} rows`;
+}

@@ -1,0 +1,95 @@
+import { defineQuery, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { StepCost } from '../activities/cost';
+import { budgetLines, checkBudget, type Budget } from './budget';
+import { sumCosts } from './costs';
+import { SluiceCpuSeconds, SluiceRows } from './search-attributes';
+
+/** One measured step of a run: what its activity used, and when it ran (workflow time). */
+export interface LedgerEntry {
+  step: string;
+  cost: StepCost;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** A run's cost ledger, as the `ledger` query answers it (and `sluice cost <run>` prints it). */
+export interface CostLedger {
+  pipeline?: string;
+  /** Rows the run reads from its sources (extracted for training, planned for scoring). */
+  rows: number;
+  entries: LedgerEntry[];
+  total: StepCost;
+  budget?: Budget;
+  /** The budget against what was spent, a line per limit. */
+  budgetLines: string[];
+  /** Set when the budget stopped the run. */
+  stoppedBy?: string;
+}
+
+export const ledgerQuery = defineQuery<CostLedger>('ledger');
+
+/**
+ * Collects the cost of every step of a run, answers the `ledger` query, and enforces the spec's budget
+ * before each step starts. The run's rows and CPU seconds go to search attributes when it ends.
+ */
+export class Ledger {
+  readonly entries: LedgerEntry[] = [];
+  rows = 0;
+  budget?: Budget;
+  pipeline?: string;
+  stoppedBy?: string;
+
+  constructor() {
+    setHandler(ledgerQuery, () => this.snapshot());
+  }
+
+  get total(): StepCost {
+    return sumCosts(this.entries.map((e) => e.cost));
+  }
+
+  /** Throws (and remembers why) when the run has spent its budget; call before starting `next`. */
+  check(next: string): void {
+    try {
+      checkBudget(this.budget, { cost: this.total, rows: this.rows }, next);
+    } catch (err) {
+      this.stoppedBy = (err as Error).message;
+      throw err;
+    }
+  }
+
+  /** Checks the budget, runs a step and books its cost. */
+  async measure<T extends { cost: StepCost }>(step: string, run: () => Promise<T>): Promise<T> {
+    this.check(step);
+    const startedAt = new Date().toISOString();
+    const result = await run();
+    this.book(step, result.cost, startedAt);
+    return result;
+  }
+
+  book(step: string, cost: StepCost, startedAt: string): void {
+    this.entries.push({ step, cost, startedAt, finishedAt: new Date().toISOString() });
+  }
+
+  snapshot(): CostLedger {
+    const total = this.total;
+    const training = this.entries.find((e) => e.step === 'train')?.cost.wallSeconds;
+    return {
+      pipeline: this.pipeline,
+      rows: this.rows,
+      entries: this.entries,
+      total,
+      budget: this.budget,
+      budgetLines: budgetLines(this.budget, { cost: total, rows: this.rows }, training),
+      stoppedBy: this.stoppedBy,
+    };
+  }
+
+  /** The run's rows and CPU seconds as search attributes (runs recorded before they existed skip this). */
+  publishAttributes(): void {
+    if (!patched('cost-search-attributes')) return;
+    upsertSearchAttributes([
+      { key: SluiceRows, value: this.rows },
+      { key: SluiceCpuSeconds, value: Math.round(this.total.cpuSeconds * 1000) / 1000 },
+    ]);
+  }
+}
