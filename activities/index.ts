@@ -5,6 +5,7 @@ import { evaluateModel, type EvaluateInput } from './evaluate';
 import { extractWindow, type ExtractInput } from './extract';
 import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features';
 import { planInference, type PlanInput } from './inference/plan';
+import { writeRunReport, type RunReportInput } from './report/run-report';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
 import { readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
 import { publishScores, type PublishInput } from './sinks/publish';
@@ -50,6 +51,9 @@ export function createActivities(store: ArtifactStore) {
       if (resume) context.log.info('resuming shard from checkpoint', { ...resume });
       // Every beat carries the resume point (staged slices) with the rows scored so far.
       return scoreShard(store, input, { resume, onSlice: (beat) => context.heartbeat(beat), progress: (beat) => context.heartbeat(beat) });
+    },
+    async writeRunReport(input: RunReportInput) {
+      return writeRunReport(store, input);
     },
     async publishScores(input: PublishInput) {
       return publishScores(store, input);

@@ -1,4 +1,4 @@
-import { classificationMetrics, rocAuc } from './metrics';
+import { classificationMetrics, rocAuc, rocCurve } from './metrics';
 
 describe('rocAuc', () => {
   it('is the share of positive/negative pairs ranked right, ties counting half', () => {
@@ -40,5 +40,34 @@ describe('classificationMetrics', () => {
   it('refuses mismatched lengths and empty input', () => {
     expect(() => classificationMetrics([0.1], [1, 0])).toThrow('1 scores but 2 labels');
     expect(() => classificationMetrics([], [])).toThrow('no rows');
+  });
+});
+
+describe('rocCurve', () => {
+  it('steps through the thresholds by hand, keeping ties together', () => {
+    // scores 0.9(1) 0.8(0) 0.4(1) 0.4(0) 0.1(0): 2 positives, 3 negatives
+    expect(rocCurve([0.9, 0.8, 0.4, 0.4, 0.1], [1, 0, 1, 0, 0])).toEqual([
+      [0, 0],
+      [0, 0.5],
+      [1 / 3, 0.5],
+      [2 / 3, 1],
+      [1, 1],
+    ]);
+  });
+
+  it('thins a long curve to about the points asked for, and its area matches the AUC', () => {
+    const n = 20_000;
+    const scores = Array.from({ length: n }, (_, i) => ((i * 7919) % n) / n);
+    const labels = scores.map((s, i) => (s + ((i * 104729) % 1000) / 2000 > 0.75 ? 1 : 0));
+    const curve = rocCurve(scores, labels, 100);
+    expect(curve.length).toBeGreaterThan(90);
+    expect(curve.length).toBeLessThanOrEqual(102);
+    let area = 0;
+    for (let i = 1; i < curve.length; i++) area += ((curve[i][0] - curve[i - 1][0]) * (curve[i][1] + curve[i - 1][1])) / 2;
+    expect(area).toBeCloseTo(rocAuc(scores, labels), 3);
+  });
+
+  it('is empty when one class is missing', () => {
+    expect(rocCurve([0.1, 0.2], [1, 1])).toEqual([]);
   });
 });

@@ -98,3 +98,34 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   if (positives === 0 || negatives === 0) return NaN;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
+
+/**
+ * The ROC curve as (false positive rate, true positive rate) points from (0,0) to (1,1), one per distinct
+ * score threshold, thinned to at most `points` (ties stay together, so the curve is exact at each point).
+ */
+export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, points = 200): Array<[number, number]> {
+  const n = scores.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => scores[b] - scores[a]);
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i] === 1 ? 1 : 0;
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return [];
+  const curve: Array<[number, number]> = [[0, 0]];
+  const every = Math.max(1, Math.floor(n / points));
+  let tp = 0;
+  let fp = 0;
+  let since = 0;
+  for (let i = 0; i < n; i++) {
+    if (labels[order[i]] === 1) tp++;
+    else fp++;
+    since++;
+    const lastOfTie = i === n - 1 || scores[order[i + 1]] !== scores[order[i]];
+    if (lastOfTie && (since >= every || i === n - 1)) {
+      curve.push([fp / negatives, tp / positives]);
+      since = 0;
+    }
+  }
+  return curve;
+}

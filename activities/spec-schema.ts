@@ -124,6 +124,10 @@ export const pipelineSpecSchema = z
       .object({
         /** A long step (training, a scoring shard) silent this long is presumed dead and retried from its last checkpoint. */
         heartbeat_timeout: duration.default('1m'),
+        /** Task queue of the train step, e.g. `sluice-train` polled by big-memory workers (default: the run's own queue). */
+        train_task_queue: z.string().min(1).optional(),
+        /** Task queue of the scoring shards (default: the run's own queue). */
+        score_task_queue: z.string().min(1).optional(),
       })
       .strict()
       .default({ heartbeat_timeout: '1m' }),

@@ -1,10 +1,11 @@
 /**
  * Records the event histories the replay test feeds to the current workflow code: a trainPipeline run on
  * pipelines/flights.yaml, the model registry it updated, a batchInference of one day, a backfill of two
- * days and a rollback. Existing files
- * are kept (older histories guard compatibility with runs started by older code) unless --force.
+ * days and a rollback. Existing files are kept (older histories guard compatibility with runs started
+ * by older code) unless --force; `--tag <tag>` records a new generation beside them as `<type>-<tag>.json`
+ * (after a patched change, so both the old and the new code paths stay guarded).
  * Runs on a private dev server:
- *   npx tsx scripts/record-histories.ts [--force]
+ *   npx tsx scripts/record-histories.ts [--force] [--tag <tag>]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { startDevServer, stopDevServer, temporalCliPath } from './dev-server';
 
 const PORT = 7245;
 const OUT = path.resolve(__dirname, '..', 'test', 'histories');
+const TAG = process.argv.includes('--tag') ? process.argv[process.argv.indexOf('--tag') + 1] : undefined;
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -57,7 +59,8 @@ async function main(): Promise<void> {
 }
 
 /** Saves a history as `temporal workflow show --output json` prints it, the form replay reads. */
-function save(name: string, address: string, workflowId: string): void {
+function save(type: string, address: string, workflowId: string): void {
+  const name = TAG ? type.replace(/\.json$/, `-${TAG}.json`) : type;
   if (fs.existsSync(path.join(OUT, name)) && !process.argv.includes('--force')) {
     console.log(`kept test/histories/${name} (--force replaces it)`);
     return;

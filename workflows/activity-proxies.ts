@@ -15,18 +15,22 @@ export function retryFor(spec?: PipelineSpec): ActivityOptions['retry'] {
 
 /**
  * The activities of a run of `spec`: `quick` for steps that only talk to Temporal or read small files,
- * `data` for DuckDB steps over whole datasets, and `heartbeating(timeout)` for long steps that heartbeat
- * (training, scoring shards): silent for the spec's `execution.heartbeat_timeout`, an attempt is
+ * `data` for DuckDB steps over whole datasets, `training` and `scoring` for long steps that heartbeat: silent for the spec's `execution.heartbeat_timeout`, an attempt is
  * presumed dead and retried from its last checkpoint.
  */
 export function activitiesFor(spec?: PipelineSpec) {
   const retry = retryFor(spec);
   // Specs recorded before `execution` existed carry no such field (replay of older runs): default as the schema does.
-  const heartbeatTimeout = ((spec?.execution as PipelineSpec['execution'] | undefined)?.heartbeat_timeout ?? '1m') as Duration;
+  const execution = spec?.execution as PipelineSpec['execution'] | undefined;
+  const heartbeatTimeout = (execution?.heartbeat_timeout ?? '1m') as Duration;
+  const heartbeating = (startToCloseTimeout: Duration, taskQueue?: string) => proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry, taskQueue });
   return {
     quick: proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry }),
     data: proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry }),
-    heartbeating: (startToCloseTimeout: Duration) => proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry }),
+    /** The train step, on `execution.train_task_queue` when the spec names one. */
+    training: heartbeating('2h', execution?.train_task_queue),
+    /** Scoring shards, on `execution.score_task_queue` when the spec names one. */
+    scoring: heartbeating('1h', execution?.score_task_queue),
   };
 }
 

@@ -83,7 +83,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   try {
     const loaded = await beforeSpec.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
     const { spec } = loaded;
-    const { quick, data, heartbeating } = activitiesFor(spec);
+    const { quick, data, scoring } = activitiesFor(spec);
     ledger.pipeline = spec.name;
     ledger.budget = budgetOf(spec);
     const onFailure = onFailureOf(spec);
@@ -126,7 +126,6 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.rowsTotal = plan.rows;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
-    const scoring = heartbeating('1h');
     const staging = `artifact:inference/${workflowInfo().runId}`;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {

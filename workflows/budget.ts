@@ -40,7 +40,7 @@ export function checkBudget(budget: Budget | undefined, spent: Spent, next: stri
   if (!budget) return;
   if (budget.max_cpu_seconds !== undefined && spent.cost.cpuSeconds > budget.max_cpu_seconds) {
     throw budgetExceeded(
-      `budget.max_cpu_seconds: the run has used ${spent.cost.cpuSeconds.toFixed(2)} CPU seconds, over its budget of ${budget.max_cpu_seconds}; stopped before ${next}`,
+      `budget.max_cpu_seconds: the run has used ${spent.cost.cpuSeconds.toFixed(3)} CPU seconds, over its budget of ${budget.max_cpu_seconds}; stopped before ${next}`,
     );
   }
   if (budget.max_rows !== undefined && spent.rows > budget.max_rows) {

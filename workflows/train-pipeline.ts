@@ -61,6 +61,8 @@ export interface TrainPipelineResult {
   totalCost: StepCost;
   /** Every step's cost, with times and the budget (absent in runs recorded before ledgers). */
   ledger?: CostLedger;
+  /** The HTML run report with its charts (absent in runs recorded before reports). */
+  report?: { uri: string; file: string } | { error: string };
 }
 
 /** A reviewer's answer to a manual promotion. */
@@ -127,13 +129,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   progress.pipeline = spec.name;
   ledger.pipeline = spec.name;
   ledger.budget = budgetOf(spec);
-  const { quick, data, heartbeating } = activitiesFor(spec);
+  const { quick, data, training } = activitiesFor(spec);
   upsertSearchAttributes([
     { key: SluicePipeline, value: spec.name },
     { key: SluiceStatus, value: 'running' },
   ]);
 
-  const training = heartbeating('2h');
   const window = { from: spec.split.train.from, to: spec.split.validate.to };
   const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
   ledger.rows = extracted.rows;
@@ -216,6 +217,26 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   }
   promoteState.status = 'done';
   promoteState.detail = outcome;
+
+  // The report is a new activity: runs recorded before it existed must not schedule it on replay.
+  let report: TrainPipelineResult['report'];
+  if (patched('run-report')) {
+    const reportInput = {
+      pipeline: spec.name,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      modelVersion: version.version,
+      modelUri: model.uri,
+      metrics,
+      champion: champion && championVersion ? { version: champion.version, modelUri: championVersion.artifactUri, metrics: champion.metrics } : undefined,
+      decision: { outcome, reasons: decision.reasons },
+      dataset: features.validate,
+      label: features.label,
+      ledger: ledger.snapshot(),
+    };
+    // A report that cannot be written is noted in the result; it does not undo a trained, promoted model.
+    report = await ledger.measure('report', () => data.writeRunReport(reportInput)).catch((err: unknown) => ({ error: rootMessage(err) }));
+  }
   setStatus(promoted ? 'promoted' : 'not-promoted');
 
   const totalCost = ledger.total;
@@ -242,7 +263,14 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     steps: progress.steps,
     totalCost,
     ledger: ledger.snapshot(),
+    report: report && ('error' in report ? report : { uri: report.uri, file: report.file }),
   };
+}
+
+function rootMessage(err: unknown): string {
+  let root = err as { message?: string; cause?: unknown } | undefined;
+  while (root?.cause) root = root.cause as typeof root;
+  return root?.message ?? String(err);
 }
 
 function sameFeatures(version: ModelVersion, featureNames: string[]): boolean {

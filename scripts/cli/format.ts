@@ -25,6 +25,7 @@ export function formatTrainResult(result: TrainPipelineResult): string {
   }
   const t = result.totalCost;
   lines.push(`Cost: ${t.wallSeconds.toFixed(1)} s activity wall time, ${t.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  if (result.report) lines.push('error' in result.report ? `Report: not written (${result.report.error})` : `Report: ${result.report.file}`);
   return lines.join('\n');
 }
 

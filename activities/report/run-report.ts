@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CostLedger } from '../../workflows/ledger';
+import type { ArtifactRef, ArtifactStore } from '../artifacts';
+import { metered } from '../cost';
+import { scoreDataset } from '../evaluate';
+import { rocCurve, type ClassificationMetrics } from '../metrics';
+import { calibrationChart, COLORS, metricsChart, rocChart, stepColor, timelineChart } from './charts';
+import type { Rgb } from './canvas';
+
+export interface RunReportInput {
+  pipeline: string;
+  workflowId: string;
+  runId: string;
+  modelVersion: number;
+  modelUri: string;
+  metrics: ClassificationMetrics;
+  champion?: { version: number; modelUri: string; metrics: ClassificationMetrics };
+  decision: { outcome: string; reasons: string[] };
+  /** The labelled rows both models were evaluated on (for the ROC curves). */
+  dataset: ArtifactRef;
+  label: string;
+  ledger: CostLedger;
+}
+
+const METRICS: Array<{ key: keyof ClassificationMetrics; name: string }> = [
+  { key: 'auc', name: 'AUC' },
+  { key: 'accuracy', name: 'accuracy' },
+  { key: 'precision', name: 'precision' },
+  { key: 'recall', name: 'recall' },
+  { key: 'logLoss', name: 'log loss' },
+];
+
+/**
+ * Writes a training run's report: `report.html` with PNG charts beside it (ROC curves of the candidate
+ * and the champion, calibration, metrics against the champion, the per-step timeline) and the cost table,
+ * under `reports/<workflow id>/<run id>/` in the artifact store.
+ */
+export async function writeRunReport(store: ArtifactStore, input: RunReportInput) {
+  return metered(async (meter) => {
+    const uri = `artifact:reports/${safe(input.workflowId)}/${safe(input.runId)}`;
+    const dir = store.pathOf(uri);
+    fs.mkdirSync(dir, { recursive: true });
+    const roc = async (modelUri: string) => {
+      const { scores, labels } = await scoreDataset(store, modelUri, input.dataset, input.label);
+      meter.rowsIn += scores.length;
+      return rocCurve(scores, labels);
+    };
+    const candidateRoc = await roc(input.modelUri);
+    const championRoc = input.champion && input.champion.modelUri !== input.modelUri ? await roc(input.champion.modelUri) : undefined;
+    const values = (m: ClassificationMetrics) => METRICS.map((x) => Math.min(1, m[x.key] as number));
+    const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
+    const charts: Record<string, Buffer> = {
+      'roc.png': rocChart(candidateRoc, championRoc),
+      'calibration.png': calibrationChart(input.metrics.calibration),
+      'metrics.png': metricsChart(values(input.metrics), input.champion ? values(input.champion.metrics) : undefined),
+      'timeline.png': timelineChart(input.ledger.entries.map((e) => ({ start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
+    };
+    for (const [name, png] of Object.entries(charts)) fs.writeFileSync(path.join(dir, name), png);
+    fs.writeFileSync(path.join(dir, 'report.html'), html(input, championRoc !== undefined));
+    meter.bytesOut = Object.values(charts).reduce((s, b) => s + b.length, 0);
+    return { uri: `${uri}/report.html`, file: path.join(dir, 'report.html'), charts: Object.keys(charts) };
+  });
+}
+
+const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
+
+const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+
+const swatch = (color: Rgb) => `<span class="swatch" style="background: rgb(${color.join(',')})"></span>`;
+
+function html(input: RunReportInput, championCurve: boolean): string {
+  const { metrics, champion, ledger } = input;
+  const metricRows = METRICS.map(({ key, name }) => {
+    const ours = metrics[key] as number;
+    const theirs = champion ? (champion.metrics[key] as number) : undefined;
+    const diff = theirs === undefined ? '' : `${ours - theirs >= 0 ? '+' : ''}${(ours - theirs).toFixed(4)}`;
+    return `<tr><td>${name}</td><td>${ours.toFixed(4)}</td><td>${theirs === undefined ? '–' : theirs.toFixed(4)}</td><td>${diff}</td></tr>`;
+  }).join('\n');
+  const costRows = ledger.entries
+    .map(
+      (e, i) =>
+        `<tr><td>${swatch(stepColor(i))}${escape(e.step)}</td><td>${e.startedAt.slice(11, 19)}</td><td>${e.cost.wallSeconds.toFixed(2)}</td><td>${e.cost.cpuSeconds.toFixed(2)}</td><td>${(e.cost.peakRssBytes / 2 ** 20).toFixed(0)}</td><td>${e.cost.rowsIn.toLocaleString('en-US')}</td><td>${e.cost.rowsOut.toLocaleString('en-US')}</td><td>${(e.cost.bytesOut / 2 ** 20).toFixed(1)}</td></tr>`,
+    )
+    .join('\n');
+  const t = ledger.total;
+  const vs = champion ? `champion v${champion.version}` : 'no champion';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escape(input.pipeline)} v${input.modelVersion} — Sluice run report</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1040px; color: #222; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.8em; }
+table { border-collapse: collapse; } td, th { padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+figure { display: inline-block; margin: 0.5em 1em 0.5em 0; } figcaption { font-size: 0.9em; color: #555; max-width: 480px; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; vertical-align: baseline; }
+.muted { color: #666; }
+</style>
+</head>
+<body>
+<h1>${escape(input.pipeline)} — model v${input.modelVersion}</h1>
+<p class="muted">Run ${escape(input.workflowId)} / ${escape(input.runId)} · ${escape(ledger.entries[0]?.startedAt ?? '')} · ${metrics.rows.toLocaleString('en-US')} validation rows, ${(100 * metrics.positiveRate).toFixed(1)}% positive · model ${escape(input.modelUri)}</p>
+<p><strong>${escape(input.decision.outcome)}</strong></p>
+<ul>${input.decision.reasons.map((r) => `<li>${escape(r)}</li>`).join('')}</ul>
+
+<h2>Metrics against the ${vs} (same validation rows, threshold ${metrics.threshold})</h2>
+<table>
+<tr><th>metric</th><th>${swatch(COLORS.candidate)}v${input.modelVersion}</th><th>${champion ? `${swatch(COLORS.champion)}v${champion.version}` : 'champion'}</th><th>difference</th></tr>
+${metricRows}
+</table>
+<figure><img src="metrics.png" alt="metrics against the champion" width="480" height="360"><figcaption>AUC, accuracy, precision, recall and log loss (left to right): ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.</figcaption></figure>
+
+<h2>ROC and calibration</h2>
+<figure><img src="roc.png" alt="ROC curve" width="480" height="360"><figcaption>ROC: false positive rate (x) against true positive rate (y); ${swatch(COLORS.candidate)}this model (AUC ${metrics.auc.toFixed(4)})${championCurve && champion ? `, ${swatch(COLORS.champion)}the champion (AUC ${champion.metrics.auc.toFixed(4)})` : ''}; dashed: chance.</figcaption></figure>
+<figure><img src="calibration.png" alt="calibration plot" width="480" height="360"><figcaption>Calibration: mean predicted probability (x) against the observed positive rate (y) per bin; bars: rows per bin; dashed: perfect calibration.</figcaption></figure>
+
+<h2>Cost</h2>
+<table>
+<tr><th>step</th><th>start (UTC)</th><th>wall s</th><th>CPU s</th><th>peak MiB</th><th>rows in</th><th>rows out</th><th>MiB out</th></tr>
+${costRows}
+<tr><th>total</th><th></th><th>${t.wallSeconds.toFixed(2)}</th><th>${t.cpuSeconds.toFixed(2)}</th><th>${(t.peakRssBytes / 2 ** 20).toFixed(0)}</th><th>${t.rowsIn.toLocaleString('en-US')}</th><th>${t.rowsOut.toLocaleString('en-US')}</th><th>${(t.bytesOut / 2 ** 20).toFixed(1)}</th></tr>
+</table>
+${ledger.budgetLines.length > 0 ? `<p>Budget: ${ledger.budgetLines.map(escape).join(' · ')}</p>` : '<p class="muted">No budget set (spec <code>budget:</code>).</p>'}
+<figure><img src="timeline.png" alt="step timeline" width="480" height="360"><figcaption>Timeline: each step from its start to its end, in seconds since the run started, top to bottom in the order of the table.</figcaption></figure>
+</body>
+</html>
+`;
+}
