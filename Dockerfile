@@ -6,6 +6,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
+COPY scripts ./scripts
 COPY pipelines ./pipelines
 COPY tsconfig.json ./
 ENV SLUICE_ARTIFACTS=/artifacts

@@ -13,13 +13,18 @@ node_modules/.bin/tsx scripts/temporal-server.ts install
 
 if [ "${1:-}" = "--test" ]; then
   bash scripts/setup-python.sh
-  # The Postgres sink tests run a private PostgreSQL server from Debian's packages.
-  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+  # Debian packages the tests use: PostgreSQL (a private server for the Postgres sink), Chromium (the Web
+  # UI test drives it with playwright-core), docker-compose (validates docker-compose.yml without an engine).
+  missing=()
+  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing+=(postgresql)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      echo "sluice setup: installing PostgreSQL (Debian package postgresql)"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+      echo "sluice setup: installing Debian packages: ${missing[*]}"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-      echo "sluice setup: PostgreSQL is not installed; the Postgres sink test needs it (apt-get install postgresql)" >&2
+      echo "sluice setup: missing ${missing[*]}; the tests need them (apt-get install ${missing[*]})" >&2
     fi
   fi
 fi

@@ -1,4 +1,4 @@
-import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
@@ -165,6 +165,14 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     setStatus('published');
     ledger.publishAttributes();
+    // A memo is a command: runs recorded before it existed must not see it on replay.
+    if (patched('inference-memo')) {
+      upsertMemo({
+        summary: `${spec.name}: ${published.rows} rows of ${scored.from}${scored.to === scored.from ? '' : ` .. ${scored.to}`} scored with v${model.version}, published to ${published.sink}${skippedDays.length > 0 ? `, ${skippedDays.length} days skipped` : ''}; ${ledger.total.cpuSeconds.toFixed(1)} s CPU`,
+        modelVersion: model.version,
+        rows: published.rows,
+      });
+    }
     return {
       pipeline: spec.name,
       from: scored.from,

@@ -6,17 +6,18 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { installTemporalCli, startDevServer } from '../../scripts/dev-server';
 import { WORKFLOWS_PATH } from '../../workers/create-worker';
 
-/** Port of the test suite's own dev server, apart from the one `npm run demo` uses. */
+/** Ports of the test suite's own dev server and its Web UI, apart from the ones `npm run demo` uses. */
 const TEST_PORT = 7244;
+const TEST_UI_PORT = 7254;
 
 /**
- * Starts a fresh headless Temporal dev server for the test run (its own SQLite file in a temp folder)
- * and bundles the workflow code once for every test worker. Test files read what they need from env.
+ * Starts a fresh Temporal dev server for the test run (its own SQLite file in a temp folder, its Web UI
+ * for the browser test) and bundles the workflow code once for every test worker. Test files read what they need from env.
  */
 export default async function globalSetup(): Promise<void> {
   installTemporalCli();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
-  const server = await startDevServer({ port: TEST_PORT, headless: true, stateDir });
+  const server = await startDevServer({ port: TEST_PORT, uiPort: TEST_UI_PORT, stateDir });
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const bundlePath = path.join(stateDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
@@ -24,6 +25,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.SLUICE_TEST_STATE = stateDir;
   process.env.SLUICE_TEST_BUNDLE = bundlePath;
   process.env.SLUICE_TEST_PORT = String(TEST_PORT);
+  process.env.SLUICE_TEST_UI = `http://127.0.0.1:${TEST_UI_PORT}`;
   // Tests read and write under the project and the system temp folder; nothing else.
   process.env.SLUICE_DATA_ROOTS = [path.resolve(__dirname, '..', '..'), os.tmpdir()].join(path.delimiter);
   startPostgres();
