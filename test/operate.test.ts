@@ -65,6 +65,7 @@ describe('the sluice CLI on a live dev server', () => {
       expect(trained.code).toBe(0);
       expect(trained.output).toMatch(/^started train-cli-/);
       expect(trained.output).toContain('Promotion (auto): PROMOTED');
+      expect(trained.output).toMatch(/^Report: \S+\/reports\/train-cli-\S+\/report\.html$/m);
       expect(trained.progress.at(-1)).toMatch(/completed \[#{24}\] 100% step 8\/8/);
       const trainId = /started (\S+)/.exec(trained.output)?.[1] as string;
 
@@ -79,7 +80,7 @@ describe('the sluice CLI on a live dev server', () => {
       expect(filled.output).toContain('2 days were already published');
 
       const cost = JSON.parse((await sluice('cost', trainId, '--json')).output) as CostLedger;
-      expect(cost.entries.map((e) => e.step)).toEqual(['load-spec', 'extract', 'features', 'train', 'evaluate', 'register']);
+      expect(cost.entries.map((e) => e.step)).toEqual(['load-spec', 'extract', 'features', 'train', 'evaluate', 'register', 'report']);
       expect(cost.rows).toBe(cost.entries[1].cost.rowsOut);
       expect(cost.rows).toBeGreaterThan(300_000);
       expect(cost.total.cpuSeconds).toBeGreaterThan(0);

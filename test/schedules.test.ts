@@ -78,6 +78,6 @@ describe('Temporal Schedules from the spec, through the sluice CLI', () => {
 
   it('says what is wrong with a usage error and a missing registry', async () => {
     await expect(sluice('promote', 'sched')).rejects.toThrow('missing the version');
-    expect(await sluice('models', 'no-such-pipeline')).toEqual({ code: 1, output: 'no models registered for no-such-pipeline: train one with `npm run train -- pipelines/no-such-pipeline.yaml`' });
+    expect(await sluice('models', 'no-such-pipeline')).toEqual({ code: 1, output: 'no models registered for no-such-pipeline: train one with `sluice train pipelines/no-such-pipeline.yaml`' });
   });
 });
