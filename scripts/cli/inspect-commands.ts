@@ -5,7 +5,7 @@ import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, Sluic
 import { output, rootMessage, type Command } from './command';
 import { follow } from './follow';
 import { formatLedger } from './format';
-import { progressLine, readRun } from './progress';
+import { progressDetails, progressLine, readRun } from './progress';
 
 /** Quotes a value for a visibility query. */
 const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
@@ -88,7 +88,7 @@ export const status: Command = {
     const failure = state.status === 'FAILED' ? await handle.result().then(() => undefined, rootMessage) : undefined;
     const url = runUrl(context.config, state.workflowId, '');
     output(context, { ...state, failure }, () =>
-      [progressLine(state), ...(failure ? [`failed: ${failure}`] : []), `  Web UI: ${url.replace(/\/\/history$/, '')}`, `  details: ${JSON.stringify(state.progress ?? {})}`].join('\n'),
+      [progressLine(state), ...progressDetails(state), ...(failure ? [`failed: ${failure}`] : []), `Web UI: ${url.replace(/\/\/history$/, '')}`].join('\n'),
     );
     return state.status === 'FAILED' || state.status === 'TERMINATED' ? 1 : 0;
   },

@@ -90,3 +90,22 @@ function backfillLine(state: BackfillState): string {
   const total = finished + state.pending.length;
   return `${bar(finished, total)} ${finished}/${total} days (${state.published.length} published, ${state.failed.length} failed, ${state.alreadyPublished.length} already there), ${count(state.rows)} rows`;
 }
+
+/** The run's steps (training) or shards (inference) or days (backfill), a line each. */
+export function progressDetails(state: RunState): string[] {
+  if (state.progress === undefined) return [];
+  switch (state.type) {
+    case 'trainPipeline':
+      return (state.progress as TrainProgress).steps.map((s) => `  ${s.name.padEnd(18)} ${s.status.padEnd(8)} ${s.detail ?? ''}`.trimEnd());
+    case 'batchInference':
+      return (state.progress as InferenceProgress).shards.map(
+        (s) => `  shard ${String(s.index).padEnd(3)} ${s.status.padEnd(8)} ${s.days} (${count(s.rows)} rows)${s.resumedFromSlice ? `, resumed after slice ${s.resumedFromSlice}` : ''}`,
+      );
+    case 'backfill': {
+      const b = state.progress as BackfillState;
+      return [`  published: ${b.published.join(', ') || '-'}`, ...b.failed.map((f) => `  FAILED ${f.day}: ${f.error}`)];
+    }
+    default:
+      return [`  ${JSON.stringify(state.progress)}`];
+  }
+}
