@@ -25,9 +25,17 @@ describe('groupDays', () => {
     expect(groupDays(month, 1400).map((s) => s.rows)).toEqual([1000, 1000, 1000]);
   });
 
+  it('makes as many groups as run at once, or a multiple, so parallel waves are full', () => {
+    const month = Array.from({ length: 30 }, (_, i) => ({ day: `2001-06-${String(i + 1).padStart(2, '0')}`, rows: 100 }));
+    expect(groupDays(month, 1000, 2).map((s) => s.rows)).toEqual([700, 800, 700, 800]); // 3 needed → 4 of 7 or 8 days
+    expect(groupDays(month, 1500, 2).map((s) => s.rows)).toEqual([1500, 1500]);
+    expect(groupDays(month, 5000, 4).map((s) => s.rows)).toEqual([3000]); // one shard is enough: not split
+    expect(groupDays(month, 700, 3)).toHaveLength(6); // 5 needed → 6
+  });
+
   it('loses no day and no row whatever the limit', () => {
-    for (const limit of [1, 7, 30, 1000]) {
-      const shards = groupDays(days, limit);
+    for (const [limit, parallel] of [[1, 1], [7, 2], [30, 3], [1000, 4]]) {
+      const shards = groupDays(days, limit, parallel);
       expect(shards.flatMap((s) => s.days)).toEqual(days);
       expect(shards.reduce((n, s) => n + s.rows, 0)).toBe(75);
     }
