@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
@@ -53,6 +54,14 @@ export interface ShardHooks {
 /** Rows between two progress reports inside a slice. */
 const PROGRESS_ROWS = 100_000;
 
+/** Shards this worker process scores right now: they share its cores. */
+let activeShards = 0;
+
+/** DuckDB threads for a slice: the process's cores shared among the shards it scores at once (measured: two shards of one thread each beat two of two threads on two cores). */
+function sliceThreads(): number {
+  return Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, activeShards)));
+}
+
 /**
  * Scores one shard, slice by slice (day-aligned, about `slice_rows` rows each). Each slice is one
  * DuckDB statement: the feature SQL builds one FLOAT[F] array per row, the scoring function hands each
@@ -71,6 +80,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   const resume = hooks.resume?.shard === shard.index ? hooks.resume : undefined;
   return metered(async (meter) => {
     const runner = ModelRunner.open(store.pathOf(model.uri), model.uri, model.featureNames.length);
+    activeShards++;
     try {
       return await withDuckDB(async (connection) => {
         await prepareFeatureContext(connection, store, loaded, input.stats);
@@ -90,6 +100,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           hooks.progress?.({ ...beat, rowsInSlice: 0 });
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
           await selectSource(connection, loaded, window);
+          await connection.run(`SET threads = ${sliceThreads()}`);
           sliceStart = reported = tally.rows;
           const written = await stageSlice(connection, tally, sliceDir, loaded, model, input.runId, window);
           beat = { ...beat, slicesDone: k + 1, rowsDone: beat.rowsDone + written };
@@ -101,6 +112,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: resume?.slicesDone ?? 0 };
       });
     } finally {
+      activeShards--;
       runner.close();
     }
   });
