@@ -74,6 +74,11 @@ export function connectionOptions(config: SluiceConfig): { address: string; tls?
   return { address: config.address, tls, apiKey: config.apiKey };
 }
 
+/** The Web UI page of a workflow (its latest run). */
+export function workflowUrl(config: SluiceConfig, workflowId: string): string {
+  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
 /** The Web UI page of one workflow run. */
 export function runUrl(config: SluiceConfig, workflowId: string, runId: string): string {
   return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
-import { runUrl } from '../../workers/config';
+import { workflowUrl } from '../../workers/config';
 import { ledgerQuery, type CostLedger } from '../../workflows/ledger';
 import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../workflows/search-attributes';
 import { output, rootMessage, type Command } from './command';
@@ -86,9 +86,8 @@ export const status: Command = {
       state = await readRun(handle);
     }
     const failure = state.status === 'FAILED' ? await handle.result().then(() => undefined, rootMessage) : undefined;
-    const url = runUrl(context.config, state.workflowId, '');
     output(context, { ...state, failure }, () =>
-      [progressLine(state), ...progressDetails(state), ...(failure ? [`failed: ${failure}`] : []), `Web UI: ${url.replace(/\/\/history$/, '')}`].join('\n'),
+      [progressLine(state), ...progressDetails(state), ...(failure ? [`failed: ${failure}`] : []), `Web UI: ${workflowUrl(context.config, state.workflowId)}`].join('\n'),
     );
     return state.status === 'FAILED' || state.status === 'TERMINATED' ? 1 : 0;
   },
