@@ -6,7 +6,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, loadConfig, type SluiceConfig } from '../workers/config';
-import { Args, rootMessage, UsageError, type Command, type Context } from './cli/command';
+import { Args, UsageError, type Command, type Context } from './cli/command';
+import { rootMessage } from '../workflows/root-cause';
 import { cost, runs, status } from './cli/inspect-commands';
 import { models, promote, rollback } from './cli/registry-commands';
 import { backfillCommand, infer, resume, train } from './cli/run-commands';

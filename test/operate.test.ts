@@ -7,6 +7,7 @@ import { UsageError } from '../scripts/cli/command';
 import { createSluiceWorker } from '../workers/create-worker';
 import { batchInference } from '../workflows/batch-inference';
 import type { CostLedger } from '../workflows/ledger';
+import { rootCause } from '../workflows/root-cause';
 import { SluiceCpuSeconds, SluiceRows, SluiceStatus } from '../workflows/search-attributes';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
@@ -41,9 +42,8 @@ async function failureOf(handle: WorkflowHandle): Promise<{ message: string; typ
     (e: unknown) => e,
   );
   if (!(err instanceof WorkflowFailedError)) throw new Error(`expected the run to fail, got ${String(err)}`);
-  let root = err.cause as { message: string; type?: string; cause?: unknown } | undefined;
-  while (root?.cause) root = root.cause as typeof root;
-  return { message: root?.message ?? '', type: root?.type };
+  const root = rootCause(err.cause);
+  return { message: root?.message ?? '', type: root?.type ?? undefined };
 }
 
 async function scheduledActivities(handle: WorkflowHandle): Promise<Array<{ type: string; queue: string }>> {

@@ -20,6 +20,7 @@ import { budgetOf, BUDGET_EXCEEDED } from './budget';
 import { zeroCost } from './costs';
 import { Ledger, type CostLedger } from './ledger';
 import { Operator, type AwaitingStep, type OperatorLogEntry } from './operator';
+import { rootMessage } from './root-cause';
 
 export interface TrainPipelineInput {
   /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */
@@ -265,12 +266,6 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     ledger: ledger.snapshot(),
     report: report && ('error' in report ? report : { uri: report.uri, file: report.file }),
   };
-}
-
-function rootMessage(err: unknown): string {
-  let root = err as { message?: string; cause?: unknown } | undefined;
-  while (root?.cause) root = root.cause as typeof root;
-  return root?.message ?? String(err);
 }
 
 function sameFeatures(version: ModelVersion, featureNames: string[]): boolean {

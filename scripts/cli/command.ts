@@ -80,13 +80,6 @@ export function output(context: Context, value: unknown, text: () => string): vo
   context.print(context.json ? JSON.stringify(value, null, 2) : text());
 }
 
-/** The innermost message of a nested failure (workflow → activity → the failure that says what is wrong). */
-export function rootMessage(err: unknown): string {
-  let root = err as { message?: string; cause?: unknown } | undefined;
-  while (root?.cause) root = root.cause as typeof root;
-  return root?.message ?? String(err);
-}
-
 /** A workflow id for a run started from the command line: `<kind>-<pipeline file>-<time>`. */
 export function runId(kind: string, spec: string, extra = ''): string {
   const name = spec.replace(/^.*\//, '').replace(/\.ya?ml$/, '');

@@ -2,7 +2,8 @@ import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/c
 import { workflowUrl } from '../../workers/config';
 import { ledgerQuery, type CostLedger } from '../../workflows/ledger';
 import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../workflows/search-attributes';
-import { output, rootMessage, type Command } from './command';
+import { output, type Command } from './command';
+import { rootMessage } from '../../workflows/root-cause';
 import { follow } from './follow';
 import { formatLedger } from './format';
 import { progressDetails, progressLine, readRun } from './progress';

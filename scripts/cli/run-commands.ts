@@ -4,7 +4,8 @@ import { backfill, type BackfillResult } from '../../workflows/backfill';
 import { batchInference, type BatchInferenceResult } from '../../workflows/batch-inference';
 import { abortSignal, retrySignal, skipSignal, type AwaitingStep } from '../../workflows/operator';
 import { trainPipeline, type TrainPipelineResult } from '../../workflows/train-pipeline';
-import { actor, output, rootMessage, runId, UsageError, type Args, type Command, type Context } from './command';
+import { actor, output, runId, UsageError, type Args, type Command, type Context } from './command';
+import { rootMessage } from '../../workflows/root-cause';
 import { follow } from './follow';
 import { formatBackfillResult, formatInferenceResult, formatTrainResult } from './format';
 
