@@ -11,6 +11,7 @@ import { rootCause } from '../workflows/root-cause';
 import { SluiceCpuSeconds, SluiceRows, SluiceStatus } from '../workflows/search-attributes';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
+import { scheduledActivities } from './support/history';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
 
@@ -44,14 +45,6 @@ async function failureOf(handle: WorkflowHandle): Promise<{ message: string; typ
   if (!(err instanceof WorkflowFailedError)) throw new Error(`expected the run to fail, got ${String(err)}`);
   const root = rootCause(err.cause);
   return { message: root?.message ?? '', type: root?.type ?? undefined };
-}
-
-async function scheduledActivities(handle: WorkflowHandle): Promise<Array<{ type: string; queue: string }>> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const a = e.activityTaskScheduledEventAttributes;
-    return a ? [{ type: a.activityType?.name ?? '', queue: a.taskQueue?.name ?? '' }] : [];
-  });
 }
 
 describe('the sluice CLI on a live dev server', () => {

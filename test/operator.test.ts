@@ -9,6 +9,7 @@ import { SluiceStatus } from '../workflows/search-attributes';
 import { progressQuery, trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
 import { eventually } from './support/eventually';
+import { scheduledActivities } from './support/history';
 import { harness, type TestHarness } from './support/temporal';
 
 const DATA = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data');
@@ -23,12 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-/** Activity types scheduled in a run's history, in order. */
-async function scheduled(handle: { fetchHistory(): Promise<{ events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null }> }) {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => Boolean(n));
-}
 
 describe('resume after a fix', () => {
   it('waits for an operator when a step fails on bad data, and after the fix and a retry completes without re-running earlier steps', async () => {
@@ -50,7 +45,7 @@ describe('resume after a fix', () => {
       const log = (await handle.query(progressQuery)).operatorLog;
       expect(log).toEqual([expect.objectContaining({ action: 'retry', step: 'features', actor: 'alice' })]);
     });
-    const activities = await scheduled(handle);
+    const activities = (await scheduledActivities(handle)).map((a) => a.type);
     expect(activities.filter((a) => a === 'loadSpec')).toHaveLength(1);
     expect(activities.filter((a) => a === 'extract')).toHaveLength(1);
     expect(activities.filter((a) => a === 'buildFeatures')).toHaveLength(2);
