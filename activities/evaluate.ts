@@ -4,7 +4,7 @@ import { metered } from './cost';
 import { modelError } from './errors';
 import { readFeatureMatrix } from './feature-matrix';
 import { ModelRunner } from './inference/model-runner';
-import { classificationMetrics, type ClassificationMetrics } from './metrics';
+import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics';
 import { readMetadata } from './onnx/graph-builder';
 
 export interface EvaluateInput {
@@ -26,7 +26,8 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
     meter.rowsIn = scores.length;
     meter.bytesIn = input.dataset.bytes;
     const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
-    return { metrics, featureNames: names };
+    // The ROC curve too (about 200 points), for the run report: the scores are at hand only here.
+    return { metrics, featureNames: names, roc: rocCurve(scores, labels) };
   });
 }
 

@@ -142,11 +142,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => `${r.features.train.rows} train / ${r.features.validate.rows} validation rows, ${r.features.featureColumns.length} features`);
   const { model } = await step('train', () => training.train({ loaded, features }), (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`);
   const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
-  const { metrics } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`);
+  const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`);
 
   const registry = await operator.run('read-registry', () => quick.readRegistry({ model: spec.name }));
   const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
   let champion: TrainPipelineResult['champion'];
+  let championRoc: Array<[number, number]> | undefined;
   if (championVersion?.modelFingerprint === model.fingerprint) {
     // The champion is this very model (an unchanged rerun): same file, same data, same metrics.
     champion = { version: championVersion.version, metrics };
@@ -154,6 +155,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
     const result = await step('evaluate-champion', () => data.evaluate({ modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
     champion = { version: championVersion.version, metrics: result.metrics };
+    championRoc = result.roc;
   } else {
     skip(progress, 'evaluate-champion', championVersion ? `champion v${championVersion.version} uses other features` : 'no champion');
   }
@@ -229,10 +231,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       modelVersion: version.version,
       modelUri: model.uri,
       metrics,
-      champion: champion && championVersion ? { version: champion.version, modelUri: championVersion.artifactUri, metrics: champion.metrics } : undefined,
+      champion,
       decision: { outcome, reasons: decision.reasons },
-      dataset: features.validate,
-      label: features.label,
+      roc: { candidate: roc, champion: championRoc },
       ledger: ledger.snapshot(),
     };
     // A report that cannot be written is noted in the result; it does not undo a trained, promoted model.

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CostLedger } from '../../workflows/ledger';
-import type { ArtifactRef, ArtifactStore } from '../artifacts';
+import type { ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
-import { scoreDataset } from '../evaluate';
-import { rocCurve, type ClassificationMetrics } from '../metrics';
+import type { ClassificationMetrics } from '../metrics';
 import { calibrationChart, COLORS, metricsChart, rocChart, stepColor, timelineChart } from './charts';
 import type { Rgb } from './canvas';
 
@@ -15,11 +14,10 @@ export interface RunReportInput {
   modelVersion: number;
   modelUri: string;
   metrics: ClassificationMetrics;
-  champion?: { version: number; modelUri: string; metrics: ClassificationMetrics };
+  champion?: { version: number; metrics: ClassificationMetrics };
   decision: { outcome: string; reasons: string[] };
-  /** The labelled rows both models were evaluated on (for the ROC curves). */
-  dataset: ArtifactRef;
-  label: string;
+  /** ROC curves from the evaluations on the validation rows; the champion's when it is another model. */
+  roc: { candidate?: Array<[number, number]>; champion?: Array<[number, number]> };
   ledger: CostLedger;
 }
 
@@ -41,23 +39,16 @@ export async function writeRunReport(store: ArtifactStore, input: RunReportInput
     const uri = `artifact:reports/${safe(input.workflowId)}/${safe(input.runId)}`;
     const dir = store.pathOf(uri);
     fs.mkdirSync(dir, { recursive: true });
-    const roc = async (modelUri: string) => {
-      const { scores, labels } = await scoreDataset(store, modelUri, input.dataset, input.label);
-      meter.rowsIn += scores.length;
-      return rocCurve(scores, labels);
-    };
-    const candidateRoc = await roc(input.modelUri);
-    const championRoc = input.champion && input.champion.modelUri !== input.modelUri ? await roc(input.champion.modelUri) : undefined;
     const values = (m: ClassificationMetrics) => METRICS.map((x) => Math.min(1, m[x.key] as number));
     const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
     const charts: Record<string, Buffer> = {
-      'roc.png': rocChart(candidateRoc, championRoc),
+      'roc.png': rocChart(input.roc.candidate ?? [], input.roc.champion),
       'calibration.png': calibrationChart(input.metrics.calibration),
       'metrics.png': metricsChart(values(input.metrics), input.champion ? values(input.champion.metrics) : undefined),
       'timeline.png': timelineChart(input.ledger.entries.map((e) => ({ start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
     };
     for (const [name, png] of Object.entries(charts)) fs.writeFileSync(path.join(dir, name), png);
-    fs.writeFileSync(path.join(dir, 'report.html'), html(input, championRoc !== undefined));
+    fs.writeFileSync(path.join(dir, 'report.html'), html(input));
     meter.bytesOut = Object.values(charts).reduce((s, b) => s + b.length, 0);
     return { uri: `${uri}/report.html`, file: path.join(dir, 'report.html'), charts: Object.keys(charts) };
   });
@@ -69,7 +60,7 @@ const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;',
 
 const swatch = (color: Rgb) => `<span class="swatch" style="background: rgb(${color.join(',')})"></span>`;
 
-function html(input: RunReportInput, championCurve: boolean): string {
+function html(input: RunReportInput): string {
   const { metrics, champion, ledger } = input;
   const metricRows = METRICS.map(({ key, name }) => {
     const ours = metrics[key] as number;
@@ -114,7 +105,7 @@ ${metricRows}
 <figure><img src="metrics.png" alt="metrics against the champion" width="480" height="360"><figcaption>AUC, accuracy, precision, recall and log loss (left to right): ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.</figcaption></figure>
 
 <h2>ROC and calibration</h2>
-<figure><img src="roc.png" alt="ROC curve" width="480" height="360"><figcaption>ROC: false positive rate (x) against true positive rate (y); ${swatch(COLORS.candidate)}this model (AUC ${metrics.auc.toFixed(4)})${championCurve && champion ? `, ${swatch(COLORS.champion)}the champion (AUC ${champion.metrics.auc.toFixed(4)})` : ''}; dashed: chance.</figcaption></figure>
+<figure><img src="roc.png" alt="ROC curve" width="480" height="360"><figcaption>ROC: false positive rate (x) against true positive rate (y); ${swatch(COLORS.candidate)}this model (AUC ${metrics.auc.toFixed(4)})${input.roc.champion && champion ? `, ${swatch(COLORS.champion)}the champion (AUC ${champion.metrics.auc.toFixed(4)})` : ''}; dashed: chance.</figcaption></figure>
 <figure><img src="calibration.png" alt="calibration plot" width="480" height="360"><figcaption>Calibration: mean predicted probability (x) against the observed positive rate (y) per bin; bars: rows per bin; dashed: perfect calibration.</figcaption></figure>
 
 <h2>Cost</h2>
