@@ -15,8 +15,9 @@ export function retryFor(spec?: PipelineSpec): ActivityOptions['retry'] {
 
 /**
  * The activities of a run of `spec`: `quick` for steps that only talk to Temporal or read small files,
- * `data` for DuckDB steps over whole datasets, `training` and `scoring` for long steps that heartbeat: silent for the spec's `execution.heartbeat_timeout`, an attempt is
- * presumed dead and retried from its last checkpoint.
+ * `data` for DuckDB steps over whole datasets, `training` and `scoring` for long steps that heartbeat:
+ * silent for the spec's `execution.heartbeat_timeout`, an attempt is presumed dead and retried from its
+ * last checkpoint.
  */
 export function activitiesFor(spec?: PipelineSpec) {
   const retry = retryFor(spec);
