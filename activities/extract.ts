@@ -4,25 +4,36 @@ import { fingerprintOf } from './artifacts';
 import { metered } from './cost';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
-import { createSourceViews, extractQuery, sourceFingerprints, windowPredicate } from './sources';
+import { readPredicate } from './point-in-time';
+import { createSourceViews, extractQuery, sourceFingerprints } from './sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
 /** Bumped when the extract step's output for the same inputs would change. */
-const EXTRACT_VERSION = 1;
+const EXTRACT_VERSION = 2;
 
 export interface ExtractInput {
   loaded: LoadedSpec;
   window: DateWindow;
 }
 
-/** Pulls the rows of `window` through the spec's source query into one Parquet artifact, ordered by time. */
+/** The extracted rows, and the newest time in the whole source: labels whose horizon passes it are not known yet. */
+export interface ExtractedRows extends ArtifactRef {
+  /** `YYYY-MM-DD HH:MM:SS` (absent in artifacts made before point-in-time windows). */
+  dataEnd?: string;
+}
+
+/**
+ * Pulls the rows `window` reads through the spec's source query into one Parquet artifact, ordered by time:
+ * its days, `features.lookback` before them and `label.horizon` after them.
+ */
 export async function extractWindow(store: ArtifactStore, { loaded, window }: ExtractInput) {
   const { spec } = loaded;
   return metered(async (meter) => {
-    const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, window.from, window.to);
+    const read = readPredicate(loaded, { window, horizon: true });
+    const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, read);
     const output = await store.reuseOrBuild('extract', fingerprint, (staging) =>
-      withDuckDB(async (connection): Promise<ArtifactRef> => {
+      withDuckDB(async (connection): Promise<ExtractedRows> => {
         await createSourceViews(connection, loaded, [spec.extract.query]);
         const query = extractQuery(loaded);
         const columns: ColumnInfo[] = await runSpecSql('extract.query', () => describeQuery(connection, `(${query})`));
@@ -32,11 +43,13 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
           );
         }
         const file = staging.file('rows.parquet');
-        const select = `SELECT * FROM (${query}) WHERE ${windowPredicate(spec.extract.time_column, window)} ORDER BY ${sqlIdent(spec.extract.time_column)}`;
+        const time = sqlIdent(spec.extract.time_column);
+        const select = `SELECT * FROM (${query}) WHERE ${read} ORDER BY ${time}`;
         await runSpecSql('extract.query', () => connection.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`));
         const rows = Number(await scalar(connection, `SELECT count(*) FROM read_parquet(${sqlString(file)})`));
         if (rows === 0) throw dataError(`extract: the source query returned no rows for ${window.from} .. ${window.to} (extract.time_column: ${spec.extract.time_column})`);
-        return { uri: staging.uriOf('rows.parquet'), fingerprint, rows, bytes: fs.statSync(file).size, columns };
+        const dataEnd = await runSpecSql('extract.query', () => scalar(connection, `SELECT strftime(max(CAST(${time} AS TIMESTAMP)), '%Y-%m-%d %H:%M:%S.%f') FROM (${query})`));
+        return { uri: staging.uriOf('rows.parquet'), fingerprint, rows, bytes: fs.statSync(file).size, columns, dataEnd: String(dataEnd) };
       }),
     );
     meter.rowsOut = output.value.rows;

@@ -5,12 +5,15 @@ import { fingerprintOf } from './artifacts';
 import { metered } from './cost';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError, modelError } from './errors';
+import type { ExtractedRows } from './extract';
+import { checkPointInTime } from './point-in-time-check';
+import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from './sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
 /** Bumped when the feature step's output for the same inputs would change. */
-const FEATURES_VERSION = 2;
+const FEATURES_VERSION = 3;
 
 const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
 
@@ -27,6 +30,8 @@ export interface FeatureSet {
   label: string;
   /** Share of positive labels in the training window. */
   positiveRate: number;
+  /** Rows of each split left out because their label horizon reaches past the end of the data (never given a made-up label). */
+  horizonDropped?: { train: number; validate: number };
   /** Hash of the feature definition alone (label, stats and feature SQL, keys), whatever the data. */
   definitionHash: string;
 }
@@ -38,7 +43,7 @@ export function featureDefinitionHash(loaded: LoadedSpec): string {
 
 export interface FeaturesInput {
   loaded: LoadedSpec;
-  extracted: ArtifactRef;
+  extracted: ExtractedRows;
 }
 
 /**
@@ -61,13 +66,29 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
       withDuckDB(async (connection): Promise<FeatureSet> => {
         await createSourceViews(connection, loaded, featureSql(loaded));
         await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(store.pathOf(extracted.uri))})`);
-        await createLabelledView(connection, loaded, 'train', spec.split.train);
+        // The training window's rows (labels included) for the statistics: a view of its own, since `source` changes per split.
+        await createLabelledView(connection, loaded, 'train_rows', spec.split.train);
+        await connection.run(
+          `CREATE VIEW train AS SELECT * FROM train_rows WHERE ${windowPredicate(spec.extract.time_column, spec.split.train)} AND ${horizonWithinData(loaded, extracted.dataEnd)}`,
+        );
         const stats = await computeStats(connection, loaded, staging);
         const featureColumns = await classifyColumns(connection, loaded);
-        const train = await writeSplit(connection, loaded, staging, 'train', spec.split.train, featureColumns, fingerprint);
-        const validate = await writeSplit(connection, loaded, staging, 'validate', spec.split.validate, featureColumns, fingerprint);
-        const positiveRate = await checkLabel(connection, staging, train, spec.label.name);
-        return { fingerprint, train, validate, stats, featureColumns, keys: spec.features.keys, label: spec.label.name, positiveRate, definitionHash: featureDefinitionHash(loaded) };
+        const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
+        const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
+        const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name);
+        await checkPointInTime(connection, loaded, featureColumns);
+        return {
+          fingerprint,
+          train: train.ref,
+          validate: validate.ref,
+          stats,
+          featureColumns,
+          keys: spec.features.keys,
+          label: spec.label.name,
+          positiveRate,
+          horizonDropped: { train: train.dropped, validate: validate.dropped },
+          definitionHash: featureDefinitionHash(loaded),
+        };
       }),
     );
     meter.rowsIn = extracted.rows;
@@ -78,13 +99,10 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
   });
 }
 
-/** `name` = the extracted rows of `window` with the label column computed from label.sql. */
+/** `name` = the extracted rows `window` reads (lookback and horizon included) with the label column computed from label.sql. */
 async function createLabelledView(connection: DuckDBConnection, loaded: LoadedSpec, name: string, window: DateWindow): Promise<void> {
   const { spec } = loaded;
-  const predicate = windowPredicate(spec.extract.time_column, window);
-  await runSpecSql('label.sql', () =>
-    connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT *, (${spec.label.sql}) AS ${sqlIdent(spec.label.name)} FROM extracted WHERE ${predicate}`),
-  );
+  await runSpecSql('label.sql', () => connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS ${labelledRowsSql(loaded, 'extracted', { window, horizon: true })}`));
   const labelType = (await describeQuery(connection, sqlIdent(name))).find((c) => c.name === spec.label.name)?.type ?? '';
   if (!NUMERIC_TYPES.test(labelType)) throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}`);
 }
@@ -110,8 +128,12 @@ async function computeStats(connection: DuckDBConnection, loaded: LoadedSpec, st
 async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec): Promise<ColumnInfo[]> {
   const { spec } = loaded;
   await connection.run('CREATE OR REPLACE VIEW source AS SELECT * FROM train');
-  const columns = await runSpecSql('features.sql', () => describeQuery(connection, `(${spec.features.sql})`));
+  const columns = await runSpecSql('features.sql', () => describeQuery(connection, `(\n${spec.features.sql}\n)`));
   const names = new Set(columns.map((c) => c.name));
+  const time = spec.extract.time_column;
+  if (!names.has(time)) {
+    throw dataError(`features.sql: must select the time column \`${time}\` through (e.g. SELECT s.${time}, …): each window keeps only its own rows by it`);
+  }
   for (const key of spec.features.keys) {
     if (!names.has(key)) throw dataError(`features.keys: \`${key}\` is not an output column of features.sql (columns: ${[...names].join(', ')})`);
   }
@@ -128,19 +150,30 @@ async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec)
   return features;
 }
 
+/**
+ * Writes one split's features: the label and feature SQL run over the split's rows plus its lookback and
+ * horizon, and only the split's own rows whose label horizon lies within the data are kept.
+ */
 async function writeSplit(
   connection: DuckDBConnection,
   loaded: LoadedSpec,
   staging: StagingArea,
-  split: string,
-  window: DateWindow,
+  split: 'train' | 'validate',
   featureColumns: ColumnInfo[],
   fingerprint: string,
-): Promise<ArtifactRef> {
+  dataEnd: string | undefined,
+): Promise<{ ref: ArtifactRef; dropped: number }> {
   const { spec } = loaded;
+  const window = spec.split[split];
   await createLabelledView(connection, loaded, 'source', window);
-  const sourceRows = Number(await scalar(connection, 'SELECT count(*) FROM source'));
-  if (sourceRows === 0) throw dataError(`split.${split}: no rows in ${window.from} .. ${window.to}`);
+  const counts = await connection.runAndReadAll(
+    `SELECT count(*), count(*) FILTER (WHERE ${horizonWithinData(loaded, dataEnd)}) FROM source WHERE ${windowPredicate(spec.extract.time_column, window)}`,
+  );
+  const [inWindow, sourceRows] = counts.getRowsJS()[0].map(Number);
+  if (sourceRows === 0) {
+    const why = inWindow > 0 ? `: all ${inWindow} rows have a label.horizon (${spec.label.horizon}) that reaches past the end of the data (${dataEnd})` : '';
+    throw dataError(`split.${split}: no rows in ${window.from} .. ${window.to}${why}`);
+  }
   const select = [
     ...spec.features.keys.map(sqlIdent),
     ...featureColumns.map((c) => `CAST(${sqlIdent(c.name)} AS FLOAT) AS ${sqlIdent(c.name)}`),
@@ -148,7 +181,7 @@ async function writeSplit(
   ].join(', ');
   const file = `${split}.parquet`;
   await runSpecSql('features.sql', () =>
-    connection.run(`COPY (SELECT ${select} FROM (${spec.features.sql})) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
+    connection.run(`COPY (SELECT ${select} FROM (${windowFeaturesSql(loaded, window, dataEnd)})) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
   );
   const parquet = `read_parquet(${sqlString(staging.file(file))})`;
   const rows = Number(await scalar(connection, `SELECT count(*) FROM ${parquet}`));
@@ -156,7 +189,8 @@ async function writeSplit(
     throw dataError(`features.sql: returned ${rows} rows for ${sourceRows} source rows in split.${split}; a join duplicates or drops rows`);
   }
   await checkFeatureValues(connection, parquet, featureColumns, split);
-  return { uri: staging.uriOf(file), fingerprint, rows, bytes: fs.statSync(staging.file(file)).size, columns: await describeQuery(connection, parquet) };
+  const ref = { uri: staging.uriOf(file), fingerprint, rows, bytes: fs.statSync(staging.file(file)).size, columns: await describeQuery(connection, parquet) };
+  return { ref, dropped: inWindow - sourceRows };
 }
 
 /** Refuses NULL, NaN or infinite feature values, naming the column and how many rows. */

@@ -12,6 +12,7 @@ import { publishScores, type PublishInput } from './sinks/publish';
 import { publishedDays, type PublishedFilter } from './sinks/published-days';
 import { newestDay } from './sources';
 import { loadSpecFile, type LoadedSpec } from './spec-loader';
+import { checkSpecSql } from './spec-sql';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 
 /**
@@ -21,7 +22,9 @@ import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 export function createActivities(store: ArtifactStore) {
   return {
     async loadSpec(input: { spec: string }): Promise<LoadedSpec> {
-      return loadSpecFile(input.spec);
+      const loaded = loadSpecFile(input.spec);
+      await checkSpecSql(loaded);
+      return loaded;
     },
     async extract(input: ExtractInput) {
       return extractWindow(store, input);

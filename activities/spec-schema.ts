@@ -6,6 +6,9 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD')
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'expected a real calendar date');
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 15m, 2h or 1d');
+/** A span of event time around a row (`features.lookback`, `label.horizon`): whole units, zero allowed. */
+const timeSpan = (meaning: string, example: string) =>
+  z.string().regex(/^\d+(s|m|h|d)$/, `expected a whole number of seconds (s), minutes (m), hours (h) or days (d), such as ${example} or 0d, with no sign or fraction (${meaning})`);
 
 /** An inclusive date range: `from` and `to` are whole days. */
 const window = z
@@ -85,12 +88,21 @@ export const pipelineSpecSchema = z
         time_column: identifier,
       })
       .strict(),
-    label: z.object({ name: identifier, sql: z.string().min(1) }).strict(),
+    label: z
+      .object({
+        name: identifier,
+        sql: z.string().min(1),
+        /** How far after a row its label may read (e.g. `1d` for "rain tomorrow" with lead()); rows whose horizon passes the end of the data are dropped. */
+        horizon: timeSpan('how far after a row its label reads', '1d').optional(),
+      })
+      .strict(),
     features: z
       .object({
         stats: z.record(identifier, z.string().min(1)).default({}),
         sql: z.string().min(1),
         keys: z.array(identifier).default([]),
+        /** How much history before a row its features may read (window functions over time, e.g. `7d`); every window reads it. */
+        lookback: timeSpan('how much history before a row its features read', '7d').optional(),
       })
       .strict(),
     split: z.object({ train: window, validate: window }).strict(),

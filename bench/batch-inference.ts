@@ -15,6 +15,7 @@ import { ArtifactStore } from '../activities/artifacts';
 import { runSpecSql, withDuckDB } from '../activities/duckdb';
 import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
 import { ModelRunner } from '../activities/inference/model-runner';
+import { windowFeaturesSql } from '../activities/point-in-time';
 import { loadSpecFile } from '../activities/spec-loader';
 import { trainModel } from '../activities/train';
 import { startDevServer, stopDevServer } from '../scripts/dev-server';
@@ -47,14 +48,14 @@ async function main(): Promise<void> {
   const { duckdbSeconds, ortSeconds, rows } = await withDuckDB(async (c) => {
     await prepareFeatureContext(c, store, loaded, features.stats);
     await selectSource(c, loaded, window);
-    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${loaded.spec.features.sql})`;
+    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${windowFeaturesSql(loaded, window)})`;
     const times: number[] = [];
     for (let i = 0; i < 2; i++) {
       const t = performance.now();
       await runSpecSql('features.sql', () => c.run(`CREATE OR REPLACE TEMP TABLE plain AS ${select}`));
       times.push((performance.now() - t) / 1000);
     }
-    await c.run(`CREATE TEMP TABLE arrays AS ${scoringSelect(loaded, names)}`);
+    await c.run(`CREATE TEMP TABLE arrays AS ${scoringSelect(loaded, names, window)}`);
     const result = (await c.run('SELECT features FROM arrays')) as unknown as { result: duckdb.Result };
     const n = Number((await c.runAndReadAll('SELECT count(*) FROM arrays')).getRowsJS()[0][0]);
     const x = new Float32Array(n * names.length);

@@ -12,6 +12,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { StepCost } from '../activities/cost';
 import type { ClassificationMetrics } from '../activities/metrics';
+import type { FeatureSet } from '../activities/features';
 import type { ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
@@ -139,7 +140,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   const window = { from: spec.split.train.from, to: spec.split.validate.to };
   const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
   ledger.rows = extracted.rows;
-  const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => `${r.features.train.rows} train / ${r.features.validate.rows} validation rows, ${r.features.featureColumns.length} features`);
+  const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features));
   const { model } = await step('train', () => training.train({ loaded, features }), (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`);
   const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
   const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`);
@@ -284,4 +285,11 @@ export function checkInput(input: unknown): asserts input is TrainPipelineInput 
   if (typeof input !== 'object' || input === null || typeof (input as { spec?: unknown }).spec !== 'string') {
     throw ApplicationFailure.nonRetryable('trainPipeline expects {"spec": "pipelines/<name>.yaml"}', 'SluiceSpecError');
   }
+}
+
+/** The features step in one line; rows a label horizon left out are counted, never silently missing. */
+function featuresDetail(features: FeatureSet): string {
+  const dropped = (features.horizonDropped?.train ?? 0) + (features.horizonDropped?.validate ?? 0);
+  const horizon = dropped > 0 ? `, ${dropped} dropped (label horizon past the end of the data)` : '';
+  return `${features.train.rows} train / ${features.validate.rows} validation rows, ${features.featureColumns.length} features${horizon}`;
 }

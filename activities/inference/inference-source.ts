@@ -2,7 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
 import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../duckdb';
 import { dataError } from '../errors';
-import { createSourceViews, extractQuery, featureSql, windowPredicate } from '../sources';
+import { labelledRowsSql, readPredicate, windowFeaturesSql } from '../point-in-time';
+import { createSourceViews, extractQuery, featureSql } from '../sources';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
 
@@ -24,25 +25,26 @@ export async function prepareFeatureContext(
 }
 
 /**
- * `source` = the extract query's rows in `window`, with the label column computed where the new data
- * allows it (and NULL where it does not: inference data need not have outcomes).
+ * `source` = the extract query's rows `window` reads (its days and `features.lookback` before them, never the
+ * label horizon after), with the label column computed where the new data allows it (and NULL where it does
+ * not: inference data need not have outcomes, and point-in-time features never read them).
  */
 export async function selectSource(connection: DuckDBConnection, loaded: LoadedSpec, window: DateWindow): Promise<void> {
   const { spec } = loaded;
-  const rows = `SELECT * FROM (${extractQuery(loaded)}) WHERE ${windowPredicate(spec.extract.time_column, window)}`;
-  const label = sqlIdent(spec.label.name);
+  const rows = `(${extractQuery(loaded)})`;
   try {
-    await connection.run(`CREATE OR REPLACE VIEW source AS SELECT *, (${spec.label.sql}) AS ${label} FROM (${rows})`);
+    await connection.run(`CREATE OR REPLACE VIEW source AS ${labelledRowsSql(loaded, rows, { window, horizon: false })}`);
     await describeQuery(connection, 'source');
   } catch {
-    await runSpecSql('extract.query', () => connection.run(`CREATE OR REPLACE VIEW source AS SELECT *, NULL::BOOLEAN AS ${label} FROM (${rows})`));
+    const unlabelled = `SELECT *, NULL::BOOLEAN AS ${sqlIdent(spec.label.name)} FROM ${rows} WHERE ${readPredicate(loaded, { window, horizon: false })}`;
+    await runSpecSql('extract.query', () => connection.run(`CREATE OR REPLACE VIEW source AS ${unlabelled}`));
   }
 }
 
 /** The feature SQL's output columns over the current `source`; a SQL error here means the input changed shape. */
 export async function describeFeatures(connection: DuckDBConnection, loaded: LoadedSpec, where: string): Promise<ColumnInfo[]> {
   try {
-    return await describeQuery(connection, `(${loaded.spec.features.sql})`);
+    return await describeQuery(connection, `(\n${loaded.spec.features.sql}\n)`);
   } catch (err) {
     const message = String((err as { message?: unknown }).message ?? err).split('\n')[0];
     throw dataError(`schema drift in ${where}: features.sql no longer runs on this input (${message})`);
@@ -61,11 +63,11 @@ export function checkSchema(expected: ColumnInfo[], actual: ColumnInfo[], where:
   if (problems.length > 0) throw dataError(`schema drift in ${where}: ${problems.join('; ')} (input schema of ${modelName}); nothing was published`);
 }
 
-/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL: rows ready for the model. */
-export function scoringSelect(loaded: LoadedSpec, featureNames: string[]): string {
+/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL, for the rows of `window`: rows ready for the model. */
+export function scoringSelect(loaded: LoadedSpec, featureNames: string[], window: DateWindow): string {
   const { spec } = loaded;
   const day = `CAST(${sqlIdent(spec.extract.time_column)} AS DATE) AS day`;
   const keys = spec.features.keys.map(sqlIdent);
   const features = `[${featureNames.map((n) => `CAST(${sqlIdent(n)} AS FLOAT)`).join(', ')}]::FLOAT[${featureNames.length}] AS features`;
-  return `SELECT ${[day, ...keys, features].join(', ')} FROM (${spec.features.sql})`;
+  return `SELECT ${[day, ...keys, features].join(', ')} FROM (${windowFeaturesSql(loaded, window)})`;
 }

@@ -130,7 +130,7 @@ async function stageSlice(
 ): Promise<number> {
   const keys = loaded.spec.features.keys.map(sqlIdent);
   const columns = ['day', ...keys, 'sluice_score(features) AS score', `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
-  const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
+  const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames, window)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
   let written: number;
   try {
     written = Number((await runSpecSql('features.sql', () => connection.run(copy))).rowsChanged);

@@ -11,12 +11,25 @@ export type SpecInput = z.input<typeof pipelineSpecSchema>;
 const ROOT = path.resolve(__dirname, '..', '..');
 const SPEC_DIR = path.join(ROOT, '.sluice', 'test-specs');
 
-/** The flights spec as a plain object, with its source paths made absolute. */
-export function flightsSpec(): SpecInput {
-  const file = path.join(ROOT, 'pipelines', 'flights.yaml');
+/** The specs in pipelines/, by file name without `.yaml`. */
+export function pipelineNames(): string[] {
+  return fs
+    .readdirSync(path.join(ROOT, 'pipelines'))
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('.'))
+    .map((f) => f.slice(0, -'.yaml'.length));
+}
+
+/** A spec of pipelines/ as a plain object, with its source paths made absolute. */
+export function pipelineSpec(name: string): SpecInput {
+  const file = path.join(ROOT, 'pipelines', `${name}.yaml`);
   const spec = parse(fs.readFileSync(file, 'utf8')) as SpecInput;
   for (const source of Object.values(spec.sources)) source.path = path.resolve(path.dirname(file), source.path);
   return spec;
+}
+
+/** The flights spec as a plain object, with its source paths made absolute. */
+export function flightsSpec(): SpecInput {
+  return pipelineSpec('flights');
 }
 
 /** Writes a spec object as YAML under .sluice/test-specs and returns its path (named by content, so variants never overwrite each other). */
