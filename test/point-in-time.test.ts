@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ArtifactStore } from '../activities/artifacts';
+import { sqlIdent, sqlString, withDuckDB } from '../activities/duckdb';
+import { scoreDataset } from '../activities/evaluate';
+import { loadFeatureSet } from '../activities/features';
+import { readMetadata } from '../activities/onnx/graph-builder';
+import { batchInference, type BatchInferenceInput, type BatchInferenceResult } from '../workflows/batch-inference';
+import { progressQuery as trainProgressQuery, trainPipeline } from '../workflows/train-pipeline';
+import { pipelineNames, pipelineSpec, writeSpec, type SpecInput } from './support/specs';
+import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+
+let h: TestHarness;
+let sinks: string;
+let counter = 0;
+const store = new ArtifactStore(TEST_ARTIFACTS);
+
+beforeAll(async () => {
+  h = await harness('pit');
+  sinks = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pit-sinks-'));
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+type Inference = NonNullable<SpecInput['inference']>;
+
+/** A pipeline of pipelines/ under a test name, scoring into a sink folder of its own, with `shards` changed. */
+function variant(name: string, sink: string, shards: Partial<Inference> = {}): string {
+  const spec = pipelineSpec(name);
+  spec.name = `pit-${name}`;
+  spec.inference = { ...(spec.inference as Inference), ...shards, sink: { type: 'parquet', path: path.join(sinks, name, sink) } };
+  return writeSpec(`pit-${name}-${sink}`, spec);
+}
+
+async function infer(input: BatchInferenceInput): Promise<BatchInferenceResult> {
+  const handle = await h.client.workflow.start(batchInference, { args: [input], taskQueue: h.config.taskQueue, workflowId: `pit-infer-${process.pid}-${++counter}` });
+  return handle.result();
+}
+
+/** Every scored row of a Parquet sink as `day|key…|score`, sorted: equal lists mean the same rows with bit-identical scores. */
+async function sinkRows(dir: string, keys: string[]): Promise<string[]> {
+  return withDuckDB(async (c) => {
+    const columns = ['CAST(day AS VARCHAR)', ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`), 'CAST(score AS VARCHAR)'];
+    const reader = await c.runAndReadAll(`SELECT concat_ws('|', ${columns.join(', ')}) FROM read_parquet(${sqlString(path.join(dir, '*', '*.parquet'))}, hive_partitioning = true)`);
+    return reader.getRowsJS().map(([row]) => String(row)).sort();
+  });
+}
+
+/** The validation rows training scored (evaluation's scores, in the feature file's order), in the same form as {@link sinkRows}. */
+async function validationRows(modelUri: string, keys: string[], time: string, label: string): Promise<string[]> {
+  const trainedOn = readMetadata(fs.readFileSync(store.pathOf(modelUri)))['sluice.features_fingerprint'];
+  const validate = loadFeatureSet(store, trainedOn, 'the model').validate;
+  const { scores } = await scoreDataset(store, modelUri, validate, label);
+  const ids = await withDuckDB(async (c) => {
+    const columns = [`strftime(CAST(${sqlIdent(time)} AS DATE), '%Y-%m-%d')`, ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`)];
+    const reader = await c.runAndReadAll(`SELECT concat_ws('|', ${columns.join(', ')}) FROM read_parquet(${sqlString(store.pathOf(validate.uri))})`);
+    return reader.getRowsJS().map(([row]) => String(row));
+  });
+  expect(ids).toHaveLength(scores.length);
+  // DuckDB prints a FLOAT with the shortest text that reads back as the same float, like this.
+  const text = await withDuckDB(async (c) => {
+    await c.run('CREATE TABLE s (score FLOAT)');
+    const appender = await c.createAppender('s');
+    for (const score of scores) {
+      appender.appendFloat(score);
+      appender.endRow();
+    }
+    appender.closeSync();
+    return (await c.runAndReadAll('SELECT CAST(score AS VARCHAR) FROM s')).getRowsJS().map(([v]) => String(v));
+  });
+  return ids.map((id, i) => `${id}|${text[i]}`).sort();
+}
+
+const onDays = (rows: string[], days: string[]) => rows.filter((r) => days.includes(r.slice(0, 10)));
+
+describe.each(pipelineNames())('pipelines/%s.yaml: a day scores the same alone, in a range, in one-day shards, and in training', (name) => {
+  it('gives bit-identical scores, equal to the validation scores training computed', async () => {
+    const spec = pipelineSpec(name);
+    const { keys, lookback } = spec.features;
+    const validation = spec.split.validate;
+    expect(lookback).toBeDefined(); // every pipeline here has windows over time
+    const trained = await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: variant(name, 'range') }], taskQueue: h.config.taskQueue, workflowId: `pit-train-${name}-${process.pid}` });
+      const result = await handle.result();
+      return { result, progress: await handle.query(trainProgressQuery) };
+    });
+    expect(trained.result.promoted).toBe(true);
+
+    // The first validation days: their history comes from before the window, where a split would lose it.
+    const firstDays = [0, 1, 2].map((n) => new Date(Date.parse(`${validation.from}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10));
+    const runs = await h.withWorker(async () => {
+      const range = await infer({ spec: variant(name, 'range'), from: validation.from, to: validation.to });
+      for (const day of firstDays) await infer({ spec: variant(name, 'alone'), partition: day });
+      const smallest = await infer({ spec: variant(name, 'smallest', { shard_rows: 1, slice_rows: 1 }), from: firstDays[0], to: firstDays[2] });
+      return { range, smallest };
+    });
+    expect(runs.smallest.shards).toBe(3);
+
+    const rangeRows = await sinkRows(path.join(sinks, name, 'range'), keys ?? []);
+    const alone = await sinkRows(path.join(sinks, name, 'alone'), keys ?? []);
+    const smallest = await sinkRows(path.join(sinks, name, 'smallest'), keys ?? []);
+    expect(rangeRows).toHaveLength(runs.range.rows);
+    expect(alone.length).toBeGreaterThan(0);
+    expect(alone).toEqual(onDays(rangeRows, firstDays));
+    expect(smallest).toEqual(alone);
+
+    // Training scored the validation window with the same features: every validation row scores the same in serving.
+    const validated = await validationRows(runs.range.modelUri, keys ?? [], spec.extract.time_column, spec.label.name);
+    const dropped = trained.progress.steps.find((s) => s.name === 'features')?.detail ?? '';
+    const horizonDays = spec.label.horizon ? 1 : 0;
+    expect(validated).toEqual(rangeRows.filter((r) => horizonDays === 0 || r.slice(0, 10) !== validation.to));
+    if (horizonDays > 0) expect(dropped).toMatch(/, \d+ dropped \(label horizon past the end of the data\)$/);
+  });
+});
+
+describe('pipelines/seattle-rain.yaml end to end', () => {
+  it('trains on lagged and rolling weather, beats its gates, and scores a single day', async () => {
+    const result = await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: variant('seattle-rain', 'e2e') }], taskQueue: h.config.taskQueue, workflowId: `pit-e2e-${process.pid}` });
+      return handle.result();
+    });
+    expect(result.metrics.auc).toBeGreaterThan(0.75);
+    const day = await h.withWorker(() => infer({ spec: variant('seattle-rain', 'e2e'), partition: '2015-06-30' }));
+    expect(day.rows).toBe(1);
+    expect((await sinkRows(path.join(sinks, 'seattle-rain', 'e2e'), ['date']))[0]).toMatch(/^2015-06-30\|2015-06-30\|0\.\d+$/);
+  });
+});
