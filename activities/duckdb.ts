@@ -1,19 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { dataRoots, realPath } from './data-roots';
 import { dataError, specError } from './errors';
+
+export interface DuckDBOptions {
+  /**
+   * Confine the connection to these folders (plus the data roots and a temp folder of its own): file
+   * access anywhere else — read_text, glob, COPY, ATTACH, INSTALL — fails with a Permission Error, and
+   * its configuration is locked. Every connection that runs spec SQL is confined.
+   */
+  confineTo?: string[];
+  /** DuckDB threads (set before the configuration is locked). */
+  threads?: number;
+}
 
 /**
  * Runs `work` with a fresh in-memory DuckDB connection. Extension auto-install is off, so a query that
  * needs an extension that is not built in fails at once instead of trying a download.
  */
-export async function withDuckDB<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+export async function withDuckDB<T>(work: (connection: DuckDBConnection) => Promise<T>, options: DuckDBOptions = {}): Promise<T> {
   const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
   const connection = await instance.connect();
+  const temp = options.confineTo ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-duckdb-')) : undefined;
   try {
+    if (options.threads !== undefined) await connection.run(`SET threads = ${Math.max(1, Math.floor(options.threads))}`);
+    if (options.confineTo && temp) await confine(connection, [...dataRoots(), ...options.confineTo.map(realPath), realPath(temp)], temp);
     return await work(connection);
   } finally {
     connection.closeSync();
     instance.closeSync();
+    if (temp) fs.rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/** Locks a connection to `allowed` folders: external access off, only these folders readable and writable, configuration locked. */
+async function confine(connection: DuckDBConnection, allowed: string[], temp: string): Promise<void> {
+  const list = [...new Set(allowed)].map((dir) => sqlString(dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`));
+  await connection.run(`SET temp_directory = ${sqlString(realPath(temp))}`);
+  await connection.run(`SET allowed_directories = [${list.join(', ')}]`);
+  await connection.run('SET enable_external_access = false');
+  await connection.run('SET lock_configuration = true');
 }
 
 /** A SQL string literal. */
@@ -27,10 +56,14 @@ export function sqlIdent(name: string): string {
 }
 
 const USER_ERRORS = /^(Parser|Binder|Catalog|Conversion|Invalid Input|Out of Range|Constraint|Not implemented|Invalid) Error/;
+/** Errors whose text can quote values read from the data (a cell that failed to convert, a CSV line). */
+const VALUE_ERRORS = /^(Conversion|Invalid Input|Out of Range|Constraint|Invalid) Error/;
 
 /**
  * Runs SQL that came from a spec field; a DuckDB error that retrying cannot cure becomes a non-retryable
  * failure naming the field (`features.sql: Binder Error: …`). Other errors (I/O, memory) stay retryable.
+ * The failure carries the error's first line with quoted data values masked — a secret in a cell that
+ * failed to convert must not reach a workflow history or the CLI — and the full text goes to the worker log.
  */
 export async function runSpecSql<T>(field: string, run: () => Promise<T>): Promise<T> {
   try {
@@ -38,9 +71,35 @@ export async function runSpecSql<T>(field: string, run: () => Promise<T>): Promi
   } catch (err) {
     // Not `instanceof Error`: errors from the native addon may come from another realm (e.g. under jest).
     const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
-    if (/^Parser Error/.test(message)) throw specError(`${field}: ${message}`);
-    if (USER_ERRORS.test(message)) throw dataError(`${field}: ${message}`);
-    throw err;
+    if (/^Permission Error/.test(message)) {
+      throw specError(`${field}: reads or writes a file outside the data roots and the artifact store, which a spec may not do (${message.split('\n')[0]})`);
+    }
+    if (!/^Parser Error/.test(message) && !USER_ERRORS.test(message)) throw err;
+    const short = redactedFirstLine(message);
+    if (short !== message) workerLog(`${field}: ${message}`);
+    if (/^Parser Error/.test(message)) throw specError(`${field}: ${short}`);
+    throw dataError(`${field}: ${short}`);
+  }
+}
+
+/**
+ * The first line of a DuckDB error; in errors that can quote data, every quoted value masked — except the
+ * path of an existing file (a source that is truncated, say), which says where and is no data.
+ */
+export function redactedFirstLine(message: string): string {
+  const first = message.split('\n')[0].trim();
+  if (!VALUE_ERRORS.test(first)) return first;
+  return first
+    .replace(/'((?:[^']|'')*)'/g, (quoted, value: string) => (fs.existsSync(value) ? quoted : "'…'"))
+    .replace(/\bstring "((?:[^"]|"")*)"/g, 'string "…"');
+}
+
+/** The full text of an error for the worker's own log (the activity logger inside an activity). */
+function workerLog(text: string): void {
+  try {
+    Context.current().log.warn(text);
+  } catch {
+    console.warn(text);
   }
 }
 

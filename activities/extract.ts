@@ -50,7 +50,7 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
         if (rows === 0) throw dataError(`extract: the source query returned no rows for ${window.from} .. ${window.to} (extract.time_column: ${spec.extract.time_column})`);
         const dataEnd = await runSpecSql('extract.query', () => scalar(connection, `SELECT strftime(max(CAST(${time} AS TIMESTAMP)), '%Y-%m-%d %H:%M:%S.%f') FROM (${query})`));
         return { uri: staging.uriOf('rows.parquet'), fingerprint, rows, bytes: fs.statSync(file).size, columns, dataEnd: String(dataEnd) };
-      }),
+      }, { confineTo: [store.root] }),
     );
     meter.rowsOut = output.value.rows;
     meter.bytesOut = output.value.bytes;

@@ -71,6 +71,8 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
         await connection.run(
           `CREATE VIEW train AS SELECT * FROM train_rows WHERE ${windowPredicate(spec.extract.time_column, spec.split.train)} AND ${horizonWithinData(loaded, extracted.dataEnd)}`,
         );
+        // Every training row's label, computed once here, so a label that fails on the data is reported as label.sql's.
+        await runSpecSql('label.sql', () => connection.run(`SELECT count(${sqlIdent(spec.label.name)}) FROM train`));
         const stats = await computeStats(connection, loaded, staging);
         const featureColumns = await classifyColumns(connection, loaded);
         const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
@@ -89,7 +91,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
           horizonDropped: { train: train.dropped, validate: validate.dropped },
           definitionHash: featureDefinitionHash(loaded),
         };
-      }),
+      }, { confineTo: [store.root] }),
     );
     meter.rowsIn = extracted.rows;
     meter.bytesIn = extracted.bytes;

@@ -13,6 +13,7 @@ import { publishedDays, type PublishedFilter } from './sinks/published-days';
 import { newestDay } from './sources';
 import { loadSpecFile, type LoadedSpec } from './spec-loader';
 import { checkSpecSql } from './spec-sql';
+import { insideDataRoots } from './data-roots';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 
 /**
@@ -22,6 +23,8 @@ import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 export function createActivities(store: ArtifactStore) {
   return {
     async loadSpec(input: { spec: string }): Promise<LoadedSpec> {
+      // Checked before the file is read: a file outside the data roots is refused without a word of its content.
+      insideDataRoots(input.spec, 'the pipeline spec file', input.spec);
       const loaded = loadSpecFile(input.spec);
       await checkSpecSql(loaded);
       return loaded;

@@ -51,9 +51,9 @@ export function featureSql(loaded: LoadedSpec): string[] {
   return [...Object.values(loaded.spec.features.stats), loaded.spec.features.sql];
 }
 
-/** The spec's extract query, without a trailing semicolon, ready to nest. */
+/** The spec's extract query, without a trailing semicolon, ready to nest (on lines of its own, so a trailing comment ends there). */
 export function extractQuery(loaded: LoadedSpec): string {
-  return loaded.spec.extract.query.trim().replace(/;\s*$/, '');
+  return `\n${loaded.spec.extract.query.trim().replace(/;\s*$/, '')}\n`;
 }
 
 /** SQL condition selecting the whole days of `window` on `column`. */
@@ -70,5 +70,5 @@ export async function newestDay(loaded: LoadedSpec): Promise<string> {
     const day = await runSpecSql('extract.query', () => scalar(connection, `SELECT strftime(max(CAST(${sqlIdent(spec.extract.time_column)} AS DATE)), '%Y-%m-%d') FROM (${query})`));
     if (day === null || day === undefined) throw dataError(`extract.query: the source has no rows, so it has no newest partition`);
     return String(day);
-  });
+  }, { confineTo: [] });
 }

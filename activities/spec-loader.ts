@@ -83,7 +83,9 @@ function fieldName(issuePath: PropertyKey[]): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const field = fieldName(issue.path);
-  const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
+  // The offending value, when it is one value (never a whole section: it may hold a secret the check is about).
+  const value = 'input' in issue ? issue.input : undefined;
+  const got = value !== undefined && (value === null || typeof value !== 'object') ? `, got ${JSON.stringify(value)}` : '';
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined ? `${field}: is required (expected ${issue.expected})` : `${field}: expected ${issue.expected}${got}`;

@@ -174,7 +174,20 @@ export const pipelineSpecSchema = z
     for (const key of spec.features.keys) {
       if (key === spec.label.name) ctx.addIssue({ code: 'custom', path: ['features', 'keys'], message: `the label \`${key}\` cannot be a key` });
     }
+    const sink = spec.inference?.sink;
+    if (sink?.type === 'postgres' && sink.url !== undefined && hasPassword(sink.url)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inference', 'sink', 'url'],
+        message: 'must not contain a password: a spec is recorded in every run\'s history. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~/.pgpass',
+      });
+    }
   });
+
+/** True when a connection string carries a password (`postgres://user:secret@host/db` or `password=` in its parameters). */
+function hasPassword(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url) || /[?&\s]password=/i.test(url) || /^password=/i.test(url);
+}
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type DateWindow = PipelineSpec['split']['train'];

@@ -49,7 +49,7 @@ export async function checkSpecSql(loaded: LoadedSpec): Promise<void> {
           '(e.g. `horizon: 1d` for "rain tomorrow"), so training rows near the end of the data are dropped instead of given a made-up label',
       );
     }
-  });
+  }, { confineTo: [] });
 }
 
 /** The parse tree of a query field, refused unless it is exactly one SELECT statement. */

@@ -70,7 +70,7 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
       if (rows === 0) throw dataError(`${where}: the source has no rows to score (extract.time_column: ${time}); nothing was published`);
       meter.rowsIn = rows;
       return { shards: groupDays(days, inference.shard_rows, inference.max_parallel_shards), rows, days: days.length, featureColumns: columns };
-    });
+    }, { confineTo: [store.root] });
   });
 }
 

@@ -57,8 +57,12 @@ const PROGRESS_ROWS = 100_000;
 /** Shards this worker process scores right now: they share its cores. */
 let activeShards = 0;
 
-/** DuckDB threads for a slice: the process's cores shared among the shards it scores at once (measured: two shards of one thread each beat two of two threads on two cores). */
-function sliceThreads(): number {
+/**
+ * DuckDB threads for a shard: the process's cores shared among the shards it scores at once (measured: two
+ * shards of one thread each beat two of two threads on two cores). Fixed when the shard starts, since its
+ * connection's configuration is then locked.
+ */
+function shardThreads(): number {
   return Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, activeShards)));
 }
 
@@ -100,7 +104,6 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           hooks.progress?.({ ...beat, rowsInSlice: 0 });
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
           await selectSource(connection, loaded, window);
-          await connection.run(`SET threads = ${sliceThreads()}`);
           sliceStart = reported = tally.rows;
           const written = await stageSlice(connection, tally, sliceDir, loaded, model, input.runId, window);
           beat = { ...beat, slicesDone: k + 1, rowsDone: beat.rowsDone + written };
@@ -110,7 +113,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
         return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: resume?.slicesDone ?? 0 };
-      });
+      }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
       activeShards--;
       runner.close();
