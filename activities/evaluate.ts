@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { ArtifactRef, ArtifactStore } from './artifacts';
 import { metered } from './cost';
-import { modelError } from './errors';
+import { dataError, modelError } from './errors';
 import { readFeatureMatrix } from './feature-matrix';
 import { ModelRunner } from './inference/model-runner';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics';
@@ -26,6 +26,13 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
     meter.rowsIn = scores.length;
     meter.bytesIn = input.dataset.bytes;
     const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
+    if (metrics.positiveRate === 0 || metrics.positiveRate === 1) {
+      throw dataError(
+        `split.validate: the validation window has one class (every one of its ${metrics.rows} labels is ${metrics.positiveRate}), so AUC and the gates are undefined; widen split.validate to a window with both outcomes`,
+      );
+    }
+    const undefinedMetric = (Object.keys(metrics) as Array<keyof ClassificationMetrics>).find((k) => typeof metrics[k] === 'number' && !Number.isFinite(metrics[k]));
+    if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric} came out undefined (${metrics[undefinedMetric]}) on ${metrics.rows} validation rows`);
     // The ROC curve too (about 200 points), for the run report: the scores are at hand only here.
     return { metrics, featureNames: names, roc: rocCurve(scores, labels) };
   });

@@ -17,6 +17,15 @@ export interface LoadedSpec {
   spec: PipelineSpec;
 }
 
+/** A run's spec changed while it ran: an operator fixed it and retried the step that had failed. */
+export interface SpecChange {
+  /** The step whose retry read the fixed spec. */
+  step: string;
+  from: string;
+  to: string;
+  at: string;
+}
+
 /** Reads, parses and validates a pipeline spec; every problem is a non-retryable `SluiceSpecError` naming file and field. */
 export function loadSpecFile(file: string): LoadedSpec {
   let text: string;

@@ -7,7 +7,7 @@ import { batchInference, inferenceProgressQuery } from '../workflows/batch-infer
 import { abortSignal, retrySignal, skipSignal } from '../workflows/operator';
 import { SluiceStatus } from '../workflows/search-attributes';
 import { progressQuery, trainPipeline } from '../workflows/train-pipeline';
-import { smallFlightsSpec } from './support/specs';
+import { pipelineSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { eventually } from './support/eventually';
 import { scheduledActivities } from './support/history';
 import { harness, type TestHarness } from './support/temporal';
@@ -46,9 +46,36 @@ describe('resume after a fix', () => {
       expect(log).toEqual([expect.objectContaining({ action: 'retry', step: 'features', actor: 'alice' })]);
     });
     const activities = (await scheduledActivities(handle)).map((a) => a.type);
-    expect(activities.filter((a) => a === 'loadSpec')).toHaveLength(1);
+    // The retry re-read the spec (unchanged here), and ran only the failed step again.
+    expect(activities.filter((a) => a === 'loadSpec')).toHaveLength(2);
     expect(activities.filter((a) => a === 'extract')).toHaveLength(1);
     expect(activities.filter((a) => a === 'buildFeatures')).toHaveLength(2);
+  });
+
+  it('re-reads a fixed spec on retry and goes on from the first step whose inputs changed, recording both spec hashes', async () => {
+    const good = fs.readFileSync(smallFlightsSpec('op-spec-fix'), 'utf8');
+    const file = path.join(data, 'op-spec-fix.yaml');
+    fs.writeFileSync(file, good.replace('ln(s.distance)', 'ln(s.distnce)')); // a typo
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `op-spec-fix-${process.pid}` });
+    const result = await h.withWorker(async () => {
+      const waiting = await eventually(() => handle.query(progressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step to wait');
+      expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'features' });
+      expect(waiting.awaitingOperator?.[0].error).toMatch(/^features\.sql: Binder Error: .*"distnce"/);
+      // The failed step shows as failed (with what it waits for), never as running.
+      const features = waiting.steps.find((s) => s.name === 'features');
+      expect(features).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^awaiting an operator \(retry, skip or abort\): features\.sql: Binder Error/) });
+      fs.writeFileSync(file, good); // the fix
+      await handle.signal(retrySignal, { actor: 'dana', reason: 'fixed the typo' });
+      return handle.result();
+    });
+    expect(result.specChanges).toEqual([expect.objectContaining({ step: 'features', to: result.specHash })]);
+    expect(result.specChanges?.[0].from).not.toBe(result.specHash);
+    expect(fs.readFileSync((result.report as { file: string }).file, 'utf8')).toContain(`retry of features read a fixed spec, ${result.specChanges?.[0].from.slice(0, 12)} → ${result.specHash.slice(0, 12)}`);
+    const activities = (await scheduledActivities(handle)).map((a) => a.type);
+    expect(activities.filter((a) => a === 'loadSpec')).toHaveLength(2);
+    expect(activities.filter((a) => a === 'extract')).toHaveLength(1);
+    expect(activities.filter((a) => a === 'buildFeatures')).toHaveLength(2);
+    expect(activities.filter((a) => a === 'train')).toHaveLength(1);
   });
 
   it('lets an operator skip a failed inference shard where the spec allows it, publishing the other days', async () => {
@@ -95,5 +122,22 @@ describe('resume after a fix', () => {
     const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };
     expect(cause.type).toBe('SluiceAborted');
     expect(cause.message).toMatch(/^trainPipeline aborted by carol at step features \(wrong airports file\); the step had failed with: (sources\.airports|features\.sql): /);
+  });
+});
+
+describe('no workflow task ever fails', () => {
+  it('a one-class validation window is a clear, non-retryable data error, not a crash of the workflow code', async () => {
+    const spec = pipelineSpec('seattle-rain');
+    spec.name = 'op-one-class';
+    spec.split.validate = { from: '2015-06-30', to: '2015-06-30' }; // one day, one label
+    spec.on_failure = { wait_for_operator: false };
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: writeSpec('op-one-class', spec) }], taskQueue: h.config.taskQueue, workflowId: `op-one-class-${process.pid}` });
+    const err = await h.withWorker(() => handle.result().then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause?.cause as { type?: string; message?: string };
+    expect(cause.type).toBe('SluiceDataError');
+    expect(cause.message).toMatch(/^split\.validate: the validation window has one class \(every one of its 1 labels is [01]\), so AUC and the gates are undefined/);
+    const history = await handle.fetchHistory();
+    expect((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
   });
 });

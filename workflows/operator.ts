@@ -38,6 +38,17 @@ export interface OperatorLogEntry {
 /** Returned by {@link Operator.step} for a step an operator skipped. */
 export const SKIPPED = Symbol('skipped');
 
+/**
+ * Thrown by a `beforeRetry` hook to start the run's steps over (from the first whose inputs changed):
+ * the operator fixed the spec, and the fixed spec is `loaded`.
+ */
+export class RestartWith<T> extends Error {
+  constructor(readonly loaded: T) {
+    super('the spec changed; the run continues from the first step whose inputs changed');
+    this.name = 'RestartWith';
+  }
+}
+
 interface Waiting extends AwaitingStep {
   decision?: { action: OperatorAction; by: OperatorDecision };
 }
@@ -50,6 +61,9 @@ interface Waiting extends AwaitingStep {
 export class Operator {
   readonly waiting: Waiting[] = [];
   readonly log: OperatorLogEntry[] = [];
+
+  /** Runs before a failed step is retried (the run re-reads its spec here); it may throw {@link RestartWith}. */
+  beforeRetry?: (step: string) => Promise<void>;
 
   constructor(
     private readonly waitOnFailure: () => boolean,
@@ -74,8 +88,10 @@ export class Operator {
 
   /** Runs `run`; on failure waits for an operator and retries, skips (returns {@link SKIPPED}) or aborts. */
   async step<T>(step: string, run: () => Promise<T>, options: { skippable?: boolean } = {}): Promise<T | typeof SKIPPED> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
+        // A failure of the hook itself (the fixed spec is still broken) waits for the operator again.
+        if (attempt > 0) await this.beforeRetry?.(step);
         return await run();
       } catch (err) {
         if (!this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;

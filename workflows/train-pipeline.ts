@@ -13,6 +13,7 @@ import type { Duration } from '@temporalio/common';
 import type { StepCost } from '../activities/cost';
 import type { ClassificationMetrics } from '../activities/metrics';
 import type { FeatureSet } from '../activities/features';
+import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import type { ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
@@ -20,7 +21,7 @@ import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-prox
 import { budgetOf, BUDGET_EXCEEDED } from './budget';
 import { zeroCost } from './costs';
 import { Ledger, type CostLedger } from './ledger';
-import { Operator, type AwaitingStep, type OperatorLogEntry } from './operator';
+import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { rootMessage } from './root-cause';
 
 export interface TrainPipelineInput {
@@ -48,6 +49,8 @@ export interface TrainProgress {
   /** Steps that failed and wait for an operator's retry / abort. */
   awaitingOperator?: AwaitingStep[];
   operatorLog?: OperatorLogEntry[];
+  /** Fixed specs read on an operator's retry: the run went on from the first step whose inputs changed. */
+  specChanges?: SpecChange[];
 }
 
 export interface TrainPipelineResult {
@@ -65,6 +68,8 @@ export interface TrainPipelineResult {
   ledger?: CostLedger;
   /** The HTML run report with its charts (absent in runs recorded before reports). */
   report?: { uri: string; file: string } | { error: string };
+  /** Fixed specs read on an operator's retry (absent when the spec never changed). */
+  specChanges?: SpecChange[];
 }
 
 /** A reviewer's answer to a manual promotion. */
@@ -94,7 +99,14 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     () => waitForOperator,
     (awaiting) => setStatus(awaiting ? 'awaiting-operator' : 'running'),
   );
-  setHandler(progressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log }));
+  const specChanges: SpecChange[] = [];
+  setHandler(progressQuery, () => ({
+    ...progress,
+    steps: progress.steps.map((s) => awaitingState(s, operator.awaiting)),
+    awaitingOperator: operator.awaiting,
+    operatorLog: operator.log,
+    specChanges: specChanges.length > 0 ? specChanges : undefined,
+  }));
   let approval: { approved: boolean; decision: ApprovalDecision } | undefined;
   setHandler(approveSignal, (decision) => void (approval ??= { approved: true, decision }));
   setHandler(rejectSignal, (decision) => void (approval ??= { approved: false, decision }));
@@ -104,9 +116,16 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
   };
   const ledger = new Ledger();
-  /** Runs a step unless the budget is spent; books its cost in the ledger. */
-  async function step<T extends { cost: StepCost; reused?: boolean }>(name: StepName, run: () => Promise<T>, detail?: (r: T) => string): Promise<T> {
+  /** Results of completed steps by the inputs they ran on: after a spec fix restarts the steps, unchanged ones are not run again. */
+  const completed = new Map<StepName, { inputs: string; result: unknown }>();
+  /**
+   * Runs a step unless the budget is spent; books its cost in the ledger. With `inputs` (what the step's
+   * result depends on), a step that already ran on the same inputs returns that result without an activity.
+   */
+  async function step<T extends { cost: StepCost; reused?: boolean }>(name: StepName, run: () => Promise<T>, detail?: (r: T) => string, inputs?: string): Promise<T> {
     const state = progress.steps.find((s) => s.name === name) as StepState;
+    const prior = inputs === undefined ? undefined : completed.get(name);
+    if (prior && prior.inputs === inputs) return prior.result as T;
     try {
       const result = await ledger.measure(name, () => {
         state.status = 'running';
@@ -115,8 +134,10 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       state.status = result.reused ? 'reused' : 'done';
       state.cost = result.cost;
       state.detail = detail?.(result);
+      if (inputs !== undefined) completed.set(name, { inputs, result });
       return result;
     } catch (err) {
+      if (err instanceof RestartWith) throw err;
       const overBudget = ledger.stoppedBy !== undefined || (err as { cause?: { type?: string } }).cause?.type === BUDGET_EXCEEDED;
       state.status = overBudget && state.status === 'pending' ? 'skipped' : 'failed';
       setStatus(overBudget ? 'over-budget' : 'failed');
@@ -125,153 +146,189 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     }
   }
 
-  const loaded = await step('load-spec', async () => ({ ...(await beforeSpec.loadSpec({ spec: input.spec })), cost: zeroCost() }));
-  const { spec } = loaded;
-  waitForOperator = onFailureOf(spec).wait_for_operator;
-  progress.pipeline = spec.name;
-  ledger.pipeline = spec.name;
-  ledger.budget = budgetOf(spec);
-  const { quick, data, training } = activitiesFor(spec);
-  upsertSearchAttributes([
-    { key: SluicePipeline, value: spec.name },
-    { key: SluiceStatus, value: 'running' },
-  ]);
-
-  const window = { from: spec.split.train.from, to: spec.split.validate.to };
-  const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`);
-  ledger.rows = extracted.rows;
-  const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features));
-  const { model } = await step('train', () => training.train({ loaded, features }), (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`);
-  const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
-  const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`);
-
-  const registry = await operator.run('read-registry', () => quick.readRegistry({ model: spec.name }));
-  const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
-  let champion: TrainPipelineResult['champion'];
-  let championRoc: Array<[number, number]> | undefined;
-  if (championVersion?.modelFingerprint === model.fingerprint) {
-    // The champion is this very model (an unchanged rerun): same file, same data, same metrics.
-    champion = { version: championVersion.version, metrics };
-    skip(progress, 'evaluate-champion', `champion v${championVersion.version} is this model`);
-  } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
-    const result = await step('evaluate-champion', () => data.evaluate({ modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
-    champion = { version: championVersion.version, metrics: result.metrics };
-    championRoc = result.roc;
-  } else {
-    skip(progress, 'evaluate-champion', championVersion ? `champion v${championVersion.version} uses other features` : 'no champion');
-  }
-
-  const info = workflowInfo();
-  const version = await step('register', async () => ({
-    ...(await quick.registerModelVersion({
-      model: spec.name,
-      entry: {
-        trainingWorkflowId: info.workflowId,
-        trainingRunId: info.runId,
-        specHash: loaded.hash,
-        dataFingerprints: { extract: extracted.fingerprint, features: features.fingerprint },
-        artifactUri: model.uri,
-        modelFingerprint: model.fingerprint,
-        featureNames: model.featureNames,
-        featureTypes: features.featureColumns,
-        origin: 'trained',
-        trainingWindow: `${spec.split.train.from}..${spec.split.train.to}`,
-        metrics,
-      },
-    })),
-    cost: zeroCost(),
-  }), (v) => `version ${v.version}`);
-  upsertSearchAttributes([{ key: SluiceModelVersion, value: version.version }]);
-
-  const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion);
-  const mode = spec.promotion.mode;
-  let outcome: string;
-  let promoted = false;
-  const alreadyChampion = registry?.aliases.champion === version.version;
-  const promoteState = progress.steps.find((s) => s.name === 'promote') as StepState;
-  promoteState.status = 'running';
-  if (alreadyChampion) {
-    outcome = `version ${version.version} is already the champion`;
-    promoted = true;
-  } else if (!decision.eligible) {
-    outcome = 'not promoted: a check failed';
-  } else if (mode === 'auto') {
-    const request = { alias: 'champion' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: decision.reasons.join('; ') };
-    await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
-    promoted = true;
-    outcome = `promoted to champion automatically${champion ? `, replacing v${champion.version}` : ''}`;
-  } else {
-    const request = { alias: 'challenger' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: 'eligible, awaiting manual approval' };
-    await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
-    progress.awaiting = `approval of ${spec.name} v${version.version}: signal approve or reject within ${spec.promotion.approval_timeout}`;
-    setStatus('awaiting-approval');
-    const answered = await condition(() => approval !== undefined, spec.promotion.approval_timeout as Duration);
-    progress.awaiting = undefined;
-    setStatus('running');
-    if (!answered || !approval) {
-      outcome = `not promoted: no decision within ${spec.promotion.approval_timeout}; v${version.version} stays challenger`;
-    } else if (approval.approved) {
-      const request = { alias: 'champion' as const, version: version.version, actor: approval.decision.actor, reason: approval.decision.reason || 'approved' };
-      await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
-      promoted = true;
-      outcome = `promoted to champion, approved by ${approval.decision.actor}`;
-    } else {
-      outcome = `not promoted: rejected by ${approval.decision.actor}${approval.decision.reason ? ` (${approval.decision.reason})` : ''}`;
+  let loaded: LoadedSpec = await step('load-spec', async () => ({ ...(await beforeSpec.loadSpec({ spec: input.spec })), cost: zeroCost() }));
+  // On an operator's retry the run re-reads its spec: a fixed spec restarts the steps, and those whose
+  // inputs did not change return their results without running again.
+  operator.beforeRetry = async (failed) => {
+    if (!patched('reload-spec-on-retry')) return;
+    const fresh = await beforeSpec.loadSpec({ spec: input.spec });
+    if (fresh.hash === loaded.hash) return;
+    specChanges.push({ step: failed, from: loaded.hash, to: fresh.hash, at: new Date().toISOString() });
+    throw new RestartWith(fresh);
+  };
+  for (;;) {
+    try {
+      return await runSteps(loaded);
+    } catch (err) {
+      if (!(err instanceof RestartWith)) throw err;
+      loaded = err.loaded as LoadedSpec;
     }
   }
-  promoteState.status = 'done';
-  promoteState.detail = outcome;
 
-  // The report is a new activity: runs recorded before it existed must not schedule it on replay.
-  let report: TrainPipelineResult['report'];
-  if (patched('run-report')) {
-    const reportInput = {
+  /** Every step after loading the spec, on `loaded`. */
+  async function runSteps(loaded: LoadedSpec): Promise<TrainPipelineResult> {
+    const { spec } = loaded;
+    waitForOperator = onFailureOf(spec).wait_for_operator;
+    progress.pipeline = spec.name;
+    ledger.pipeline = spec.name;
+    ledger.budget = budgetOf(spec);
+    const { quick, data, training } = activitiesFor(spec);
+    upsertSearchAttributes([
+      { key: SluicePipeline, value: spec.name },
+      { key: SluiceStatus, value: 'running' },
+    ]);
+
+    const window = { from: spec.split.train.from, to: spec.split.validate.to };
+    // What each step's result depends on (besides the content-addressed inputs it is handed).
+    const inputs = (...parts: unknown[]) => JSON.stringify(parts);
+    const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`, inputs(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
+    ledger.rows = extracted.rows;
+    const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features), inputs(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
+    const { model } = await step(
+      'train',
+      () => training.train({ loaded, features }),
+      (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`,
+      inputs(features.fingerprint, spec.trainer, spec.budget),
+    );
+    const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
+    const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputs(model.uri, evaluation));
+
+    const registry = await operator.run('read-registry', () => quick.readRegistry({ model: spec.name }));
+    const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
+    let champion: TrainPipelineResult['champion'];
+    let championRoc: Array<[number, number]> | undefined;
+    if (championVersion?.modelFingerprint === model.fingerprint) {
+      // The champion is this very model (an unchanged rerun): same file, same data, same metrics.
+      champion = { version: championVersion.version, metrics };
+      skip(progress, 'evaluate-champion', `champion v${championVersion.version} is this model`);
+    } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
+      const result = await step('evaluate-champion', () => data.evaluate({ modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
+      champion = { version: championVersion.version, metrics: result.metrics };
+      championRoc = result.roc;
+    } else {
+      skip(progress, 'evaluate-champion', championVersion ? `champion v${championVersion.version} uses other features` : 'no champion');
+    }
+
+    const info = workflowInfo();
+    const version = await step('register', async () => ({
+      ...(await quick.registerModelVersion({
+        model: spec.name,
+        entry: {
+          trainingWorkflowId: info.workflowId,
+          trainingRunId: info.runId,
+          specHash: loaded.hash,
+          dataFingerprints: { extract: extracted.fingerprint, features: features.fingerprint },
+          artifactUri: model.uri,
+          modelFingerprint: model.fingerprint,
+          featureNames: model.featureNames,
+          featureTypes: features.featureColumns,
+          origin: 'trained',
+          trainingWindow: `${spec.split.train.from}..${spec.split.train.to}`,
+          metrics,
+        },
+      })),
+      cost: zeroCost(),
+    }), (v) => `version ${v.version}`);
+    upsertSearchAttributes([{ key: SluiceModelVersion, value: version.version }]);
+
+    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion);
+    const mode = spec.promotion.mode;
+    let outcome: string;
+    let promoted = false;
+    const alreadyChampion = registry?.aliases.champion === version.version;
+    const promoteState = progress.steps.find((s) => s.name === 'promote') as StepState;
+    promoteState.status = 'running';
+    if (alreadyChampion) {
+      outcome = `version ${version.version} is already the champion`;
+      promoted = true;
+    } else if (!decision.eligible) {
+      outcome = 'not promoted: a check failed';
+    } else if (mode === 'auto') {
+      const request = { alias: 'champion' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: decision.reasons.join('; ') };
+      await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
+      promoted = true;
+      outcome = `promoted to champion automatically${champion ? `, replacing v${champion.version}` : ''}`;
+    } else {
+      const request = { alias: 'challenger' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: 'eligible, awaiting manual approval' };
+      await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
+      progress.awaiting = `approval of ${spec.name} v${version.version}: signal approve or reject within ${spec.promotion.approval_timeout}`;
+      setStatus('awaiting-approval');
+      const answered = await condition(() => approval !== undefined, spec.promotion.approval_timeout as Duration);
+      progress.awaiting = undefined;
+      setStatus('running');
+      if (!answered || !approval) {
+        outcome = `not promoted: no decision within ${spec.promotion.approval_timeout}; v${version.version} stays challenger`;
+      } else if (approval.approved) {
+        const request = { alias: 'champion' as const, version: version.version, actor: approval.decision.actor, reason: approval.decision.reason || 'approved' };
+        await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
+        promoted = true;
+        outcome = `promoted to champion, approved by ${approval.decision.actor}`;
+      } else {
+        outcome = `not promoted: rejected by ${approval.decision.actor}${approval.decision.reason ? ` (${approval.decision.reason})` : ''}`;
+      }
+    }
+    promoteState.status = 'done';
+    promoteState.detail = outcome;
+
+    // The report is a new activity: runs recorded before it existed must not schedule it on replay.
+    let report: TrainPipelineResult['report'];
+    if (patched('run-report')) {
+      const reportInput = {
+        pipeline: spec.name,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        modelVersion: version.version,
+        modelUri: model.uri,
+        metrics,
+        champion,
+        decision: { outcome, reasons: decision.reasons },
+        roc: { candidate: roc, champion: championRoc },
+        ledger: ledger.snapshot(),
+        specChanges: specChanges.length > 0 ? specChanges : undefined,
+      };
+      // A report that cannot be written is noted in the result; it does not undo a trained, promoted model.
+      report = await ledger.measure('report', () => data.writeRunReport(reportInput)).catch((err: unknown) => ({ error: rootMessage(err) }));
+    }
+    setStatus(promoted ? 'promoted' : 'not-promoted');
+
+    const totalCost = ledger.total;
+    ledger.publishAttributes();
+    // A memo is a command in the history: runs recorded before it existed must not see it on replay.
+    if (patched('memo-run-summary')) {
+      upsertMemo({
+        summary: `${spec.name} v${version.version}: AUC ${metrics.auc.toFixed(4)}, log loss ${metrics.logLoss.toFixed(4)}, ${promoted ? 'promoted' : 'not promoted'}; ${totalCost.cpuSeconds.toFixed(1)} s CPU`,
+        modelVersion: version.version,
+        auc: metrics.auc,
+        promoted,
+      });
+    }
+
+    return {
       pipeline: spec.name,
-      workflowId: info.workflowId,
-      runId: info.runId,
+      specHash: loaded.hash,
       modelVersion: version.version,
       modelUri: model.uri,
       metrics,
       champion,
-      decision: { outcome, reasons: decision.reasons },
-      roc: { candidate: roc, champion: championRoc },
-      ledger: ledger.snapshot(),
-    };
-    // A report that cannot be written is noted in the result; it does not undo a trained, promoted model.
-    report = await ledger.measure('report', () => data.writeRunReport(reportInput)).catch((err: unknown) => ({ error: rootMessage(err) }));
-  }
-  setStatus(promoted ? 'promoted' : 'not-promoted');
-
-  const totalCost = ledger.total;
-  ledger.publishAttributes();
-  // A memo is a command in the history: runs recorded before it existed must not see it on replay.
-  if (patched('memo-run-summary')) {
-    upsertMemo({
-      summary: `${spec.name} v${version.version}: AUC ${metrics.auc.toFixed(4)}, log loss ${metrics.logLoss.toFixed(4)}, ${promoted ? 'promoted' : 'not promoted'}; ${totalCost.cpuSeconds.toFixed(1)} s CPU`,
-      modelVersion: version.version,
-      auc: metrics.auc,
       promoted,
-    });
+      decision: { ...decision, mode, outcome },
+      steps: progress.steps,
+      totalCost,
+      ledger: ledger.snapshot(),
+      report: report && ('error' in report ? report : { uri: report.uri, file: report.file }),
+      specChanges: specChanges.length > 0 ? specChanges : undefined,
+    };
   }
-
-  return {
-    pipeline: spec.name,
-    specHash: loaded.hash,
-    modelVersion: version.version,
-    modelUri: model.uri,
-    metrics,
-    champion,
-    promoted,
-    decision: { ...decision, mode, outcome },
-    steps: progress.steps,
-    totalCost,
-    ledger: ledger.snapshot(),
-    report: report && ('error' in report ? report : { uri: report.uri, file: report.file }),
-  };
 }
 
 function sameFeatures(version: ModelVersion, featureNames: string[]): boolean {
   return version.featureNames.length === featureNames.length && version.featureNames.every((n, i) => n === featureNames[i]);
+}
+
+/** A step that failed and waits for an operator shows as failed, with the error, never as running. */
+function awaitingState(state: StepState, awaiting: AwaitingStep[]): StepState {
+  const waiting = awaiting.find((a) => a.step === state.name);
+  return waiting ? { ...state, status: 'failed', detail: `awaiting an operator (retry, skip or abort): ${waiting.error}` } : state;
 }
 
 function skip(progress: TrainProgress, name: StepName, detail: string): void {

@@ -4,6 +4,7 @@ import type { CostLedger } from '../../workflows/ledger';
 import type { ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
 import type { ClassificationMetrics } from '../metrics';
+import type { SpecChange } from '../spec-loader';
 import { calibrationChart, COLORS, metricsChart, rocChart, stepColor, timelineChart } from './charts';
 import type { Rgb } from './canvas';
 
@@ -19,6 +20,8 @@ export interface RunReportInput {
   /** ROC curves from the evaluations on the validation rows; the champion's when it is another model. */
   roc: { candidate?: Array<[number, number]>; champion?: Array<[number, number]> };
   ledger: CostLedger;
+  /** Fixed specs read on an operator's retry. */
+  specChanges?: SpecChange[];
 }
 
 const METRICS: Array<{ key: keyof ClassificationMetrics; name: string }> = [
@@ -60,6 +63,13 @@ const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;',
 
 const swatch = (color: Rgb) => `<span class="swatch" style="background: rgb(${color.join(',')})"></span>`;
 
+/** The spec fixes an operator made while the run waited, old and new spec hash each. */
+function specChangesHtml(changes: SpecChange[] | undefined): string {
+  if (!changes?.length) return '';
+  const items = changes.map((c) => `<li>${escape(c.at)}: retry of ${escape(c.step)} read a fixed spec, ${escape(c.from.slice(0, 12))} → ${escape(c.to.slice(0, 12))}</li>`);
+  return `<p>The spec was fixed during this run; it went on from the first step whose inputs changed:</p>\n<ul>${items.join('')}</ul>`;
+}
+
 function html(input: RunReportInput): string {
   const { metrics, champion, ledger } = input;
   const metricRows = METRICS.map(({ key, name }) => {
@@ -96,6 +106,7 @@ figure { display: inline-block; margin: 0.5em 1em 0.5em 0; } figcaption { font-s
 <p class="muted">Run ${escape(input.workflowId)} / ${escape(input.runId)} · ${escape(ledger.entries[0]?.startedAt ?? '')} · ${metrics.rows.toLocaleString('en-US')} validation rows, ${(100 * metrics.positiveRate).toFixed(1)}% positive · model ${escape(input.modelUri)}</p>
 <p><strong>${escape(input.decision.outcome)}</strong></p>
 <ul>${input.decision.reasons.map((r) => `<li>${escape(r)}</li>`).join('')}</ul>
+${specChangesHtml(input.specChanges)}
 
 <h2>Metrics against the ${vs} (same validation rows, threshold ${metrics.threshold})</h2>
 <table>

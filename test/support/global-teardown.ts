@@ -2,9 +2,15 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { stopDevServer } from '../../scripts/dev-server';
+import { failedWorkflowTasks } from './failed-workflow-tasks';
 
-/** Stops the test dev server and PostgreSQL and removes their temp folders. */
+/**
+ * Checks that no workflow task of any run the suite made failed, then stops the test dev server and
+ * PostgreSQL and removes their temp folders. A failed workflow task fails the test run.
+ */
 export default async function globalTeardown(): Promise<void> {
+  const address = process.env.SLUICE_TEST_ADDRESS;
+  const failed = address ? await failedWorkflowTasks(address) : [];
   const pgDir = process.env.SLUICE_TEST_PG_DIR;
   if (pgDir) {
     spawnSync('bash', [path.resolve(__dirname, '..', '..', 'scripts', 'postgres.sh'), 'stop', pgDir]);
@@ -14,4 +20,7 @@ export default async function globalTeardown(): Promise<void> {
   if (!stateDir) return;
   await stopDevServer(Number(process.env.SLUICE_TEST_PORT), stateDir);
   fs.rmSync(stateDir, { recursive: true, force: true });
+  if (failed.length > 0) {
+    throw new Error(`${failed.length} workflow task(s) failed in the suite's runs; workflow code must turn every problem into a failed step:\n${failed.join('\n')}`);
+  }
 }
