@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { ArtifactStore } from './artifacts';
 import { evaluateModel, type EvaluateInput } from './evaluate';
 import { extractWindow, type ExtractInput } from './extract';
@@ -30,39 +30,42 @@ export function createActivities(store: ArtifactStore) {
       return loaded;
     },
     async extract(input: ExtractInput) {
-      return extractWindow(store, input);
+      return whileAlive(() => extractWindow(store, input));
     },
     async buildFeatures(input: FeaturesInput) {
-      return buildFeatures(store, input);
+      return whileAlive(() => buildFeatures(store, input));
     },
     async train(input: TrainInput) {
       const context = Context.current();
       const resume = context.info.heartbeatDetails as TrainHeartbeat | undefined;
       if (resume) context.log.info('resuming training from checkpoint', { iteration: resume.iteration });
-      // Liveness beats repeat the checkpoint this attempt started from, so a retry never loses it.
-      return trainModel(store, input, { resume, onIteration: (beat) => context.heartbeat(beat), alive: () => context.heartbeat(resume) });
+      // Liveness beats repeat the checkpoint this attempt started from, so a retry never loses it; a cancelled run stops at the next iteration.
+      const beat = (details: unknown) => {
+        context.heartbeat(details);
+        throwIfCancelled(context);
+      };
+      return trainModel(store, input, { resume, onIteration: beat, alive: () => beat(resume) });
     },
     async evaluate(input: EvaluateInput) {
-      return evaluateModel(store, input);
+      return whileAlive(() => evaluateModel(store, input));
     },
     async loadFeatureSet(input: { fingerprint: string; owner: string }) {
       return loadFeatureSet(store, input.fingerprint, input.owner);
     },
     async planInference(input: PlanInput) {
-      return planInference(store, input);
+      return whileAlive(() => planInference(store, input));
     },
     async scoreShard(input: ScoreShardInput) {
       const context = Context.current();
-      const resume = context.info.heartbeatDetails as ShardHeartbeat | undefined;
-      if (resume) context.log.info('resuming shard from checkpoint', { ...resume });
-      // Every beat carries the resume point (staged slices) with the rows scored so far.
-      return scoreShard(store, input, { resume, onSlice: (beat) => context.heartbeat(beat), progress: (beat) => context.heartbeat(beat) });
+      // Every beat carries the progress (slices staged, rows scored); a cancelled run stops within a few chunks.
+      const beat = (details: ShardHeartbeat) => context.heartbeat(details);
+      return scoreShard(store, input, { onSlice: beat, progress: beat, checkCancelled: () => throwIfCancelled(context) });
     },
     async writeRunReport(input: RunReportInput) {
-      return writeRunReport(store, input);
+      return whileAlive(() => writeRunReport(store, input));
     },
     async publishScores(input: PublishInput) {
-      return publishScores(store, input);
+      return whileAlive(() => publishScores(store, input));
     },
     async removeStaging(input: { staging: string }): Promise<void> {
       fs.rmSync(store.pathOf(input.staging), { recursive: true, force: true });
@@ -81,3 +84,32 @@ export function createActivities(store: ArtifactStore) {
 }
 
 export type SluiceActivities = ReturnType<typeof createActivities>;
+
+/** How often an activity without progress of its own heartbeats that it is alive. */
+const LIVENESS_MS = 5_000;
+
+/**
+ * Runs a data step (one or a few DuckDB statements) while heartbeating every few seconds, so a dead
+ * worker is noticed within the heartbeat timeout, not the step's 30-minute limit. A cancelled activity
+ * reports its cancellation at once; the statement it was running ends with its connection. Outside an
+ * activity (called directly, e.g. by tests and benchmarks) it just runs `work`.
+ */
+async function whileAlive<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return work();
+  }
+  const timer = setInterval(() => context.heartbeat(), LIVENESS_MS);
+  try {
+    return await Promise.race([work(), context.cancelled]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Throws the activity's cancellation, once the server has asked for it (heartbeats bring the request). */
+function throwIfCancelled(context: Context): void {
+  if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new CancelledFailure('activity cancelled');
+}

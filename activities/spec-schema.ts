@@ -162,9 +162,11 @@ export const pipelineSpecSchema = z
         wait_for_operator: z.boolean().default(true),
         /** Steps an operator may skip: `score-shard` (a shard's days are then not published). */
         skippable: z.array(z.enum(['score-shard'])).default([]),
+        /** How long a failed step waits for an operator before the run fails, naming the step. */
+        wait_timeout: duration.default('7d'),
       })
       .strict()
-      .default({ wait_for_operator: true, skippable: [] }),
+      .default({ wait_for_operator: true, skippable: [], wait_timeout: '7d' }),
   })
   .strict()
   .superRefine((spec, ctx) => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { ArtifactStore } from './artifacts';
 import { fingerprintOf } from './artifacts';
 import { metered } from './cost';
@@ -55,10 +56,14 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
   const trainer = spec.trainer;
   const budget = budgetOf(spec)?.max_training_time;
   const started = performance.now();
-  const spentBefore = hooks.resume?.spentSeconds ?? 0;
+  const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
+  // The newest checkpoint: on disk (written every iteration) or in the last heartbeat, whichever got further.
+  const checkpointFile = store.pathOf(`artifact:checkpoints/${fingerprint}.json`);
+  const candidates = [hooks.resume, readCheckpoint(checkpointFile)].filter((c): c is TrainHeartbeat => c?.fingerprint === fingerprint);
+  const latest = candidates.sort((a, b) => b.iteration - a.iteration)[0];
+  const spentBefore = latest?.spentSeconds ?? 0;
   const spent = () => spentBefore + (performance.now() - started) / 1000;
   return metered(async (meter) => {
-    const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
     const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
       const names = features.featureColumns.map((c) => c.name);
       const trainFile = store.pathOf(features.train.uri);
@@ -72,7 +77,7 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
       hooks.alive?.();
       meter.rowsIn = train.rows + validation.rows;
       meter.bytesIn = features.train.bytes + features.validate.bytes;
-      const resume = hooks.resume?.fingerprint === fingerprint ? hooks.resume.checkpoint : undefined;
+      const resume = latest?.checkpoint;
       const result = await trainLogistic(
         train,
         validation,
@@ -80,7 +85,9 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
         resume,
         (checkpoint) => {
           const seconds = spent();
-          hooks.onIteration?.({ fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint, spentSeconds: seconds });
+          const beat = { fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint, spentSeconds: seconds };
+          writeCheckpoint(checkpointFile, beat);
+          hooks.onIteration?.(beat);
           if (budget !== undefined && seconds > durationSeconds(budget)) {
             throw budgetExceeded(`budget.max_training_time: training took ${seconds.toFixed(1)} s by iteration ${checkpoint.iteration}, over its budget of ${budget}; stopped, no model was registered`);
           }
@@ -115,7 +122,24 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
       fs.writeFileSync(staging.file('model.onnx'), bytes);
       return { uri: staging.uriOf('model.onnx'), fingerprint, bytes: bytes.length, featureNames: names, label: features.label, training };
     });
+    fs.rmSync(checkpointFile, { force: true });
     meter.bytesOut = output.value.bytes;
     return { model: output.value, reused: output.reused };
   });
+}
+
+/** A checkpoint an earlier attempt left on disk, or undefined. */
+function readCheckpoint(file: string): TrainHeartbeat | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainHeartbeat;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a checkpoint aside and renames it into place, so the file on disk is always a whole checkpoint. */
+function writeCheckpoint(file: string, beat: TrainHeartbeat): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.partial`, JSON.stringify(beat));
+  fs.renameSync(`${file}.partial`, file);
 }

@@ -157,10 +157,12 @@ describe('batchInference on a real dev server', () => {
     }
   });
 
-  it('resumes a shard from its checkpoint after a failure mid-shard, with no row lost or doubled', async () => {
+  it('resumes a shard from the slices staged on disk, even when no heartbeat carried them, with no row lost or doubled', async () => {
     const dir = path.join(sinkRoot, 'resume');
-    const spec = inferenceSpec('wf-infer', { type: 'parquet', path: dir });
-    const handle = await infer({ spec, from: '2001-01-25', to: '2001-01-26' });
+    const spec = inferenceSpec('wf-infer', { type: 'parquet', path: dir }, (s) => {
+      if (s.inference) s.inference = { ...s.inference, shard_rows: 100_000 };
+    });
+    const handle = await infer({ spec, from: '2001-01-25', to: '2001-01-28' });
     const progress = await h.withWorker(
       async () => {
         await handle.result();
@@ -171,11 +173,10 @@ describe('batchInference on a real dev server', () => {
         async scoreShard(input) {
           const context = Context.current();
           if (context.info.attempt === 1) {
-            const beat = context.heartbeat.bind(context);
+            // The first attempt dies after staging two slices, and none of its heartbeats reached the server.
             Object.assign(context, {
               heartbeat: (details: ShardHeartbeat) => {
-                beat(details);
-                if (details.slicesDone >= 1) throw new Error('injected failure after the first slice');
+                if (details.slicesDone >= 2) throw new Error('injected failure after the second slice');
               },
             });
           }
@@ -184,10 +185,10 @@ describe('batchInference on a real dev server', () => {
       }),
     );
     expect(progress.shards).toHaveLength(1);
-    expect(progress.shards[0].resumedFromSlice).toBe(1);
+    expect(progress.shards[0].resumedFromSlice).toBe(2);
     const sink = await parquetSink(dir);
-    expect(sink.perDay).toEqual(await sourceCounts('2001-01-25', '2001-01-26'));
-    expect(await keyDifference(dir, '2001-01-25', '2001-01-26')).toBe(0);
+    expect(sink.perDay).toEqual(await sourceCounts('2001-01-25', '2001-01-28'));
+    expect(await keyDifference(dir, '2001-01-25', '2001-01-28')).toBe(0);
   });
 
   it('refuses a partition whose schema drifted from training, and publishes nothing', async () => {

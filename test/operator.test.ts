@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { sqlString, withDuckDB } from '../activities/duckdb';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
-import { abortSignal, retrySignal, skipSignal } from '../workflows/operator';
+import { abortSignal, retrySignal, retryUpdate, skipSignal, skipUpdate } from '../workflows/operator';
 import { SluiceStatus } from '../workflows/search-attributes';
 import { progressQuery, trainPipeline } from '../workflows/train-pipeline';
 import { pipelineSpec, smallFlightsSpec, writeSpec } from './support/specs';
@@ -122,6 +122,46 @@ describe('resume after a fix', () => {
     const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };
     expect(cause.type).toBe('SluiceAborted');
     expect(cause.message).toMatch(/^trainPipeline aborted by carol at step features \(wrong airports file\); the step had failed with: (sources\.airports|features\.sql): /);
+  });
+});
+
+describe('operator answers as updates', () => {
+  it('refuses an answer that would do nothing, at once and with the reason, and a failed step waits no longer than on_failure.wait_timeout', async () => {
+    const airports = path.join(data, 'timeout-airports.csv');
+    fs.writeFileSync(airports, 'iata,name\n"broken\n');
+    const spec = smallFlightsSpec('op-timeout', (s) => {
+      s.sources.airports.path = airports;
+      s.on_failure = { wait_timeout: '4s' };
+    });
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `op-timeout-${process.pid}` });
+    const err = await h.withWorker(async () => {
+      await eventually(() => handle.query(progressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step');
+      const refusal = await handle.executeUpdate(skipUpdate, { args: [{ actor: 'erin' }] }).then(() => undefined, (e: unknown) => e);
+      expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refusal as WorkflowUpdateFailedError).cause?.message).toBe('the spec does not allow skipping features (on_failure.skippable lists the steps that may be skipped)');
+      const wrongStep = await handle.executeUpdate(retryUpdate, { args: [{ actor: 'erin', step: 'train' }] }).then(() => undefined, (e: unknown) => e);
+      expect((wrongStep as WorkflowUpdateFailedError).cause?.message).toBe('step train does not wait for an operator; waiting: features');
+      return handle.result().then(() => undefined, (e: unknown) => e);
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };
+    expect(cause.type).toBe('SluiceOperatorTimeout');
+    expect(cause.message).toMatch(/^trainPipeline: step features failed and no operator answered within 4s \(on_failure\.wait_timeout\); the step had failed with: (sources\.airports|features\.sql): /);
+  });
+
+  it('accepts a retry as an update and answers which steps it applied to', async () => {
+    const airports = path.join(data, 'update-airports.csv');
+    const good = fs.readFileSync(path.join(DATA, 'airports.csv'), 'utf8');
+    fs.writeFileSync(airports, 'iata,name\n"broken\n');
+    const spec = smallFlightsSpec('op-update', (s) => (s.sources.airports.path = airports));
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `op-update-${process.pid}` });
+    const result = await h.withWorker(async () => {
+      await eventually(() => handle.query(progressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step');
+      fs.writeFileSync(airports, good);
+      expect(await handle.executeUpdate(retryUpdate, { args: [{ actor: 'frank', reason: 'restored' }] })).toEqual({ action: 'retry', steps: ['features'] });
+      return handle.result();
+    });
+    expect(result.modelVersion).toBeGreaterThanOrEqual(1);
   });
 });
 

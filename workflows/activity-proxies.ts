@@ -1,5 +1,5 @@
 import type { Duration } from '@temporalio/common';
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
 import type { PipelineSpec } from '../activities/spec-schema';
 import { budgetOf } from './budget';
@@ -15,19 +15,21 @@ export function retryFor(spec?: PipelineSpec): ActivityOptions['retry'] {
 
 /**
  * The activities of a run of `spec`: `quick` for steps that only talk to Temporal or read small files,
- * `data` for DuckDB steps over whole datasets, `training` and `scoring` for long steps that heartbeat:
- * silent for the spec's `execution.heartbeat_timeout`, an attempt is presumed dead and retried from its
- * last checkpoint.
+ * `data` for DuckDB steps over whole datasets, `training` and `scoring` for long steps. Every activity
+ * that can run longer than a minute heartbeats: silent for the spec's `execution.heartbeat_timeout`, an
+ * attempt is presumed dead (and training and scoring resume from their last checkpoint). A cancelled run
+ * waits until its training or scoring activity has stopped, so nothing it started still runs.
  */
 export function activitiesFor(spec?: PipelineSpec) {
   const retry = retryFor(spec);
   // Specs recorded before `execution` existed carry no such field (replay of older runs): default as the schema does.
   const execution = spec?.execution as PipelineSpec['execution'] | undefined;
   const heartbeatTimeout = (execution?.heartbeat_timeout ?? '1m') as Duration;
-  const heartbeating = (startToCloseTimeout: Duration, taskQueue?: string) => proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry, taskQueue });
+  const heartbeating = (startToCloseTimeout: Duration, taskQueue?: string) =>
+    proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry, taskQueue, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
   return {
     quick: proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry }),
-    data: proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', retry }),
+    data: proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', heartbeatTimeout, retry }),
     /** The train step, on `execution.train_task_queue` when the spec names one. */
     training: heartbeating('2h', execution?.train_task_queue),
     /** Scoring shards, on `execution.score_task_queue` when the spec names one. */
@@ -40,5 +42,6 @@ export const { quick, data } = activitiesFor();
 
 /** The spec's `on_failure`, defaulted as the schema does for specs recorded before it existed. */
 export function onFailureOf(spec: PipelineSpec): PipelineSpec['on_failure'] {
-  return (spec.on_failure as PipelineSpec['on_failure'] | undefined) ?? { wait_for_operator: true, skippable: [] };
+  const onFailure = (spec.on_failure as Partial<PipelineSpec['on_failure']> | undefined) ?? {};
+  return { wait_for_operator: onFailure.wait_for_operator ?? true, skippable: onFailure.skippable ?? [], wait_timeout: onFailure.wait_timeout ?? '7d' };
 }

@@ -71,7 +71,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
       try {
         const child = await startChild(batchInference, {
           workflowId: `${workflowInfo().workflowId}-${day}`,
-          args: [{ spec: input.spec, partition: day, modelVersion: input.modelVersion }],
+          // A failed day fails its child at once (no operator wait), so it never blocks the other days.
+          args: [{ spec: input.spec, partition: day, modelVersion: input.modelVersion, waitForOperator: false }],
         });
         const result = await child.result();
         current.published.push(day);

@@ -1,11 +1,13 @@
-import { ApplicationFailure, defineQuery, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
+import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
 import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
 import { budgetOf } from './budget';
 import { Ledger, type CostLedger } from './ledger';
 import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
+import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 
 export interface BatchInferenceInput {
   /** Path of the pipeline spec, as the worker sees it. */
@@ -16,13 +18,15 @@ export interface BatchInferenceInput {
   to?: string;
   /** Score with this registry version instead of the champion. */
   modelVersion?: number;
+  /** Overrides the spec's `on_failure.wait_for_operator` (a backfill's children fail instead of waiting, so no day blocks the others). */
+  waitForOperator?: boolean;
 }
 
 export interface ShardProgress {
   index: number;
   days: string;
   rows: number;
-  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'cancelled';
   resumedFromSlice?: number;
 }
 
@@ -36,6 +40,8 @@ export interface InferenceProgress {
   /** Steps that failed and wait for an operator's retry / skip / abort. */
   awaitingOperator?: AwaitingStep[];
   operatorLog?: OperatorLogEntry[];
+  /** Fixed specs read on an operator's retry. */
+  specChanges?: SpecChange[];
 }
 
 export interface BatchInferenceResult {
@@ -49,6 +55,8 @@ export interface BatchInferenceResult {
   shards: number;
   /** Days of shards an operator skipped: not published. */
   skippedDays: string[];
+  /** Fixed specs read on an operator's retry (absent when the spec never changed). */
+  specChanges?: SpecChange[];
   sink: { type: string; location: string; days: number; rows: number };
   totalCost: StepCost;
   /** Every step's cost, with times and the budget (absent in runs recorded before ledgers). */
@@ -73,21 +81,38 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     () => waitForOperator,
     (awaiting) => setStatus(awaiting ? 'awaiting-operator' : 'running'),
   );
-  setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log }));
+  setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log, specChanges: specChanges.length > 0 ? specChanges : undefined }));
   const ledger = new Ledger();
   const setStatus = (status: string) => {
     progress.status = status;
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
   };
 
+  const runId = workflowInfo().runId;
+  const staging = `artifact:inference/${runId}`;
+  const specChanges: SpecChange[] = [];
+  const memo = new StepMemo();
   try {
-    const loaded = await beforeSpec.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
+    const first = await beforeSpec.loadSpec({ spec: input.spec }); // a bad spec fails at once: there is nothing to resume
+    return await runWithSpecFixes(operator, input.spec, first, specChanges, steps);
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    // Nothing half-done stays behind: the shards have stopped (their cancellation waits for them), so their staging goes.
+    if (patched('remove-staging-on-failure')) await CancellationScope.nonCancellable(() => beforeSpec.removeStaging({ staging }));
+    setStatus(cancelled ? 'cancelled' : ledger.stoppedBy ? 'over-budget' : 'failed');
+    if (ledger.stoppedBy) ledger.publishAttributes();
+    throw err;
+  }
+
+  /** Every step after loading the spec, on `loaded` (again from the top when an operator fixed the spec). */
+  async function steps(loaded: LoadedSpec): Promise<BatchInferenceResult> {
     const { spec } = loaded;
     const { quick, data, scoring } = activitiesFor(spec);
     ledger.pipeline = spec.name;
     ledger.budget = budgetOf(spec);
     const onFailure = onFailureOf(spec);
-    waitForOperator = onFailure.wait_for_operator;
+    waitForOperator = input.waitForOperator ?? onFailure.wait_for_operator;
+    operator.waitTimeout = onFailure.wait_timeout;
     progress.pipeline = spec.name;
     upsertSearchAttributes([
       { key: SluicePipeline, value: spec.name },
@@ -108,9 +133,15 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     let features;
     if (model.origin === 'external') {
       // A model trained elsewhere: statistics from the spec's training window (reused when stored).
-      const extracted = await ledger.measure('extract', () => operator.run('extract', () => data.extract({ loaded, window: { from: spec.split.train.from, to: spec.split.validate.to } })));
-      ledger.rows += extracted.extracted.rows;
-      const built = await ledger.measure('features', () => operator.run('features', () => data.buildFeatures({ loaded, extracted: extracted.extracted })));
+      const trainWindow = { from: spec.split.train.from, to: spec.split.validate.to };
+      const extracted = await memo.once('extract', inputsOf(spec.sources, spec.extract, trainWindow, spec.features.lookback, spec.label.horizon), async () => {
+        const result = await ledger.measure('extract', () => operator.run('extract', () => data.extract({ loaded, window: trainWindow })));
+        ledger.rows += result.extracted.rows;
+        return result;
+      });
+      const built = await memo.once('features', inputsOf(extracted.extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split), () =>
+        ledger.measure('features', () => operator.run('features', () => data.buildFeatures({ loaded, extracted: extracted.extracted }))),
+      );
       features = built.features;
     } else {
       features = await operator.run('load-features', () => quick.loadFeatureSet({ fingerprint: model.dataFingerprints.features, owner: `${spec.name} v${model.version}` }));
@@ -124,9 +155,9 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     );
     ledger.rows += plan.rows;
     progress.rowsTotal = plan.rows;
+    progress.rowsDone = 0;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
-    const staging = `artifact:inference/${workflowInfo().runId}`;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {
       const state = progress.shards[shard.index];
@@ -136,7 +167,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       try {
         const result = await operator.step(
           `score-shard-${shard.index}`,
-          () => scoring.scoreShard({ loaded, stats, model: scoringModel, shard, staging, runId: workflowInfo().runId }),
+          () => scoring.scoreShard({ loaded, stats, model: scoringModel, shard, staging, runId }),
           { skippable: onFailure.skippable.includes('score-shard') },
         );
         if (result === SKIPPED) {
@@ -148,7 +179,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
         progress.rowsDone += result.rows;
         ledger.book(`score-shard-${shard.index}`, result.cost, startedAt);
       } catch (err) {
-        state.status = 'failed';
+        state.status = isCancellation(err) ? 'cancelled' : 'failed';
         throw err;
       }
     });
@@ -159,9 +190,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const published =
       days.length === 0
         ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0 }
-        : await ledger.measure('publish', () =>
-            operator.run('publish', () => data.publishScores({ loaded, staging, runId: workflowInfo().runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })),
-          );
+        : await ledger.measure('publish', () => operator.run('publish', () => data.publishScores({ loaded, staging, runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })));
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     setStatus('published');
     ledger.publishAttributes();
@@ -186,11 +215,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       sink: { type: published.sink, location: published.location, days: published.days, rows: published.rows },
       totalCost: ledger.total,
       ledger: ledger.snapshot(),
+      specChanges: specChanges.length > 0 ? specChanges : undefined,
     };
-  } catch (err) {
-    setStatus(ledger.stoppedBy ? 'over-budget' : 'failed');
-    if (ledger.stoppedBy) ledger.publishAttributes();
-    throw err;
   }
 }
 
@@ -213,11 +239,27 @@ function dayRange(shard: Shard): string {
   return first === last ? first : `${first} .. ${last}`;
 }
 
-/** Runs `work` on every item with at most `limit` running at once; the first failure fails the whole. */
+/**
+ * Runs `work` on every item with at most `limit` running at once. The first failure fails the whole: the
+ * items still running are cancelled (and waited for), none is started after it, and it is rethrown.
+ */
 async function boundedParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  });
-  await Promise.all(lanes);
+  let failure: { error: unknown } | undefined;
+  const scope = new CancellationScope();
+  await scope.run(() =>
+    Promise.all(
+      Array.from({ length: Math.min(limit, items.length) }, async () => {
+        try {
+          while (next < items.length && !failure) await work(items[next++]);
+        } catch (error) {
+          if (!failure) {
+            failure = { error };
+            scope.cancel();
+          }
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
 }

@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, condition, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, condition, defineSignal, defineUpdate, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { BUDGET_EXCEEDED } from './budget';
 
 /** An operator's answer to a failed step. `step` limits it to one step; without it, it applies to every waiting step. */
@@ -16,6 +17,23 @@ export const skipSignal = defineSignal<[OperatorDecision]>('skip');
 export const abortSignal = defineSignal<[OperatorDecision]>('abort');
 
 export type OperatorAction = 'retry' | 'skip' | 'abort';
+
+/** What an operator's update was applied to. */
+export interface OperatorAnswer {
+  action: OperatorAction;
+  steps: string[];
+}
+
+/**
+ * The same answers as updates: accepted or refused at once, with the reason (`sluice resume`, or
+ * `temporal workflow update execute --name retry -w <run> --input '{"actor": "…"}'`). The signals remain.
+ */
+export const retryUpdate = defineUpdate<OperatorAnswer, [OperatorDecision]>('retry');
+export const skipUpdate = defineUpdate<OperatorAnswer, [OperatorDecision]>('skip');
+export const abortUpdate = defineUpdate<OperatorAnswer, [OperatorDecision]>('abort');
+
+/** How long a failed step waits for an operator when the spec does not say (`on_failure.wait_timeout`). */
+export const DEFAULT_WAIT_TIMEOUT = '7d';
 
 /** A step that failed in a way retries could not cure and now waits for an operator. */
 export interface AwaitingStep {
@@ -65,13 +83,23 @@ export class Operator {
   /** Runs before a failed step is retried (the run re-reads its spec here); it may throw {@link RestartWith}. */
   beforeRetry?: (step: string) => Promise<void>;
 
+  /** How long a failed step waits for an answer before the run fails (the spec's `on_failure.wait_timeout`). */
+  waitTimeout: string = DEFAULT_WAIT_TIMEOUT;
+
   constructor(
     private readonly waitOnFailure: () => boolean,
     private readonly onChange: (awaiting: boolean) => void,
   ) {
-    setHandler(retrySignal, (d) => this.decide('retry', d));
-    setHandler(skipSignal, (d) => this.decide('skip', d));
-    setHandler(abortSignal, (d) => this.decide('abort', d));
+    setHandler(retrySignal, (d) => void this.decide('retry', d));
+    setHandler(skipSignal, (d) => void this.decide('skip', d));
+    setHandler(abortSignal, (d) => void this.decide('abort', d));
+    for (const [update, action] of [
+      [retryUpdate, 'retry'],
+      [skipUpdate, 'skip'],
+      [abortUpdate, 'abort'],
+    ] as const) {
+      setHandler(update, (d) => this.decide(action, d), { validator: (d) => this.validate(action, d) });
+    }
   }
 
   /** What waits for an operator now (for queries). */
@@ -94,7 +122,8 @@ export class Operator {
         if (attempt > 0) await this.beforeRetry?.(step);
         return await run();
       } catch (err) {
-        if (!this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;
+        // A cancelled run is not a failed step: nothing to wait for.
+        if (isCancellation(err) || !this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
         if (cause?.type === BUDGET_EXCEEDED) throw err; // the budget is spent: a retry would spend more
         const entry: Waiting = {
@@ -106,7 +135,16 @@ export class Operator {
         };
         this.waiting.push(entry);
         this.onChange(true);
-        await condition(() => entry.decision !== undefined);
+        // Runs recorded before the wait had a limit waited without a timer.
+        const answered = patched('operator-wait-timeout') ? await condition(() => entry.decision !== undefined, this.waitTimeout as Duration) : await condition(() => entry.decision !== undefined).then(() => true);
+        if (!answered) {
+          this.waiting.splice(this.waiting.indexOf(entry), 1);
+          this.onChange(this.waiting.length > 0);
+          throw ApplicationFailure.nonRetryable(
+            `${workflowInfo().workflowType}: step ${step} failed and no operator answered within ${this.waitTimeout} (on_failure.wait_timeout); the step had failed with: ${entry.error}`,
+            'SluiceOperatorTimeout',
+          );
+        }
         this.waiting.splice(this.waiting.indexOf(entry), 1);
         this.onChange(this.waiting.length > 0);
         const { action, by } = entry.decision as NonNullable<Waiting['decision']>;
@@ -121,8 +159,21 @@ export class Operator {
     }
   }
 
-  private decide(action: OperatorAction, by: OperatorDecision): void {
+  /** Refuses an update that would do nothing, saying why: no step waits, or the step may not be skipped. */
+  private validate(action: OperatorAction, by: OperatorDecision): void {
+    const open = this.waiting.filter((w) => !w.decision);
+    if (open.length === 0) throw new Error(`no step of ${workflowInfo().workflowId} waits for an operator`);
+    const targets = by.step === undefined ? open : open.filter((w) => w.step === by.step);
+    if (targets.length === 0) throw new Error(`step ${by.step} does not wait for an operator; waiting: ${open.map((w) => w.step).join(', ')}`);
+    if (!by.actor) throw new Error('an answer needs an actor, for the run\'s record');
+    if (action === 'skip' && !targets.some((w) => w.skippable)) {
+      throw new Error(`the spec does not allow skipping ${targets.map((w) => w.step).join(', ')} (on_failure.skippable lists the steps that may be skipped)`);
+    }
+  }
+
+  private decide(action: OperatorAction, by: OperatorDecision): OperatorAnswer {
     const at = new Date(Date.now()).toISOString();
+    const steps: string[] = [];
     for (const entry of this.waiting) {
       if (entry.decision || (by.step !== undefined && by.step !== entry.step)) continue;
       if (action === 'skip' && !entry.skippable) {
@@ -131,6 +182,8 @@ export class Operator {
       }
       entry.decision = { action, by };
       this.log.push({ action, step: entry.step, actor: by.actor, reason: by.reason, at });
+      steps.push(entry.step);
     }
+    return { action, steps };
   }
 }

@@ -3,6 +3,8 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  defineUpdate,
+  isCancellation,
   patched,
   setHandler,
   upsertMemo,
@@ -23,6 +25,7 @@ import { zeroCost } from './costs';
 import { Ledger, type CostLedger } from './ledger';
 import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { rootMessage } from './root-cause';
+import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 
 export interface TrainPipelineInput {
   /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */
@@ -80,6 +83,9 @@ export interface ApprovalDecision {
 
 export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
 export const rejectSignal = defineSignal<[ApprovalDecision]>('reject');
+/** The same decisions as updates: refused at once, with the reason, when no approval is awaited. */
+export const approveUpdate = defineUpdate<string, [ApprovalDecision]>('approve');
+export const rejectUpdate = defineUpdate<string, [ApprovalDecision]>('reject');
 export const progressQuery = defineQuery<TrainProgress>('progress');
 
 
@@ -110,6 +116,24 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   let approval: { approved: boolean; decision: ApprovalDecision } | undefined;
   setHandler(approveSignal, (decision) => void (approval ??= { approved: true, decision }));
   setHandler(rejectSignal, (decision) => void (approval ??= { approved: false, decision }));
+  const validateApproval = (decision: ApprovalDecision) => {
+    if (progress.awaiting === undefined) throw new Error(`${workflowInfo().workflowId} awaits no approval (status: ${progress.status})`);
+    if (approval !== undefined) throw new Error(`${workflowInfo().workflowId} was already ${approval.approved ? 'approved' : 'rejected'} by ${approval.decision.actor}`);
+    if (!decision?.actor) throw new Error('a decision needs an actor, for the audit log');
+  };
+  for (const [update, approved] of [
+    [approveUpdate, true],
+    [rejectUpdate, false],
+  ] as const) {
+    setHandler(
+      update,
+      (decision) => {
+        approval ??= { approved, decision };
+        return `${approved ? 'approved' : 'rejected'} by ${decision.actor}`;
+      },
+      { validator: validateApproval },
+    );
+  }
 
   const setStatus = (status: string) => {
     progress.status = status;
@@ -117,15 +141,15 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   };
   const ledger = new Ledger();
   /** Results of completed steps by the inputs they ran on: after a spec fix restarts the steps, unchanged ones are not run again. */
-  const completed = new Map<StepName, { inputs: string; result: unknown }>();
+  const completed = new StepMemo();
   /**
    * Runs a step unless the budget is spent; books its cost in the ledger. With `inputs` (what the step's
    * result depends on), a step that already ran on the same inputs returns that result without an activity.
    */
   async function step<T extends { cost: StepCost; reused?: boolean }>(name: StepName, run: () => Promise<T>, detail?: (r: T) => string, inputs?: string): Promise<T> {
     const state = progress.steps.find((s) => s.name === name) as StepState;
-    const prior = inputs === undefined ? undefined : completed.get(name);
-    if (prior && prior.inputs === inputs) return prior.result as T;
+    const prior = completed.get<T>(name, inputs);
+    if (prior !== undefined) return prior;
     try {
       const result = await ledger.measure(name, () => {
         state.status = 'running';
@@ -134,10 +158,15 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       state.status = result.reused ? 'reused' : 'done';
       state.cost = result.cost;
       state.detail = detail?.(result);
-      if (inputs !== undefined) completed.set(name, { inputs, result });
+      completed.set(name, inputs, result);
       return result;
     } catch (err) {
       if (err instanceof RestartWith) throw err;
+      if (isCancellation(err)) {
+        state.status = 'failed';
+        setStatus('cancelled');
+        throw err;
+      }
       const overBudget = ledger.stoppedBy !== undefined || (err as { cause?: { type?: string } }).cause?.type === BUDGET_EXCEEDED;
       state.status = overBudget && state.status === 'pending' ? 'skipped' : 'failed';
       setStatus(overBudget ? 'over-budget' : 'failed');
@@ -146,29 +175,14 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     }
   }
 
-  let loaded: LoadedSpec = await step('load-spec', async () => ({ ...(await beforeSpec.loadSpec({ spec: input.spec })), cost: zeroCost() }));
-  // On an operator's retry the run re-reads its spec: a fixed spec restarts the steps, and those whose
-  // inputs did not change return their results without running again.
-  operator.beforeRetry = async (failed) => {
-    if (!patched('reload-spec-on-retry')) return;
-    const fresh = await beforeSpec.loadSpec({ spec: input.spec });
-    if (fresh.hash === loaded.hash) return;
-    specChanges.push({ step: failed, from: loaded.hash, to: fresh.hash, at: new Date().toISOString() });
-    throw new RestartWith(fresh);
-  };
-  for (;;) {
-    try {
-      return await runSteps(loaded);
-    } catch (err) {
-      if (!(err instanceof RestartWith)) throw err;
-      loaded = err.loaded as LoadedSpec;
-    }
-  }
+  const loaded: LoadedSpec = await step('load-spec', async () => ({ ...(await beforeSpec.loadSpec({ spec: input.spec })), cost: zeroCost() }));
+  return runWithSpecFixes(operator, input.spec, loaded, specChanges, runSteps);
 
   /** Every step after loading the spec, on `loaded`. */
   async function runSteps(loaded: LoadedSpec): Promise<TrainPipelineResult> {
     const { spec } = loaded;
     waitForOperator = onFailureOf(spec).wait_for_operator;
+    operator.waitTimeout = onFailureOf(spec).wait_timeout;
     progress.pipeline = spec.name;
     ledger.pipeline = spec.name;
     ledger.budget = budgetOf(spec);
@@ -180,7 +194,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
 
     const window = { from: spec.split.train.from, to: spec.split.validate.to };
     // What each step's result depends on (besides the content-addressed inputs it is handed).
-    const inputs = (...parts: unknown[]) => JSON.stringify(parts);
+    const inputs = inputsOf;
     const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`, inputs(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
     const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features), inputs(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));

@@ -44,12 +44,16 @@ export interface ShardHeartbeat {
 }
 
 export interface ShardHooks {
-  resume?: ShardHeartbeat;
-  /** After each staged slice: the new resume point. */
+  /** After each staged slice: the progress so far. */
   onSlice?: (beat: ShardHeartbeat) => void;
-  /** While a slice is written, every few chunks: the same resume point with the rows scored so far. */
+  /** While a slice is written, every few chunks: the same progress with the rows scored so far. */
   progress?: (beat: ShardHeartbeat) => void;
+  /** Throws when the activity was cancelled: checked between slices and every few chunks. */
+  checkCancelled?: () => void;
 }
+
+/** Written into a slice's folder when it is complete, just before the folder is renamed into place. */
+const SLICE_DONE = '_SLICE.json';
 
 /** Rows between two progress reports inside a slice. */
 const PROGRESS_ROWS = 100_000;
@@ -72,8 +76,9 @@ function shardThreads(): number {
  * chunk to ONNX Runtime straight from DuckDB's memory and writes the scores into its output vector, and
  * COPY writes day, keys, score and lineage as Parquet partitioned by day into the run's staging
  * folder — features, scores and the write overlap across DuckDB's threads, and memory is bounded by
- * DuckDB's chunks, not by the number of rows. After each slice the activity heartbeats its resume
- * point; a retried attempt skips staged slices.
+ * DuckDB's chunks, not by the number of rows. Each slice is written aside and renamed into place when
+ * complete; a retried attempt (after a crash, whatever its last heartbeat said) skips every slice it finds
+ * staged, and reports how many in `resumedFromSlice`.
  */
 export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, hooks: ShardHooks = {}) {
   const { loaded, model, shard } = input;
@@ -81,38 +86,55 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   if (!inference) throw dataError('inference: missing from the spec');
   const slices = groupDays(shard.days, inference.slice_rows);
   const shardDir = path.join(store.pathOf(input.staging), `shard-${shard.index}`);
-  const resume = hooks.resume?.shard === shard.index ? hooks.resume : undefined;
+  // What is durable is what counts: slices staged on disk by an earlier attempt are kept, whatever its heartbeats said.
+  const staged = stagedSlices(shardDir);
   return metered(async (meter) => {
     const runner = ModelRunner.open(store.pathOf(model.uri), model.uri, model.featureNames.length);
     activeShards++;
     try {
       return await withDuckDB(async (connection) => {
         await prepareFeatureContext(connection, store, loaded, input.stats);
-        let beat: ShardHeartbeat = { shard: shard.index, slicesDone: resume?.slicesDone ?? 0, slices: slices.length, rowsDone: resume?.rowsDone ?? 0, rowsTotal: shard.rows };
+        const found = [...staged.keys()].filter((k) => k < slices.length);
+        let beat: ShardHeartbeat = {
+          shard: shard.index,
+          slicesDone: found.length,
+          slices: slices.length,
+          rowsDone: found.reduce((sum, k) => sum + (staged.get(k) ?? 0), 0),
+          rowsTotal: shard.rows,
+        };
         let sliceStart = 0;
         let reported = 0;
         const tally = registerScoringFunction(connection, 'sluice_score', runner, (rows) => {
           if (rows - reported < PROGRESS_ROWS) return;
           reported = rows;
           hooks.progress?.({ ...beat, rowsInSlice: rows - sliceStart });
+          hooks.checkCancelled?.();
         });
-        for (let k = beat.slicesDone; k < slices.length; k++) {
+        for (let k = 0; k < slices.length; k++) {
+          if (staged.has(k)) continue;
+          hooks.checkCancelled?.();
           const slice = slices[k];
           const sliceDir = path.join(shardDir, `slice-${k}`);
-          fs.rmSync(sliceDir, { recursive: true, force: true }); // a slice a killed attempt left half-written
+          const partial = `${sliceDir}.partial`;
+          fs.rmSync(partial, { recursive: true, force: true }); // what a killed attempt left half-written
+          fs.rmSync(sliceDir, { recursive: true, force: true });
           fs.mkdirSync(shardDir, { recursive: true });
           hooks.progress?.({ ...beat, rowsInSlice: 0 });
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
           await selectSource(connection, loaded, window);
           sliceStart = reported = tally.rows;
-          const written = await stageSlice(connection, tally, sliceDir, loaded, model, input.runId, window);
-          beat = { ...beat, slicesDone: k + 1, rowsDone: beat.rowsDone + written };
+          const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window);
+          // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
+          fs.mkdirSync(partial, { recursive: true });
+          fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify({ rows: written }));
+          fs.renameSync(partial, sliceDir);
+          beat = { ...beat, slicesDone: beat.slicesDone + 1, rowsDone: beat.rowsDone + written };
           hooks.onSlice?.(beat);
         }
         meter.rowsIn = shard.rows;
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
-        return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: resume?.slicesDone ?? 0 };
+        return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
       activeShards--;
@@ -149,6 +171,18 @@ async function stageSlice(
     );
   }
   return written;
+}
+
+/** Rows of each slice an earlier attempt staged completely (its folder renamed into place with its marker), by slice number. */
+function stagedSlices(shardDir: string): Map<number, number> {
+  const staged = new Map<number, number>();
+  if (!fs.existsSync(shardDir)) return staged;
+  for (const name of fs.readdirSync(shardDir)) {
+    const match = /^slice-(\d+)$/.exec(name);
+    const marker = path.join(shardDir, name, SLICE_DONE);
+    if (match && fs.existsSync(marker)) staged.set(Number(match[1]), (JSON.parse(fs.readFileSync(marker, 'utf8')) as { rows: number }).rows);
+  }
+  return staged;
 }
 
 function directorySize(dir: string): number {

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sqlString } from '../duckdb';
 
-/** Staged Parquet files of a run, by day (`YYYY-MM-DD`), found under `shard-*\/slice-*\/day=…/`. */
+/** Staged Parquet files of a run, by day (`YYYY-MM-DD`), found under `shard-*\/slice-*\/day=…/` (never in a slice still being written, `slice-*.partial`). */
 export function stagedFilesByDay(stagingDir: string): Map<string, string[]> {
   const byDay = new Map<string, string[]>();
   if (!fs.existsSync(stagingDir)) return byDay;
   for (const entry of fs.readdirSync(stagingDir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.parquet')) continue;
-    const match = /day=(\d{4}-\d{2}-\d{2})$/.exec(entry.parentPath);
+    const match = /slice-\d+[\\/]day=(\d{4}-\d{2}-\d{2})$/.exec(entry.parentPath);
     if (!match) continue;
     const files = byDay.get(match[1]) ?? [];
     files.push(path.join(entry.parentPath, entry.name));

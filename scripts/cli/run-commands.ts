@@ -1,8 +1,8 @@
-import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { runUrl } from '../../workers/config';
 import { backfill, type BackfillResult } from '../../workflows/backfill';
 import { batchInference, type BatchInferenceResult } from '../../workflows/batch-inference';
-import { abortSignal, retrySignal, skipSignal, type AwaitingStep } from '../../workflows/operator';
+import { abortUpdate, retryUpdate, skipUpdate, type AwaitingStep } from '../../workflows/operator';
 import { trainPipeline, type TrainPipelineResult } from '../../workflows/train-pipeline';
 import { actor, output, runId, UsageError, type Args, type Command, type Context } from './command';
 import { rootMessage } from '../../workflows/root-cause';
@@ -72,7 +72,7 @@ export const backfillCommand: Command = {
   },
 };
 
-const SIGNALS = { retry: retrySignal, skip: skipSignal, abort: abortSignal };
+const UPDATES = { retry: retryUpdate, skip: skipUpdate, abort: abortUpdate };
 
 export const resume: Command = {
   usage: 'resume <run> retry|skip|abort [--step <step>] [--reason "<why>"]',
@@ -81,18 +81,23 @@ export const resume: Command = {
   async run(context, args) {
     const workflowId = args.need(0, 'the run (workflow id)');
     const action = args.need(1, 'what to do: retry, skip or abort');
-    if (!(action in SIGNALS)) throw new UsageError(`unknown answer "${action}": use retry, skip or abort`);
+    if (!(action in UPDATES)) throw new UsageError(`unknown answer "${action}": use retry, skip or abort`);
     const handle = context.client.workflow.getHandle(workflowId);
     const progress = await handle.query<{ awaitingOperator?: AwaitingStep[] }>('progress');
     const waiting = progress?.awaitingOperator ?? [];
-    if (waiting.length === 0) {
-      output(context, { workflowId, sent: false, waiting }, () => `${workflowId} has no step waiting for an operator; nothing sent (see sluice status ${workflowId})`);
+    const decision = { actor: actor(), step: args.value('--step'), reason: args.value('--reason') };
+    // An update, not a signal: the run accepts or refuses the answer at once, and says why.
+    let applied;
+    try {
+      applied = await handle.executeUpdate(UPDATES[action as keyof typeof UPDATES], { args: [decision] });
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+      const why = err.cause?.message ?? err.message;
+      output(context, { workflowId, applied: false, refused: why, waiting }, () => `${workflowId} refused ${action}: ${why} (see sluice status ${workflowId})`);
       return 1;
     }
-    const decision = { actor: actor(), step: args.value('--step'), reason: args.value('--reason') };
-    await handle.signal(SIGNALS[action as keyof typeof SIGNALS], decision);
-    output(context, { workflowId, sent: action, decision, waiting }, () =>
-      [...waiting.map((w) => `waiting: ${w.step} since ${w.since}${w.skippable ? ' (skippable)' : ''}\n  ${w.error}`), `sent ${action}${decision.step ? ` for ${decision.step}` : ' for every waiting step'} as ${decision.actor}`].join('\n'),
+    output(context, { workflowId, applied, decision, waiting }, () =>
+      [...waiting.map((w) => `waiting: ${w.step} since ${w.since}${w.skippable ? ' (skippable)' : ''}\n  ${w.error}`), `${action} accepted for ${applied.steps.join(', ')} as ${decision.actor}`].join('\n'),
     );
     return 0;
   },
