@@ -7,7 +7,8 @@ import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features';
 import { planInference, type PlanInput } from './inference/plan';
 import { writeRunReport, type RunReportInput } from './report/run-report';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
-import { readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
+import { readChampion, readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
+import type { NewModelVersion } from '../workflows/model-registry';
 import { publishScores, type PublishInput } from './sinks/publish';
 import { publishedDays, type PublishedFilter } from './sinks/published-days';
 import { newestDay } from './sources';
@@ -17,10 +18,10 @@ import { insideDataRoots } from './data-roots';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
 
 /**
- * The activities a Sluice worker runs, bound to one artifact store. Workflows refer to them by the
- * names of this object's keys.
+ * The activities a Sluice worker runs, bound to one artifact store and the task queue model registries
+ * run on. Workflows refer to them by the names of this object's keys.
  */
-export function createActivities(store: ArtifactStore) {
+export function createActivities(store: ArtifactStore, registryTaskQueue: string) {
   return {
     async loadSpec(input: { spec: string }): Promise<LoadedSpec> {
       // Checked before the file is read: a file outside the data roots is refused without a word of its content.
@@ -76,9 +77,12 @@ export function createActivities(store: ArtifactStore) {
     async publishedDays(input: { loaded: LoadedSpec; filter: PublishedFilter }): Promise<string[]> {
       return publishedDays(input.loaded, input.filter);
     },
-    registerModelVersion,
+    async registerModelVersion(input: { model: string; entry: NewModelVersion }) {
+      return registerModelVersion(registryTaskQueue, input);
+    },
     setModelAlias,
     readRegistry,
+    readChampion,
     resolveModel,
   };
 }

@@ -19,9 +19,9 @@ export interface ExternalModelRequest {
  * artifact store (checked to load and to score rows of its schema) and recorded with origin `external`.
  * It can then be promoted, or pinned with `modelVersion`, like a trained one.
  */
-export async function registerExternalModel(client: Client, taskQueue: string, artifactRoot: string, request: ExternalModelRequest): Promise<ModelVersion> {
+export async function registerExternalModel(client: Client, registryTaskQueue: string, artifactRoot: string, request: ExternalModelRequest): Promise<ModelVersion> {
   const imported = await importExternalModel(new ArtifactStore(artifactRoot), request.file, request.features);
-  return registerVersion(client, taskQueue, request.model, {
+  return registerVersion(client, registryTaskQueue, request.model, {
     trainingWorkflowId: 'external',
     trainingRunId: 'external',
     specHash: '',

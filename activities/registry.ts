@@ -1,7 +1,11 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
+  championQuery,
   modelRegistry,
+  STALE_DECISION,
+  type ChampionView,
   registerVersionUpdate,
   registryStateQuery,
   registryWorkflowId,
@@ -15,38 +19,61 @@ import {
 import { modelError } from './errors';
 
 /**
- * Registers a model version in the model's registry workflow, starting the registry if this is the
- * model's first version. Idempotent: a version with the same model fingerprint is returned as it is.
+ * Registers a model version in the model's registry workflow, starting the registry on `registryTaskQueue`
+ * if this is the model's first version. Idempotent: a version with the same model fingerprint is returned
+ * as it is, and a request with an `updateId` already applied is answered, not applied again.
  */
-export async function registerVersion(client: Client, taskQueue: string, model: string, entry: NewModelVersion): Promise<ModelVersion> {
+export async function registerVersion(client: Client, registryTaskQueue: string, model: string, entry: NewModelVersion, updateId?: string): Promise<ModelVersion> {
   return client.workflow.executeUpdateWithStart(registerVersionUpdate, {
     args: [entry],
+    updateId,
     startWorkflowOperation: new WithStartWorkflowOperation(modelRegistry, {
       workflowId: registryWorkflowId(model),
-      taskQueue,
+      taskQueue: registryTaskQueue,
       args: [{ model }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     }),
   });
 }
 
-/** Activity: {@link registerVersion} through the worker's client, on the worker's task queue. */
-export async function registerModelVersion(input: { model: string; entry: NewModelVersion }): Promise<ModelVersion> {
-  const { client, info } = Context.current();
-  return registerVersion(client, info.taskQueue, input.model, input.entry);
+/** An update id derived from the calling step: every attempt of the same activity sends the same one, so a retry is a no-op. */
+function stepUpdateId(): string {
+  const { workflowExecution, activityId } = Context.current().info;
+  return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
 }
 
-/** Points an alias of a model at a version (or clears it), with an audit entry. */
-export async function setAlias(client: Client, model: string, request: AliasRequest): Promise<AliasChange> {
-  return client.workflow.getHandle(registryWorkflowId(model)).executeUpdate(setAliasUpdate, { args: [request] });
+/** Activity: {@link registerVersion} through the worker's client, the registry on its fixed task queue. */
+export async function registerModelVersion(registryTaskQueue: string, input: { model: string; entry: NewModelVersion }): Promise<ModelVersion> {
+  return registerVersion(Context.current().client, registryTaskQueue, input.model, input.entry, stepUpdateId());
 }
 
-/** Activity: {@link setAlias} through the worker's client; a request the registry refuses is not retried. */
+/** Points an alias of a model at a version (or clears it), with an audit entry; with `request.expected`, only if the alias still points there. */
+export async function setAlias(client: Client, model: string, request: AliasRequest, updateId?: string): Promise<AliasChange> {
+  return client.workflow.getHandle(registryWorkflowId(model)).executeUpdate(setAliasUpdate, { args: [request], updateId });
+}
+
+/**
+ * Activity: {@link setAlias} through the worker's client, exactly once per step (its update id). A request
+ * the registry refuses is not retried: a stale compare-and-set is a `SluiceStaleDecision`, anything else
+ * a model error.
+ */
 export async function setModelAlias(input: { model: string; request: AliasRequest }): Promise<AliasChange> {
   try {
-    return await setAlias(Context.current().client, input.model, input.request);
+    return await setAlias(Context.current().client, input.model, input.request, stepUpdateId());
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw modelError(`${input.model}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    const message = (err.cause as Error | undefined)?.message ?? err.message;
+    if (message.startsWith(`${STALE_DECISION}: `)) throw ApplicationFailure.nonRetryable(`${input.model}: ${message.slice(STALE_DECISION.length + 2)}`, STALE_DECISION);
+    throw modelError(`${input.model}: ${message}`);
+  }
+}
+
+/** Activity: a model's champion and how many versions it has (not the whole registry), or null if it has no registry yet. */
+export async function readChampion(input: { model: string }): Promise<ChampionView | null> {
+  try {
+    return await Context.current().client.workflow.getHandle(registryWorkflowId(input.model)).query(championQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
     throw err;
   }
 }

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ColumnInfo } from '../activities/artifacts';
 import { registerExternalModel } from '../activities/register-external';
 import { setAlias } from '../activities/registry';
-import { connectionOptions, loadConfig } from '../workers/config';
+import { connectionOptions, loadConfig, registryQueueOf } from '../workers/config';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const connection = await Connection.connect(connectionOptions(config));
   try {
     const client = new Client({ connection, namespace: config.namespace });
-    const version = await registerExternalModel(client, config.taskQueue, config.artifactRoot, { model, file, features: schema.features, description: schema.trained_with });
+    const version = await registerExternalModel(client, registryQueueOf(config), config.artifactRoot, { model, file, features: schema.features, description: schema.trained_with });
     console.log(`Registered ${file} as ${model} v${version.version} (${version.artifactUri}), input: ${version.featureNames.join(', ')}`);
     if (promote) {
       await setAlias(client, model, { alias: 'champion', version: version.version, actor: process.env.USER ?? 'cli', reason: 'registered external model with --promote' });

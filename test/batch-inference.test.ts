@@ -12,6 +12,7 @@ import { loadFeatureSet } from '../activities/features';
 import { readMetadata } from '../activities/onnx/graph-builder';
 import type { ShardHeartbeat } from '../activities/inference/score-shard';
 import { registerExternalModel } from '../activities/register-external';
+import { registryQueueOf } from '../workers/config';
 import { batchInference, inferenceProgressQuery, type BatchInferenceInput } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
@@ -217,7 +218,7 @@ describe('batchInference on a real dev server', () => {
     const spec = inferenceSpec('wf-byo', { type: 'parquet', path: dir });
     const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.schema.json'), 'utf8'));
     const result = await h.withWorker(async () => {
-      const version = await registerExternalModel(h.client, h.config.taskQueue, TEST_ARTIFACTS, {
+      const version = await registerExternalModel(h.client, registryQueueOf(h.config), TEST_ARTIFACTS, {
         model: 'wf-byo',
         file: path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'),
         features: schema.features,

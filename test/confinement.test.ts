@@ -24,7 +24,7 @@ const CELL_SECRET = `cell-secret-${randomBytes(8).toString('hex')}`;
 const secretFile = path.join(outside, 'credentials.csv');
 const savedRoots = process.env.SLUICE_DATA_ROOTS;
 const store = new ArtifactStore(TEST_ARTIFACTS);
-const activities = createActivities(store);
+const activities = createActivities(store, 'confine-registry');
 let h: TestHarness;
 
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
+import { DEFAULT_REGISTRY_TASK_QUEUE } from '../workflows/model-registry';
 
 /** Where Sluice finds Temporal and keeps its files. Every field has an environment variable. */
 export interface SluiceConfig {
@@ -10,6 +11,8 @@ export interface SluiceConfig {
   namespace: string;
   /** Task queue the workers poll, `SLUICE_TASK_QUEUE` (default `sluice`). */
   taskQueue: string;
+  /** Task queue every model registry runs on, `SLUICE_REGISTRY_TASK_QUEUE` (default `sluice-registry`); workers poll it too. */
+  registryTaskQueue?: string;
   /** Root folder of content-addressed artifacts, `SLUICE_ARTIFACTS` (default `.sluice/artifacts`). */
   artifactRoot: string;
   /** Temporal Web UI base address, `SLUICE_UI_URL` (default `http://localhost:8233`). */
@@ -28,12 +31,18 @@ export interface SluiceConfig {
   };
 }
 
+/** The task queue model registries run on. */
+export function registryQueueOf(config: SluiceConfig): string {
+  return config.registryTaskQueue ?? DEFAULT_REGISTRY_TASK_QUEUE;
+}
+
 /** Reads the configuration from the environment; relative paths are taken from the current directory. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
   return {
     address: env.TEMPORAL_ADDRESS || 'localhost:7233',
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.SLUICE_TASK_QUEUE || 'sluice',
+    registryTaskQueue: env.SLUICE_REGISTRY_TASK_QUEUE || DEFAULT_REGISTRY_TASK_QUEUE,
     artifactRoot: path.resolve(env.SLUICE_ARTIFACTS || '.sluice/artifacts'),
     uiUrl: (env.SLUICE_UI_URL || 'http://localhost:8233').replace(/\/$/, ''),
     apiKey: env.TEMPORAL_API_KEY || undefined,

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type SluiceActivities } from '../activities/index';
 import { ArtifactStore } from '../activities/artifacts';
-import { connectionOptions, type SluiceConfig } from './config';
+import { connectionOptions, registryQueueOf, type SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attribute-setup';
 
 export interface SluiceWorkerOptions {
@@ -20,24 +20,51 @@ export interface SluiceWorkerOptions {
 /** The workflow source the worker bundles. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
-/** A worker for the Sluice task queue, running every workflow and activity type. */
-export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+/**
+ * A worker for the Sluice task queue, running every workflow and activity type, with a second one on the
+ * registry task queue (model registries run there, whatever queue the run that created them used).
+ */
+export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<{ worker: WorkerGroup; connection: NativeConnection }> {
   const { config } = options;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
   // A new version of Sluice may carry new search attributes: register them before running its workflows.
   await ensureSearchAttributes(connection, config.namespace).catch((err: unknown) =>
     console.warn(`could not check the Sluice search attributes in namespace ${config.namespace} (${(err as Error).message}); create them as the README says`),
   );
-  const activities = createActivities(new ArtifactStore(config.artifactRoot));
-  const worker = await Worker.create({
+  const registryQueue = registryQueueOf(config);
+  const activities = createActivities(new ArtifactStore(config.artifactRoot), registryQueue);
+  // Bundled once for both workers.
+  const workflowBundle = options.workflowBundle ?? { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler })).code };
+  const main = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle,
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
     // Heavy steps (DuckDB, ONNX Runtime) use every core themselves; a few at a time per process is plenty.
     maxConcurrentActivityTaskExecutions: 4,
     ...options.overrides,
   });
-  return { worker, connection };
+  const registry = await Worker.create({ connection, namespace: config.namespace, taskQueue: registryQueue, workflowBundle });
+  return { worker: new WorkerGroup([main, registry]), connection };
 }
+
+/** Workers that run and stop together. */
+export class WorkerGroup {
+  constructor(readonly workers: Worker[]) {}
+
+  /** Runs every worker until it is shut down (SIGINT / SIGTERM) or one fails. */
+  async run(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.run()));
+  }
+
+  /** Runs every worker while `work` runs, then shuts them down; resolves to what `work` resolved to. */
+  async runUntil<T>(work: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const done = typeof work === 'function' ? work() : work;
+    const [result] = await Promise.all([this.workers[0].runUntil(done), ...this.workers.slice(1).map((w) => w.runUntil(done.catch(() => undefined)))]);
+    return result;
+  }
+}
+
+/** The bundler's own log lines are noise in a worker's output. */
+const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error, log: () => undefined };

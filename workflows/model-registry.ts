@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, currentUpdateInfo, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ColumnInfo } from '../activities/artifacts';
 import type { ClassificationMetrics } from '../activities/metrics';
 
@@ -46,18 +46,43 @@ export interface AliasRequest {
   version: number | null;
   actor: string;
   reason: string;
+  /**
+   * Compare-and-set: the version the alias pointed to when the decision was made (null: it pointed
+   * nowhere). If it points elsewhere now, the change is refused as stale. Absent: set unconditionally.
+   */
+  expected?: number | null;
+}
+
+/** A model's champion, as training compares against it: one version, not the whole registry. */
+export interface ChampionView {
+  model: string;
+  champion?: ModelVersion;
+  versions: number;
 }
 
 export interface RegistryState {
   model: string;
   versions: ModelVersion[];
   aliases: Partial<Record<AliasName, number>>;
+  /** The newest alias changes (at most {@link AUDIT_KEPT}); older ones stay in the histories of earlier runs. */
   audit: AliasChange[];
+  /** Alias changes no longer in `audit` (they are in the registry's earlier runs). */
+  auditArchived?: number;
+  /** Results of the latest updates by update id, so a retried request is answered, not applied again, across continue-as-new too. */
+  applied?: Record<string, AliasChange>;
 }
 
 export const registerVersionUpdate = defineUpdate<ModelVersion, [NewModelVersion]>('registerVersion');
 export const setAliasUpdate = defineUpdate<AliasChange, [AliasRequest]>('setAlias');
 export const registryStateQuery = defineQuery<RegistryState>('state');
+export const championQuery = defineQuery<ChampionView>('champion');
+export const versionQuery = defineQuery<ModelVersion | null, [number]>('version');
+
+/** The task queue every model registry runs on, whatever queue the run that created it used (`SLUICE_REGISTRY_TASK_QUEUE`). */
+export const DEFAULT_REGISTRY_TASK_QUEUE = 'sluice-registry';
+
+/** The error type of a compare-and-set refused because the alias moved since the decision was made. */
+export const STALE_DECISION = 'SluiceStaleDecision';
 
 /** The registry of one model lives in the workflow with this id. */
 export function registryWorkflowId(model: string): string {
@@ -66,6 +91,10 @@ export function registryWorkflowId(model: string): string {
 
 /** Past this many history events the registry continues as new, carrying its state. */
 const HISTORY_LIMIT = 2_000;
+/** Audit entries the state carries; older ones are archived in the histories of earlier runs. */
+export const AUDIT_KEPT = 200;
+/** Update ids remembered for de-duplication across continue-as-new. */
+const APPLIED_KEPT = 500;
 
 /**
  * The model registry as a long-lived entity workflow, one per model: versions with lineage and the
@@ -77,6 +106,9 @@ export async function modelRegistry(input: { model: string; state?: RegistryStat
   const state: RegistryState = input.state ?? { model: input.model, versions: [], aliases: {}, audit: [] };
 
   setHandler(registryStateQuery, () => state);
+  setHandler(championQuery, () => ({ model: state.model, champion: state.versions.find((v) => v.version === state.aliases.champion), versions: state.versions.length }));
+  setHandler(versionQuery, (version) => state.versions.find((v) => v.version === version) ?? null);
+  const applied = (state.applied ??= {});
 
   setHandler(registerVersionUpdate, (entry) => {
     const existing = state.versions.find((v) => v.modelFingerprint === entry.modelFingerprint);
@@ -89,23 +121,41 @@ export async function modelRegistry(input: { model: string; state?: RegistryStat
   setHandler(
     setAliasUpdate,
     (request) => {
-      const change: AliasChange = {
-        ...request,
-        previous: state.aliases[request.alias] ?? null,
-        at: new Date().toISOString(),
-      };
+      const id = currentUpdateInfo()?.id;
+      const earlier = id === undefined ? undefined : applied[id];
+      if (earlier) return earlier; // a retried request: answered, not applied twice
+      const { expected: _expected, ...decision } = request;
+      const change: AliasChange = { ...decision, previous: state.aliases[request.alias] ?? null, at: new Date().toISOString() };
       if (request.version === null) delete state.aliases[request.alias];
       else state.aliases[request.alias] = request.version;
       state.audit.push(change);
+      if (state.audit.length > AUDIT_KEPT) {
+        const archived = state.audit.splice(0, state.audit.length - AUDIT_KEPT);
+        state.auditArchived = (state.auditArchived ?? 0) + archived.length;
+      }
+      if (id !== undefined) {
+        applied[id] = change;
+        const ids = Object.keys(applied);
+        for (const old of ids.slice(0, Math.max(0, ids.length - APPLIED_KEPT))) delete applied[old];
+      }
       return change;
     },
     {
-      validator: (request) => {
+      validator: (request: AliasRequest) => {
         if (request.alias !== 'champion' && request.alias !== 'challenger') throw new Error(`unknown alias "${String(request.alias)}"`);
         if (request.version !== null && !state.versions.some((v) => v.version === request.version)) {
           throw new Error(`model ${state.model} has no version ${request.version} (versions: 1..${state.versions.length})`);
         }
         if (!request.actor || !request.reason) throw new Error('an alias change needs an actor and a reason, for the audit log');
+        const id = currentUpdateInfo()?.id;
+        if (id !== undefined && applied[id]) return; // a retry of an applied request: the handler answers it
+        const current: number | null = state.aliases[request.alias] ?? null;
+        if (request.expected !== undefined && request.expected !== current) {
+          const name = (v: number | null) => (v === null ? 'none' : `v${v}`);
+          throw new Error(
+            `${STALE_DECISION}: the ${request.alias} of ${state.model} is ${name(current)} now, not ${name(request.expected)} as when this decision was made; compare against ${name(current)} and decide again`,
+          );
+        }
       },
     },
   );

@@ -1,6 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, condition, defineSignal, defineUpdate, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { BUDGET_EXCEEDED } from './budget';
+import { STALE_DECISION } from './model-registry';
 
 /** An operator's answer to a failed step. `step` limits it to one step; without it, it applies to every waiting step. */
 export interface OperatorDecision {
@@ -125,7 +126,8 @@ export class Operator {
         // A cancelled run is not a failed step: nothing to wait for.
         if (isCancellation(err) || !this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-        if (cause?.type === BUDGET_EXCEEDED) throw err; // the budget is spent: a retry would spend more
+        // The budget is spent (a retry would spend more), or a decision went stale (a retry cannot make it fresh).
+        if (cause?.type === BUDGET_EXCEEDED || cause?.type === STALE_DECISION) throw err;
         const entry: Waiting = {
           step,
           error: cause?.message ?? err.cause?.message ?? err.message,

@@ -40,7 +40,8 @@ export async function rollbackModel(input: RollbackInput): Promise<RollbackResul
   ]);
   const registry = await quick.readRegistry({ model });
   const replaced = registry?.aliases.champion ?? null;
-  const audit = await quick.setModelAlias({ model, request: { alias: 'champion', version: input.toVersion, actor: input.actor, reason: `rollback: ${input.reason}` } });
+  // Compare-and-set: a rollback replaces the champion it read, not one promoted since.
+  const audit = await quick.setModelAlias({ model, request: { alias: 'champion', version: input.toVersion, actor: input.actor, reason: `rollback: ${input.reason}`, expected: replaced } });
   let reprocessed: BackfillResult | undefined;
   if (input.reprocess && replaced !== null && replaced !== input.toVersion) {
     const days = await quick.publishedDays({ loaded, filter: { modelVersion: replaced } });

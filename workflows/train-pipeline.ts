@@ -16,7 +16,7 @@ import type { StepCost } from '../activities/cost';
 import type { ClassificationMetrics } from '../activities/metrics';
 import type { FeatureSet } from '../activities/features';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
-import type { ModelVersion } from './model-registry';
+import { STALE_DECISION, type ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
 import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
@@ -207,8 +207,16 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
     const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputs(model.uri, evaluation));
 
-    const registry = await operator.run('read-registry', () => quick.readRegistry({ model: spec.name }));
-    const championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
+    // The champion alone, not the whole registry (runs recorded before read the whole registry into their history).
+    let championVersion: ModelVersion | undefined;
+    if (patched('narrow-registry-read')) {
+      championVersion = (await operator.run('read-registry', () => quick.readChampion({ model: spec.name })))?.champion;
+    } else {
+      const registry = await operator.run('read-registry', () => quick.readRegistry({ model: spec.name }));
+      championVersion = registry?.versions.find((v) => v.version === registry.aliases.champion);
+    }
+    // Promotion is a compare-and-set on the champion this candidate was compared with.
+    const expected = championVersion?.version ?? null;
     let champion: TrainPipelineResult['champion'];
     let championRoc: Array<[number, number]> | undefined;
     if (championVersion?.modelFingerprint === model.fingerprint) {
@@ -249,7 +257,19 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const mode = spec.promotion.mode;
     let outcome: string;
     let promoted = false;
-    const alreadyChampion = registry?.aliases.champion === version.version;
+    const alreadyChampion = championVersion?.version === version.version;
+    /** Sets the champion unless it moved since the comparison: then the stale decision's reason, and nothing changed. */
+    const promoteToChampion = async (actor: string, reason: string): Promise<string | undefined> => {
+      const request = { alias: 'champion' as const, version: version.version, actor, reason, expected };
+      try {
+        await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
+        return undefined;
+      } catch (err) {
+        const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+        if (cause?.type !== STALE_DECISION) throw err;
+        return cause.message ?? 'the champion changed';
+      }
+    };
     const promoteState = progress.steps.find((s) => s.name === 'promote') as StepState;
     promoteState.status = 'running';
     if (alreadyChampion) {
@@ -258,10 +278,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     } else if (!decision.eligible) {
       outcome = 'not promoted: a check failed';
     } else if (mode === 'auto') {
-      const request = { alias: 'champion' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: decision.reasons.join('; ') };
-      await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
-      promoted = true;
-      outcome = `promoted to champion automatically${champion ? `, replacing v${champion.version}` : ''}`;
+      const stale = await promoteToChampion(`workflow:${info.workflowId}`, decision.reasons.join('; '));
+      promoted = stale === undefined;
+      outcome = stale ? `not promoted: stale decision (${stale})` : `promoted to champion automatically${champion ? `, replacing v${champion.version}` : ''}`;
     } else {
       const request = { alias: 'challenger' as const, version: version.version, actor: `workflow:${info.workflowId}`, reason: 'eligible, awaiting manual approval' };
       await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
@@ -273,10 +292,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       if (!answered || !approval) {
         outcome = `not promoted: no decision within ${spec.promotion.approval_timeout}; v${version.version} stays challenger`;
       } else if (approval.approved) {
-        const request = { alias: 'champion' as const, version: version.version, actor: approval.decision.actor, reason: approval.decision.reason || 'approved' };
-        await operator.run('promote', () => quick.setModelAlias({ model: spec.name, request }));
-        promoted = true;
-        outcome = `promoted to champion, approved by ${approval.decision.actor}`;
+        const stale = await promoteToChampion(approval.decision.actor, approval.decision.reason || 'approved');
+        promoted = stale === undefined;
+        outcome = stale ? `not promoted: the approval by ${approval.decision.actor} is stale (${stale})` : `promoted to champion, approved by ${approval.decision.actor}`;
       } else {
         outcome = `not promoted: rejected by ${approval.decision.actor}${approval.decision.reason ? ` (${approval.decision.reason})` : ''}`;
       }

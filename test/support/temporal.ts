@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { SluiceActivities } from '../../activities/index';
 import type { SluiceConfig } from '../../workers/config';
 import { createSluiceWorker } from '../../workers/create-worker';
@@ -44,7 +44,7 @@ export async function harness(taskQueue: string): Promise<TestHarness> {
     client,
     config,
     async withWorker<T>(work: () => Promise<T>, wrapActivities?: (a: SluiceActivities) => SluiceActivities): Promise<T> {
-      const { worker }: { worker: Worker } = await createSluiceWorker({
+      const { worker } = await createSluiceWorker({
         config,
         connection: nativeConnection,
         workflowBundle: { code: fs.readFileSync(bundlePath, 'utf8') },
