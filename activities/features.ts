@@ -7,6 +7,7 @@ import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } fr
 import { dataError, modelError } from './errors';
 import type { ExtractedRows } from './extract';
 import { checkPointInTime } from './point-in-time-check';
+import { explainTypeMismatch } from './type-mismatch';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from './sources';
 import type { LoadedSpec } from './spec-loader';
@@ -64,33 +65,38 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
     );
     const output = await store.reuseOrBuild('features', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<FeatureSet> => {
-        await createSourceViews(connection, loaded, featureSql(loaded));
-        await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(store.pathOf(extracted.uri))})`);
-        // The training window's rows (labels included) for the statistics: a view of its own, since `source` changes per split.
-        await createLabelledView(connection, loaded, 'train_rows', spec.split.train);
-        await connection.run(
-          `CREATE VIEW train AS SELECT * FROM train_rows WHERE ${windowPredicate(spec.extract.time_column, spec.split.train)} AND ${horizonWithinData(loaded, extracted.dataEnd)}`,
-        );
-        // Every training row's label, computed once here, so a label that fails on the data is reported as label.sql's.
-        await runSpecSql('label.sql', () => connection.run(`SELECT count(${sqlIdent(spec.label.name)}) FROM train`));
-        const stats = await computeStats(connection, loaded, staging);
-        const featureColumns = await classifyColumns(connection, loaded);
-        const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
-        const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
-        const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name);
-        await checkPointInTime(connection, loaded, featureColumns);
-        return {
-          fingerprint,
-          train: train.ref,
-          validate: validate.ref,
-          stats,
-          featureColumns,
-          keys: spec.features.keys,
-          label: spec.label.name,
-          positiveRate,
-          horizonDropped: { train: train.dropped, validate: validate.dropped },
-          definitionHash: featureDefinitionHash(loaded),
-        };
+        try {
+          await createSourceViews(connection, loaded, featureSql(loaded));
+          await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(store.pathOf(extracted.uri))})`);
+          // The training window's rows (labels included) for the statistics: a view of its own, since `source` changes per split.
+          await createLabelledView(connection, loaded, 'train_rows', spec.split.train);
+          await connection.run(
+            `CREATE VIEW train AS SELECT * FROM train_rows WHERE ${windowPredicate(spec.extract.time_column, spec.split.train)} AND ${horizonWithinData(loaded, extracted.dataEnd)}`,
+          );
+          // Every training row's label, computed once here, so a label that fails on the data is reported as label.sql's.
+          await runSpecSql('label.sql', () => connection.run(`SELECT count(${sqlIdent(spec.label.name)}) FROM train`));
+          const stats = await computeStats(connection, loaded, staging);
+          const featureColumns = await classifyColumns(connection, loaded);
+          const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
+          const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
+          const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name);
+          await checkPointInTime(connection, loaded, featureColumns);
+          return {
+            fingerprint,
+            train: train.ref,
+            validate: validate.ref,
+            stats,
+            featureColumns,
+            keys: spec.features.keys,
+            label: spec.label.name,
+            positiveRate,
+            horizonDropped: { train: train.dropped, validate: validate.dropped },
+            definitionHash: featureDefinitionHash(loaded),
+          };
+        } catch (err) {
+          // A text value in a numeric column: say which column and where, not DuckDB's list of candidate functions.
+          throw await explainTypeMismatch(connection, loaded, 'extracted', err);
+        }
       }, { confineTo: [store.root] }),
     );
     meter.rowsIn = extracted.rows;

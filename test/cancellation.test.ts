@@ -10,6 +10,7 @@ import { eventually } from './support/eventually';
 import { kill, startWorkerProcess } from './support/processes';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 /**
  * Cancelling a run stops its work: with a real worker process, a cancelled training or scoring run ends
@@ -56,6 +57,7 @@ describe('cancellation cleans up', () => {
     const asked = Date.now();
     await handle.cancel();
     const err = await cancelled(handle);
+    recordHistory(handle, 'cancelled-training');
     expect(Date.now() - asked).toBeLessThan(5_000 + 2_000);
     expect(err.cause?.name).toBe('CancelledFailure');
     const described = await handle.describe();
@@ -82,6 +84,7 @@ describe('cancellation cleans up', () => {
     const asked = Date.now();
     await handle.cancel();
     await cancelled(handle);
+    recordHistory(handle, 'cancelled-scoring');
     expect(Date.now() - asked).toBeLessThan(5_000 + 3_000);
     const described = await handle.describe();
     expect(described.status.name).toBe('CANCELLED');

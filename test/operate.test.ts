@@ -14,6 +14,7 @@ import { eventually } from './support/eventually';
 import { scheduledActivities } from './support/history';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 /** The `sluice` CLI on a live dev server, budgets that stop runs, and per-queue routing of heavy steps. */
 let h: TestHarness;
@@ -117,6 +118,7 @@ describe('budgets', () => {
     const spec = smallFlightsSpec('budget-rows', (s) => (s.budget = { max_rows: 1000 }));
     const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `budget-rows-${process.pid}-${++counter}` });
     const failure = await h.withWorker(() => failureOf(handle));
+    recordHistory(handle, 'over-budget');
     expect(failure.type).toBe('SluiceBudgetExceeded');
     expect(failure.message).toMatch(/^budget\.max_rows: the run reads \d+ rows, over its budget of 1000; stopped before features$/);
     expect((await scheduledActivities(handle)).map((a) => a.type)).toEqual(['loadSpec', 'extract']);

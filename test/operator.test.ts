@@ -11,6 +11,7 @@ import { pipelineSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { eventually } from './support/eventually';
 import { scheduledActivities } from './support/history';
 import { harness, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 const DATA = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data');
 let h: TestHarness;
@@ -68,6 +69,7 @@ describe('resume after a fix', () => {
       await handle.signal(retrySignal, { actor: 'dana', reason: 'fixed the typo' });
       return handle.result();
     });
+    recordHistory(handle, 'operator-retry-spec-fix');
     expect(result.specChanges).toEqual([expect.objectContaining({ step: 'features', to: result.specHash })]);
     expect(result.specChanges?.[0].from).not.toBe(result.specHash);
     expect(fs.readFileSync((result.report as { file: string }).file, 'utf8')).toContain(`retry of features read a fixed spec, ${result.specChanges?.[0].from.slice(0, 12)} → ${result.specHash.slice(0, 12)}`);
@@ -98,7 +100,9 @@ describe('resume after a fix', () => {
       expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'score-shard-1', skippable: true, errorType: 'SluiceDataError' });
       expect(waiting.awaitingOperator?.[0].error).toContain('rows in 2001-01-26 .. 2001-01-26 have NULL, NaN or infinite features');
       await handle.signal(skipSignal, { actor: 'bob', step: 'score-shard-1', reason: 'source fix for the 26th comes tomorrow' });
-      return handle.result();
+      const skipped = await handle.result();
+      recordHistory(handle, 'operator-skip');
+      return skipped;
     });
     expect(result.skippedDays).toEqual(['2001-01-26']);
     expect(fs.readdirSync(sink).sort()).toEqual(['day=2001-01-25', 'day=2001-01-27']);
@@ -116,7 +120,9 @@ describe('resume after a fix', () => {
       expect(after.operatorLog?.[0]).toMatchObject({ action: 'refused-skip', step: 'features' });
       expect(after.awaitingOperator).toHaveLength(1);
       await handle.signal(abortSignal, { actor: 'carol', reason: 'wrong airports file' });
-      return handle.result().then(() => undefined, (e: unknown) => e);
+      const aborted = await handle.result().then(() => undefined, (e: unknown) => e);
+      recordHistory(handle, 'operator-abort');
+      return aborted;
     });
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };
@@ -141,7 +147,9 @@ describe('operator answers as updates', () => {
       expect((refusal as WorkflowUpdateFailedError).cause?.message).toBe('the spec does not allow skipping features (on_failure.skippable lists the steps that may be skipped)');
       const wrongStep = await handle.executeUpdate(retryUpdate, { args: [{ actor: 'erin', step: 'train' }] }).then(() => undefined, (e: unknown) => e);
       expect((wrongStep as WorkflowUpdateFailedError).cause?.message).toBe('step train does not wait for an operator; waiting: features');
-      return handle.result().then(() => undefined, (e: unknown) => e);
+      const timedOut = await handle.result().then(() => undefined, (e: unknown) => e);
+      recordHistory(handle, 'operator-wait-timeout');
+      return timedOut;
     });
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };

@@ -7,6 +7,7 @@ import { approveUpdate, progressQuery, trainPipeline } from '../workflows/train-
 import { eventually } from './support/eventually';
 import { smallFlightsSpec } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 /** The registry under concurrency and retries: every decision lands exactly once, and a stale one not at all. */
 let h: TestHarness;
@@ -92,7 +93,9 @@ describe('an exactly-once, race-free registry', () => {
       const other = await h.client.workflow.execute(trainPipeline, { args: [{ spec: auto }], taskQueue: h.config.taskQueue, workflowId: `reg-stale-b-${process.pid}` });
       expect(other.promoted).toBe(true);
       expect(await waiting.executeUpdate(approveUpdate, { args: [{ actor: 'grace', reason: 'looks good' }] })).toBe('approved by grace');
-      return waiting.result();
+      const answered = await waiting.result();
+      recordHistory(waiting, 'stale-approval');
+      return answered;
     });
     expect(result.promoted).toBe(false);
     expect(result.decision.outcome).toMatch(/^not promoted: the approval by grace is stale \(reg-stale: the champion of reg-stale is v2 now, not none as when this decision was made; compare against v2 and decide again\)$/);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { BRANCH_HISTORIES } from './support/record-history';
 
 /**
  * Determinism guard: recorded histories of every workflow type are replayed against the current
@@ -36,4 +37,32 @@ describe('replay of recorded histories', () => {
     expect(ids[file]).toBeDefined();
     await expect(Worker.runReplayHistory({ workflowBundle: { code } }, history, ids[file])).resolves.toBeUndefined();
   });
+
+  // The failure branches, recorded from the tests that drive them (SLUICE_RECORD_HISTORIES=1 npm test).
+  const branches = fs.existsSync(BRANCH_HISTORIES) ? fs.readdirSync(BRANCH_HISTORIES).filter((f) => f.endsWith('.json')) : [];
+
+  it('has a recorded history for every failure branch', () => {
+    expect(branches.map((f) => f.replace(/\.json$/, '')).sort()).toEqual([...BRANCHES].sort());
+  });
+
+  it.each(branches)('branch %s replays without nondeterminism', async (file) => {
+    const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(BRANCH_HISTORIES, file), 'utf8')) as { workflowId: string; history: unknown };
+    const code = fs.readFileSync(process.env.SLUICE_TEST_BUNDLE as string, 'utf8');
+    await expect(Worker.runReplayHistory({ workflowBundle: { code } }, history, workflowId)).resolves.toBeUndefined();
+  });
 });
+
+/** Every branch a recorded history must cover. */
+const BRANCHES = [
+  'operator-retry-spec-fix',
+  'operator-skip',
+  'operator-abort',
+  'operator-wait-timeout',
+  'approval-approved',
+  'approval-rejected',
+  'approval-timeout',
+  'over-budget',
+  'cancelled-training',
+  'cancelled-scoring',
+  'stale-approval',
+];

@@ -8,6 +8,7 @@ import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../workflows/s
 import { smallFlightsSpec, writeSpec } from './support/specs';
 import { eventually } from './support/eventually';
 import { harness, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 let h: TestHarness;
 let counter = 0;
@@ -122,6 +123,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
       expect((await queryRegistry(h.client, 'wf-manual'))?.aliases).toEqual({ challenger: 1 });
       await handle.signal(approveSignal, { actor: 'alice', reason: 'reviewed the calibration' });
       const approved = await handle.result();
+      recordHistory(handle, 'approval-approved');
       expect(approved.promoted).toBe(true);
       expect(approved.decision.outcome).toBe('promoted to champion, approved by alice');
 
@@ -129,6 +131,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
       await eventually(() => second.query(progressQuery), (p) => p.awaiting !== undefined, 'the second approval wait');
       await second.signal(rejectSignal, { actor: 'bob', reason: 'worse recall' });
       const rejected = await second.result();
+      recordHistory(second, 'approval-rejected');
       expect(rejected.promoted).toBe(false);
       expect(rejected.decision.outcome).toBe('not promoted: rejected by bob (worse recall)');
       return queryRegistry(h.client, 'wf-manual');
@@ -141,7 +144,9 @@ describe('trainPipeline on a real dev server with real flights data', () => {
 
   it('gives up waiting for approval after the spec’s timeout and leaves the candidate as challenger', async () => {
     const spec = smallFlightsSpec('wf-timeout', (s) => (s.promotion = { mode: 'manual', approval_timeout: '2s' }));
-    const [result, registry] = await h.withWorker(async () => [await (await start(spec)).result(), await queryRegistry(h.client, 'wf-timeout')] as const);
+    const handle = await start(spec);
+    const [result, registry] = await h.withWorker(async () => [await handle.result(), await queryRegistry(h.client, 'wf-timeout')] as const);
+    recordHistory(handle, 'approval-timeout');
     expect(result.promoted).toBe(false);
     expect(result.decision.outcome).toBe('not promoted: no decision within 2s; v1 stays challenger');
     expect(registry?.aliases).toEqual({ challenger: 1 });
