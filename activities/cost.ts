@@ -8,6 +8,8 @@ export interface StepCost {
   rowsOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Attempts counted in this cost, when more than one (failed attempts before the one that succeeded, or all that failed). */
+  attempts?: number;
 }
 
 /** Counters an activity fills in while it works. */

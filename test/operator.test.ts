@@ -2,18 +2,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { registerExternalModel } from '../activities/register-external';
+import { registryQueueOf } from '../workers/config';
 import { sqlString, withDuckDB } from '../activities/duckdb';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
+import { ledgerQuery } from '../workflows/ledger';
 import { abortSignal, retrySignal, retryUpdate, skipSignal, skipUpdate } from '../workflows/operator';
 import { SluiceStatus } from '../workflows/search-attributes';
 import { progressQuery, trainPipeline } from '../workflows/train-pipeline';
 import { pipelineSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { eventually } from './support/eventually';
 import { scheduledActivities } from './support/history';
-import { harness, type TestHarness } from './support/temporal';
+import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 import { recordHistory } from './support/record-history';
 
-const DATA = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data');
+const ROOT = path.resolve(__dirname, '..');
+const DATA = path.resolve(ROOT, 'node_modules', 'vega-datasets', 'data');
 let h: TestHarness;
 let data: string;
 let counter = 0;
@@ -80,6 +84,39 @@ describe('resume after a fix', () => {
     expect(activities.filter((a) => a === 'train')).toHaveLength(1);
   });
 
+  it('batch inference re-reads a fixed spec on retry too: a typo in a feature the model does not use, fixed, and extract runs once', async () => {
+    const sink = path.join(data, 'spec-fix-sink');
+    const good = fs.readFileSync(
+      smallFlightsSpec('op-infer-fix', (s) => void (s.inference = { shard_rows: 100_000, slice_rows: 100_000, max_parallel_shards: 1, sink: { type: 'parquet', path: sink } })),
+      'utf8',
+    );
+    const file = path.join(data, 'op-infer-fix.yaml');
+    fs.writeFileSync(file, good.replace('sin(2 * pi() * hour(s.date) / 24)', 'sin(2 * pi() * hour(s.dat) / 24)')); // hour_sin: the model does not read it
+    const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.schema.json'), 'utf8'));
+    const handle = await h.withWorker(async () => {
+      await registerExternalModel(h.client, registryQueueOf(h.config), TEST_ARTIFACTS, {
+        model: 'op-infer-fix',
+        file: path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'),
+        features: schema.features,
+      });
+      return h.client.workflow.start(batchInference, { args: [{ spec: file, partition: '2001-01-25', modelVersion: 1 }], taskQueue: h.config.taskQueue, workflowId: `op-infer-fix-${process.pid}` });
+    });
+    const result = await h.withWorker(async () => {
+      const waiting = await eventually(() => handle.query(inferenceProgressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step');
+      expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'features' });
+      expect(waiting.awaitingOperator?.[0].error).toMatch(/^features\.sql: Binder Error: .*"dat"/);
+      fs.writeFileSync(file, good); // the fix
+      await handle.executeUpdate(retryUpdate, { args: [{ actor: 'hana', reason: 'fixed the typo' }] });
+      return handle.result();
+    });
+    expect(result.rows).toBeGreaterThan(10_000);
+    expect(result.specChanges).toEqual([expect.objectContaining({ step: 'features' })]);
+    const activities = (await scheduledActivities(handle)).map((a) => a.type);
+    expect(activities.filter((a) => a === 'extract')).toHaveLength(1);
+    expect(activities.filter((a) => a === 'buildFeatures')).toHaveLength(2);
+    expect(fs.readdirSync(sink)).toEqual(['day=2001-01-25']);
+  });
+
   it('lets an operator skip a failed inference shard where the spec allows it, publishing the other days', async () => {
     const flights = path.join(data, 'flights.parquet');
     await withDuckDB((c) =>
@@ -127,6 +164,10 @@ describe('resume after a fix', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message?: string };
     expect(cause.type).toBe('SluiceAborted');
+    // The failed attempt's cost is in the run's ledger (and counts against its budget).
+    const failedAttempt = (await h.withWorker(() => handle.query(ledgerQuery))).entries.find((e) => e.step === 'features (failed)');
+    expect(failedAttempt?.cost.attempts).toBe(1);
+    expect(failedAttempt?.cost.wallSeconds).toBeGreaterThan(0);
     expect(cause.message).toMatch(/^trainPipeline aborted by carol at step features \(wrong airports file\); the step had failed with: (sources\.airports|features\.sql): /);
   });
 });

@@ -103,6 +103,8 @@ describe('trainPipeline on a real dev server with real flights data', () => {
     expect(scheduled).toHaveLength(1);
     const started = events.filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.scheduledEventId?.toString() === scheduled[0].eventId?.toString());
     expect(started[0].activityTaskStartedEventAttributes?.attempt).toBe(3);
+    // The two failed attempts cost too: the step's ledger entry counts all three.
+    expect(result.ledger?.entries.find((e) => e.step === 'evaluate')?.cost.attempts).toBe(3);
     expect(started[0].activityTaskStartedEventAttributes?.lastFailure?.message).toBe('injected transient fault, attempt 2');
     const extracts = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extract');
     expect(extracts).toHaveLength(1);

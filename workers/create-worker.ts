@@ -2,6 +2,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type SluiceActivities } from '../activities/index';
 import { ArtifactStore } from '../activities/artifacts';
+import { AttemptCostInterceptor } from '../activities/attempt-costs';
 import { connectionOptions, registryQueueOf, type SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attribute-setup';
 
@@ -43,6 +44,8 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
     // Heavy steps (DuckDB, ONNX Runtime) use every core themselves; a few at a time per process is plenty.
     maxConcurrentActivityTaskExecutions: 4,
+    // Failed attempts cost too: counted here, for every activity, whatever wraps it.
+    interceptors: { activity: [() => ({ inbound: new AttemptCostInterceptor(config.artifactRoot) })] },
     ...options.overrides,
   });
   const registry = await Worker.create({ connection, namespace: config.namespace, taskQueue: registryQueue, workflowBundle });

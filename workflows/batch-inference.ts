@@ -83,6 +83,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   );
   setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log, specChanges: specChanges.length > 0 ? specChanges : undefined }));
   const ledger = new Ledger();
+  operator.onFailure = (step, err) => ledger.bookFailure(step, err);
   const setStatus = (status: string) => {
     progress.status = status;
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
@@ -159,6 +160,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
+    // After a spec fix, slices staged under the old spec must not count as done.
+    if (specChanges.length > 0) await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {
       const state = progress.shards[shard.index];
       ledger.check(`score-shard-${shard.index}`);

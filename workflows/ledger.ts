@@ -66,6 +66,13 @@ export class Ledger {
     return result;
   }
 
+  /** Books what a failed step's attempts cost (carried in the failure's details), as `<step> (failed)`. */
+  bookFailure(step: string, err: unknown): void {
+    const details = (err as { cause?: { details?: unknown[] } }).cause?.details ?? [];
+    const found = details.find((d): d is { attemptsCost: StepCost } => typeof d === 'object' && d !== null && 'attemptsCost' in d);
+    if (found) this.book(`${step} (failed)`, found.attemptsCost, new Date().toISOString());
+  }
+
   book(step: string, cost: StepCost, startedAt: string): void {
     this.entries.push({ step, cost, startedAt, finishedAt: new Date().toISOString() });
   }

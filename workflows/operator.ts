@@ -81,6 +81,9 @@ export class Operator {
   readonly waiting: Waiting[] = [];
   readonly log: OperatorLogEntry[] = [];
 
+  /** Told of every failed attempt of a step (the run books what it cost). */
+  onFailure?: (step: string, err: unknown) => void;
+
   /** Runs before a failed step is retried (the run re-reads its spec here); it may throw {@link RestartWith}. */
   beforeRetry?: (step: string) => Promise<void>;
 
@@ -123,6 +126,7 @@ export class Operator {
         if (attempt > 0) await this.beforeRetry?.(step);
         return await run();
       } catch (err) {
+        this.onFailure?.(step, err);
         // A cancelled run is not a failed step: nothing to wait for.
         if (isCancellation(err) || !this.waitOnFailure() || !(err instanceof ActivityFailure)) throw err;
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -139,16 +143,14 @@ export class Operator {
         this.onChange(true);
         // Runs recorded before the wait had a limit waited without a timer.
         const answered = patched('operator-wait-timeout') ? await condition(() => entry.decision !== undefined, this.waitTimeout as Duration) : await condition(() => entry.decision !== undefined).then(() => true);
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        this.onChange(this.waiting.length > 0);
         if (!answered) {
-          this.waiting.splice(this.waiting.indexOf(entry), 1);
-          this.onChange(this.waiting.length > 0);
           throw ApplicationFailure.nonRetryable(
             `${workflowInfo().workflowType}: step ${step} failed and no operator answered within ${this.waitTimeout} (on_failure.wait_timeout); the step had failed with: ${entry.error}`,
             'SluiceOperatorTimeout',
           );
         }
-        this.waiting.splice(this.waiting.indexOf(entry), 1);
-        this.onChange(this.waiting.length > 0);
         const { action, by } = entry.decision as NonNullable<Waiting['decision']>;
         if (action === 'skip') return SKIPPED;
         if (action === 'abort') {

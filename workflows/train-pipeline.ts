@@ -140,6 +140,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
   };
   const ledger = new Ledger();
+  operator.onFailure = (step, err) => ledger.bookFailure(step, err);
   /** Results of completed steps by the inputs they ran on: after a spec fix restarts the steps, unchanged ones are not run again. */
   const completed = new StepMemo();
   /**
