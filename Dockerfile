@@ -1,8 +1,8 @@
 # Sluice worker image: Node 20 with the project's dependencies. One image, many workers.
 FROM node:20-bookworm-slim
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY package.json package-lock.json ./
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers

@@ -33,6 +33,30 @@ const logisticTrainer = z
   })
   .strict();
 
+/** Gradient-boosted trees, trained by LightGBM on the Python worker (queue `execution.python_task_queue`). */
+const lightgbmTrainer = z
+  .object({
+    type: z.literal('lightgbm'),
+    /** Boosting rounds at most (early stopping may end sooner). */
+    trees: z.number().int().min(1).max(100_000).default(300),
+    leaves: z.number().int().min(2).max(131_072).default(63),
+    learning_rate: z.number().positive().max(1).default(0.1),
+    min_data_in_leaf: z.number().int().min(1).default(20),
+    feature_fraction: z.number().gt(0).max(1).default(1),
+    bagging_fraction: z.number().gt(0).max(1).default(1),
+    bagging_freq: z.number().int().min(0).default(0),
+    l1: z.number().nonnegative().default(0),
+    l2: z.number().nonnegative().default(0),
+    /** Rounds without a better holdout loss before boosting stops. */
+    early_stopping_rounds: z.number().int().min(1).default(30),
+    /** Share of the training window's last days held out for early stopping (never the validation window). */
+    holdout: z.number().gt(0).lt(1).default(0.1),
+    seed: z.number().int().min(0).default(7),
+    /** LightGBM threads (0: every core). */
+    threads: z.number().int().min(0).default(0),
+  })
+  .strict();
+
 /** Where batch inference publishes scores. Paths are relative to the spec file. */
 const sink = z.discriminatedUnion('type', [
   z.object({ type: z.literal('parquet'), path: z.string().min(1) }).strict(),
@@ -106,7 +130,7 @@ export const pipelineSpecSchema = z
       })
       .strict(),
     split: z.object({ train: window, validate: window }).strict(),
-    trainer: z.discriminatedUnion('type', [logisticTrainer]),
+    trainer: z.discriminatedUnion('type', [logisticTrainer, lightgbmTrainer]),
     evaluation: z
       .object({
         threshold: z.number().gt(0).lt(1).default(0.5),
@@ -140,6 +164,8 @@ export const pipelineSpecSchema = z
         train_task_queue: z.string().min(1).optional(),
         /** Task queue of the scoring shards (default: the run's own queue). */
         score_task_queue: z.string().min(1).optional(),
+        /** Task queue of the Python worker that trains LightGBM models (default `sluice-python`). */
+        python_task_queue: z.string().min(1).optional(),
       })
       .strict()
       .default({ heartbeat_timeout: '1m' }),

@@ -7,6 +7,7 @@ import { columnMoments, readFeatureMatrix } from './feature-matrix';
 import type { FeatureSet } from './features';
 import { trainLogistic, type TrainerCheckpoint, type TrainerResult } from './logistic-trainer';
 import { scoringModel } from './onnx/logistic-graphs';
+import { specError } from './errors';
 import type { LoadedSpec } from './spec-loader';
 import { budgetExceeded, budgetOf, durationSeconds } from '../workflows/budget';
 
@@ -54,6 +55,7 @@ export interface TrainInput {
 export async function trainModel(store: ArtifactStore, { loaded, features }: TrainInput, hooks: TrainHooks = {}) {
   const { spec } = loaded;
   const trainer = spec.trainer;
+  if (trainer.type !== 'logistic_regression') throw specError(`trainer.type: ${trainer.type} is trained by the Python worker (trainLightgbm), not by this activity`);
   const budget = budgetOf(spec)?.max_training_time;
   const started = performance.now();
   const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));

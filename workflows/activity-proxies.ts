@@ -1,6 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
+import type { PythonActivities } from '../activities/python-activities';
 import type { PipelineSpec } from '../activities/spec-schema';
 import { budgetOf } from './budget';
 
@@ -25,8 +26,8 @@ export function activitiesFor(spec?: PipelineSpec) {
   // Specs recorded before `execution` existed carry no such field (replay of older runs): default as the schema does.
   const execution = spec?.execution as PipelineSpec['execution'] | undefined;
   const heartbeatTimeout = (execution?.heartbeat_timeout ?? '1m') as Duration;
-  const heartbeating = (startToCloseTimeout: Duration, taskQueue?: string) =>
-    proxyActivities<SluiceActivities>({ startToCloseTimeout, heartbeatTimeout, retry, taskQueue, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+  const long = { heartbeatTimeout, retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+  const heartbeating = (startToCloseTimeout: Duration, taskQueue?: string) => proxyActivities<SluiceActivities>({ startToCloseTimeout, taskQueue, ...long });
   return {
     quick: proxyActivities<SluiceActivities>({ startToCloseTimeout: '1m', retry }),
     data: proxyActivities<SluiceActivities>({ startToCloseTimeout: '30m', heartbeatTimeout, retry }),
@@ -34,6 +35,8 @@ export function activitiesFor(spec?: PipelineSpec) {
     training: heartbeating('2h', execution?.train_task_queue),
     /** Scoring shards, on `execution.score_task_queue` when the spec names one. */
     scoring: heartbeating('1h', execution?.score_task_queue),
+    /** Steps the Python worker runs (LightGBM training), on `execution.python_task_queue`. */
+    python: proxyActivities<PythonActivities>({ startToCloseTimeout: '2h', taskQueue: execution?.python_task_queue ?? 'sluice-python', ...long }),
   };
 }
 

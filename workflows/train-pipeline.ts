@@ -187,7 +187,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     progress.pipeline = spec.name;
     ledger.pipeline = spec.name;
     ledger.budget = budgetOf(spec);
-    const { quick, data, training } = activitiesFor(spec);
+    const { quick, data, training, python } = activitiesFor(spec);
     upsertSearchAttributes([
       { key: SluicePipeline, value: spec.name },
       { key: SluiceStatus, value: 'running' },
@@ -201,7 +201,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features), inputs(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
     const { model } = await step(
       'train',
-      () => training.train({ loaded, features }),
+      // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
+      () => (spec.trainer.type === 'lightgbm' ? python.trainLightgbm({ loaded, features }) : training.train({ loaded, features })),
       (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`,
       inputs(features.fingerprint, spec.trainer, spec.budget),
     );

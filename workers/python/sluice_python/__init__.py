@@ -1,0 +1,1 @@
+"""Sluice's Python activity worker: trainers whose best library is in Python (LightGBM)."""

@@ -1,0 +1,125 @@
+"""The LightGBM trainer on real flights rows: deterministic, resumable, exported to ONNX that scores like
+LightGBM itself, with Sluice's metadata, and bad input refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pyarrow.parquet as pq
+import pytest
+
+from sluice_python.artifacts import ArtifactStore
+from sluice_python.lightgbm_trainer import Hooks, TrainingError, train_lightgbm
+
+FLIGHTS = Path(__file__).resolve().parents[3] / "node_modules" / "vega-datasets" / "data" / "flights-3m.parquet"
+NAMES = ["hour_of_day", "log_distance", "day_of_week", "origin_lat"]
+
+
+@pytest.fixture(scope="module")
+def feature_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, dict]:
+    """A small feature set in the layout the TypeScript features step writes: two weeks of January flights."""
+    root = tmp_path_factory.mktemp("artifacts")
+    folder = root / "features" / "f1"
+    folder.mkdir(parents=True)
+    for split, (start, end) in {"train": ("2001-01-01", "2001-01-14"), "validate": ("2001-01-15", "2001-01-17")}.items():
+        duckdb.sql(
+            f"""COPY (SELECT date, origin,
+                    CAST(hour(date) + minute(date) / 60.0 AS FLOAT) AS hour_of_day, CAST(ln(distance) AS FLOAT) AS log_distance,
+                    CAST(isodow(date) AS FLOAT) AS day_of_week, CAST(length(origin) + ascii(origin) AS FLOAT) AS origin_lat,
+                    CAST(delay > 15 AS FLOAT) AS delayed
+                FROM read_parquet('{FLIGHTS}') WHERE date >= DATE '{start}' AND date < DATE '{end}' + INTERVAL 1 DAY ORDER BY date)
+                TO '{folder / (split + ".parquet")}' (FORMAT parquet)"""
+        )
+    ref = lambda split: {"uri": f"artifact:features/f1/{split}.parquet", "fingerprint": "f1", "rows": 0, "bytes": 1, "columns": []}
+    features = {
+        "fingerprint": "f1",
+        "train": ref("train"),
+        "validate": ref("validate"),
+        "featureColumns": [{"name": n, "type": "FLOAT"} for n in NAMES],
+        "keys": ["date", "origin"],
+        "label": "delayed",
+    }
+    return ArtifactStore(str(root)), features
+
+
+def request(features: dict, **trainer) -> dict:
+    spec = {
+        "name": "gbdt-test",
+        "extract": {"time_column": "date"},
+        "split": {"train": {"from": "2001-01-01", "to": "2001-01-14"}, "validate": {"from": "2001-01-15", "to": "2001-01-17"}},
+        "trainer": {"type": "lightgbm", "trees": 60, "leaves": 15, "learning_rate": 0.1, "early_stopping_rounds": 100, "seed": 3, "threads": 2, **trainer},
+    }
+    return {"loaded": {"file": "spec.yaml", "baseDir": ".", "hash": "h", "spec": spec}, "features": features}
+
+
+def scores(store: ArtifactStore, uri: str, x: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(str(store.path_of(uri)), providers=["CPUExecutionProvider"])
+    return session.run(["probabilities"], {"input": x})[0][:, 1]
+
+
+def validation(store: ArtifactStore, features: dict) -> tuple[np.ndarray, np.ndarray]:
+    table = pq.read_table(store.path_of(features["validate"]["uri"]))
+    return np.column_stack([table.column(n).to_numpy() for n in NAMES]).astype(np.float32), table.column("delayed").to_numpy()
+
+
+def auc(y: np.ndarray, p: np.ndarray) -> float:
+    order = np.argsort(p)
+    ranks = np.empty(len(p))
+    ranks[order] = np.arange(1, len(p) + 1)
+    positives = y == 1
+    return float((ranks[positives].sum() - positives.sum() * (positives.sum() + 1) / 2) / (positives.sum() * (~positives).sum()))
+
+
+def test_trains_an_onnx_model_that_scores_like_lightgbm_with_sluice_metadata(feature_set):
+    store, features = feature_set
+    result = train_lightgbm(store, request(features))
+    model = result["model"]
+    assert result["reused"] is False
+    assert model["featureNames"] == NAMES and model["training"]["iterations"] == 60
+    x, y = validation(store, features)
+    ours = scores(store, model["uri"], x)
+    assert auc(y, ours) > 0.55  # four weak features on two weeks of January: better than chance, no more
+    proto = onnx.load(str(store.path_of(model["uri"])))
+    props = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(props["sluice.feature_names"]) == NAMES
+    assert props["sluice.features_fingerprint"] == "f1" and props["sluice.label"] == "delayed"
+    assert not any(node.op_type == "ZipMap" for node in proto.graph.node)
+    # The same model file, deterministic: a second run finds it by content address.
+    assert train_lightgbm(store, request(features))["reused"] is True
+
+
+def test_is_deterministic_for_a_seed_and_resumes_from_a_checkpoint_like_an_uninterrupted_run(feature_set, tmp_path):
+    store, features = feature_set
+    uninterrupted = train_lightgbm(store, request(features, seed=11))
+    x, y = validation(store, features)
+    expected = scores(store, uninterrupted["model"]["uri"], x)
+
+    # A fresh store holding the same features; the first attempt dies after its second checkpoint.
+    fresh = ArtifactStore(str(tmp_path))
+    (tmp_path / "features").symlink_to(store.root / "features")
+    beats: list[dict] = []
+
+    def die(details: dict) -> None:
+        beats.append(details)
+        if details["iteration"] >= 20:
+            raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        train_lightgbm(fresh, request(features, seed=11), Hooks(heartbeat=die))
+    resumed = train_lightgbm(fresh, request(features, seed=11))
+    assert resumed["model"]["training"]["resumedFrom"] == 20
+    got = scores(fresh, resumed["model"]["uri"], x)
+    assert abs(auc(y, got) - auc(y, expected)) < 0.002
+
+
+def test_refuses_a_feature_that_is_not_a_number(feature_set):
+    store, features = feature_set
+    broken = dict(features, featureColumns=[*features["featureColumns"], {"name": "origin", "type": "VARCHAR"}], fingerprint="f1-text")
+    with pytest.raises(TrainingError, match=r"column `origin` is string; LightGBM needs numbers"):
+        train_lightgbm(store, request(broken))
