@@ -43,7 +43,7 @@ describe('pipeline spec loading', () => {
   });
 
   it.each([
-    ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: xgboost'), 'bad.yaml:14: trainer.type: expected one of "logistic_regression", got "xgboost"'],
+    ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: xgboost'), 'bad.yaml:14: trainer.type: expected one of "logistic_regression", "lightgbm", got "xgboost"'],
     ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`'],
     ['an impossible date', valid.replace('2001-02-10', '2001-02-30'), 'bad.yaml:13: split.validate.to: expected a real calendar date, got "2001-02-30"'],
     ['overlapping windows', valid.replace('from: 2001-02-01', 'from: 2001-01-15'), 'split.validate.from: the validation window must start after the training window ends'],

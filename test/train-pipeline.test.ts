@@ -164,7 +164,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
   });
 
   it.each([
-    ['an unknown trainer', 'trainer:\n  type: xgboost', 'trainer.type: expected one of "logistic_regression", got "xgboost"'],
+    ['an unknown trainer', 'trainer:\n  type: xgboost', 'trainer.type: expected one of "logistic_regression", "lightgbm", got "xgboost"'],
     ['a missing spec file', null, 'cannot read the pipeline spec (ENOENT)'],
   ])('rejects %s at once with the precise message', async (_, replacement, message) => {
     const spec =
