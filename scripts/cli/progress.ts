@@ -35,13 +35,25 @@ export interface RunState {
 export async function readRun(handle: WorkflowHandle): Promise<RunState> {
   const described = await handle.describe();
   const running = described.status.name === 'RUNNING';
-  // Queries need a worker; a closed run is answered from its history by any worker of the queue.
-  const progress = await handle.query<unknown>('progress').catch(() => undefined);
+  // Queries need a worker; a closed run is answered from its history by any worker of the queue, which
+  // may first have to replay it (a busy worker can miss the first try).
+  const progress = await queryProgress(handle, running ? 1 : 3);
   const pending = (described.raw.pendingActivities ?? []).map((a) => {
     const payload = a.heartbeatDetails?.payloads?.[0];
     return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 1, details: payload ? defaultPayloadConverter.fromPayload(payload) : undefined };
   });
   return { workflowId: described.workflowId, type: described.type, status: running ? 'RUNNING' : described.status.name, progress, pending };
+}
+
+async function queryProgress(handle: WorkflowHandle, tries: number): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.query<unknown>('progress');
+    } catch {
+      if (attempt >= tries) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 /** One line that says where the run is, with a progress bar fed by the progress query and the heartbeats. */
