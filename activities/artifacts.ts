@@ -99,6 +99,13 @@ function readManifest<T>(dir: string): T | undefined {
   }
 }
 
+/** Writes a file aside and renames it into place, so the file on disk is always whole. */
+export function writeFileAtomically(file: string, data: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.partial`, data);
+  fs.renameSync(`${file}.partial`, file);
+}
+
 /** SHA-256 over the parts given, each length-prefixed so that ("ab","c") and ("a","bc") differ. */
 export function fingerprintOf(...parts: Array<string | number>): string {
   const hash = createHash('sha256');

@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { sumCosts } from '../workflows/costs';
+import { writeFileAtomically } from './artifacts';
 import type { StepCost } from './cost';
 
 /** What a failed activity's failure carries in its details: every attempt's cost so far. */
@@ -46,7 +47,7 @@ export class AttemptCostInterceptor implements ActivityInboundCallsInterceptor {
       const all = [...earlier, cost];
       const final = err instanceof ApplicationFailure && err.nonRetryable;
       if (final) fs.rmSync(file, { force: true });
-      else writeCosts(file, all);
+      else writeFileAtomically(file, JSON.stringify(all));
       throw withAttemptsCost(err, { ...sumCosts(all), attempts: all.length });
     }
   }
@@ -78,12 +79,6 @@ function readCosts(file: string): StepCost[] {
   } catch {
     return [];
   }
-}
-
-function writeCosts(file: string, costs: StepCost[]): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.partial`, JSON.stringify(costs));
-  fs.renameSync(`${file}.partial`, file);
 }
 
 const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ArtifactStore } from './artifacts';
-import { fingerprintOf } from './artifacts';
+import { fingerprintOf, writeFileAtomically } from './artifacts';
 import { metered } from './cost';
 import { columnMoments, readFeatureMatrix } from './feature-matrix';
 import type { FeatureSet } from './features';
@@ -88,7 +87,7 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
         (checkpoint) => {
           const seconds = spent();
           const beat = { fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint, spentSeconds: seconds };
-          writeCheckpoint(checkpointFile, beat);
+          writeFileAtomically(checkpointFile, JSON.stringify(beat));
           hooks.onIteration?.(beat);
           if (budget !== undefined && seconds > durationSeconds(budget)) {
             throw budgetExceeded(`budget.max_training_time: training took ${seconds.toFixed(1)} s by iteration ${checkpoint.iteration}, over its budget of ${budget}; stopped, no model was registered`);
@@ -139,9 +138,3 @@ function readCheckpoint(file: string): TrainHeartbeat | undefined {
   }
 }
 
-/** Writes a checkpoint aside and renames it into place, so the file on disk is always a whole checkpoint. */
-function writeCheckpoint(file: string, beat: TrainHeartbeat): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.partial`, JSON.stringify(beat));
-  fs.renameSync(`${file}.partial`, file);
-}

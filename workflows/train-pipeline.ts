@@ -194,20 +194,19 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     ]);
 
     const window = { from: spec.split.train.from, to: spec.split.validate.to };
-    // What each step's result depends on (besides the content-addressed inputs it is handed).
-    const inputs = inputsOf;
-    const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`, inputs(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
+    // What each step's result depends on (besides the content-addressed inputs it is handed): `inputsOf(…)`.
+    const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
-    const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features), inputs(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
+    const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
     const { model } = await step(
       'train',
       // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
       () => (spec.trainer.type === 'lightgbm' ? python.trainLightgbm({ loaded, features }) : training.train({ loaded, features })),
       (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`,
-      inputs(features.fingerprint, spec.trainer, spec.budget),
+      inputsOf(features.fingerprint, spec.trainer, spec.budget),
     );
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
-    const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputs(model.uri, evaluation));
+    const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputsOf(model.uri, evaluation));
 
     // The champion alone, not the whole registry (runs recorded before read the whole registry into their history).
     let championVersion: ModelVersion | undefined;
