@@ -6,6 +6,8 @@ import { queryRegistry } from '../activities/registry';
 import { batchInference } from '../workflows/batch-inference';
 import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';
+import { run } from '../scripts/sluice-cli';
+import { eventually } from './support/eventually';
 import { kill } from './support/processes';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -93,5 +95,26 @@ describe('LightGBM on the Python worker', () => {
       return queryRegistry(h.client, 'gbdt-vs-logistic');
     });
     expect(rolledBack?.aliases.champion).toBe(first.modelVersion);
+  });
+
+  it('a run whose Python worker is not running waits on its queue, and sluice status says to start one', async () => {
+    const idle = `${h.config.taskQueue}-no-python`;
+    const spec = smallFlightsSpec('gbdt-no-worker', (s) => {
+      s.trainer = { type: 'lightgbm', trees: 20 };
+      s.execution = { python_task_queue: idle };
+    });
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `gbdt-no-worker-${process.pid}` });
+    try {
+      const status = await h.withWorker(async () => {
+        await eventually(() => handle.describe(), (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'trainLightgbm'), 'the train step to wait');
+        const lines: string[] = [];
+        const code = await run(['status', handle.workflowId], h.client, (line) => lines.push(line), h.config);
+        return { code, output: lines.join('\n') };
+      });
+      expect(status.code).toBe(0);
+      expect(status.output).toContain(`train: waiting on task queue "${idle}", which no Python worker polls; start one: SLUICE_PYTHON_TASK_QUEUE=${idle} npm run worker:python`);
+    } finally {
+      await handle.terminate('test done');
+    }
   });
 });

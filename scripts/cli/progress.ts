@@ -1,4 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ShardHeartbeat } from '../../activities/inference/score-shard';
 import type { TrainHeartbeat } from '../../activities/train';
@@ -21,6 +22,8 @@ export interface PendingActivity {
   type: string;
   attempt: number;
   details?: unknown;
+  /** Set when no worker has started it and none polls its task queue: the queue it waits on. */
+  unpolledQueue?: string;
 }
 
 /** Where a run is: the server's status, its `progress` query (when a worker answers) and its activities' heartbeats. */
@@ -38,11 +41,36 @@ export async function readRun(handle: WorkflowHandle): Promise<RunState> {
   // Queries need a worker; a closed run is answered from its history by any worker of the queue, which
   // may first have to replay it (a busy worker can miss the first try).
   const progress = await queryProgress(handle, running ? 1 : 3);
-  const pending = (described.raw.pendingActivities ?? []).map((a) => {
+  const pending: PendingActivity[] = (described.raw.pendingActivities ?? []).map((a) => {
     const payload = a.heartbeatDetails?.payloads?.[0];
     return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 1, details: payload ? defaultPayloadConverter.fromPayload(payload) : undefined };
   });
+  // A step of the Python worker that no worker has picked up: is anyone polling its queue?
+  const waitingOnPython = (described.raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainLightgbm' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
+  if (waitingOnPython) {
+    const queue = await unpolledQueue(handle, 'trainLightgbm');
+    const entry = pending.find((a) => a.type === 'trainLightgbm');
+    if (entry && queue) entry.unpolledQueue = queue;
+  }
   return { workflowId: described.workflowId, type: described.type, status: running ? 'RUNNING' : described.status.name, progress, pending };
+}
+
+/** The task queue the run scheduled `activityType` on, if no worker polls it; undefined when one does (or it cannot tell). */
+async function unpolledQueue(handle: WorkflowHandle, activityType: string): Promise<string | undefined> {
+  try {
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === activityType).pop();
+    const name = scheduled?.taskQueue?.name;
+    if (!name) return undefined;
+    const answer = await handle.client.workflowService.describeTaskQueue({
+      namespace: handle.client.options.namespace,
+      taskQueue: { name },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    return (answer.pollers ?? []).length === 0 ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function queryProgress(handle: WorkflowHandle, tries: number): Promise<unknown> {
@@ -80,9 +108,16 @@ function waiting(awaiting: AwaitingStep[] | undefined): string {
 function trainLine(progress: TrainProgress, pending: PendingActivity[]): string {
   const finished = progress.steps.filter((s) => ['done', 'reused', 'skipped'].includes(s.status)).length;
   const current = progress.steps.find((s) => s.status === 'running');
-  const beat = pending.find((a) => a.type === 'train')?.details as TrainHeartbeat | undefined;
+  const beat = pending.find((a) => a.type === 'train' || a.type === 'trainLightgbm')?.details as TrainHeartbeat | undefined;
   const share = finished + (current?.name === 'train' && beat ? beat.iteration / beat.maxIterations : 0);
-  const detail = current?.name === 'train' && beat ? `train: iteration ${beat.iteration} of at most ${beat.maxIterations}` : current ? current.name : progress.status;
+  const python = pending.find((a) => a.unpolledQueue !== undefined);
+  const detail = python
+    ? `train: waiting on task queue "${python.unpolledQueue}", which no Python worker polls; start one: SLUICE_PYTHON_TASK_QUEUE=${python.unpolledQueue} npm run worker:python`
+    : current?.name === 'train' && beat
+      ? `train: iteration ${beat.iteration} of at most ${beat.maxIterations}`
+      : current
+        ? current.name
+        : progress.status;
   return `${bar(share, progress.steps.length)} step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(progress.awaitingOperator)}`;
 }
 
