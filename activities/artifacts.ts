@@ -99,6 +99,11 @@ function readManifest<T>(dir: string): T | undefined {
   }
 }
 
+/** An id (a workflow or run id) as one safe path segment: anything but letters, digits, `.`, `_` and `-` becomes `_`. */
+export function safePathSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 /** Writes a file aside and renames it into place, so the file on disk is always whole. */
 export function writeFileAtomically(file: string, data: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });

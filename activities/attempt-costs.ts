@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { sumCosts } from '../workflows/costs';
-import { writeFileAtomically } from './artifacts';
+import { safePathSegment as safe, writeFileAtomically } from './artifacts';
 import type { StepCost } from './cost';
 
 /** What a failed activity's failure carries in its details: every attempt's cost so far. */
@@ -80,5 +80,3 @@ function readCosts(file: string): StepCost[] {
     return [];
   }
 }
-
-const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CostLedger } from '../../workflows/ledger';
-import type { ArtifactStore } from '../artifacts';
+import { safePathSegment as safe, type ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
 import type { ClassificationMetrics } from '../metrics';
 import type { SpecChange } from '../spec-loader';
@@ -57,7 +57,6 @@ export async function writeRunReport(store: ArtifactStore, input: RunReportInput
   });
 }
 
-const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
