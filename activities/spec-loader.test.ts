@@ -1,5 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadSpecFile, parseSpec } from './spec-loader';
+
+/** Inside the project (the default data root), so `extends` may read there. */
+const SCRATCH = path.resolve(__dirname, '..', '.sluice', 'scratch');
+fs.mkdirSync(SCRATCH, { recursive: true });
 
 function failure(run: () => unknown): ApplicationFailure {
   try {
@@ -57,6 +63,34 @@ describe('pipeline spec loading', () => {
     expect(err.type).toBe('SluiceSpecError');
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toContain(message);
+  });
+
+  it('a spec that extends another starts from its sections; each section it writes replaces the base\'s whole', () => {
+    const challenger = loadSpecFile('pipelines/flights-gbdt.yaml');
+    const champion = loadSpecFile('pipelines/flights.yaml');
+    expect(challenger.spec.trainer.type).toBe('lightgbm');
+    expect(challenger.spec.trainer).not.toHaveProperty('max_iterations');
+    expect({ ...challenger.spec, trainer: champion.spec.trainer }).toEqual(champion.spec);
+    expect(challenger.baseDir).toBe('pipelines');
+  });
+
+  it.each([
+    ['a path instead of a file name', 'extends: ../pipelines/flights.yaml', 'base.yaml:1: extends: expected the file name of a spec in the same folder'],
+    ['a missing base', 'extends: nope.yaml', 'base.yaml:1: extends: cannot read nope.yaml (ENOENT)'],
+    ['itself', 'extends: base.yaml', 'base.yaml:1: extends: base.yaml → base.yaml extends itself'],
+  ])('refuses extending %s', (_, text, message) => {
+    const dir = fs.mkdtempSync(path.join(SCRATCH, 'extends-'));
+    fs.writeFileSync(path.join(dir, 'base.yaml'), text);
+    expect(failure(() => loadSpecFile(path.join(dir, 'base.yaml'))).message).toContain(message.replace('base.yaml:', `${path.join(dir, 'base.yaml')}:`));
+  });
+
+  it('names the base file for an error in a section it inherits', () => {
+    const dir = fs.mkdtempSync(path.join(SCRATCH, 'extends-'));
+    fs.writeFileSync(path.join(dir, 'base.yaml'), valid.replace('time_column: ts', 'time_column: 1ts'));
+    fs.writeFileSync(path.join(dir, 'child.yaml'), 'extends: base.yaml\ntrainer: { type: lightgbm, trees: 0 }\n');
+    const message = failure(() => loadSpecFile(path.join(dir, 'child.yaml'))).message;
+    expect(message).toContain(`${path.join(dir, 'base.yaml')}:7: extract.time_column: expected a SQL identifier`);
+    expect(message).toContain(`${path.join(dir, 'child.yaml')}:2: trainer.trees:`);
   });
 
   it('says which file it cannot read', () => {

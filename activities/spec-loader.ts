@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { insideDataRoots } from './data-roots';
 import { specError } from './errors';
 import { pipelineSpecSchema, type PipelineSpec } from './spec-schema';
 
@@ -37,10 +38,40 @@ export function loadSpecFile(file: string): LoadedSpec {
   return parseSpec(text, file);
 }
 
-/** Validates spec text; `file` is used in messages and to resolve relative source paths. */
+/** Validates spec text; `file` is used in messages and to resolve relative source paths (and `extends`). */
 export function parseSpec(text: string, file: string): LoadedSpec {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  const { raw, origins } = readLayers(text, file, []);
+  const result = pipelineSpecSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+      const origin = origins.get(String(at[0])) ?? origins.get('')!;
+      return `${origin.file}${lineOf(origin.doc, origin.counter, at)}: ${describeIssue(issue)}`;
+    });
+    throw specError(lines.join('\n'));
+  }
+  const spec = result.data;
+  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec };
+}
+
+/** Where a top-level section was written (the spec itself, or a spec it extends), for error lines. */
+interface Origin {
+  file: string;
+  doc: Document;
+  counter: LineCounter;
+}
+
+/** How many specs deep `extends` may go. */
+const MAX_EXTENDS = 4;
+
+/**
+ * The spec's YAML as one mapping. `extends: flights.yaml` names a spec in the same folder (so relative paths
+ * mean the same in both) whose top-level sections this one starts from; each section written here replaces
+ * the base's whole (a `trainer:` here is the whole trainer). `origins` says which file each section came from.
+ */
+function readLayers(text: string, file: string, chain: string[]): { raw: Record<string, unknown>; origins: Map<string, Origin> } {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const where = first.linePos ? `:${first.linePos[0].line}:${first.linePos[0].col}` : '';
@@ -50,16 +81,31 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw specError(`${file}: a pipeline spec must be a YAML mapping (name:, sources:, extract:, …)`);
   }
-  const result = pipelineSpecSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
-      return `${file}${lineOf(doc, lineCounter, at)}: ${describeIssue(issue)}`;
-    });
-    throw specError(lines.join('\n'));
+  const { extends: base, ...own } = raw as Record<string, unknown>;
+  const here: Origin = { file, doc, counter };
+  const origins = new Map<string, Origin>(Object.keys(own).map((key) => [key, here]));
+  origins.set('', here);
+  if (base === undefined) return { raw: own, origins };
+  const at = `${file}${lineOf(doc, counter, ['extends'])}: extends`;
+  if (typeof base !== 'string' || !/^[\w.-]+\.ya?ml$/.test(base) || base.startsWith('.')) {
+    throw specError(`${at}: expected the file name of a spec in the same folder, such as flights.yaml, got ${JSON.stringify(base)}`);
   }
-  const spec = result.data;
-  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec };
+  const baseFile = path.join(path.dirname(file), base);
+  if ([file, ...chain].map((f) => path.resolve(f)).includes(path.resolve(baseFile))) {
+    throw specError(`${at}: ${[...chain, file, baseFile].map((f) => path.basename(f)).join(' → ')} extends itself`);
+  }
+  if (chain.length + 1 >= MAX_EXTENDS) throw specError(`${at}: specs may extend at most ${MAX_EXTENDS - 1} levels deep`);
+  // A link in the spec's folder must not lead out of the data roots.
+  insideDataRoots(baseFile, 'extends', file);
+  let baseText: string;
+  try {
+    baseText = fs.readFileSync(baseFile, 'utf8');
+  } catch (err) {
+    throw specError(`${at}: cannot read ${base} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const inherited = readLayers(baseText, baseFile, [...chain, file]);
+  for (const key of ['', ...Object.keys(own)]) inherited.origins.set(key, here);
+  return { raw: { ...inherited.raw, ...own }, origins: inherited.origins };
 }
 
 /** A stable SHA-256 of a JSON-able value: object keys are sorted, so key order does not matter. */

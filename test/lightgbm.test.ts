@@ -1,65 +1,68 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { queryRegistry } from '../activities/registry';
 import { batchInference } from '../workflows/batch-inference';
 import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { run } from '../scripts/sluice-cli';
 import { eventually } from './support/eventually';
-import { kill } from './support/processes';
-import { smallFlightsSpec } from './support/specs';
+import { kill, startPythonWorker } from './support/processes';
+import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
 /**
  * Gradient-boosted trees through the same pipeline: the train step runs on the Python worker (Temporal's
  * Python SDK, its own task queue), and evaluation, promotion, rollback and batch inference treat its ONNX
- * TreeEnsemble like any Sluice model.
+ * TreeEnsemble like any Sluice model. Durability is shown with real processes: a SIGKILLed Python worker's
+ * training resumes from its checkpoint, and a cancelled run stops boosting.
  */
 const ROOT = path.resolve(__dirname, '..');
+const PYTHON = path.join(ROOT, '.tools', 'venv', 'bin', 'python');
 let h: TestHarness;
-let python: ChildProcess | undefined;
+const pythons: ChildProcess[] = [];
 let queue: string;
-let sink: string;
+let work: string;
 
-/** Starts `python -m sluice_python.worker` on `queue`; resolves once it polls. */
-async function startPythonWorker(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(path.join(ROOT, '.tools', 'venv', 'bin', 'python'), ['-m', 'sluice_python.worker'], {
-    cwd: path.join(ROOT, 'workers', 'python'),
-    env: { ...process.env, TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: taskQueue, SLUICE_ARTIFACTS: TEST_ARTIFACTS },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Python worker did not start within 60 s:\n${output}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('sluice python worker polling')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`the Python worker exited with ${code}:\n${output}`)));
-  });
-  child.removeAllListeners('exit');
+async function pythonWorker(taskQueue: string): Promise<ChildProcess> {
+  const child = await startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: taskQueue, SLUICE_ARTIFACTS: TEST_ARTIFACTS });
+  pythons.push(child);
   return child;
+}
+
+/** The last heartbeat of the pending LightGBM train step, as the server keeps it. */
+async function trainingBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
+  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainLightgbm');
+  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
+}
+
+/** The flights pipeline on its whole training window (2.5M rows) with a LightGBM trainer: seconds per 10 rounds. */
+function fullGbdt(name: string, trees: number, seed: number, taskQueue: string): string {
+  const spec = flightsSpec();
+  spec.name = name;
+  spec.trainer = { type: 'lightgbm', trees, leaves: 63, learning_rate: 0.1, seed, threads: 2 };
+  spec.execution = { python_task_queue: taskQueue, heartbeat_timeout: '5s' };
+  spec.on_failure = { wait_for_operator: false };
+  return writeSpec(name, spec);
 }
 
 beforeAll(async () => {
   h = await harness('gbdt');
   queue = `${h.config.taskQueue}-python`;
-  sink = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-gbdt-'));
-  python = await startPythonWorker(queue);
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-gbdt-'));
+  await pythonWorker(queue);
 });
 afterAll(async () => {
-  if (python) await kill(python);
+  for (const child of pythons) await kill(child);
   await h?.close();
 });
 
 describe('LightGBM on the Python worker', () => {
-  it('a GBDT challenger trained on the same features beats the logistic champion, is promoted, scored, and rolled back', async () => {
+  it('a GBDT challenger trained on the same features beats the logistic champion, is promoted, scored like LightGBM scores, and rolled back', async () => {
+    const sink = path.join(work, 'scores');
     const inference = { shard_rows: 100_000, slice_rows: 100_000, max_parallel_shards: 1, sink: { type: 'parquet' as const, path: sink } };
     const logistic = smallFlightsSpec('gbdt-vs-logistic', (s) => void (s.inference = inference));
     const gbdt = smallFlightsSpec('gbdt-vs-logistic', (s) => {
@@ -67,24 +70,34 @@ describe('LightGBM on the Python worker', () => {
       s.trainer = { type: 'lightgbm', trees: 150, leaves: 31, learning_rate: 0.1, early_stopping_rounds: 20, seed: 5, threads: 2 };
       s.execution = { python_task_queue: queue };
     });
+    const day = '2001-01-23'; // a validation day: its features are in the feature set, to feed LightGBM itself
     const { first, second, scored } = await h.withWorker(async () => {
       const first = await h.client.workflow.execute(trainPipeline, { args: [{ spec: logistic }], taskQueue: h.config.taskQueue, workflowId: `gbdt-logistic-${process.pid}` });
       const second = await h.client.workflow.execute(trainPipeline, { args: [{ spec: gbdt }], taskQueue: h.config.taskQueue, workflowId: `gbdt-trees-${process.pid}` });
-      const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: gbdt, partition: '2001-01-25' }], taskQueue: h.config.taskQueue, workflowId: `gbdt-infer-${process.pid}` });
+      const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: gbdt, partition: day }], taskQueue: h.config.taskQueue, workflowId: `gbdt-infer-${process.pid}` });
       return { first, second, scored };
     });
     expect(first.promoted).toBe(true);
     expect(second.metrics.auc).toBeGreaterThan(first.metrics.auc);
     expect(second.promoted).toBe(true);
     expect(second.champion?.version).toBe(first.modelVersion);
-    expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ iterations, (early-stopped|max-iterations)$/);
+    expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations)$/);
     // The train step ran on the Python worker's queue.
     const history = await h.client.workflow.getHandle(`gbdt-trees-${process.pid}`).fetchHistory();
     const trainScheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'trainLightgbm');
     expect(trainScheduled?.taskQueue?.name).toBe(queue);
     expect(scored.modelVersion).toBe(second.modelVersion);
     expect(scored.rows).toBeGreaterThan(10_000);
-    expect(fs.readdirSync(sink)).toEqual(['day=2001-01-25']);
+    expect(fs.readdirSync(sink)).toEqual([`day=${day}`]);
+
+    // batchInference's scores (ONNX Runtime in DuckDB) against LightGBM's own predict on the same rows.
+    const modelFolder = path.dirname(path.join(TEST_ARTIFACTS, second.modelUri.replace(/^artifact:/, '')));
+    const compared = spawnSync(PYTHON, [path.join(__dirname, 'support', 'lightgbm_predictions.py'), TEST_ARTIFACTS, modelFolder, path.join(sink, '*', '*.parquet'), day, JSON.stringify(['date', 'origin', 'destination'])], { encoding: 'utf8' });
+    expect(compared.stderr).toBe('');
+    const { sinkRows, matched, maxDifference } = JSON.parse(compared.stdout) as { sinkRows: number; matched: number; maxDifference: number };
+    expect(sinkRows).toBe(scored.rows);
+    expect(matched).toBeGreaterThan(scored.rows * 0.9); // distinct rows: flights sharing every key share their features
+    expect(maxDifference).toBeLessThanOrEqual(1e-5);
 
     const rolledBack = await h.withWorker(async () => {
       await h.client.workflow.execute(rollbackModel, {
@@ -95,6 +108,46 @@ describe('LightGBM on the Python worker', () => {
       return queryRegistry(h.client, 'gbdt-vs-logistic');
     });
     expect(rolledBack?.aliases.champion).toBe(first.modelVersion);
+  });
+
+  it('SIGKILL of the Python worker mid-training: the next attempt resumes after round R > 0 and scores like an uninterrupted run', async () => {
+    const killQueue = `${h.config.taskQueue}-python-kill`;
+    const first = await pythonWorker(killQueue);
+    // The same model twice: `seed` only changes the fingerprint here (no bagging or feature sampling to seed).
+    const { uninterrupted, resumed, beat } = await h.withWorker(async () => {
+      const uninterrupted = await h.client.workflow.execute(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, 11, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-whole-${process.pid}` });
+      const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, 12, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-kill-${process.pid}` });
+      const beat = await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'a LightGBM checkpoint');
+      await kill(first);
+      await pythonWorker(killQueue);
+      return { uninterrupted, resumed: await handle.result(), beat };
+    });
+    const detail = resumed.steps.find((s) => s.name === 'train')?.detail ?? '';
+    const round = Number(/resumed after round (\d+)/.exec(detail)?.[1]);
+    expect(round).toBeGreaterThanOrEqual(beat?.iteration ?? 10);
+    expect(round).toBeLessThan(80);
+    expect(detail).toMatch(/^80 rounds, max-iterations, resumed after round \d+$/);
+    expect(uninterrupted.steps.find((s) => s.name === 'train')?.detail).toBe('80 rounds, max-iterations');
+    expect(Math.abs(resumed.metrics.auc - uninterrupted.metrics.auc)).toBeLessThanOrEqual(0.002);
+  });
+
+  it('cancelling a run stops boosting: the Python activity acknowledges within the heartbeat timeout and the run ends cancelled', async () => {
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-cancel', 300, 13, queue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-cancel-${process.pid}` });
+    const { err, waited } = await h.withWorker(async () => {
+      await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'LightGBM to be boosting');
+      const asked = Date.now();
+      await handle.cancel();
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      return { err, waited: Date.now() - asked };
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(waited).toBeLessThan(5_000 + 3_000);
+    const described = await handle.describe();
+    expect(described.status.name).toBe('CANCELLED');
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true); // LightGBM stopped, it did not run on
+    expect(events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'registerModelVersion')).toBe(false);
+    expect(pythons[0].exitCode).toBeNull(); // the worker itself keeps polling
   });
 
   it('a run whose Python worker is not running waits on its queue, and sluice status says to start one', async () => {

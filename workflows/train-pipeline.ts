@@ -202,7 +202,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       'train',
       // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
       () => (spec.trainer.type === 'lightgbm' ? python.trainLightgbm({ loaded, features }) : training.train({ loaded, features })),
-      (r) => `${r.model.training.iterations} iterations, ${r.model.training.stopReason}${r.model.training.resumedFrom > 0 ? `, resumed after iteration ${r.model.training.resumedFrom}` : ''}`,
+      (r) => trainDetail(spec.trainer.type === 'lightgbm' ? 'round' : 'iteration', r.model.training),
       inputsOf(features.fingerprint, spec.trainer, spec.budget),
     );
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
@@ -382,4 +382,10 @@ function featuresDetail(features: FeatureSet): string {
   const dropped = (features.horizonDropped?.train ?? 0) + (features.horizonDropped?.validate ?? 0);
   const horizon = dropped > 0 ? `, ${dropped} dropped (label horizon past the end of the data)` : '';
   return `${features.train.rows} train / ${features.validate.rows} validation rows, ${features.featureColumns.length} features${horizon}`;
+}
+
+/** The train step's line: "150 rounds, early-stopped, resumed after round 40" (LightGBM counts rounds, Newton iterations). */
+function trainDetail(unit: 'round' | 'iteration', training: { iterations: number; stopReason: string; resumedFrom: number }): string {
+  const resumed = training.resumedFrom > 0 ? `, resumed after ${unit} ${training.resumedFrom}` : '';
+  return `${training.iterations} ${unit}s, ${training.stopReason}${resumed}`;
 }

@@ -3,29 +3,38 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** A real worker process (`workers/main.ts`) for the given server, queue and artifact root; resolves once it polls. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  // node itself with tsx as a loader (not the tsx launcher, which would leave its node child alive on SIGKILL)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `command` and resolves once its output contains `ready`; rejects if it exits first or takes over 60 s. */
+async function startProcess(what: string, command: string, args: string[], cwd: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 60 s:\n${output}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('sluice worker polling')) {
+      if (output.includes(ready)) {
         clearTimeout(timer);
         resolve();
       }
-    };
-    child.stdout?.on('data', onData);
+    });
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before polling:\n${output}`));
+      reject(new Error(`${what} exited with ${code} before polling:\n${output}`));
     });
   });
   child.removeAllListeners('exit');
   return child;
+}
+
+/** A real worker process (`workers/main.ts`) for the given server, queue and artifact root; resolves once it polls. */
+export function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  // node itself with tsx as a loader (not the tsx launcher, which would leave its node child alive on SIGKILL)
+  return startProcess('worker', process.execPath, ['--import', 'tsx', 'workers/main.ts'], ROOT, env, 'sluice worker polling');
+}
+
+/** A real Python worker process (`python -m sluice_python.worker`, the project's venv) polling `taskQueue`. */
+export function startPythonWorker(env: { TEMPORAL_ADDRESS: string; SLUICE_PYTHON_TASK_QUEUE: string; SLUICE_ARTIFACTS: string }): Promise<ChildProcess> {
+  return startProcess('the Python worker', path.join(ROOT, '.tools', 'venv', 'bin', 'python'), ['-m', 'sluice_python.worker'], path.join(ROOT, 'workers', 'python'), env, 'sluice python worker polling');
 }
 
 /** SIGKILLs a process and waits until it is gone. */

@@ -11,11 +11,12 @@ export type SpecInput = z.input<typeof pipelineSpecSchema>;
 const ROOT = path.resolve(__dirname, '..', '..');
 const SPEC_DIR = path.join(ROOT, '.sluice', 'test-specs');
 
-/** The specs in pipelines/, by file name without `.yaml`. */
+/** The specs in pipelines/ that stand alone (not `extends:` another), by file name without `.yaml`. */
 export function pipelineNames(): string[] {
   return fs
     .readdirSync(path.join(ROOT, 'pipelines'))
     .filter((f) => f.endsWith('.yaml') && !f.startsWith('.'))
+    .filter((f) => (parse(fs.readFileSync(path.join(ROOT, 'pipelines', f), 'utf8')) as { extends?: string }).extends === undefined)
     .map((f) => f.slice(0, -'.yaml'.length));
 }
 

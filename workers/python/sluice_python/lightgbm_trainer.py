@@ -26,6 +26,8 @@ from .artifacts import ArtifactStore, fingerprint_of, write_atomically
 TRAINER_VERSION = 1
 #: Boosting rounds between two checkpoints (and heartbeats).
 CHECKPOINT_ROUNDS = 10
+#: LightGBM's own text model, kept in the model's folder next to `model.onnx`.
+NATIVE_MODEL = "lightgbm.txt"
 #: Largest difference allowed between the exported model's scores and LightGBM's own.
 EXPORT_TOLERANCE = 1e-5
 
@@ -75,6 +77,8 @@ def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks |
         set_metadata(model, loaded, features, trainer, training)
         data = model.SerializeToString()
         (staging / "model.onnx").write_bytes(data)
+        # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
+        booster.save_model(staging / NATIVE_MODEL)
         checkpoint_file.unlink(missing_ok=True)
         return {"uri": uri_of("model.onnx"), "fingerprint": fingerprint, "bytes": len(data), "featureNames": names, "label": features["label"], "training": training}
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import os
 import signal
+import threading
+from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
 from .artifacts import ArtifactStore
@@ -25,19 +28,50 @@ TASK_QUEUE = os.environ.get("SLUICE_PYTHON_TASK_QUEUE", "sluice-python")
 STORE = ArtifactStore(os.environ.get("SLUICE_ARTIFACTS", ".sluice/artifacts"))
 
 
+class KeepAlive:
+    """Heartbeats from a thread of its own while training runs, repeating the newest progress: reading the
+    feature set and binning it can outlast a short heartbeat timeout before the first round reports."""
+
+    def __init__(self, timeout: timedelta | None) -> None:
+        self.every = max(0.5, (timeout or timedelta(seconds=30)).total_seconds() / 3)
+        self.details: dict[str, Any] | None = None
+        self.done = threading.Event()
+        # The activity's context (heartbeat, cancellation) in the keep-alive thread too.
+        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self.run,), daemon=True)
+
+    def beat(self, details: dict[str, Any]) -> None:
+        self.details = details
+        activity.heartbeat(details)
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            activity.heartbeat(*([self.details] if self.details else []))
+
+    def __enter__(self) -> "KeepAlive":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
 @activity.defn(name="trainLightgbm")
 def train_lightgbm_activity(request: dict[str, Any]) -> dict[str, Any]:
     """The train step for `trainer: {type: lightgbm}`: same input and output as the TypeScript `train`."""
     info = activity.info()
-    hooks = Hooks(heartbeat=lambda details: activity.heartbeat(details), cancelled=activity.is_cancelled, log=activity.logger.info)
+    beats = KeepAlive(info.heartbeat_timeout)
+    hooks = Hooks(heartbeat=beats.beat, cancelled=activity.is_cancelled, log=activity.logger.info)
     if info.attempt > 1:
         activity.logger.info("retrying LightGBM training; it continues from its newest checkpoint")
     try:
-        return train_lightgbm(STORE, request, hooks)
+        with beats:
+            return train_lightgbm(STORE, request, hooks)
     except TrainingError as err:
         raise ApplicationError(str(err), type="SluiceDataError", non_retryable=True) from err
-    except Cancelled:
-        raise
+    except Cancelled as err:
+        # Temporal's own CancelledError, so the attempt completes as cancelled (not as a failure to retry).
+        raise CancelledError(str(err)) from err
 
 
 async def main() -> None:
