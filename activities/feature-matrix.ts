@@ -19,6 +19,8 @@ export interface ReadMatrixOptions {
   scale?: number[];
   /** Append a constant 1 column (for an intercept). */
   bias?: boolean;
+  /** Only rows meeting this SQL condition (it may use `file_row_number`, the row's position in the file). */
+  where?: string;
 }
 
 /**
@@ -26,9 +28,9 @@ export interface ReadMatrixOptions {
  * memory is viewed in place (no per-value conversion to JS values) and interleaved into the matrix.
  */
 export async function readFeatureMatrix(parquetFile: string, options: ReadMatrixOptions): Promise<FeatureMatrix> {
-  const { features, label, center, scale, bias } = options;
+  const { features, label, center, scale, bias, where } = options;
   return withDuckDB(async (connection) => {
-    const source = `read_parquet(${sqlString(parquetFile)})`;
+    const source = `read_parquet(${sqlString(parquetFile)}, file_row_number = true)${where ? ` WHERE ${where}` : ''}`;
     const rows = Number(await scalar(connection, `SELECT count(*) FROM ${source}`));
     const width = features.length + (bias ? 1 : 0);
     const x = new Float32Array(rows * width);

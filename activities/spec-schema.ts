@@ -30,6 +30,8 @@ const logisticTrainer = z
     max_iterations: z.number().int().min(1).max(1000).default(30),
     tolerance: z.number().positive().default(1e-6),
     patience: z.number().int().min(1).default(2),
+    /** Share of the training window's last days held out for early stopping (never the validation window). */
+    holdout: z.number().gt(0).lt(1).default(0.1),
   })
   .strict();
 
@@ -51,6 +53,11 @@ const lightgbmTrainer = z
     early_stopping_rounds: z.number().int().min(1).default(30),
     /** Share of the training window's last days held out for early stopping (never the validation window). */
     holdout: z.number().gt(0).lt(1).default(0.1),
+    /**
+     * After early stopping has chosen the number of rounds, train again on the whole training window (holdout
+     * days included) for that many rounds: the model learns from the newest days too, for twice the fit time.
+     */
+    refit: z.boolean().default(false),
     seed: z.number().int().min(0).default(7),
     /** LightGBM threads (0: every core). */
     threads: z.number().int().min(0).default(0),

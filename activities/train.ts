@@ -3,6 +3,7 @@ import type { ArtifactStore } from './artifacts';
 import { fingerprintOf, writeFileAtomically } from './artifacts';
 import { metered } from './cost';
 import { columnMoments, readFeatureMatrix } from './feature-matrix';
+import { holdoutSplit } from './holdout';
 import type { FeatureSet } from './features';
 import { trainLogistic, type TrainerCheckpoint, type TrainerResult } from './logistic-trainer';
 import { scoringModel } from './onnx/logistic-graphs';
@@ -11,7 +12,7 @@ import type { LoadedSpec } from './spec-loader';
 import { budgetExceeded, budgetOf, durationSeconds } from '../workflows/budget';
 
 /** Bumped when the trainer's output for the same inputs would change. */
-const TRAINER_VERSION = 1;
+const TRAINER_VERSION = 2;
 
 /** A trained, exported model and how its training went. */
 export interface ModelArtifact {
@@ -20,7 +21,8 @@ export interface ModelArtifact {
   bytes: number;
   featureNames: string[];
   label: string;
-  training: Omit<TrainerResult, 'theta'>;
+  /** `refit`: LightGBM trained again on the whole training window for the rounds early stopping chose. */
+  training: Omit<TrainerResult, 'theta'> & { refit?: boolean };
 }
 
 /** What the train activity heartbeats: progress, and a checkpoint a retried attempt resumes from. */
@@ -47,7 +49,7 @@ export interface TrainInput {
 }
 
 /**
- * Trains the spec's model on the training split (early stopping on the validation split) and exports
+ * Trains the spec's model on the training split (early stopping on its last days, `holdoutSplit`) and exports
  * one self-contained ONNX file: standardization in the graph, lineage and metrics in metadata_props.
  * The output is content-addressed by the features and trainer settings, so an unchanged rerun reuses it.
  */
@@ -72,16 +74,17 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
       const { mean, std } = await columnMoments(trainFile, names);
       hooks.alive?.();
       const matrixOptions = { features: names, label: features.label, center: mean, scale: std, bias: true };
-      const train = await readFeatureMatrix(trainFile, matrixOptions);
+      const split = await holdoutSplit(trainFile, spec.extract.time_column, trainer.holdout, features.train.columns.map((c) => c.name));
+      const train = await readFeatureMatrix(trainFile, { ...matrixOptions, where: split.fit });
       hooks.alive?.();
-      const validation = await readFeatureMatrix(store.pathOf(features.validate.uri), matrixOptions);
+      const holdout = await readFeatureMatrix(trainFile, { ...matrixOptions, where: split.holdout });
       hooks.alive?.();
-      meter.rowsIn = train.rows + validation.rows;
-      meter.bytesIn = features.train.bytes + features.validate.bytes;
+      meter.rowsIn = train.rows + holdout.rows;
+      meter.bytesIn = features.train.bytes;
       const resume = latest?.checkpoint;
       const result = await trainLogistic(
         train,
-        validation,
+        holdout,
         { l2: trainer.l2, maxIterations: trainer.max_iterations, tolerance: trainer.tolerance, patience: trainer.patience },
         resume,
         (checkpoint) => {

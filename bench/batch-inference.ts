@@ -8,14 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import duckdb from '@duckdb/node-bindings';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ArtifactStore } from '../activities/artifacts';
-import { runSpecSql, withDuckDB } from '../activities/duckdb';
-import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
-import { ModelRunner } from '../activities/inference/model-runner';
-import { windowFeaturesSql } from '../activities/point-in-time';
 import { loadSpecFile } from '../activities/spec-loader';
 import { trainModel } from '../activities/train';
 import { startDevServer, stopDevServer } from '../scripts/dev-server';
@@ -23,6 +18,7 @@ import { createSluiceWorker } from '../workers/create-worker';
 import { loadConfig } from '../workers/config';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
+import { inMemoryFeatures, ortAloneSeconds } from './in-memory-features';
 import { featuresFor, PYTHON } from './reference';
 
 const FROM = '2001-01-01';
@@ -45,38 +41,8 @@ async function main(): Promise<void> {
   const window = { from: FROM, to: TO };
 
   // (b) DuckDB alone: the features of every row, materialized. (a) ONNX Runtime alone on those rows in memory.
-  const { duckdbSeconds, ortSeconds, rows } = await withDuckDB(async (c) => {
-    await prepareFeatureContext(c, store, loaded, features.stats);
-    await selectSource(c, loaded, window);
-    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${windowFeaturesSql(loaded, window)})`;
-    const times: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      const t = performance.now();
-      await runSpecSql('features.sql', () => c.run(`CREATE OR REPLACE TEMP TABLE plain AS ${select}`));
-      times.push((performance.now() - t) / 1000);
-    }
-    await c.run(`CREATE TEMP TABLE arrays AS ${scoringSelect(loaded, names, window)}`);
-    const result = (await c.run('SELECT features FROM arrays')) as unknown as { result: duckdb.Result };
-    const n = Number((await c.runAndReadAll('SELECT count(*) FROM arrays')).getRowsJS()[0][0]);
-    const x = new Float32Array(n * names.length);
-    let at = 0;
-    for (let k = 0; k < duckdb.result_chunk_count(result.result); k++) {
-      const chunk = duckdb.result_get_chunk(result.result, k);
-      const size = duckdb.data_chunk_get_size(chunk);
-      const v = duckdb.vector_get_data(duckdb.array_vector_get_child(duckdb.data_chunk_get_vector(chunk, 0)), size * names.length * 4);
-      x.set(new Float32Array(v.buffer, v.byteOffset, size * names.length), at);
-      at += size * names.length;
-    }
-    const runner = ModelRunner.open(store.pathOf(model.uri), model.uri, names.length);
-    const ort: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      const t = performance.now();
-      for (let s = 0; s < n; s += 65_536) runner.score(x.subarray(s * names.length), Math.min(65_536, n - s));
-      ort.push((performance.now() - t) / 1000);
-    }
-    runner.close();
-    return { duckdbSeconds: best(times), ortSeconds: best(ort), rows: n };
-  });
+  const { x, rows, duckdbSeconds } = await inMemoryFeatures(store, loaded, features, window);
+  const ortSeconds = ortAloneSeconds(store.pathOf(model.uri), x, rows, names.length);
 
   // (c) the plain Python script, both fetch modes.
   const config = path.join(work, 'peer.json');

@@ -2,9 +2,13 @@
  * The main job: starts a Temporal dev server (unless one answers at TEMPORAL_ADDRESS) and a worker,
  * runs the training pipeline on the real flights data, prints metrics, the registered model version and
  * the promotion decision, then scores the second half of June with the champion into the spec's sink,
- * and stops what it started. `--keep` leaves the server running for the Web UI.
+ * and stops what it started. `--keep` leaves the server running for the Web UI. `--gbdt` (`npm run demo:gbdt`)
+ * also starts the Python worker and trains the LightGBM challenger (pipelines/flights-gbdt.yaml) against the
+ * logistic champion before scoring with whichever is champion then.
  *   npm run demo [-- --keep] [-- --spec pipelines/flights.yaml]
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connectionOptions, loadConfig } from '../workers/config';
@@ -15,6 +19,7 @@ import { run } from './sluice-cli';
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const keep = args.includes('--keep');
+  const gbdt = args.includes('--gbdt');
   const specIndex = args.indexOf('--spec');
   const spec = specIndex >= 0 ? args[specIndex + 1] : 'pipelines/flights.yaml';
   const config = loadConfig();
@@ -32,19 +37,25 @@ async function main(): Promise<void> {
   }
 
   const { worker, connection: workerConnection } = await createSluiceWorker({ config });
+  const python = gbdt ? startPythonWorker(config.address, config.artifactRoot) : undefined;
   const connection = await Connection.connect(connectionOptions(config));
   const client = new Client({ connection, namespace: config.namespace });
   try {
     console.log(`Worker polling task queue "${config.taskQueue}"; artifacts in ${config.artifactRoot}`);
     const code = await worker.runUntil(async () => {
       const print = (line: string) => console.log(line);
-      const trained = await run(['train', spec], client, print, config);
+      let trained = await run(['train', spec], client, print, config);
+      if (gbdt && trained === 0) {
+        print('\nThe LightGBM challenger on the same features (the train step runs on the Python worker):');
+        trained = await run(['train', 'pipelines/flights-gbdt.yaml'], client, print, config);
+      }
       // Scores the second half of June with the champion (this run's model when it was promoted).
       return trained === 0 ? run(['infer', spec, '2001-06-16', '2001-06-30'], client, print, config) : trained;
     });
     if (code !== 0) process.exitCode = code;
     console.log(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
+    python?.kill('SIGTERM');
     await connection.close();
     await workerConnection.close();
     if (ownServer && !keep) {
@@ -54,6 +65,17 @@ async function main(): Promise<void> {
       console.log(`The dev server keeps running: Web UI ${config.uiUrl}; stop it with \`npm run server -- stop\`.`);
     }
   }
+}
+
+/** The Python worker (LightGBM training) as a child process; runs wait on its queue until it polls. */
+function startPythonWorker(address: string, artifacts: string): ChildProcess {
+  const root = path.resolve(__dirname, '..');
+  console.log('Starting the Python worker (LightGBM) …');
+  return spawn(path.join(root, '.tools', 'venv', 'bin', 'python'), ['-m', 'sluice_python.worker'], {
+    cwd: path.join(root, 'workers', 'python'),
+    env: { ...process.env, TEMPORAL_ADDRESS: address, SLUICE_ARTIFACTS: path.resolve(artifacts) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 main().catch((err: unknown) => {

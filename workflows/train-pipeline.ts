@@ -15,6 +15,7 @@ import type { Duration } from '@temporalio/common';
 import type { StepCost } from '../activities/cost';
 import type { ClassificationMetrics } from '../activities/metrics';
 import type { FeatureSet } from '../activities/features';
+import type { ModelArtifact } from '../activities/train';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { STALE_DECISION, type ModelVersion } from './model-registry';
 import { decidePromotion, type PromotionDecision } from './promotion';
@@ -385,7 +386,8 @@ function featuresDetail(features: FeatureSet): string {
 }
 
 /** The train step's line: "150 rounds, early-stopped, resumed after round 40" (LightGBM counts rounds, Newton iterations). */
-function trainDetail(unit: 'round' | 'iteration', training: { iterations: number; stopReason: string; resumedFrom: number }): string {
+function trainDetail(unit: 'round' | 'iteration', training: ModelArtifact['training']): string {
+  const refit = training.refit ? `, refit ${training.bestIteration} on the whole window` : '';
   const resumed = training.resumedFrom > 0 ? `, resumed after ${unit} ${training.resumedFrom}` : '';
-  return `${training.iterations} ${unit}s, ${training.stopReason}${resumed}`;
+  return `${training.iterations} ${unit}s, ${training.stopReason}${refit}${resumed}`;
 }

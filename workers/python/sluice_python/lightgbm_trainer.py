@@ -71,15 +71,27 @@ def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks |
         params = lightgbm_params(trainer)
         fit = lgb.Dataset(x[fit_rows], y[fit_rows], feature_name=names, free_raw_data=False)
         holdout = lgb.Dataset(x[holdout_rows], y[holdout_rows], reference=fit)
-        checkpoint_file = store.path_of(f"artifact:checkpoints/{fingerprint}.lgb")
-        booster, training = boost(params, fit, holdout, trainer, checkpoint_file, fingerprint, hooks)
+        checkpoints = store.path_of(f"artifact:checkpoints/{fingerprint}.lgb")
+        chosen = checkpoints.with_suffix(".rounds.json")  # the search's outcome, kept until the refit is done
+        if not trainer.get("refit"):
+            booster, training = boost(params, fit, holdout, trainer, checkpoints, fingerprint, hooks)
+        else:
+            if chosen.exists():
+                training = json.loads(chosen.read_text())
+            else:
+                _, training = boost(params, fit, holdout, trainer, checkpoints, fingerprint, hooks)
+                write_atomically(chosen, json.dumps(training).encode())
+            whole = lgb.Dataset(x, y, feature_name=names, free_raw_data=False)
+            booster, resumed = boost_rounds(params, whole, None, training["bestIteration"], None, checkpoints.with_suffix(".refit.lgb"), fingerprint, hooks)
+            training = {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
         model = export(booster, names, x[: min(len(y), 10_000)])
         set_metadata(model, loaded, features, trainer, training)
         data = model.SerializeToString()
         (staging / "model.onnx").write_bytes(data)
         # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
         booster.save_model(staging / NATIVE_MODEL)
-        checkpoint_file.unlink(missing_ok=True)
+        for leftover in (checkpoints, chosen, checkpoints.with_suffix(".refit.lgb")):
+            leftover.unlink(missing_ok=True)
         return {"uri": uri_of("model.onnx"), "fingerprint": fingerprint, "bytes": len(data), "featureNames": names, "label": features["label"], "training": training}
 
     value, reused = store.reuse_or_build("models", fingerprint, build)
@@ -146,35 +158,10 @@ def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:
 
 
 def boost(params: dict[str, Any], fit: lgb.Dataset, holdout: lgb.Dataset, trainer: dict[str, Any], checkpoint_file: Path, fingerprint: str, hooks: Hooks) -> tuple[lgb.Booster, dict[str, Any]]:
-    """Boosts up to `trees` rounds with early stopping on the holdout; every few rounds writes a checkpoint
-    (the model so far) and heartbeats. A retried attempt continues from the newest checkpoint."""
+    """Boosts up to `trees` rounds with early stopping on the holdout, and keeps the best round's model."""
     trees = trainer.get("trees", 300)
-    patience = trainer.get("early_stopping_rounds", 30)
-    init_model, resumed_from = None, 0
-    if checkpoint_file.exists():
-        init_model = lgb.Booster(model_str=checkpoint_file.read_text())
-        resumed_from = init_model.current_iteration()
-        hooks.log(f"resuming LightGBM after round {resumed_from}")
-
-    def checkpoint(env: lgb.callback.CallbackEnv) -> None:
-        rounds = env.iteration + 1
-        if rounds % CHECKPOINT_ROUNDS == 0:
-            write_atomically(checkpoint_file, env.model.model_to_string().encode())
-            hooks.heartbeat({"fingerprint": fingerprint, "iteration": rounds, "maxIterations": trees})
-        if hooks.cancelled():
-            raise Cancelled(f"cancelled after round {rounds}")
-
     evals: dict[str, Any] = {}
-    booster = lgb.train(
-        params,
-        fit,
-        num_boost_round=max(0, trees - resumed_from),
-        valid_sets=[holdout],
-        valid_names=["holdout"],
-        init_model=init_model,
-        keep_training_booster=True,
-        callbacks=[checkpoint, lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals)],
-    )
+    booster, resumed_from = boost_rounds(params, fit, holdout, trees, trainer.get("early_stopping_rounds", 30), checkpoint_file, fingerprint, hooks, evals)
     losses = evals.get("holdout", {}).get("binary_logloss", [])
     best = booster.best_iteration or booster.current_iteration()
     stopped_early = booster.current_iteration() < trees and booster.best_iteration > 0
@@ -191,6 +178,40 @@ def boost(params: dict[str, Any], fit: lgb.Dataset, holdout: lgb.Dataset, traine
     if best and best < booster.current_iteration():
         booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     return booster, training
+
+
+def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset | None, rounds: int, patience: int | None, checkpoint_file: Path, fingerprint: str, hooks: Hooks, evals: dict[str, Any] | None = None) -> tuple[lgb.Booster, int]:
+    """Boosts `rounds` rounds (fewer when early stopping on `holdout` ends sooner). Every few rounds it writes
+    a checkpoint (the model so far) and heartbeats; an attempt that finds a checkpoint continues from it.
+    Returns the booster and the round it resumed after (0: from scratch)."""
+    init_model, resumed_from = None, 0
+    if checkpoint_file.exists():
+        init_model = lgb.Booster(model_str=checkpoint_file.read_text())
+        resumed_from = init_model.current_iteration()
+        hooks.log(f"resuming LightGBM after round {resumed_from}")
+
+    def checkpoint(env: lgb.callback.CallbackEnv) -> None:
+        done = env.iteration + 1
+        if done % CHECKPOINT_ROUNDS == 0:
+            write_atomically(checkpoint_file, env.model.model_to_string().encode())
+            hooks.heartbeat({"fingerprint": fingerprint, "iteration": done, "maxIterations": rounds})
+        if hooks.cancelled():
+            raise Cancelled(f"cancelled after round {done}")
+
+    callbacks: list[Any] = [checkpoint]
+    if holdout is not None and patience:
+        callbacks += [lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals if evals is not None else {})]
+    booster = lgb.train(
+        params,
+        data,
+        num_boost_round=max(0, rounds - resumed_from),
+        valid_sets=[holdout] if holdout is not None else None,
+        valid_names=["holdout"] if holdout is not None else None,
+        init_model=init_model,
+        keep_training_booster=True,
+        callbacks=callbacks,
+    )
+    return booster, resumed_from
 
 
 def export(booster: lgb.Booster, names: list[str], sample: np.ndarray) -> onnx.ModelProto:

@@ -123,3 +123,25 @@ def test_refuses_a_feature_that_is_not_a_number(feature_set):
     broken = dict(features, featureColumns=[*features["featureColumns"], {"name": "origin", "type": "VARCHAR"}], fingerprint="f1-text")
     with pytest.raises(TrainingError, match=r"column `origin` is string; LightGBM needs numbers"):
         train_lightgbm(store, request(broken))
+
+
+def test_refit_trains_the_chosen_rounds_on_the_whole_window_and_resumes_within_the_refit(feature_set, tmp_path):
+    store, features = feature_set
+    searched = train_lightgbm(store, request(features, seed=21, trees=40, early_stopping_rounds=5))["model"]["training"]
+    fresh = ArtifactStore(str(tmp_path))
+    (tmp_path / "features").symlink_to(store.root / "features")
+    beats: list[dict] = []
+
+    def die_in_refit(details: dict) -> None:
+        beats.append(details)
+        if details["maxIterations"] == searched["bestIteration"] and details["iteration"] >= 10:
+            raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        train_lightgbm(fresh, request(features, seed=21, trees=40, early_stopping_rounds=5, refit=True), Hooks(heartbeat=die_in_refit))
+    refit = train_lightgbm(fresh, request(features, seed=21, trees=40, early_stopping_rounds=5, refit=True))["model"]
+    assert refit["training"]["iterations"] == searched["bestIteration"] >= 10
+    assert refit["training"]["refit"] is True and refit["training"]["resumedFrom"] == 10
+    booster = lgb.Booster(model_file=str(fresh.path_of(refit["uri"]).with_name("lightgbm.txt")))
+    assert booster.current_iteration() == searched["bestIteration"]
+    assert not list((tmp_path / "checkpoints").glob("*")), "checkpoints are removed once the model is published"

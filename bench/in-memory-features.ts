@@ -1,0 +1,54 @@
+import duckdb from '@duckdb/node-bindings';
+import type { ArtifactStore } from '../activities/artifacts';
+import { runSpecSql, withDuckDB } from '../activities/duckdb';
+import type { FeatureSet } from '../activities/features';
+import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
+import { ModelRunner } from '../activities/inference/model-runner';
+import { windowFeaturesSql } from '../activities/point-in-time';
+import type { LoadedSpec } from '../activities/spec-loader';
+
+/**
+ * The baselines' inputs: every row's features in `window`, computed by DuckDB alone (best of two runs,
+ * materialized into a table) and copied into one row-major float32 matrix, the in-memory tensor that
+ * "ONNX Runtime alone" and "LightGBM alone" score.
+ */
+export async function inMemoryFeatures(store: ArtifactStore, loaded: LoadedSpec, features: FeatureSet, window: { from: string; to: string }): Promise<{ x: Float32Array; rows: number; duckdbSeconds: number }> {
+  const names = features.featureColumns.map((c) => c.name);
+  return withDuckDB(async (c) => {
+    await prepareFeatureContext(c, store, loaded, features.stats);
+    await selectSource(c, loaded, window);
+    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${windowFeaturesSql(loaded, window)})`;
+    const times: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t = performance.now();
+      await runSpecSql('features.sql', () => c.run(`CREATE OR REPLACE TEMP TABLE plain AS ${select}`));
+      times.push((performance.now() - t) / 1000);
+    }
+    await c.run(`CREATE TEMP TABLE arrays AS ${scoringSelect(loaded, names, window)}`);
+    const result = (await c.run('SELECT features FROM arrays')) as unknown as { result: duckdb.Result };
+    const rows = Number((await c.runAndReadAll('SELECT count(*) FROM arrays')).getRowsJS()[0][0]);
+    const x = new Float32Array(rows * names.length);
+    let at = 0;
+    for (let k = 0; k < duckdb.result_chunk_count(result.result); k++) {
+      const chunk = duckdb.result_get_chunk(result.result, k);
+      const size = duckdb.data_chunk_get_size(chunk);
+      const v = duckdb.vector_get_data(duckdb.array_vector_get_child(duckdb.data_chunk_get_vector(chunk, 0)), size * names.length * 4);
+      x.set(new Float32Array(v.buffer, v.byteOffset, size * names.length), at);
+      at += size * names.length;
+    }
+    return { x, rows, duckdbSeconds: Math.min(...times) };
+  });
+}
+
+/** ONNX Runtime alone: seconds to score `rows` in-memory rows in 65,536-row batches (best of three). */
+export function ortAloneSeconds(modelFile: string, x: Float32Array, rows: number, width: number): number {
+  const runner = ModelRunner.open(modelFile, modelFile, width);
+  const seconds: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t = performance.now();
+    for (let s = 0; s < rows; s += 65_536) runner.score(x.subarray(s * width), Math.min(65_536, rows - s));
+    seconds.push((performance.now() - t) / 1000);
+  }
+  runner.close();
+  return Math.min(...seconds);
+}

@@ -1,0 +1,72 @@
+"""Reference: LightGBM as a plain script on a Sluice feature set, and LightGBM's own predict.
+
+    python lightgbm_script.py fit TRAIN.parquet VALIDATE.parquet LABEL TIME_COLUMN PARAMS_JSON FEATURE [FEATURE ...]
+    python lightgbm_script.py predict MODEL.txt ROWS.f32 WIDTH THREADS
+
+`fit` reads the train and validation Parquet files the features step wrote and trains with the given
+settings (trees, leaves, learning_rate, min_data_in_leaf, early_stopping_rounds, holdout, seed, threads).
+With `"all_rows": false` it follows Sluice's protocol (early stopping on the last `holdout` share of the
+training days); with `true` it fits every training row for `trees` rounds. Prints one JSON object: the
+validation AUC and log loss, and the wall time of loading and of fitting.
+
+`predict` scores a raw float32 row-major matrix with a saved model (best of two runs) and prints the rows
+and seconds.
+"""
+import json
+import math
+import sys
+import time
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+from sklearn.metrics import log_loss, roc_auc_score
+
+
+def load(path, features, label, time_column):
+    columns = ", ".join(f'CAST("{f}" AS FLOAT) AS "{f}"' for f in features)
+    result = duckdb.sql(f"SELECT {columns}, CAST(\"{label}\" AS FLOAT) AS y, CAST(\"{time_column}\" AS DATE) AS day FROM read_parquet('{path}')").fetchnumpy()
+    return np.column_stack([result[f] for f in features]).astype(np.float32, copy=False), result["y"], np.asarray(result["day"], dtype="datetime64[D]")
+
+
+def fit(train_path, validate_path, label, time_column, params_json, *features):
+    settings = json.loads(params_json)
+    started = time.perf_counter()
+    x, y, days = load(train_path, features, label, time_column)
+    x_valid, y_valid, _ = load(validate_path, features, label, time_column)
+    loaded = time.perf_counter()
+    params = {
+        "objective": "binary", "num_leaves": settings["leaves"], "learning_rate": settings["learning_rate"],
+        "min_data_in_leaf": settings["min_data_in_leaf"], "seed": settings["seed"], "num_threads": settings["threads"],
+        "deterministic": True, "force_row_wise": True, "verbose": -1,
+    }
+    if settings["all_rows"]:
+        booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=settings["trees"])
+    else:
+        distinct = np.unique(days)
+        held = days >= distinct[-max(1, math.ceil(len(distinct) * settings["holdout"]))]
+        booster = lgb.train(
+            params, lgb.Dataset(x[~held], y[~held]), num_boost_round=settings["trees"],
+            valid_sets=[lgb.Dataset(x[held], y[held])], callbacks=[lgb.early_stopping(settings["early_stopping_rounds"], verbose=False)],
+        )
+    fitted = time.perf_counter()
+    p = booster.predict(x_valid, num_iteration=booster.best_iteration or None)
+    print(json.dumps({
+        "auc": roc_auc_score(y_valid, p), "log_loss": log_loss(y_valid, p), "load_seconds": loaded - started,
+        "fit_seconds": fitted - loaded, "iterations": booster.best_iteration or booster.current_iteration(), "rows": len(y),
+    }))
+
+
+def predict(model_path, rows_path, width, threads):
+    booster = lgb.Booster(model_file=model_path)
+    x = np.fromfile(rows_path, dtype=np.float32).reshape(-1, int(width))
+    seconds = []
+    for _ in range(2):
+        started = time.perf_counter()
+        booster.predict(x, num_threads=int(threads))
+        seconds.append(time.perf_counter() - started)
+    print(json.dumps({"rows": len(x), "seconds": min(seconds)}))
+
+
+if __name__ == "__main__":
+    {"fit": fit, "predict": predict}[sys.argv[1]](*sys.argv[2:])
