@@ -3,6 +3,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
+COPY contracts ./contracts
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers

@@ -16,16 +16,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
+  // Layers: contracts/ (what workflows, activities and the CLI share) ← activities/ and workflows/ ← the rest.
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
     rules: {
       // Workflow code is replayed: wall-clock time and randomness must come from the SDK.
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval'],
       // Only types may come from activities: their code has side effects and must stay out of the bundle.
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'fs', 'path', '@duckdb/*', 'onnxruntime-node', '../activities/*'], allowTypeImports: true }] },
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', '@duckdb/*', 'onnxruntime-node', '**/activities/*', '**/activities/**'], allowTypeImports: true, message: 'workflows and contracts import activities only as types (import type …)' },
+          ],
+        },
       ],
+    },
+  },
+  {
+    files: ['contracts/**/*.ts', 'activities/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      // Not even types: what activities share with workflows lives in contracts/.
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows/*', '**/workflows/**'], message: 'activities and contracts never import from workflows/; move what both need into contracts/' }] }],
     },
   },
 );

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { sumCosts } from '../workflows/costs';
+import { sumCosts } from '../contracts/costs';
 import { safePathSegment as safe, writeFileAtomically } from './artifacts';
 import type { StepCost } from './cost';
 

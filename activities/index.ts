@@ -8,7 +8,7 @@ import { planInference, type PlanInput } from './inference/plan';
 import { writeRunReport, type RunReportInput } from './report/run-report';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
 import { readChampion, readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
-import type { NewModelVersion } from '../workflows/model-registry';
+import type { NewModelVersion } from '../contracts/registry';
 import { publishScores, type PublishInput } from './sinks/publish';
 import { publishedDays, type PublishedFilter } from './sinks/published-days';
 import { newestDay } from './sources';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { ModelVersion } from '../workflows/model-registry';
+import type { ModelVersion } from '../contracts/registry';
 import { ArtifactStore, type ColumnInfo } from './artifacts';
 import { importExternalModel } from './external-model';
 import { registerVersion } from './registry';

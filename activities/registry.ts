@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   championQuery,
-  modelRegistry,
   STALE_DECISION,
   type ChampionView,
   registerVersionUpdate,
@@ -12,10 +11,12 @@ import {
   setAliasUpdate,
   type AliasChange,
   type AliasRequest,
+  type ModelRegistryWorkflow,
   type ModelVersion,
   type NewModelVersion,
   type RegistryState,
-} from '../workflows/model-registry';
+  REGISTRY_WORKFLOW_TYPE,
+} from '../contracts/registry';
 import { modelError } from './errors';
 
 /**
@@ -27,7 +28,7 @@ export async function registerVersion(client: Client, registryTaskQueue: string,
   return client.workflow.executeUpdateWithStart(registerVersionUpdate, {
     args: [entry],
     updateId,
-    startWorkflowOperation: new WithStartWorkflowOperation(modelRegistry, {
+    startWorkflowOperation: new WithStartWorkflowOperation<ModelRegistryWorkflow>(REGISTRY_WORKFLOW_TYPE, {
       workflowId: registryWorkflowId(model),
       taskQueue: registryTaskQueue,
       args: [{ model }],

@@ -9,7 +9,7 @@ import { trainLogistic, type TrainerCheckpoint, type TrainerResult } from './log
 import { scoringModel } from './onnx/logistic-graphs';
 import { specError } from './errors';
 import type { LoadedSpec } from './spec-loader';
-import { budgetExceeded, budgetOf, durationSeconds } from '../workflows/budget';
+import { budgetExceeded, budgetOf, durationSeconds } from '../contracts/budget';
 
 /** Bumped when the trainer's output for the same inputs would change. */
 const TRAINER_VERSION = 2;

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SLUICE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SLUICE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { ensureSearchAttributes } from '../workers/search-attribute-setup';
 
 /** Project-local folder for installed tools (git-ignored). */

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
-import { registryWorkflowId } from '../workflows/model-registry';
+import { registryWorkflowId } from '../contracts/registry';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { batchInference } from '../workflows/batch-inference';
 import { backfill } from '../workflows/backfill';

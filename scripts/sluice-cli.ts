@@ -7,7 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, loadConfig, type SluiceConfig } from '../workers/config';
 import { Args, UsageError, type Command, type Context } from './cli/command';
-import { rootMessage } from '../workflows/root-cause';
+import { rootMessage } from '../contracts/root-cause';
 import { cost, runs, status } from './cli/inspect-commands';
 import { models, promote, rollback } from './cli/registry-commands';
 import { backfillCommand, infer, resume, train } from './cli/run-commands';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { batchInference } from '../workflows/batch-inference';
-import { SluiceStatus } from '../workflows/search-attributes';
+import { SluiceStatus } from '../contracts/search-attributes';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
 import { kill, startWorkerProcess } from './support/processes';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SLUICE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SLUICE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 
 /** docker-compose.yml as docker-compose resolves it (Debian's docker-compose validates without an engine). */
 const ROOT = path.resolve(__dirname, '..');

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { queryRegistry, registerVersion, setAlias } from '../activities/registry';
 import { registryQueueOf } from '../workers/config';
-import { registryWorkflowId, type NewModelVersion } from '../workflows/model-registry';
+import { registryWorkflowId, type NewModelVersion } from '../contracts/registry';
 import { approveUpdate, progressQuery, trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
 import { smallFlightsSpec } from './support/specs';

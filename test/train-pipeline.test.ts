@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { queryRegistry } from '../activities/registry';
 import { approveSignal, progressQuery, rejectSignal, trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
-import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../workflows/search-attributes';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { smallFlightsSpec, writeSpec } from './support/specs';
 import { eventually } from './support/eventually';
 import { harness, type TestHarness } from './support/temporal';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
-import { DEFAULT_REGISTRY_TASK_QUEUE } from '../workflows/model-registry';
+import { DEFAULT_REGISTRY_TASK_QUEUE } from '../contracts/registry';
 
 /** Where Sluice finds Temporal and keeps its files. Every field has an environment variable. */
 export interface SluiceConfig {

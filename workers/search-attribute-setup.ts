@@ -1,5 +1,5 @@
 import { temporal } from '@temporalio/proto';
-import { SLUICE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SLUICE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 
 type OperatorService = temporal.api.operatorservice.v1.OperatorService;
 const { IndexedValueType } = temporal.api.enums.v1;

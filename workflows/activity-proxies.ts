@@ -3,7 +3,7 @@ import { ActivityCancellationType, proxyActivities, type ActivityOptions } from 
 import type { SluiceActivities } from '../activities/index';
 import type { PythonActivities } from '../activities/python-activities';
 import type { PipelineSpec } from '../activities/spec-schema';
-import { budgetOf } from './budget';
+import { budgetOf } from '../contracts/budget';
 
 /** Bad spec, data or model, or a spent budget: retrying cannot cure these, so they are not retried. */
 const NON_RETRYABLE = ['SluiceSpecError', 'SluiceDataError', 'SluiceModelError', 'SluiceBudgetExceeded'];

@@ -1,7 +1,7 @@
 import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
 import { batchInference } from './batch-inference';
-import { SluicePipeline, SluiceStatus } from './search-attributes';
+import { SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 
 export interface BackfillInput {
   spec: string;

@@ -2,10 +2,11 @@ import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, pat
 import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
-import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
-import { budgetOf } from './budget';
-import { Ledger, type CostLedger } from './ledger';
+import { budgetOf } from '../contracts/budget';
+import type { CostLedger } from '../contracts/ledger';
+import { Ledger } from './ledger';
 import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 

@@ -1,32 +1,9 @@
-import { defineQuery, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { StepCost } from '../activities/cost';
-import { budgetLines, checkBudget, type Budget } from './budget';
-import { sumCosts } from './costs';
-import { SluiceCpuSeconds, SluiceRows } from './search-attributes';
-
-/** One measured step of a run: what its activity used, and when it ran (workflow time). */
-export interface LedgerEntry {
-  step: string;
-  cost: StepCost;
-  startedAt: string;
-  finishedAt: string;
-}
-
-/** A run's cost ledger, as the `ledger` query answers it (and `sluice cost <run>` prints it). */
-export interface CostLedger {
-  pipeline?: string;
-  /** Rows the run reads from its sources (extracted for training, planned for scoring). */
-  rows: number;
-  entries: LedgerEntry[];
-  total: StepCost;
-  budget?: Budget;
-  /** The budget against what was spent, a line per limit. */
-  budgetLines: string[];
-  /** Set when the budget stopped the run. */
-  stoppedBy?: string;
-}
-
-export const ledgerQuery = defineQuery<CostLedger>('ledger');
+import { budgetLines, checkBudget, type Budget } from '../contracts/budget';
+import { ledgerQuery, type CostLedger, type LedgerEntry } from '../contracts/ledger';
+import { sumCosts } from '../contracts/costs';
+import { SluiceCpuSeconds, SluiceRows } from '../contracts/search-attributes';
 
 /**
  * Collects the cost of every step of a run, answers the `ledger` query, and enforces the spec's budget

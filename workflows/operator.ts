@@ -1,7 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, condition, defineSignal, defineUpdate, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { BUDGET_EXCEEDED } from './budget';
-import { STALE_DECISION } from './model-registry';
+import { BUDGET_EXCEEDED } from '../contracts/budget';
+import { STALE_DECISION } from '../contracts/registry';
 
 /** An operator's answer to a failed step. `step` limits it to one step; without it, it applies to every waiting step. */
 export interface OperatorDecision {

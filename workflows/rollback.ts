@@ -1,8 +1,8 @@
 import { ApplicationFailure, executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
 import { backfill, type BackfillResult } from './backfill';
-import type { AliasChange } from './model-registry';
-import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import type { AliasChange } from '../contracts/registry';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 
 export interface RollbackInput {
   spec: string;

@@ -17,15 +17,16 @@ import type { ClassificationMetrics } from '../activities/metrics';
 import type { FeatureSet } from '../activities/features';
 import type { ModelArtifact } from '../activities/train';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
-import { STALE_DECISION, type ModelVersion } from './model-registry';
-import { decidePromotion, type PromotionDecision } from './promotion';
-import { SluiceModelVersion, SluicePipeline, SluiceStatus } from './search-attributes';
+import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
+import { decidePromotion, type PromotionDecision } from '../contracts/promotion';
+import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
-import { budgetOf, BUDGET_EXCEEDED } from './budget';
-import { zeroCost } from './costs';
-import { Ledger, type CostLedger } from './ledger';
+import { budgetOf, BUDGET_EXCEEDED } from '../contracts/budget';
+import { zeroCost } from '../contracts/costs';
+import type { CostLedger } from '../contracts/ledger';
+import { Ledger } from './ledger';
 import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from './operator';
-import { rootMessage } from './root-cause';
+import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 
 export interface TrainPipelineInput {

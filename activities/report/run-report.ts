@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CostLedger } from '../../workflows/ledger';
+import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
 import type { ClassificationMetrics } from '../metrics';

@@ -1,6 +1,6 @@
 import type { BackfillResult } from '../../workflows/backfill';
 import type { BatchInferenceResult } from '../../workflows/batch-inference';
-import type { CostLedger } from '../../workflows/ledger';
+import type { CostLedger } from '../../contracts/ledger';
 import type { TrainPipelineResult } from '../../workflows/train-pipeline';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { workflowUrl } from '../../workers/config';
-import { ledgerQuery, type CostLedger } from '../../workflows/ledger';
-import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../workflows/search-attributes';
+import { ledgerQuery, type CostLedger } from '../../contracts/ledger';
+import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../contracts/search-attributes';
 import { output, type Command } from './command';
-import { rootMessage } from '../../workflows/root-cause';
+import { rootMessage } from '../../contracts/root-cause';
 import { follow } from './follow';
 import { formatLedger } from './format';
 import { progressDetails, progressLine, readRun } from './progress';

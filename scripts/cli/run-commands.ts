@@ -5,7 +5,7 @@ import { batchInference, type BatchInferenceResult } from '../../workflows/batch
 import { abortUpdate, retryUpdate, skipUpdate, type AwaitingStep } from '../../workflows/operator';
 import { trainPipeline, type TrainPipelineResult } from '../../workflows/train-pipeline';
 import { actor, output, runId, UsageError, type Args, type Command, type Context } from './command';
-import { rootMessage } from '../../workflows/root-cause';
+import { rootMessage } from '../../contracts/root-cause';
 import { follow } from './follow';
 import { formatBackfillResult, formatInferenceResult, formatTrainResult } from './format';
 

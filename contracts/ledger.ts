@@ -1,0 +1,27 @@
+import { defineQuery } from '@temporalio/workflow';
+import type { StepCost } from '../activities/cost';
+import type { Budget } from './budget';
+
+/** One measured step of a run: what its activity used, and when it ran (workflow time). */
+export interface LedgerEntry {
+  step: string;
+  cost: StepCost;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** A run's cost ledger, as the `ledger` query answers it (and `sluice cost <run>` prints it). */
+export interface CostLedger {
+  pipeline?: string;
+  /** Rows the run reads from its sources (extracted for training, planned for scoring). */
+  rows: number;
+  entries: LedgerEntry[];
+  total: StepCost;
+  budget?: Budget;
+  /** The budget against what was spent, a line per limit. */
+  budgetLines: string[];
+  /** Set when the budget stopped the run. */
+  stoppedBy?: string;
+}
+
+export const ledgerQuery = defineQuery<CostLedger>('ledger');
