@@ -1,14 +1,25 @@
-# Sluice worker image: Node 20 with the project's dependencies. One image, many workers.
-FROM node:20-bookworm-slim
+# Sluice worker image. One image, many workers: they run compiled JavaScript and a workflow bundle built
+# ahead of time (`npm run build`), so a worker starts in under 2 s instead of 5-6 s with tsx and bundling.
+
+# Build stage: the TypeScript compiled, the workflow bundle built.
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY contracts ./contracts
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
-COPY scripts ./scripts
+COPY scripts/build.ts ./scripts/build.ts
+RUN node_modules/.bin/tsx scripts/build.ts dist
+
+# Runtime stage: production dependencies and the build output only.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
+COPY --from=build /app/dist ./dist
 COPY pipelines ./pipelines
-COPY tsconfig.json ./
 ENV SLUICE_ARTIFACTS=/artifacts
-CMD ["node_modules/.bin/tsx", "workers/main.ts"]
+CMD ["node", "dist/workers/main.js"]

@@ -1,8 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SLUICE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { kill, startCompiledWorker } from './support/processes';
+import { smallFlightsSpec } from './support/specs';
+import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
 /** docker-compose.yml as docker-compose resolves it (Debian's docker-compose validates without an engine). */
 const ROOT = path.resolve(__dirname, '..');
@@ -47,8 +51,36 @@ describe('the production compose file', () => {
     for (const attribute of SLUICE_SEARCH_ATTRIBUTES) expect(registration).toContain(`--name ${attribute.name} --type ${attribute.type}`);
   });
 
-  it('builds a worker image with everything a worker imports', () => {
+  it('builds a worker image from everything the compiled worker is built from, and runs it with node', () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    for (const dir of ['activities', 'workflows', 'workers', 'scripts', 'pipelines']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    const { include } = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    for (const dir of include) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    expect(dockerfile).toContain('RUN node_modules/.bin/tsx scripts/build.ts dist');
+    expect(dockerfile).toContain('CMD ["node", "dist/workers/main.js"]');
+  });
+});
+
+describe('the compiled worker', () => {
+  let h: TestHarness;
+  let worker: ChildProcess | undefined;
+  const out = path.join(ROOT, '.sluice', 'build-test');
+  beforeAll(async () => {
+    h = await harness('compiled');
+  });
+  afterAll(async () => {
+    if (worker) await kill(worker);
+    await h?.close();
+  });
+
+  it('npm run build compiles the worker and prebuilds its workflow bundle; it starts without tsx and runs a pipeline', async () => {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/build.ts', out], { cwd: ROOT, stdio: 'pipe' });
+    expect(fs.existsSync(path.join(out, 'workflow-bundle.js'))).toBe(true);
+    worker = await startCompiledWorker(out, { TEMPORAL_ADDRESS: h.config.address, SLUICE_TASK_QUEUE: h.config.taskQueue, SLUICE_ARTIFACTS: TEST_ARTIFACTS });
+    const spec = smallFlightsSpec('compiled-worker');
+    const result = await h.client.workflow.execute(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `compiled-worker-${process.pid}` });
+    expect(result.promoted).toBe(true);
+    const history = await h.client.workflow.getHandle(`compiled-worker-${process.pid}`).fetchHistory();
+    const identities = new Set((history.events ?? []).map((e) => e.workflowTaskCompletedEventAttributes?.identity).filter(Boolean));
+    expect([...identities].every((id) => id?.includes(String(worker?.pid)))).toBe(true); // the compiled worker ran it all
   });
 });

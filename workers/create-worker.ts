@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type SluiceActivities } from '../activities/index';
@@ -18,8 +19,16 @@ export interface SluiceWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
-/** The workflow source the worker bundles. */
+/** The workflow source the worker bundles when it runs from source. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
+/** The bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js), when it exists. */
+export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+/** The prebuilt bundle in compiled form, else the workflows bundled from source now (a few seconds). */
+async function workflowBundleOf(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  if (fs.existsSync(PREBUILT_BUNDLE)) return { codePath: PREBUILT_BUNDLE };
+  return { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler })).code };
+}
 
 /**
  * A worker for the Sluice task queue, running every workflow and activity type, with a second one on the
@@ -35,7 +44,7 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
   const registryQueue = registryQueueOf(config);
   const activities = createActivities(new ArtifactStore(config.artifactRoot), registryQueue);
   // Bundled once for both workers.
-  const workflowBundle = options.workflowBundle ?? { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler })).code };
+  const workflowBundle = options.workflowBundle ?? (await workflowBundleOf());
   const main = await Worker.create({
     connection,
     namespace: config.namespace,

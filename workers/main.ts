@@ -3,13 +3,14 @@
  * cluster at TEMPORAL_ADDRESS and runs pipeline workflows and their activities. Start as many as you
  * like, on as many machines as share the artifact store. Stops cleanly on SIGINT / SIGTERM.
  */
+import fs from 'node:fs';
 import { loadConfig } from './config';
-import { createSluiceWorker } from './create-worker';
+import { createSluiceWorker, PREBUILT_BUNDLE } from './create-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const { worker, connection } = await createSluiceWorker({ config });
-  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRoot}`);
+  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRoot}; workflows ${fs.existsSync(PREBUILT_BUNDLE) ? 'from the prebuilt bundle' : 'bundled from source'}`);
   try {
     await worker.run();
   } finally {

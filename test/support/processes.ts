@@ -32,6 +32,11 @@ export function startWorkerProcess(env: Record<string, string>): Promise<ChildPr
   return startProcess('worker', process.execPath, ['--import', 'tsx', 'workers/main.ts'], ROOT, env, 'sluice worker polling');
 }
 
+/** The compiled worker `npm run build` writes into `dir` (node, no tsx); resolves once it polls with its prebuilt workflow bundle. */
+export function startCompiledWorker(dir: string, env: Record<string, string>): Promise<ChildProcess> {
+  return startProcess('compiled worker', process.execPath, [path.join(dir, 'workers', 'main.js')], ROOT, env, 'workflows from the prebuilt bundle');
+}
+
 /** A real Python worker process (`python -m sluice_python.worker`, the project's venv) polling `taskQueue`. */
 export function startPythonWorker(env: { TEMPORAL_ADDRESS: string; SLUICE_PYTHON_TASK_QUEUE: string; SLUICE_ARTIFACTS: string }): Promise<ChildProcess> {
   return startProcess('the Python worker', path.join(ROOT, '.tools', 'venv', 'bin', 'python'), ['-m', 'sluice_python.worker'], path.join(ROOT, 'workers', 'python'), env, 'sluice python worker polling');
