@@ -1,47 +1,58 @@
 /**
  * The `sluice` command: runs, schedules, the model registry and costs, on the Temporal cluster at
  * TEMPORAL_ADDRESS (see README "Configuration"). `sluice --help` lists the commands, `sluice <command>
- * --help` explains one. Add --json for machine-readable output.
+ * --help` explains one. Add --json for machine-readable output. Parsed by commander: an unknown or misspelt
+ * command or option is refused, with a suggestion.
  * Exit codes: 0 done, 1 the run or request failed, 2 a usage mistake, 3 Temporal cannot be reached.
  */
+import { Command as Cli, CommanderError } from '@commander-js/extra-typings';
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, loadConfig, type SluiceConfig } from '../workers/config';
-import { Args, UsageError, type Command, type Context } from './cli/command';
 import { rootMessage } from '../contracts/root-cause';
+import { UsageError, type Context, type Define, type Runner } from './cli/command';
 import { cost, runs, status } from './cli/inspect-commands';
 import { models, promote, rollback } from './cli/registry-commands';
 import { backfillCommand, infer, resume, train } from './cli/run-commands';
 import { schedule } from './cli/schedule-commands';
 
-const COMMANDS: Record<string, Command> = { train, infer, backfill: backfillCommand, runs, status, cost, resume, models, promote, rollback, schedule };
+const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, resume, models, promote, rollback, schedule];
 
-function help(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  return [
-    'usage: sluice <command> [arguments] [--json]',
-    '',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
-    '',
-    '`sluice <command> --help` shows a command\'s arguments. Exit codes: 0 done, 1 failed, 2 usage, 3 Temporal unreachable.',
-  ].join('\n');
+/** Temporal could not be reached: exit code 3. */
+class Unreachable extends Error {}
+
+/** The `sluice` program with every command; help goes to `print`, commander's own error lines nowhere (they are thrown). */
+function program(runner: Runner, print: (line: string) => void): Cli {
+  const cli = new Cli('sluice')
+    .description('Durable batch-AI pipelines on Temporal: runs, schedules, the model registry and costs.')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage, 3 Temporal unreachable. `sluice <command> --help` explains one.')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });
+  for (const define of COMMANDS) define(cli, runner);
+  // Subcommands inherit the error handling and the output routing.
+  for (const command of cli.commands) command.exitOverride().configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });
+  for (const command of cli.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });
+  return cli;
 }
 
-function commandHelp(command: Command): string {
-  return [`usage: sluice ${command.usage}`, '', command.summary, ...(command.details ?? []), '', 'options: --json (machine-readable output), --help'].join('\n');
-}
-
-/** Runs one command line against `client`; returns the exit code. Usage mistakes throw {@link UsageError}. */
-export async function run(argv: string[], client: Client, print: (line: string) => void, config: SluiceConfig = loadConfig(), progress?: (line: string) => void): Promise<number> {
-  const [name, ...rest] = argv;
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (!command) throw new UsageError(name ? `unknown command "${name}"` : 'no command');
-  const args = new Args(rest);
-  if (args.has('--help')) {
-    print(commandHelp(command));
-    return 0;
+/**
+ * Runs one command line; returns the exit code. Usage mistakes throw {@link UsageError}. `client` may be a
+ * function that connects on first use, so `--help` and usage mistakes need no server.
+ */
+export async function run(argv: string[], client: Client | (() => Promise<Client>), print: (line: string) => void, config: SluiceConfig = loadConfig(), progress?: (line: string) => void): Promise<number> {
+  let code = 0;
+  const runner: Runner = async (options, action) => {
+    const context: Context = { client: typeof client === 'function' ? await client() : client, config, print, json: options.json === true, progress: progress ?? print };
+    code = await action(context);
+  };
+  try {
+    await program(runner, print).parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.exitCode === 0) return 0; // --help, or no command: the help was printed
+    throw new UsageError(err.message.replace(/^error: /, ''));
   }
-  const context: Context = { client, config, print, json: args.has('--json'), progress: progress ?? print };
-  return command.run(context, args);
+  return code;
 }
 
 /** A progress line redrawn in place on a terminal. */
@@ -50,38 +61,32 @@ function terminalProgress(line: string): void {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    console.log(help());
-    return argv.length === 0 ? 2 : 0;
-  }
-  if (COMMANDS[argv[0]] && (argv.includes('--help') || argv.includes('-h'))) {
-    console.log(commandHelp(COMMANDS[argv[0]]));
-    return 0;
-  }
   const config = loadConfig();
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: 5_000 });
-  } catch (err) {
-    console.error(`sluice: cannot reach Temporal at ${config.address} (${rootMessage(err)}); start a dev server with \`npm run server -- start\`, or set TEMPORAL_ADDRESS (and TLS / API key settings, see README)`);
-    return 3;
-  }
+  let connection: Connection | undefined;
+  const connect = async (): Promise<Client> => {
+    try {
+      connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: 5_000 });
+    } catch (err) {
+      throw new Unreachable(`cannot reach Temporal at ${config.address} (${rootMessage(err)}); start a dev server with \`npm run server -- start\`, or set TEMPORAL_ADDRESS (and TLS / API key settings, see README)`);
+    }
+    return new Client({ connection, namespace: config.namespace });
+  };
   const live = process.stdout.isTTY === true;
   try {
-    const code = await run(argv, new Client({ connection, namespace: config.namespace }), (line) => console.log(line), config, live ? terminalProgress : undefined);
+    const code = await run(argv.length === 0 ? ['--help'] : argv, connect, (line) => console.log(line), config, live ? terminalProgress : undefined);
     if (live) process.stdout.write('\n');
-    return code;
+    return argv.length === 0 ? 2 : code;
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`sluice: ${err.message}\n${commandHelp(COMMANDS[argv[0]] ?? { usage: '<command> …', summary: 'see sluice --help', run: async () => 2 })}`);
+      const command = err.message.startsWith('unknown command') ? '' : `${argv[0]} `;
+      console.error(`sluice: ${err.message}\n(see \`sluice ${command}--help\`)`);
       return 2;
     }
-    console.error(`sluice: ${rootMessage(err)}`);
-    return 1;
+    console.error(`sluice: ${err instanceof Unreachable ? err.message : rootMessage(err)}`);
+    return err instanceof Unreachable ? 3 : 1;
   } finally {
-    await connection.close();
+    await connection?.close();
   }
 }
 
 if (require.main === module) main().then((code) => process.exit(code));
-

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { scheduledActivities } from './support/history';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
 import { recordHistory } from './support/record-history';
+
+const ROOT = path.resolve(__dirname, '..');
 
 /** The `sluice` CLI on a live dev server, budgets that stop runs, and per-queue routing of heavy steps. */
 let h: TestHarness;
@@ -104,12 +107,28 @@ describe('the sluice CLI on a live dev server', () => {
     for (const command of ['train', 'infer', 'backfill', 'runs', 'status', 'cost', 'resume', 'models', 'promote', 'rollback', 'schedule']) {
       const help = await sluice(command, '--help');
       expect(help.code).toBe(0);
-      expect(help.output).toMatch(new RegExp(`^usage: sluice ${command}`));
+      expect(help.output).toMatch(new RegExp(`^Usage: sluice ${command} `));
     }
-    await expect(sluice('trian', 'x.yaml')).rejects.toThrow(new UsageError('unknown command "trian"'));
-    await expect(sluice('infer', 'x.yaml')).rejects.toThrow('missing the day to score');
-    await expect(sluice('backfill', 'x.yaml', '2001-01-01', '2001-01-02', '--concurrency', 'many')).rejects.toThrow('--concurrency expects a whole number, got "many"');
+    await expect(sluice('trian', 'x.yaml')).rejects.toThrow(new UsageError("unknown command 'trian'\n(Did you mean train?)"));
+    await expect(sluice('infer', 'x.yaml')).rejects.toThrow("missing required argument 'day'");
+    await expect(sluice('backfill', 'x.yaml', '2001-01-01', '2001-01-02', '--concurrency', 'many')).rejects.toThrow("option '--concurrency <n>' argument 'many' is invalid. expects a whole number");
+    await expect(sluice('promote', 'flights', '2')).rejects.toThrow("required option '--reason <why>' not specified");
     await expect(sluice('status', 'no-such-run')).rejects.toThrow('no run no-such-run: list runs with `sluice runs`');
+  });
+
+  it('refuses a misspelt option with exit code 2 and a suggestion, and starts nothing', async () => {
+    const query = `WorkflowType = "batchInference" AND TaskQueue = "${h.config.taskQueue}"`;
+    const before = (await h.client.workflow.count(query)).count;
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'sluice.cjs'), 'infer', 'pipelines/flights.yaml', '2001-06-30', '--model-verison', '3'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TEMPORAL_ADDRESS: h.config.address, SLUICE_TASK_QUEUE: h.config.taskQueue },
+      timeout: 60_000, // a run started by mistake would be followed until it ends
+    });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain("sluice: unknown option '--model-verison'\n(Did you mean --model-version?)");
+    expect(cli.stdout).toBe('');
+    expect((await h.client.workflow.count(query)).count).toBe(before);
   });
 });
 

@@ -77,7 +77,8 @@ describe('Temporal Schedules from the spec, through the sluice CLI', () => {
   });
 
   it('says what is wrong with a usage error and a missing registry', async () => {
-    await expect(sluice('promote', 'sched')).rejects.toThrow('missing the version');
+    await expect(sluice('promote', 'sched', '--reason', 'test')).rejects.toThrow("missing required argument 'version'");
+    await expect(sluice('promote', 'sched', 'vx', '--reason', 'test')).rejects.toThrow("command-argument value 'vx' is invalid for argument 'version'. is not a model version");
     expect(await sluice('models', 'no-such-pipeline')).toEqual({ code: 1, output: 'no models registered for no-such-pipeline: train one with `sluice train pipelines/no-such-pipeline.yaml`' });
   });
 });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { InvalidArgumentError, type Command as Cli } from '@commander-js/extra-typings';
 import type { Client } from '@temporalio/client';
 import type { SluiceConfig } from '../../workers/config';
 
@@ -12,64 +13,30 @@ export interface Context {
   progress: (line: string) => void;
 }
 
-export interface Command {
-  /** `sluice <usage>`, e.g. `train <spec.yaml> [--no-wait]`. */
-  usage: string;
-  summary: string;
-  /** Lines of detail shown by `sluice <command> --help`. */
-  details?: string[];
-  run(context: Context, args: Args): Promise<number>;
-}
+/** Runs a command's action once commander has parsed its line; `--json` makes the context print JSON. */
+export type Runner = (options: { json?: true }, action: (context: Context) => Promise<number>) => Promise<void>;
+
+/** Adds one command — its arguments, typed options (@commander-js/extra-typings) and action — to the program. */
+export type Define = (program: Cli, run: Runner) => void;
 
 /** A mistake in the command line: exit code 2, with the command's usage. */
 export class UsageError extends Error {}
 
-/** Options that take a value; every other `--flag` is a boolean switch. */
-const VALUED = new Set(['--reason', '--step', '--model-version', '--concurrency', '--pipeline', '--status', '--type', '--limit', '--interval']);
+/** `--json`, which every command takes. */
+export const JSON_OPTION = ['--json', 'machine-readable output'] as const;
 
-/** Parsed command-line words: positional arguments, `--option value` pairs and `--switch`es. */
-export class Args {
-  readonly positional: string[] = [];
-  private readonly values = new Map<string, string>();
-  private readonly switches = new Set<string>();
+/** Parses a whole-number option value (commander reports the mistake with the option's name). */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expects a whole number');
+  return n;
+}
 
-  constructor(argv: string[]) {
-    for (let i = 0; i < argv.length; i++) {
-      const word = argv[i];
-      if (VALUED.has(word)) {
-        const value = argv[++i];
-        if (value === undefined || value.startsWith('--')) throw new UsageError(`${word} needs a value`);
-        this.values.set(word, value);
-      } else if (word.startsWith('--') || word === '-h') {
-        this.switches.add(word === '-h' ? '--help' : word);
-      } else {
-        this.positional.push(word);
-      }
-    }
-  }
-
-  has(flag: string): boolean {
-    return this.switches.has(flag);
-  }
-
-  value(option: string): string | undefined {
-    return this.values.get(option);
-  }
-
-  /** The n-th positional argument (after the command words), or a usage error naming what is missing. */
-  need(index: number, what: string): string {
-    const value = this.positional[index];
-    if (value === undefined) throw new UsageError(`missing ${what}`);
-    return value;
-  }
-
-  integer(option: string): number | undefined {
-    const raw = this.values.get(option);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${option} expects a whole number, got "${raw}"`);
-    return n;
-  }
+/** Parses a model version: 1, 2, … or v1, v2, … as `sluice models` lists them. */
+export function modelVersion(value: string): number {
+  const n = Number(value.replace(/^v/, ''));
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('is not a model version (1, 2, … as `sluice models` lists them)');
+  return n;
 }
 
 /** Who is acting, for audit entries and operator decisions. */

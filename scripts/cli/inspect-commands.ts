@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/c
 import { workflowUrl } from '../../workers/config';
 import { ledgerQuery, type CostLedger } from '../../contracts/ledger';
 import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../contracts/search-attributes';
-import { output, type Command } from './command';
+import { JSON_OPTION, output, wholeNumber, type Define } from './command';
 import { rootMessage } from '../../contracts/root-cause';
 import { follow } from './follow';
 import { formatLedger } from './format';
@@ -45,71 +45,86 @@ function shownStatus(r: RunRow): string {
   return r.sluiceStatus !== undefined && (r.status === 'RUNNING' || r.status === 'COMPLETED' || r.status === 'FAILED') ? r.sluiceStatus : r.status.toLowerCase();
 }
 
-export const runs: Command = {
-  usage: 'runs [--pipeline <name>] [--status <sluice status>] [--type trainPipeline|batchInference|backfill|rollbackModel] [--limit N]',
-  summary: 'list Sluice runs, newest first, with their pipeline, status, model version, rows and CPU seconds (search attributes)',
-  details: ['Statuses: running, awaiting-operator, awaiting-approval, promoted, not-promoted, published, failed, over-budget.'],
-  async run(context, args) {
-    const filters = [
-      args.value('--pipeline') && `SluicePipeline = ${quoted(args.value('--pipeline') as string)}`,
-      args.value('--status') && `SluiceStatus = ${quoted(args.value('--status') as string)}`,
-      args.value('--type') && `WorkflowType = ${quoted(args.value('--type') as string)}`,
-    ].filter(Boolean);
-    const limit = args.integer('--limit') ?? 20;
-    const rows: RunRow[] = [];
-    for await (const info of context.client.workflow.list({ query: filters.length > 0 ? filters.join(' AND ') : undefined })) {
-      const row = runRow(info);
-      if (row.pipeline === undefined) continue; // not a Sluice run
-      rows.push(row);
-      if (rows.length >= limit) break;
-    }
-    output(context, rows, () => {
-      if (rows.length === 0) return `no runs${filters.length > 0 ? ` match ${filters.join(' AND ')}` : ''}; start one with sluice train <spec.yaml>`;
-      const line = (r: RunRow) =>
-        `${r.workflowId.padEnd(48)} ${r.type.padEnd(15)} ${shownStatus(r).padEnd(18)} ${r.started.slice(0, 19)}  ${r.modelVersion !== undefined ? `v${r.modelVersion}` : '-'}  ${r.rows !== undefined ? `${r.rows} rows` : ''}  ${r.cpuSeconds !== undefined ? `${r.cpuSeconds.toFixed(1)} cpu s` : ''}`;
-      return rows.map(line).join('\n');
-    });
-    return 0;
-  },
-};
-
-export const status: Command = {
-  usage: 'status <run> [--watch]',
-  summary: "a run's progress (steps, rows, shards, what waits for an operator) with a progress bar; --watch follows it live until it ends",
-  async run(context, args) {
-    const handle = context.client.workflow.getHandle(args.need(0, 'the run (workflow id)'));
-    let state = await readRun(handle).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) throw new Error(`no run ${handle.workflowId}: list runs with \`sluice runs\``);
-      throw err;
-    });
-    if (args.has('--watch') && state.status === 'RUNNING') {
-      await follow(context, handle).catch(() => undefined);
-      state = await readRun(handle);
-    }
-    const failure = state.status === 'FAILED' ? await handle.result().then(() => undefined, rootMessage) : undefined;
-    output(context, { ...state, failure }, () =>
-      [progressLine(state), ...progressDetails(state), ...(failure ? [`failed: ${failure}`] : []), `Web UI: ${workflowUrl(context.config, state.workflowId)}`].join('\n'),
+export const runs: Define = (program, run) =>
+  program
+    .command('runs')
+    .description('list Sluice runs, newest first, with their pipeline, status, model version, rows and CPU seconds (search attributes)')
+    .addHelpText('after', '\nStatuses: running, awaiting-operator, awaiting-approval, promoted, not-promoted, published, failed, over-budget.')
+    .option('--pipeline <name>', "only this pipeline's runs")
+    .option('--status <status>', 'only runs with this Sluice status')
+    .option('--type <type>', 'only this workflow type: trainPipeline, batchInference, backfill or rollbackModel')
+    .option('--limit <n>', 'at most this many runs', wholeNumber, 20)
+    .option(...JSON_OPTION)
+    .action((options) =>
+      run(options, async (context) => {
+        const filters = [
+          options.pipeline && `SluicePipeline = ${quoted(options.pipeline)}`,
+          options.status && `SluiceStatus = ${quoted(options.status)}`,
+          options.type && `WorkflowType = ${quoted(options.type)}`,
+        ].filter(Boolean);
+        const rows: RunRow[] = [];
+        for await (const info of context.client.workflow.list({ query: filters.length > 0 ? filters.join(' AND ') : undefined })) {
+          const row = runRow(info);
+          if (row.pipeline === undefined) continue; // not a Sluice run
+          rows.push(row);
+          if (rows.length >= options.limit) break;
+        }
+        output(context, rows, () => {
+          if (rows.length === 0) return `no runs${filters.length > 0 ? ` match ${filters.join(' AND ')}` : ''}; start one with sluice train <spec.yaml>`;
+          const line = (r: RunRow) =>
+            `${r.workflowId.padEnd(48)} ${r.type.padEnd(15)} ${shownStatus(r).padEnd(18)} ${r.started.slice(0, 19)}  ${r.modelVersion !== undefined ? `v${r.modelVersion}` : '-'}  ${r.rows !== undefined ? `${r.rows} rows` : ''}  ${r.cpuSeconds !== undefined ? `${r.cpuSeconds.toFixed(1)} cpu s` : ''}`;
+          return rows.map(line).join('\n');
+        });
+        return 0;
+      }),
     );
-    return state.status === 'FAILED' || state.status === 'TERMINATED' ? 1 : 0;
-  },
-};
 
-export const cost: Command = {
-  usage: 'cost <run>',
-  summary: "a run's cost ledger: per step wall and CPU seconds, peak memory, rows and bytes in and out, the total, and the budget",
-  async run(context, args) {
-    const handle = context.client.workflow.getHandle(args.need(0, 'the run (workflow id)'));
-    const ledger =
-      (await handle.query(ledgerQuery).catch(() => undefined)) ??
-      (await handle.result().then(
-        (r: { ledger?: CostLedger }) => r.ledger,
-        () => undefined,
-      ));
-    if (!ledger) {
-      context.print(`no cost ledger for ${handle.workflowId}: no worker answered its ledger query (start one with \`npm run worker\`), or the run predates ledgers`);
-      return 1;
-    }
-    output(context, ledger, () => formatLedger(ledger));
-    return 0;
-  },
-};
+export const status: Define = (program, run) =>
+  program
+    .command('status')
+    .description("a run's progress (steps, rows, shards, what waits for an operator) with a progress bar; --watch follows it live until it ends")
+    .argument('<run>', 'the run (workflow id)')
+    .option('--watch', 'follow the run live until it ends')
+    .option(...JSON_OPTION)
+    .action((workflowId, options) =>
+      run(options, async (context) => {
+        const handle = context.client.workflow.getHandle(workflowId);
+        let state = await readRun(handle).catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) throw new Error(`no run ${handle.workflowId}: list runs with \`sluice runs\``);
+          throw err;
+        });
+        if (options.watch === true && state.status === 'RUNNING') {
+          await follow(context, handle).catch(() => undefined);
+          state = await readRun(handle);
+        }
+        const failure = state.status === 'FAILED' ? await handle.result().then(() => undefined, rootMessage) : undefined;
+        output(context, { ...state, failure }, () =>
+          [progressLine(state), ...progressDetails(state), ...(failure ? [`failed: ${failure}`] : []), `Web UI: ${workflowUrl(context.config, state.workflowId)}`].join('\n'),
+        );
+        return state.status === 'FAILED' || state.status === 'TERMINATED' ? 1 : 0;
+      }),
+    );
+
+export const cost: Define = (program, run) =>
+  program
+    .command('cost')
+    .description("a run's cost ledger: per step wall and CPU seconds, peak memory, rows and bytes in and out, the total, and the budget")
+    .argument('<run>', 'the run (workflow id)')
+    .option(...JSON_OPTION)
+    .action((workflowId, options) =>
+      run(options, async (context) => {
+        const handle = context.client.workflow.getHandle(workflowId);
+        const ledger =
+          (await handle.query(ledgerQuery).catch(() => undefined)) ??
+          (await handle.result().then(
+            (r: { ledger?: CostLedger }) => r.ledger,
+            () => undefined,
+          ));
+        if (!ledger) {
+          context.print(`no cost ledger for ${handle.workflowId}: no worker answered its ledger query (start one with \`npm run worker\`), or the run predates ledgers`);
+          return 1;
+        }
+        output(context, ledger, () => formatLedger(ledger));
+        return 0;
+      }),
+    );
