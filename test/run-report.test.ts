@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -14,37 +13,19 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Width, height and RGB pixels of a PNG written by the report (8-bit RGB, filter 0 on every row), checking each chunk's CRC. */
-function decodePng(file: string): { width: number; height: number; pixels: Buffer } {
-  const bytes = fs.readFileSync(file);
-  expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  let at = 8;
-  let width = 0;
-  let height = 0;
-  const data: Buffer[] = [];
-  while (at < bytes.length) {
-    const length = bytes.readUInt32BE(at);
-    const type = bytes.toString('ascii', at + 4, at + 8);
-    const body = bytes.subarray(at + 8, at + 8 + length);
-    expect(bytes.readUInt32BE(at + 8 + length)).toBe(zlib.crc32(bytes.subarray(at + 4, at + 8 + length)));
-    if (type === 'IHDR') [width, height] = [body.readUInt32BE(0), body.readUInt32BE(4)];
-    if (type === 'IDAT') data.push(body);
-    at += 12 + length;
-  }
-  const raw = zlib.inflateSync(Buffer.concat(data));
-  const pixels = Buffer.concat(Array.from({ length: height }, (_, y) => raw.subarray(y * (width * 3 + 1) + 1, (y + 1) * (width * 3 + 1))));
-  return { width, height, pixels };
+interface Layer {
+  title?: string;
+  mark?: unknown;
+  encoding?: Record<string, { title?: string; field?: string; scale?: { domain?: unknown[] } }>;
+  layer?: Layer[];
 }
 
-/** How many pixels have exactly this colour. */
-function countColor(pixels: Buffer, [r, g, b]: readonly number[]): number {
-  let n = 0;
-  for (let i = 0; i < pixels.length; i += 3) if (pixels[i] === r && pixels[i + 1] === g && pixels[i + 2] === b) n++;
-  return n;
-}
-
-const BLUE = [31, 119, 180];
-const ORANGE = [255, 127, 14];
+/** Every layer of a Vega-Lite spec, nested ones included. */
+const layers = (spec: Layer): Layer[] => [spec, ...(spec.layer ?? []).flatMap(layers)];
+/** The axis titles a spec declares (x and y encodings of every layer). */
+const axisTitles = (spec: Layer) => layers(spec).flatMap((l) => [l.encoding?.x?.title, l.encoding?.y?.title]).filter((t): t is string => t !== undefined);
+/** The series a spec's colour legend shows. */
+const legend = (spec: Layer) => layers(spec).flatMap((l) => (l.encoding?.color?.scale?.domain as string[] | undefined) ?? []);
 
 describe('the run report', () => {
   it('writes report.html with ROC, calibration, metrics-vs-champion and timeline charts for each training run', async () => {
@@ -62,21 +43,33 @@ describe('the run report', () => {
     const report = v2.report as { file: string };
     const dir = path.dirname(report.file);
     const html = fs.readFileSync(report.file, 'utf8');
-    for (const chart of ['roc.png', 'calibration.png', 'metrics.png', 'timeline.png']) {
-      expect(html).toContain(`src="${chart}"`);
-      const { width, height, pixels } = decodePng(path.join(dir, chart));
-      expect([width, height]).toEqual([480, 360]);
-      const white = countColor(pixels, [255, 255, 255]);
-      expect(white).toBeLessThan(width * height * 0.97); // something is drawn
-      expect(countColor(pixels, BLUE)).toBeGreaterThan(200); // the candidate's curve, points or bars (or the first step)
+    const specs = JSON.parse(fs.readFileSync(path.join(dir, 'charts.vl.json'), 'utf8')) as Record<string, Layer>;
+    expect(Object.keys(specs).sort()).toEqual(['calibration', 'metrics', 'roc', 'timeline']);
+    const expected: Record<string, string[]> = {
+      metrics: ['Metric', 'Value (0–1; log loss: lower is better)'],
+      roc: ['False positive rate (share of negatives flagged)', 'True positive rate (share of positives found)'],
+      calibration: ['Rows in bin', 'Mean predicted probability', 'Observed positive rate'],
+      timeline: ['Seconds since the run started (s)', 'Step'],
+    };
+    for (const [name, titles] of Object.entries(expected)) {
+      expect(axisTitles(specs[name])).toEqual(expect.arrayContaining(titles));
+      // The SVG is the spec rendered: its title and axis titles are drawn as text, and it is inline in the page.
+      const svg = fs.readFileSync(path.join(dir, `${name}.svg`), 'utf8');
+      for (const text of [specs[name].title as string, ...titles]) expect(svg).toContain(`>${text.replace(/&/g, '&amp;')}</text>`);
+      expect(html).toContain(svg.replace(/^<\?xml[^>]*>/, '').slice(0, 200));
     }
-    // The second run has a champion (v1) with another model: its ROC curve and bars are drawn beside the candidate's.
-    expect(countColor(decodePng(path.join(dir, 'roc.png')).pixels, ORANGE)).toBeGreaterThan(200);
-    expect(countColor(decodePng(path.join(dir, 'metrics.png')).pixels, ORANGE)).toBeGreaterThan(1000);
+    // The second run has a champion (v1): both series, named, in the ROC and metrics legends.
+    expect(legend(specs.roc)).toEqual([`v2 (this model), AUC ${v2.metrics.auc.toFixed(4)}`, `v1 (champion), AUC ${v2.champion?.metrics.auc.toFixed(4)}`]);
+    expect(legend(specs.metrics)).toEqual(['v2 (this model)', 'v1 (champion)']);
+    expect(fs.readFileSync(path.join(dir, 'roc.svg'), 'utf8')).toContain('>v1 (champion), AUC');
+    // The timeline names every step on its axis.
+    const timeline = fs.readFileSync(path.join(dir, 'timeline.svg'), 'utf8');
+    for (const step of ['extract', 'features', 'train', 'evaluate', 'evaluate-champion']) expect(timeline).toContain(`>${step}</text>`);
     expect(html).toContain(`<td>AUC</td><td>${v2.metrics.auc.toFixed(4)}</td><td>${v2.champion?.metrics.auc.toFixed(4)}</td>`);
     expect(html).toContain(v2.decision.outcome);
     for (const step of ['extract', 'features', 'train', 'evaluate', 'evaluate-champion']) expect(html).toContain(`</span>${step}</td>`);
-    // The first run had no champion: no orange in its ROC chart.
-    expect(countColor(decodePng(path.join(path.dirname((v1.report as { file: string }).file), 'roc.png')).pixels, ORANGE)).toBe(0);
+    // The first run had no champion: one series only.
+    const firstSpecs = JSON.parse(fs.readFileSync(path.join(path.dirname((v1.report as { file: string }).file), 'charts.vl.json'), 'utf8')) as Record<string, Layer>;
+    expect(legend(firstSpecs.roc)).toEqual([`v1 (this model), AUC ${v1.metrics.auc.toFixed(4)}`]);
   });
 });

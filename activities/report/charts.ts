@@ -1,125 +1,125 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
 import type { CalibrationBin } from '../metrics';
-import { Canvas, type Rgb } from './canvas';
 
-export const COLORS = { candidate: [31, 119, 180], champion: [255, 127, 14], reference: [150, 150, 150], axis: [40, 40, 40], grid: [225, 225, 225], bar: [200, 215, 235] } satisfies Record<string, Rgb>;
-const STEP_COLORS: Rgb[] = [
-  [31, 119, 180],
-  [255, 127, 14],
-  [44, 160, 44],
-  [214, 39, 40],
-  [148, 103, 189],
-  [140, 86, 75],
-  [227, 119, 194],
-  [127, 127, 127],
-];
+/**
+ * The run report's charts as Vega-Lite specifications, rendered on the server by `vega` to SVG (no browser,
+ * no native canvas). Each has a title, axis titles with units, and a legend where it shows more than one
+ * series.
+ */
+export type ChartSpec = TopLevelSpec & { title: string };
 
-const W = 480;
-const H = 360;
-const M = { left: 56, right: 16, top: 16, bottom: 40 };
+/** Tableau 10, Vega-Lite's default: this model blue, the champion orange, steps in order. */
+export const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+export const COLORS = { candidate: PALETTE[0], champion: PALETTE[1], reference: '#999999' };
 
-/** A chart area with data ranges on both axes, grid lines and tick labels. */
-class Plot {
-  readonly canvas = new Canvas(W, H);
+const SIZE = { width: 420, height: 300 };
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+const unit = { type: 'quantitative' as const, scale: { domain: [0, 1] } };
 
-  constructor(
-    private readonly x: [number, number],
-    private readonly y: [number, number],
-    xTicks: number[],
-    yTicks: number[],
-    format: (v: number) => string = (v) => String(Number(v.toFixed(2))),
-  ) {
-    for (const t of xTicks) {
-      this.canvas.line(this.px(t), M.top, this.px(t), H - M.bottom, COLORS.grid);
-      const label = format(t);
-      this.canvas.text(this.px(t) - Canvas.textWidth(label) / 2, H - M.bottom + 8, label, COLORS.axis);
-    }
-    for (const t of yTicks) {
-      this.canvas.line(M.left, this.py(t), W - M.right, this.py(t), COLORS.grid);
-      const label = format(t);
-      this.canvas.text(M.left - 6 - Canvas.textWidth(label), this.py(t) - 5, label, COLORS.axis);
-    }
-    this.canvas.line(M.left, H - M.bottom, W - M.right, H - M.bottom, COLORS.axis, 2);
-    this.canvas.line(M.left, M.top, M.left, H - M.bottom, COLORS.axis, 2);
+/** A model's name in legends: "v3 (this model)", "v2 (champion)". */
+export interface Series {
+  name: string;
+  color: string;
+}
+
+/** Grouped bars, one group per metric: this model, and the champion beside it when there is one. */
+export function metricsChart(metrics: Array<{ metric: string; values: number[] }>, series: Series[]): ChartSpec {
+  const values = metrics.flatMap(({ metric, values: v }) => series.map((s, i) => ({ metric, model: s.name, value: v[i] })));
+  return {
+    $schema: SCHEMA,
+    title: 'Validation metrics against the champion',
+    ...SIZE,
+    data: { values },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      x: { field: 'metric', type: 'nominal', title: 'Metric', sort: metrics.map((m) => m.metric), axis: { labelAngle: 0 } },
+      xOffset: { field: 'model', type: 'nominal', sort: series.map((s) => s.name) },
+      y: { field: 'value', ...unit, title: 'Value (0–1; log loss: lower is better)' },
+      color: { field: 'model', type: 'nominal', title: 'Model', scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) }, legend: { labelLimit: 0, orient: 'bottom' } },
+    },
+  };
+}
+
+/** ROC curves (false positive rate → true positive rate) of this model and, when given, the champion; dashed: chance. */
+export function rocChart(curves: Array<Series & { points: Array<[number, number]> }>): ChartSpec {
+  const values = curves.flatMap((c) => c.points.map(([fpr, tpr], order) => ({ model: c.name, fpr, tpr, order })));
+  return {
+    $schema: SCHEMA,
+    title: 'ROC curve on the validation window',
+    ...SIZE,
+    layer: [
+      { data: { values: [{ a: 0, b: 0 }, { a: 1, b: 1 }] }, mark: { type: 'line', strokeDash: [6, 4], color: COLORS.reference }, encoding: { x: { field: 'a', ...unit }, y: { field: 'b', ...unit } } },
+      {
+        data: { values },
+        mark: { type: 'line', strokeWidth: 2.5 },
+        encoding: {
+          x: { field: 'fpr', ...unit, title: 'False positive rate (share of negatives flagged)' },
+          y: { field: 'tpr', ...unit, title: 'True positive rate (share of positives found)' },
+          order: { field: 'order', type: 'quantitative' },
+          color: { field: 'model', type: 'nominal', title: 'Model', scale: { domain: curves.map((c) => c.name), range: curves.map((c) => c.color) }, legend: { labelLimit: 0, orient: 'bottom', direction: 'vertical' } },
+        },
+      },
+    ],
+  };
+}
+
+/** Observed positive rate against mean predicted probability per bin; bars: rows per bin (right axis); dashed: perfect calibration. */
+export function calibrationChart(bins: CalibrationBin[]): ChartSpec {
+  const values = bins.map((b) => ({ lower: b.lower, upper: b.upper, rows: b.count, predicted: b.count > 0 ? b.meanPredicted : null, observed: b.count > 0 ? b.observedRate : null }));
+  return {
+    $schema: SCHEMA,
+    title: 'Calibration on the validation window',
+    ...SIZE,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'bar', color: '#c6d6ea' },
+        encoding: { x: { field: 'lower', ...unit }, x2: { field: 'upper' }, y: { field: 'rows', type: 'quantitative', title: 'Rows in bin', axis: { orient: 'right' } }, y2: { datum: 0 } },
+      },
+      {
+        layer: [
+          { data: { values: [{ a: 0, b: 0 }, { a: 1, b: 1 }] }, mark: { type: 'line', strokeDash: [6, 4], color: COLORS.reference }, encoding: { x: { field: 'a', ...unit }, y: { field: 'b', ...unit } } },
+          {
+            transform: [{ filter: 'datum.predicted !== null' }],
+            mark: { type: 'line', point: true, color: COLORS.candidate },
+            encoding: { x: { field: 'predicted', ...unit, title: 'Mean predicted probability' }, y: { field: 'observed', ...unit, title: 'Observed positive rate' } },
+          },
+        ],
+      },
+    ],
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/** One bar per step from its start to its end, in seconds since the run started, named on the y axis. */
+export function timelineChart(steps: Array<{ step: string; start: number; end: number }>): ChartSpec {
+  return {
+    $schema: SCHEMA,
+    title: 'Steps over time',
+    width: SIZE.width,
+    height: Math.max(120, 26 * steps.length),
+    data: { values: steps.map((s, order) => ({ ...s, order, end: Math.max(s.end, s.start + 0.05) })) },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      x: { field: 'start', type: 'quantitative', title: 'Seconds since the run started (s)' },
+      x2: { field: 'end' },
+      y: { field: 'step', type: 'nominal', title: 'Step', sort: { field: 'order' } },
+      color: { field: 'step', type: 'nominal', legend: null, scale: { domain: steps.map((s) => s.step), range: steps.map((_, i) => stepColor(i)) } },
+    },
+  };
+}
+
+export function stepColor(i: number): string {
+  return PALETTE[i % PALETTE.length];
+}
+
+/** Renders a Vega-Lite spec to an SVG document on the server. */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
   }
-
-  px(v: number): number {
-    return M.left + ((v - this.x[0]) / (this.x[1] - this.x[0])) * (W - M.left - M.right);
-  }
-
-  py(v: number): number {
-    return H - M.bottom - ((v - this.y[0]) / (this.y[1] - this.y[0])) * (H - M.top - M.bottom);
-  }
-
-  curve(points: Array<[number, number]>, color: Rgb, thickness = 2): void {
-    this.canvas.polyline(
-      points.map(([a, b]) => [this.px(a), this.py(b)]),
-      color,
-      thickness,
-    );
-  }
-}
-
-const unitTicks = [0, 0.25, 0.5, 0.75, 1];
-
-/** ROC curves (false positive rate → true positive rate) of the candidate and, when given, the champion. */
-export function rocChart(candidate: Array<[number, number]>, champion?: Array<[number, number]>): Buffer {
-  const plot = new Plot([0, 1], [0, 1], unitTicks, unitTicks);
-  plot.canvas.line(plot.px(0), plot.py(0), plot.px(1), plot.py(1), COLORS.reference, 1, 6);
-  if (champion) plot.curve(champion, COLORS.champion);
-  plot.curve(candidate, COLORS.candidate, 3);
-  return plot.canvas.png();
-}
-
-/** Observed positive rate against mean predicted probability per bin; bar heights show how many rows each bin holds. */
-export function calibrationChart(bins: CalibrationBin[]): Buffer {
-  const plot = new Plot([0, 1], [0, 1], unitTicks, unitTicks);
-  const most = Math.max(1, ...bins.map((b) => b.count));
-  for (const b of bins) {
-    const height = (b.count / most) * 0.25;
-    plot.canvas.rect(plot.px(b.lower) + 2, plot.py(height), plot.px(b.upper) - plot.px(b.lower) - 4, plot.py(0) - plot.py(height), COLORS.bar);
-  }
-  plot.canvas.line(plot.px(0), plot.py(0), plot.px(1), plot.py(1), COLORS.reference, 1, 6);
-  const filled = bins.filter((b) => b.count > 0);
-  plot.curve(filled.map((b) => [b.meanPredicted, b.observedRate]), COLORS.candidate);
-  for (const b of filled) plot.canvas.dot(plot.px(b.meanPredicted), plot.py(b.observedRate), 4, COLORS.candidate);
-  return plot.canvas.png();
-}
-
-/** Grouped bars, one group per metric (values in 0..1): candidate, and the champion beside it when there is one. */
-export function metricsChart(candidate: number[], champion?: number[]): Buffer {
-  const plot = new Plot([0, candidate.length], [0, 1], [], unitTicks);
-  const width = champion ? 0.35 : 0.6;
-  candidate.forEach((value, i) => {
-    const x = i + (champion ? 0.13 : 0.2);
-    plot.canvas.rect(plot.px(x), plot.py(value), plot.px(x + width) - plot.px(x), plot.py(0) - plot.py(value), COLORS.candidate);
-    if (champion) plot.canvas.rect(plot.px(x + width + 0.04), plot.py(champion[i]), plot.px(x + 2 * width + 0.04) - plot.px(x + width + 0.04), plot.py(0) - plot.py(champion[i]), COLORS.champion);
-  });
-  return plot.canvas.png();
-}
-
-/** One bar per step from its start to its end, in seconds since the run started; the colour of step i is {@link stepColor}(i). */
-export function timelineChart(steps: Array<{ start: number; end: number }>): Buffer {
-  const span = Math.max(1, ...steps.map((s) => s.end));
-  const ticks = niceTicks(span);
-  const plot = new Plot([0, ticks[ticks.length - 1]], [steps.length, 0], ticks, [], (v) => `${Number(v.toFixed(1))}s`);
-  steps.forEach((s, i) => {
-    const x0 = plot.px(s.start);
-    const x1 = Math.max(x0 + 3, plot.px(s.end));
-    plot.canvas.rect(x0, plot.py(i + 0.15), x1 - x0, plot.py(i + 0.85) - plot.py(i + 0.15), stepColor(i));
-  });
-  return plot.canvas.png();
-}
-
-export function stepColor(i: number): Rgb {
-  return STEP_COLORS[i % STEP_COLORS.length];
-}
-
-/** About five round tick values from 0 to at least `max`. */
-function niceTicks(max: number): number[] {
-  const raw = max / 4;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) as number;
-  const ticks: number[] = [];
-  for (let t = 0; t < max + step; t += step) ticks.push(Number(t.toFixed(6)));
-  return ticks;
 }

@@ -5,8 +5,7 @@ import { safePathSegment as safe, type ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
 import type { ClassificationMetrics } from '../metrics';
 import type { SpecChange } from '../spec-loader';
-import { calibrationChart, COLORS, metricsChart, rocChart, stepColor, timelineChart } from './charts';
-import type { Rgb } from './canvas';
+import { calibrationChart, COLORS, metricsChart, renderSvg, rocChart, stepColor, timelineChart, type ChartSpec, type Series } from './charts';
 
 export interface RunReportInput {
   pipeline: string;
@@ -33,34 +32,51 @@ const METRICS: Array<{ key: keyof ClassificationMetrics; name: string }> = [
 ];
 
 /**
- * Writes a training run's report: `report.html` with PNG charts beside it (ROC curves of the candidate
- * and the champion, calibration, metrics against the champion, the per-step timeline) and the cost table,
- * under `reports/<workflow id>/<run id>/` in the artifact store.
+ * Writes a training run's report: `report.html` with its charts inline as SVG (metrics against the champion,
+ * ROC curves of the candidate and the champion, calibration, the per-step timeline) and the cost table,
+ * under `reports/<workflow id>/<run id>/` in the artifact store; each chart also as `<name>.svg`, and their
+ * Vega-Lite specifications in `charts.vl.json` (open one in the Vega editor to restyle it).
  */
 export async function writeRunReport(store: ArtifactStore, input: RunReportInput) {
   return metered(async (meter) => {
     const uri = `artifact:reports/${safe(input.workflowId)}/${safe(input.runId)}`;
     const dir = store.pathOf(uri);
     fs.mkdirSync(dir, { recursive: true });
-    const values = (m: ClassificationMetrics) => METRICS.map((x) => Math.min(1, m[x.key] as number));
-    const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
-    const charts: Record<string, Buffer> = {
-      'roc.png': rocChart(input.roc.candidate ?? [], input.roc.champion),
-      'calibration.png': calibrationChart(input.metrics.calibration),
-      'metrics.png': metricsChart(values(input.metrics), input.champion ? values(input.champion.metrics) : undefined),
-      'timeline.png': timelineChart(input.ledger.entries.map((e) => ({ start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
-    };
-    for (const [name, png] of Object.entries(charts)) fs.writeFileSync(path.join(dir, name), png);
-    fs.writeFileSync(path.join(dir, 'report.html'), html(input));
-    meter.bytesOut = Object.values(charts).reduce((s, b) => s + b.length, 0);
-    return { uri: `${uri}/report.html`, file: path.join(dir, 'report.html'), charts: Object.keys(charts) };
+    const specs = chartSpecs(input);
+    const svgs: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(specs)) svgs[name] = await renderSvg(spec);
+    for (const [name, svg] of Object.entries(svgs)) fs.writeFileSync(path.join(dir, `${name}.svg`), svg);
+    fs.writeFileSync(path.join(dir, 'charts.vl.json'), JSON.stringify(specs, null, 2));
+    const page = html(input, svgs);
+    fs.writeFileSync(path.join(dir, 'report.html'), page);
+    meter.bytesOut = Buffer.byteLength(page) + Object.values(svgs).reduce((sum, svg) => sum + Buffer.byteLength(svg), 0);
+    return { uri: `${uri}/report.html`, file: path.join(dir, 'report.html'), charts: Object.keys(svgs).map((name) => `${name}.svg`) };
   });
 }
 
+/** The report's Vega-Lite specifications, by chart name. */
+export function chartSpecs(input: RunReportInput): Record<'metrics' | 'roc' | 'calibration' | 'timeline', ChartSpec> {
+  const { metrics, champion } = input;
+  const candidate: Series = { name: `v${input.modelVersion} (this model)`, color: COLORS.candidate };
+  const rival: Series | undefined = champion ? { name: `v${champion.version} (champion)`, color: COLORS.champion } : undefined;
+  const series = rival ? [candidate, rival] : [candidate];
+  const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
+  const curves = [{ ...candidate, name: `${candidate.name}, AUC ${metrics.auc.toFixed(4)}`, points: input.roc.candidate ?? [] }];
+  if (rival && input.roc.champion && champion) curves.push({ ...rival, name: `${rival.name}, AUC ${champion.metrics.auc.toFixed(4)}`, points: input.roc.champion });
+  return {
+    metrics: metricsChart(
+      METRICS.map(({ key, name }) => ({ metric: name, values: [metrics, ...(champion ? [champion.metrics] : [])].map((m) => Math.min(1, m[key] as number)) })),
+      series,
+    ),
+    roc: rocChart(curves),
+    calibration: calibrationChart(metrics.calibration),
+    timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
+  };
+}
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
-const swatch = (color: Rgb) => `<span class="swatch" style="background: rgb(${color.join(',')})"></span>`;
+const swatch = (color: string) => `<span class="swatch" style="background: ${color}"></span>`;
 
 /** The spec fixes an operator made while the run waited, old and new spec hash each. */
 function specChangesHtml(changes: SpecChange[] | undefined): string {
@@ -69,7 +85,8 @@ function specChangesHtml(changes: SpecChange[] | undefined): string {
   return `<p>The spec was fixed during this run; it went on from the first step whose inputs changed:</p>\n<ul>${items.join('')}</ul>`;
 }
 
-function html(input: RunReportInput): string {
+function html(input: RunReportInput, svgs: Record<string, string>): string {
+  const figure = (name: string, caption: string) => `<figure>${svgs[name].replace(/^<\?xml[^>]*>/, '')}<figcaption>${caption}</figcaption></figure>`;
   const { metrics, champion, ledger } = input;
   const metricRows = METRICS.map(({ key, name }) => {
     const ours = metrics[key] as number;
@@ -95,7 +112,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1040p
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.8em; }
 table { border-collapse: collapse; } td, th { padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; text-align: right; }
 td:first-child, th:first-child { text-align: left; }
-figure { display: inline-block; margin: 0.5em 1em 0.5em 0; } figcaption { font-size: 0.9em; color: #555; max-width: 480px; }
+figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; } figcaption { font-size: 0.9em; color: #555; max-width: 520px; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; vertical-align: baseline; }
 .muted { color: #666; }
 </style>
@@ -112,11 +129,11 @@ ${specChangesHtml(input.specChanges)}
 <tr><th>metric</th><th>${swatch(COLORS.candidate)}v${input.modelVersion}</th><th>${champion ? `${swatch(COLORS.champion)}v${champion.version}` : 'champion'}</th><th>difference</th></tr>
 ${metricRows}
 </table>
-<figure><img src="metrics.png" alt="metrics against the champion" width="480" height="360"><figcaption>AUC, accuracy, precision, recall and log loss (left to right): ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.</figcaption></figure>
+${figure('metrics', `AUC, accuracy, precision, recall and log loss: ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.`)}
 
 <h2>ROC and calibration</h2>
-<figure><img src="roc.png" alt="ROC curve" width="480" height="360"><figcaption>ROC: false positive rate (x) against true positive rate (y); ${swatch(COLORS.candidate)}this model (AUC ${metrics.auc.toFixed(4)})${input.roc.champion && champion ? `, ${swatch(COLORS.champion)}the champion (AUC ${champion.metrics.auc.toFixed(4)})` : ''}; dashed: chance.</figcaption></figure>
-<figure><img src="calibration.png" alt="calibration plot" width="480" height="360"><figcaption>Calibration: mean predicted probability (x) against the observed positive rate (y) per bin; bars: rows per bin; dashed: perfect calibration.</figcaption></figure>
+${figure('roc', 'Dashed: a model that guesses.')}
+${figure('calibration', 'Per bin of predicted probability; bars: rows in the bin (right axis); dashed: perfect calibration.')}
 
 <h2>Cost</h2>
 <table>
@@ -125,7 +142,7 @@ ${costRows}
 <tr><th>total</th><th></th><th>${t.wallSeconds.toFixed(2)}</th><th>${t.cpuSeconds.toFixed(2)}</th><th>${(t.peakRssBytes / 2 ** 20).toFixed(0)}</th><th>${t.rowsIn.toLocaleString('en-US')}</th><th>${t.rowsOut.toLocaleString('en-US')}</th><th>${(t.bytesOut / 2 ** 20).toFixed(1)}</th></tr>
 </table>
 ${ledger.budgetLines.length > 0 ? `<p>Budget: ${ledger.budgetLines.map(escape).join(' · ')}</p>` : '<p class="muted">No budget set (spec <code>budget:</code>).</p>'}
-<figure><img src="timeline.png" alt="step timeline" width="480" height="360"><figcaption>Timeline: each step from its start to its end, in seconds since the run started, top to bottom in the order of the table.</figcaption></figure>
+${figure('timeline', 'Each step from its start to its end, in the order and colours of the table.')}
 </body>
 </html>
 `;
