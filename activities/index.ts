@@ -6,6 +6,7 @@ import { extractWindow, type ExtractInput } from './extract';
 import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features';
 import { planInference, type PlanInput } from './inference/plan';
 import { writeRunReport, type RunReportInput } from './report/run-report';
+import { writeScoresReport, type ScoresReportInput } from './report/scores-report';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
 import { readChampion, readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
 import type { NewModelVersion } from '../contracts/registry';
@@ -64,6 +65,9 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
     },
     async writeRunReport(input: RunReportInput) {
       return whileAlive(() => writeRunReport(store, input));
+    },
+    async writeScoresReport(input: ScoresReportInput) {
+      return whileAlive(() => writeScoresReport(store, input));
     },
     async publishScores(input: PublishInput) {
       return whileAlive(() => publishScores(store, input));

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -71,5 +73,28 @@ describe('the run report', () => {
     // The first run had no champion: one series only.
     const firstSpecs = JSON.parse(fs.readFileSync(path.join(path.dirname((v1.report as { file: string }).file), 'charts.vl.json'), 'utf8')) as Record<string, Layer>;
     expect(legend(firstSpecs.roc)).toEqual([`v1 (this model), AUC ${v1.metrics.auc.toFixed(4)}`]);
+  });
+
+  it('charts a batch-inference run: rows, mean score and drift from the training distribution per day', async () => {
+    const spec = smallFlightsSpec('report', (s) => void (s.inference = { shard_rows: 40_000, slice_rows: 20_000, max_parallel_shards: 2, sink: { type: 'parquet', path: fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-scores-')) } }));
+    const scored = await h.withWorker(() => h.client.workflow.execute(batchInference, { args: [{ spec, from: '2001-01-25', to: '2001-01-31' }], taskQueue: h.config.taskQueue, workflowId: `report-scores-${process.pid}` }));
+    if (!scored.report || 'error' in scored.report) throw new Error(`no scores chart: ${JSON.stringify(scored.report)}`);
+    expect(scored.shards).toBeGreaterThan(1);
+    const dir = path.dirname(scored.report.file);
+    const spec2 = JSON.parse(fs.readFileSync(path.join(dir, 'scores.vl.json'), 'utf8')) as { title: string; data: { values: Array<{ day: string; rows: number; meanScore: number; psi: number | null }> }; vconcat: Layer[] };
+    expect(spec2.title).toBe(`report v${scored.modelVersion}: scores per day`);
+    const days = spec2.data.values;
+    expect(days.map((d) => d.day)).toEqual(['2001-01-25', '2001-01-26', '2001-01-27', '2001-01-28', '2001-01-29', '2001-01-30', '2001-01-31']);
+    expect(days.reduce((sum, d) => sum + d.rows, 0)).toBe(scored.rows); // every shard's days, once
+    for (const d of days) {
+      expect(d.meanScore).toBeGreaterThan(0.05);
+      expect(d.meanScore).toBeLessThan(0.6);
+      expect(d.psi).toBeGreaterThanOrEqual(0); // a trained model has a reference distribution
+    }
+    const titles = spec2.vconcat.flatMap(axisTitles);
+    expect(titles).toEqual(expect.arrayContaining(['Day (UTC)', 'Rows scored', 'Mean score (probability)', 'Drift from training (PSI)']));
+    const svg = fs.readFileSync(path.join(dir, 'scores.svg'), 'utf8');
+    for (const text of [spec2.title, 'Rows scored', 'Mean score (probability)', 'Drift from training (PSI)', 'large shift']) expect(svg).toContain(`>${text}</text>`);
+    expect(scored.ledger?.entries.at(-1)?.step).toBe('report');
   });
 });

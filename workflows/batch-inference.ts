@@ -1,6 +1,7 @@
 import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
+import type { DayScores } from '../activities/inference/score-stats';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
@@ -8,6 +9,7 @@ import { budgetOf } from '../contracts/budget';
 import type { CostLedger } from '../contracts/ledger';
 import { Ledger } from './ledger';
 import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
+import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 
 export interface BatchInferenceInput {
@@ -62,6 +64,8 @@ export interface BatchInferenceResult {
   totalCost: StepCost;
   /** Every step's cost, with times and the budget (absent in runs recorded before ledgers). */
   ledger?: CostLedger;
+  /** Scores per day — rows, mean score, drift from the training distribution — as a chart (absent in runs recorded before it). */
+  report?: { uri: string; file: string } | { error: string };
 }
 
 export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
@@ -161,6 +165,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
+    const dayScores: DayScores[] = [];
     // After a spec fix, slices staged under the old spec must not count as done.
     if (specChanges.length > 0) await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {
@@ -180,6 +185,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
         }
         state.status = 'done';
         state.resumedFromSlice = result.resumedFromSlice;
+        dayScores.push(...(result.days ?? []));
         progress.rowsDone += result.rows;
         ledger.book(`score-shard-${shard.index}`, result.cost, startedAt);
       } catch (err) {
@@ -196,6 +202,17 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
         ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0 }
         : await ledger.measure('publish', () => operator.run('publish', () => data.publishScores({ loaded, staging, runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })));
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
+    // The chart is a new activity: runs recorded before it existed must not schedule it on replay.
+    let report: BatchInferenceResult['report'];
+    if (patched('inference-scores-report') && dayScores.length > 0) {
+      const { workflowId, runId: run } = workflowInfo();
+      const days = [...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1));
+      // A chart that cannot be written is noted in the result; it does not undo published scores.
+      report = await ledger
+        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days, calibration: model.metrics?.calibration }))
+        .then((r) => ({ uri: r.uri, file: r.file }))
+        .catch((err: unknown) => ({ error: rootMessage(err) }));
+    }
     setStatus('published');
     ledger.publishAttributes();
     // A memo is a command: runs recorded before it existed must not see it on replay.
@@ -220,6 +237,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       totalCost: ledger.total,
       ledger: ledger.snapshot(),
       specChanges: specChanges.length > 0 ? specChanges : undefined,
+      report,
     };
   }
 }

@@ -9,6 +9,7 @@ import { dataError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import type { DateWindow } from '../spec-schema';
 import { ModelRunner } from './model-runner';
+import { dayScores } from './score-stats';
 import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
 import { groupDays, type Shard } from './plan';
@@ -134,7 +135,9 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.rowsIn = shard.rows;
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
-        return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length };
+        // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
+        const days = await dayScores(connection, shardDir);
+        return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length, days };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
       activeShards--;

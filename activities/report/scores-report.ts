@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { safePathSegment as safe, type ArtifactStore } from '../artifacts';
+import { metered } from '../cost';
+import type { CalibrationBin } from '../metrics';
+import { psi, referenceBins, type DayScores } from '../inference/score-stats';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderSvg, type ChartSpec } from './charts';
+
+export interface ScoresReportInput {
+  pipeline: string;
+  workflowId: string;
+  runId: string;
+  modelVersion: number;
+  days: DayScores[];
+  /** The model's calibration table on its validation window: the training-time score distribution. */
+  calibration?: CalibrationBin[];
+}
+
+/** PSI above which the chart marks a day's scores as moved ("moderate" shift) and far moved ("large"). */
+const PSI_LINES = [
+  { psi: 0.1, label: 'moderate shift' },
+  { psi: 0.25, label: 'large shift' },
+];
+
+/**
+ * Writes a batch-inference run's scores over time — per day the rows scored, the mean score, and the drift of
+ * the day's score distribution from the one the model had on its validation window (PSI) — as
+ * `scores.html` with the chart inline, `scores.svg` and its Vega-Lite spec `scores.vl.json`, under
+ * `reports/<workflow id>/<run id>/` in the artifact store.
+ */
+export async function writeScoresReport(store: ArtifactStore, input: ScoresReportInput) {
+  return metered(async (meter) => {
+    const uri = `artifact:reports/${safe(input.workflowId)}/${safe(input.runId)}`;
+    const dir = store.pathOf(uri);
+    fs.mkdirSync(dir, { recursive: true });
+    const spec = scoresChart(input);
+    const svg = await renderSvg(spec);
+    fs.writeFileSync(path.join(dir, 'scores.svg'), svg);
+    fs.writeFileSync(path.join(dir, 'scores.vl.json'), JSON.stringify(spec, null, 2));
+    const page = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${spec.title}</title></head>\n<body style="font: 14px system-ui, sans-serif">\n${svg.replace(/^<\?xml[^>]*>/, '')}\n</body></html>\n`;
+    fs.writeFileSync(path.join(dir, 'scores.html'), page);
+    meter.bytesOut = Buffer.byteLength(page) + Buffer.byteLength(svg);
+    return { uri: `${uri}/scores.html`, file: path.join(dir, 'scores.html') };
+  });
+}
+
+/** Three panels over the same days: rows scored, mean score, and (when the model has a reference) PSI drift. */
+export function scoresChart(input: ScoresReportInput): ChartSpec {
+  const reference = referenceBins(input.calibration);
+  const values = input.days.map((d) => ({ day: d.day, rows: d.rows, meanScore: d.meanScore, psi: reference ? psi(d.bins, reference) : null }));
+  const day = { field: 'day', type: 'temporal' as const, timeUnit: 'utcyearmonthdate' as const, title: 'Day (UTC)' };
+  const panel = { width: 560, height: 130 };
+  const title = `${input.pipeline} v${input.modelVersion}: scores per day`;
+  const chart: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    data: { values },
+    vconcat: [
+      { ...panel, mark: { type: 'bar', tooltip: true }, encoding: { x: day, y: { field: 'rows', type: 'quantitative', title: 'Rows scored' } } },
+      { ...panel, mark: { type: 'line', point: true, tooltip: true }, encoding: { x: day, y: { field: 'meanScore', type: 'quantitative', title: 'Mean score (probability)' } } },
+      ...(reference
+        ? [
+            {
+              ...panel,
+              layer: [
+                { mark: { type: 'line' as const, point: true, tooltip: true, color: '#e45756' }, encoding: { x: day, y: { field: 'psi', type: 'quantitative' as const, title: 'Drift from training (PSI)' } } },
+                { data: { values: PSI_LINES }, mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#999999' }, encoding: { y: { field: 'psi', type: 'quantitative' as const } } },
+                { data: { values: PSI_LINES }, mark: { type: 'text' as const, align: 'left' as const, dx: 4, dy: -6, color: '#666666' }, encoding: { y: { field: 'psi', type: 'quantitative' as const }, x: { value: 0 }, text: { field: 'label' } } },
+              ],
+            },
+          ]
+        : []),
+    ],
+  };
+  return { ...chart, title };
+}
