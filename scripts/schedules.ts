@@ -40,8 +40,8 @@ export async function applySchedules(client: Client, config: SluiceConfig, specF
     }
     const action: ScheduleOptionsAction =
       job === 'train'
-        ? { type: 'startWorkflow', workflowType: 'trainPipeline', taskQueue: config.taskQueue, args: [{ spec: specFile }], workflowId: `${id}-run` }
-        : { type: 'startWorkflow', workflowType: 'batchInference', taskQueue: config.taskQueue, args: [{ spec: specFile, partition: 'latest' }], workflowId: `${id}-run` };
+        ? { type: 'startWorkflow', workflowType: 'trainPipeline', taskQueue: config.taskQueue, args: [{ spec: specFile }], workflowId: `${id}-run`, staticSummary: `scheduled training of ${specFile}` }
+        : { type: 'startWorkflow', workflowType: 'batchInference', taskQueue: config.taskQueue, args: [{ spec: specFile, partition: 'latest' }], workflowId: `${id}-run`, staticSummary: `scheduled scoring of the newest day of ${specFile}` };
     const timing = temporalSpec(block, cadence);
     const policies = { overlap: block.overlap.toUpperCase() as Uppercase<ScheduleSpec['overlap']>, catchupWindow: block.catchup_window as Duration };
     try {

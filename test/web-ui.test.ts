@@ -7,7 +7,8 @@ import { harness, type TestHarness } from './support/temporal';
 
 /**
  * The Temporal Web UI of the test server in a real browser (Debian's Chromium driven by playwright-core):
- * find a completed pipeline run by its search attributes, open it, and keep a screenshot.
+ * find a completed pipeline run by its search attributes, open it, see its steps named by their summaries,
+ * and keep a screenshot.
  */
 const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(__dirname, '..', 'test-output', 'web-ui');
@@ -53,6 +54,11 @@ describe('the Temporal Web UI', () => {
     expect(fs.readFileSync(shot).subarray(1, 4).toString('ascii')).toBe('PNG');
     // The run page shows its input: the pipeline spec it ran.
     expect(await page.content()).toContain(path.basename(spec));
+    // The event history names the steps with the summaries the workflow gave its activities, not bare activity types.
+    await page.getByText(/features from [\d,]+ extracted rows/).first().waitFor({ state: 'attached' });
+    const html = await page.content();
+    expect(html).toMatch(/features from [\d,]+ extracted rows/);
+    expect(html).toMatch(/train logistic_regression: [\d,]+ rows × 16 features/);
     await page.close();
   });
 });

@@ -40,6 +40,24 @@ export function activitiesFor(spec?: PipelineSpec) {
   };
 }
 
+/** An activity as `proxyActivities` returns it: callable, and with call-site options. */
+interface ActivityCall<A extends unknown[], R> {
+  executeWithOptions(options: ActivityOptions, args: A): Promise<R>;
+}
+
+/**
+ * Calls an activity with a one-line summary the Web UI shows on its events instead of the bare activity
+ * type, e.g. "score shard 3 of 4: 2001-03-01 .. 2001-03-31 (1,002,114 rows)".
+ */
+export function summarized<A extends unknown[], R>(activity: ActivityCall<A, R>, summary: string, ...args: A): Promise<R> {
+  return activity.executeWithOptions({ summary }, args);
+}
+
+/** 2497772 → "2,497,772" (by hand: the workflow sandbox need not have locale data). */
+export function count(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /** The activities before a spec is loaded (loading it, reading the registry). */
 export const { quick, data } = activitiesFor();
 

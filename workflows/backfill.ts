@@ -71,6 +71,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
       try {
         const child = await startChild(batchInference, {
           workflowId: `${workflowInfo().workflowId}-${day}`,
+          staticSummary: `score ${day} (backfill of ${input.spec})`,
           // A failed day fails its child at once (no operator wait), so it never blocks the other days.
           args: [{ spec: input.spec, partition: day, modelVersion: input.modelVersion, waitForOperator: false }],
         });

@@ -1,10 +1,10 @@
-import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
 import type { DayScores } from '../activities/inference/score-stats';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
-import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
+import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf } from '../contracts/budget';
 import type { CostLedger } from '../contracts/ledger';
 import { Ledger } from './ledger';
@@ -133,6 +133,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
 
     const model = await operator.run('resolve-model', () => quick.resolveModel({ model: spec.name, version: input.modelVersion }));
     progress.modelVersion = model.version;
+    setCurrentDetails([`**Pipeline** ${spec.name} (${loaded.file})`, `**Days** ${scored.from} .. ${scored.to}`, `**Model version** v${model.version}${input.modelVersion ? ' (pinned)' : ' (champion)'}`, `**Sink** ${spec.inference.sink.type}`].join('\n\n'));
     upsertSearchAttributes([{ key: SluiceModelVersion, value: model.version }]);
 
     // The feature definition as trained: the statistics training learned, never recomputed from new data.
@@ -176,7 +177,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       try {
         const result = await operator.step(
           `score-shard-${shard.index}`,
-          () => scoring.scoreShard({ loaded, stats, model: scoringModel, shard, staging, runId }),
+          () => summarized(scoring.scoreShard, `score shard ${shard.index + 1} of ${plan.shards.length}: ${dayRange(shard)} (${count(shard.rows)} rows)`, { loaded, stats, model: scoringModel, shard, staging, runId }),
           { skippable: onFailure.skippable.includes('score-shard') },
         );
         if (result === SKIPPED) {
@@ -200,7 +201,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const published =
       days.length === 0
         ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0 }
-        : await ledger.measure('publish', () => operator.run('publish', () => data.publishScores({ loaded, staging, runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })));
+        : await ledger.measure('publish', () => operator.run('publish', () => summarized(data.publishScores, `publish ${days.length} days, ${count(progress.rowsDone)} rows, to the ${spec.inference?.sink.type} sink`, { loaded, staging, runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })));
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     // The chart is a new activity: runs recorded before it existed must not schedule it on replay.
     let report: BatchInferenceResult['report'];

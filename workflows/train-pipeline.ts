@@ -6,6 +6,7 @@ import {
   defineUpdate,
   isCancellation,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -20,7 +21,7 @@ import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
 import { decidePromotion, type PromotionDecision } from '../contracts/promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
-import { activitiesFor, onFailureOf, quick as beforeSpec } from './activity-proxies';
+import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf, BUDGET_EXCEEDED } from '../contracts/budget';
 import { zeroCost } from '../contracts/costs';
 import type { CostLedger } from '../contracts/ledger';
@@ -195,20 +196,29 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       { key: SluiceStatus, value: 'running' },
     ]);
 
+    // What the Web UI shows as the run's details, the model version once it is registered.
+    const details = (version?: number) =>
+      setCurrentDetails(
+        [`**Pipeline** ${spec.name} (${loaded.file})`, `**Training window** ${spec.split.train.from} .. ${spec.split.train.to}`, `**Validation window** ${spec.split.validate.from} .. ${spec.split.validate.to}`, `**Trainer** ${spec.trainer.type}`, ...(version ? [`**Model version** v${version}`] : [])].join('\n\n'),
+      );
+    details();
     const window = { from: spec.split.train.from, to: spec.split.validate.to };
     // What each step's result depends on (besides the content-addressed inputs it is handed): `inputsOf(…)`.
-    const { extracted } = await step('extract', () => data.extract({ loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
+    const { extracted } = await step('extract', () => summarized(data.extract, `extract ${spec.name}: ${window.from} .. ${window.to}${spec.features.lookback ? ` and ${spec.features.lookback} before` : ''}`, { loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
-    const { features } = await step('features', () => data.buildFeatures({ loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
+    const { features } = await step('features', () => summarized(data.buildFeatures, `features from ${count(extracted.rows)} extracted rows`, { loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
     const { model } = await step(
       'train',
       // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
-      () => (spec.trainer.type === 'lightgbm' ? python.trainLightgbm({ loaded, features }) : training.train({ loaded, features })),
+      () => {
+        const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
+        return spec.trainer.type === 'lightgbm' ? summarized(python.trainLightgbm, summary, { loaded, features }) : summarized(training.train, summary, { loaded, features });
+      },
       (r) => trainDetail(spec.trainer.type === 'lightgbm' ? 'round' : 'iteration', r.model.training),
       inputsOf(features.fingerprint, spec.trainer, spec.budget),
     );
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
-    const { metrics, roc } = await step('evaluate', () => data.evaluate({ modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputsOf(model.uri, evaluation));
+    const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputsOf(model.uri, evaluation));
 
     // The champion alone, not the whole registry (runs recorded before read the whole registry into their history).
     let championVersion: ModelVersion | undefined;
@@ -227,7 +237,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       champion = { version: championVersion.version, metrics };
       skip(progress, 'evaluate-champion', `champion v${championVersion.version} is this model`);
     } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
-      const result = await step('evaluate-champion', () => data.evaluate({ modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
+      const result = await step('evaluate-champion', () => summarized(data.evaluate, `evaluate champion v${championVersion.version} on the same rows`, { modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
       champion = { version: championVersion.version, metrics: result.metrics };
       championRoc = result.roc;
     } else {
@@ -255,6 +265,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       cost: zeroCost(),
     }), (v) => `version ${v.version}`);
     upsertSearchAttributes([{ key: SluiceModelVersion, value: version.version }]);
+    details(version.version);
 
     const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion);
     const mode = spec.promotion.mode;

@@ -28,6 +28,11 @@ async function startAndFollow<T>(context: Context, wait: boolean, handle: Workfl
   }
 }
 
+/** The Web UI's summary and details of a run started here: what was asked, by whom. */
+function metadata(command: string, summary: string): { staticSummary: string; staticDetails: string } {
+  return { staticSummary: summary, staticDetails: `Started with \`sluice ${command}\` by ${actor()}.` };
+}
+
 const NO_WAIT = ['--no-wait', 'print the run id and return at once; follow it with `sluice status <run> --watch`'] as const;
 const MODEL_VERSION = ['--model-version <n>', 'score with this registered version instead of the champion', modelVersion] as const;
 
@@ -40,7 +45,7 @@ export const train: Define = (program, run) =>
     .option(...JSON_OPTION)
     .action((spec, options) =>
       run(options, async (context) => {
-        const handle = await context.client.workflow.start(trainPipeline, { taskQueue: context.config.taskQueue, workflowId: runId('train', spec), args: [{ spec }] });
+        const handle = await context.client.workflow.start(trainPipeline, { taskQueue: context.config.taskQueue, workflowId: runId('train', spec), args: [{ spec }], ...metadata('train', `train ${spec}`) });
         return startAndFollow<TrainPipelineResult>(context, options.wait, handle, formatTrainResult);
       }),
     );
@@ -62,6 +67,7 @@ export const infer: Define = (program, run) =>
           taskQueue: context.config.taskQueue,
           workflowId: runId('infer', spec, from === 'latest' ? 'latest' : `${from}${to ? `-${to}` : ''}`),
           args: [{ ...input, modelVersion: options.modelVersion }],
+          ...metadata('infer', `score ${spec} ${from}${to ? ` .. ${to}` : ''} with ${options.modelVersion ? `v${options.modelVersion}` : 'the champion'}`),
         });
         return startAndFollow<BatchInferenceResult>(context, options.wait, handle, formatInferenceResult);
       }),
@@ -85,6 +91,7 @@ export const backfillCommand: Define = (program, run) =>
           taskQueue: context.config.taskQueue,
           workflowId: runId('backfill', spec, `${from}-${to}`),
           args: [{ spec, from, to, reprocess: options.reprocess === true, concurrency: options.concurrency, modelVersion: options.modelVersion }],
+          ...metadata('backfill', `backfill ${spec} ${from} .. ${to}${options.reprocess ? ', reprocessing published days' : ''}`),
         });
         return startAndFollow<BackfillResult>(context, options.wait, handle, formatBackfillResult);
       }),
