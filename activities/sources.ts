@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileFingerprint } from './artifacts';
+import { loadArrowTable } from './arrow-files';
 import { insideDataRoots } from './data-roots';
 import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
@@ -31,13 +32,17 @@ export function sourceFingerprints(loaded: LoadedSpec): string {
 /**
  * Makes the sources that `sql` mentions queryable under their spec names, so spec SQL can say
  * `FROM flights`: a Parquet source is a view (filters push down into the file), a CSV source is parsed
- * once into a table. A source no statement mentions is not opened, so a step fails only on its own inputs.
+ * once into a table, an Arrow IPC file (`.arrow`, `.feather`) is loaded into a table with `apache-arrow`. A source no statement mentions is not opened, so a step fails only on its own inputs.
  */
 export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec, sql: string[]): Promise<void> {
   const files = resolveSources(loaded);
   for (const [name, file] of Object.entries(files)) {
     if (!sql.some((text) => new RegExp(`\\b${name}\\b`, 'i').test(text))) continue;
-    const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : 'parquet');
+    const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : /\.(arrow|feather|ipc)$/i.test(file) ? 'arrow' : 'parquet');
+    if (format === 'arrow') {
+      await loadArrowTable(connection, name, file, `${loaded.file}: sources.${name}.path`);
+      continue;
+    }
     const statement =
       format === 'csv'
         ? `CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_csv(${sqlString(file)}, header = true)`

@@ -6,6 +6,9 @@ import { loadSpecFile, parseSpec } from './spec-loader';
 /** Inside the project (the default data root), so `extends` may read there. */
 const SCRATCH = path.resolve(__dirname, '..', '.sluice', 'scratch');
 fs.mkdirSync(SCRATCH, { recursive: true });
+afterAll(() => {
+  for (const dir of fs.readdirSync(SCRATCH).filter((d) => d.startsWith('extends-'))) fs.rmSync(path.join(SCRATCH, dir), { recursive: true, force: true });
+});
 
 function failure(run: () => unknown): ApplicationFailure {
   try {

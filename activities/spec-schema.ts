@@ -19,7 +19,7 @@ const window = z
 const source = z
   .object({
     path: z.string().min(1),
-    format: z.enum(['parquet', 'csv']).optional(),
+    format: z.enum(['parquet', 'csv', 'arrow']).optional(),
   })
   .strict();
 
@@ -67,6 +67,7 @@ const lightgbmTrainer = z
 /** Where batch inference publishes scores. Paths are relative to the spec file. */
 const sink = z.discriminatedUnion('type', [
   z.object({ type: z.literal('parquet'), path: z.string().min(1) }).strict(),
+  z.object({ type: z.literal('arrow'), path: z.string().min(1) }).strict(),
   z.object({ type: z.literal('duckdb'), path: z.string().min(1), table: identifier }).strict(),
   z.object({ type: z.literal('postgres'), table: identifier, url: z.string().optional() }).strict(),
 ]);

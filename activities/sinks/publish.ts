@@ -6,7 +6,7 @@ import { insideDataRoots } from '../data-roots';
 import { dataError, specError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import { publishDuckDB } from './duckdb-sink';
-import { publishParquet } from './parquet-sink';
+import { publishArrow, publishParquet } from './parquet-sink';
 import { postgresUrl, publishPostgres } from './postgres-sink';
 import { stagedFilesByDay, stagedRelation } from './staged';
 
@@ -64,7 +64,10 @@ export async function publishScores(store: ArtifactStore, input: PublishInput) {
     let result: PublishResult;
     switch (sink.type) {
       case 'parquet':
-        result = publishParquet(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
+        result = await publishParquet(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
+        break;
+      case 'arrow':
+        result = await publishArrow(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
         break;
       case 'duckdb':
         result = await publishDuckDB(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), sink.table, request);

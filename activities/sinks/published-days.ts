@@ -21,7 +21,8 @@ export async function publishedDays(loaded: LoadedSpec, filter: PublishedFilter)
   const inRange = (day: string) => (!filter.from || day >= filter.from) && (!filter.to || day <= filter.to);
   let days: string[];
   switch (sink.type) {
-    case 'parquet': {
+    case 'parquet':
+    case 'arrow': {
       const root = path.resolve(loaded.baseDir, sink.path);
       days = fs.existsSync(root)
         ? fs
