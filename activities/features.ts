@@ -14,7 +14,7 @@ import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
 /** Bumped when the feature step's output for the same inputs would change. */
-const FEATURES_VERSION = 3;
+const FEATURES_VERSION = 4;
 
 const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
 
@@ -189,7 +189,9 @@ async function writeSplit(
   ].join(', ');
   const file = `${split}.parquet`;
   await runSpecSql('features.sql', () =>
-    connection.run(`COPY (SELECT ${select} FROM (${windowFeaturesSql(loaded, window, dataEnd)})) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
+    // Sorted by every column (keys first): DuckDB's parallel plan leaves rows in an order that can differ from one
+    // build to the next, and trainers (LightGBM's bin sampling, float sums) are only reproducible on the same order.
+    connection.run(`COPY (SELECT ${select} FROM (${windowFeaturesSql(loaded, window, dataEnd)}) ORDER BY ALL) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
   );
   const parquet = `read_parquet(${sqlString(staging.file(file))})`;
   const rows = Number(await scalar(connection, `SELECT count(*) FROM ${parquet}`));
