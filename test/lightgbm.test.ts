@@ -113,7 +113,7 @@ describe('LightGBM on the Python worker', () => {
   it('SIGKILL of the Python worker mid-training: the next attempt resumes after round R > 0 and scores like an uninterrupted run', async () => {
     const killQueue = `${h.config.taskQueue}-python-kill`;
     const first = await pythonWorker(killQueue);
-    // The same model twice: `seed` only changes the fingerprint here (no bagging or feature sampling to seed).
+    // Two fingerprints for the same settings: `seed` here only changes which rows LightGBM samples to build its bins.
     const { uninterrupted, resumed, beat } = await h.withWorker(async () => {
       const uninterrupted = await h.client.workflow.execute(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, 11, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-whole-${process.pid}` });
       const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, 12, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-kill-${process.pid}` });
