@@ -37,13 +37,13 @@ export async function loadArrowTable(connection: DuckDBConnection, name: string,
   const loading = `${name}__arrow`;
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(loading)} (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
   const appender = await connection.createAppender(loading);
-  const values = columns.map((c) => c.vector.toArray() as ArrayLike<unknown>);
+  // Numbers from the typed arrays; strings, and times in epoch milliseconds whatever the file's unit, from get().
+  const values = columns.map((c) => (c.type === 'VARCHAR' || c.cast ? undefined : (c.vector.toArray() as ArrayLike<unknown>)));
   const valid = columns.map((c) => (c.vector.nullCount > 0 ? (i: number) => c.vector.isValid(i) : () => true));
   for (let row = 0; row < table.numRows; row++) {
     columns.forEach((c, k) => {
       if (!valid[k](row)) return appender.appendNull();
-      // Strings, and times in epoch milliseconds whatever the file's unit, come from get(); numbers from the typed array.
-      const v = c.type === 'VARCHAR' || c.cast ? c.vector.get(row) : values[k][row];
+      const v = values[k]?.[row] ?? c.vector.get(row);
       if (c.type === 'VARCHAR') appender.appendVarchar(String(v));
       else if (c.type === 'BOOLEAN') appender.appendBoolean(Boolean(v));
       else if (c.type === 'DOUBLE') appender.appendDouble(Number(v));

@@ -8,7 +8,7 @@
  *     LightGBM's own `predict` on the same rows (2 threads each).
  * For information: `refit: true` against the script fitting every training row.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/artifacts';
 import { loadSpecFile } from '../activities/spec-loader';
 import { startDevServer, stopDevServer } from '../scripts/dev-server';
+import { spawnPythonWorker } from '../scripts/python-worker';
 import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { batchInference } from '../workflows/batch-inference';
@@ -78,11 +79,7 @@ async function main(): Promise<void> {
   // Sluice end to end: a dev server, a TypeScript worker in this process, the Python worker as a child.
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-server-'));
   const server = await startDevServer({ port: PORT, headless: true, stateDir });
-  const pythonWorker = spawn(PYTHON, ['-m', 'sluice_python.worker'], {
-    cwd: path.resolve('workers', 'python'),
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLUICE_ARTIFACTS: root, SLUICE_PYTHON_TASK_QUEUE: 'bench-python' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const pythonWorker = spawnPythonWorker({ TEMPORAL_ADDRESS: server.address, SLUICE_ARTIFACTS: root, SLUICE_PYTHON_TASK_QUEUE: 'bench-python' });
   const benchSpec = (name: string, refit: boolean) => {
     const file = path.join('pipelines', `.bench-${name}-${process.pid}.yaml`);
     const spec = {

@@ -7,13 +7,13 @@
  * logistic champion before scoring with whichever is champion then.
  *   npm run demo [-- --keep] [-- --spec pipelines/flights.yaml]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connectionOptions, loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { frontendAnswers, startDevServer, stopDevServer } from './dev-server';
+import { spawnPythonWorker } from './python-worker';
 import { run } from './sluice-cli';
 
 async function main(): Promise<void> {
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   }
 
   const { worker, connection: workerConnection } = await createSluiceWorker({ config });
-  const python = gbdt ? startPythonWorker(config.address, config.artifactRoot) : undefined;
+  if (gbdt) console.log('Starting the Python worker (LightGBM) …');
+  const python = gbdt ? spawnPythonWorker({ TEMPORAL_ADDRESS: config.address, SLUICE_ARTIFACTS: path.resolve(config.artifactRoot) }) : undefined;
   const connection = await Connection.connect(connectionOptions(config));
   const client = new Client({ connection, namespace: config.namespace });
   try {
@@ -65,17 +66,6 @@ async function main(): Promise<void> {
       console.log(`The dev server keeps running: Web UI ${config.uiUrl}; stop it with \`npm run server -- stop\`.`);
     }
   }
-}
-
-/** The Python worker (LightGBM training) as a child process; runs wait on its queue until it polls. */
-function startPythonWorker(address: string, artifacts: string): ChildProcess {
-  const root = path.resolve(__dirname, '..');
-  console.log('Starting the Python worker (LightGBM) …');
-  return spawn(path.join(root, '.tools', 'venv', 'bin', 'python'), ['-m', 'sluice_python.worker'], {
-    cwd: path.join(root, 'workers', 'python'),
-    env: { ...process.env, TEMPORAL_ADDRESS: address, SLUICE_ARTIFACTS: path.resolve(artifacts) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
 }
 
 main().catch((err: unknown) => {

@@ -28,10 +28,8 @@ function program(runner: Runner, print: (line: string) => void): Cli {
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });
+  // Commands created after this inherit the error handling, the suggestions and the output routing.
   for (const define of COMMANDS) define(cli, runner);
-  // Subcommands inherit the error handling and the output routing.
-  for (const command of cli.commands) command.exitOverride().configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });
-  for (const command of cli.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });
   return cli;
 }
 

@@ -39,9 +39,7 @@ const METRICS: Array<{ key: keyof ClassificationMetrics; name: string }> = [
  */
 export async function writeRunReport(store: ArtifactStore, input: RunReportInput) {
   return metered(async (meter) => {
-    const uri = `artifact:reports/${safe(input.workflowId)}/${safe(input.runId)}`;
-    const dir = store.pathOf(uri);
-    fs.mkdirSync(dir, { recursive: true });
+    const { uri, dir } = reportFolder(store, input.workflowId, input.runId);
     const specs = chartSpecs(input);
     const svgs: Record<string, string> = {};
     for (const [name, spec] of Object.entries(specs)) svgs[name] = await renderSvg(spec);
@@ -52,6 +50,14 @@ export async function writeRunReport(store: ArtifactStore, input: RunReportInput
     meter.bytesOut = Buffer.byteLength(page) + Object.values(svgs).reduce((sum, svg) => sum + Buffer.byteLength(svg), 0);
     return { uri: `${uri}/report.html`, file: path.join(dir, 'report.html'), charts: Object.keys(svgs).map((name) => `${name}.svg`) };
   });
+}
+
+/** A run's report folder, `reports/<workflow id>/<run id>/` in the artifact store (created), and its URI. */
+export function reportFolder(store: ArtifactStore, workflowId: string, runId: string): { uri: string; dir: string } {
+  const uri = `artifact:reports/${safe(workflowId)}/${safe(runId)}`;
+  const dir = store.pathOf(uri);
+  fs.mkdirSync(dir, { recursive: true });
+  return { uri, dir };
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
@@ -86,7 +92,7 @@ function specChangesHtml(changes: SpecChange[] | undefined): string {
 }
 
 function html(input: RunReportInput, svgs: Record<string, string>): string {
-  const figure = (name: string, caption: string) => `<figure>${svgs[name].replace(/^<\?xml[^>]*>/, '')}<figcaption>${caption}</figcaption></figure>`;
+  const figure = (name: string, caption: string) => `<figure>${svgs[name]}<figcaption>${caption}</figcaption></figure>`;
   const { metrics, champion, ledger } = input;
   const metricRows = METRICS.map(({ key, name }) => {
     const ours = metrics[key] as number;

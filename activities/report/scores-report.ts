@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { safePathSegment as safe, type ArtifactStore } from '../artifacts';
+import type { ArtifactStore } from '../artifacts';
 import { metered } from '../cost';
 import type { CalibrationBin } from '../metrics';
 import { psi, referenceBins, type DayScores } from '../inference/score-stats';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg, type ChartSpec } from './charts';
+import { reportFolder } from './run-report';
 
 export interface ScoresReportInput {
   pipeline: string;
@@ -31,14 +32,12 @@ const PSI_LINES = [
  */
 export async function writeScoresReport(store: ArtifactStore, input: ScoresReportInput) {
   return metered(async (meter) => {
-    const uri = `artifact:reports/${safe(input.workflowId)}/${safe(input.runId)}`;
-    const dir = store.pathOf(uri);
-    fs.mkdirSync(dir, { recursive: true });
+    const { uri, dir } = reportFolder(store, input.workflowId, input.runId);
     const spec = scoresChart(input);
     const svg = await renderSvg(spec);
     fs.writeFileSync(path.join(dir, 'scores.svg'), svg);
     fs.writeFileSync(path.join(dir, 'scores.vl.json'), JSON.stringify(spec, null, 2));
-    const page = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${spec.title}</title></head>\n<body style="font: 14px system-ui, sans-serif">\n${svg.replace(/^<\?xml[^>]*>/, '')}\n</body></html>\n`;
+    const page = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${spec.title}</title></head>\n<body style="font: 14px system-ui, sans-serif">\n${svg}\n</body></html>\n`;
     fs.writeFileSync(path.join(dir, 'scores.html'), page);
     meter.bytesOut = Buffer.byteLength(page) + Buffer.byteLength(svg);
     return { uri: `${uri}/scores.html`, file: path.join(dir, 'scores.html') };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { PYTHON_WORKER } from '../../scripts/python-worker';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -39,7 +40,7 @@ export function startCompiledWorker(dir: string, env: Record<string, string>): P
 
 /** A real Python worker process (`python -m sluice_python.worker`, the project's venv) polling `taskQueue`. */
 export function startPythonWorker(env: { TEMPORAL_ADDRESS: string; SLUICE_PYTHON_TASK_QUEUE: string; SLUICE_ARTIFACTS: string }): Promise<ChildProcess> {
-  return startProcess('the Python worker', path.join(ROOT, '.tools', 'venv', 'bin', 'python'), ['-m', 'sluice_python.worker'], path.join(ROOT, 'workers', 'python'), env, 'sluice python worker polling');
+  return startProcess('the Python worker', PYTHON_WORKER.command, PYTHON_WORKER.args, PYTHON_WORKER.cwd, env, 'sluice python worker polling');
 }
 
 /** SIGKILLs a process and waits until it is gone. */
