@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, loadConfig, type SluiceConfig } from '../workers/config';
 import { rootMessage } from '../contracts/root-cause';
 import { UsageError, type Context, type Define, type Runner } from './cli/command';
+import { progressText, TerminalProgress, type ProgressView } from './cli/progress-bar';
 import { cost, runs, status } from './cli/inspect-commands';
 import { models, promote, rollback } from './cli/registry-commands';
 import { backfillCommand, infer, resume, train } from './cli/run-commands';
@@ -37,10 +38,10 @@ function program(runner: Runner, print: (line: string) => void): Cli {
  * Runs one command line; returns the exit code. Usage mistakes throw {@link UsageError}. `client` may be a
  * function that connects on first use, so `--help` and usage mistakes need no server.
  */
-export async function run(argv: string[], client: Client | (() => Promise<Client>), print: (line: string) => void, config: SluiceConfig = loadConfig(), progress?: (line: string) => void): Promise<number> {
+export async function run(argv: string[], client: Client | (() => Promise<Client>), print: (line: string) => void, config: SluiceConfig = loadConfig(), progress?: (view: ProgressView) => void): Promise<number> {
   let code = 0;
   const runner: Runner = async (options, action) => {
-    const context: Context = { client: typeof client === 'function' ? await client() : client, config, print, json: options.json === true, progress: progress ?? print };
+    const context: Context = { client: typeof client === 'function' ? await client() : client, config, print, json: options.json === true, progress: progress ?? ((view) => print(progressText(view))) };
     code = await action(context);
   };
   try {
@@ -51,11 +52,6 @@ export async function run(argv: string[], client: Client | (() => Promise<Client
     throw new UsageError(err.message.replace(/^error: /, ''));
   }
   return code;
-}
-
-/** A progress line redrawn in place on a terminal. */
-function terminalProgress(line: string): void {
-  process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 120) - 1)}`);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
@@ -69,10 +65,14 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     }
     return new Client({ connection, namespace: config.namespace });
   };
-  const live = process.stdout.isTTY === true;
+  const terminal = process.stdout.isTTY === true ? new TerminalProgress(process.stdout) : undefined;
+  const print = (line: string) => {
+    terminal?.stop();
+    console.log(line);
+  };
   try {
-    const code = await run(argv.length === 0 ? ['--help'] : argv, connect, (line) => console.log(line), config, live ? terminalProgress : undefined);
-    if (live) process.stdout.write('\n');
+    const code = await run(argv.length === 0 ? ['--help'] : argv, connect, print, config, terminal && ((view) => terminal.show(view)));
+    terminal?.stop();
     return argv.length === 0 ? 2 : code;
   } catch (err) {
     if (err instanceof UsageError) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { run } from '../scripts/sluice-cli';
 import { UsageError } from '../scripts/cli/command';
+import { progressText, type ProgressView } from '../scripts/cli/progress-bar';
 import { createSluiceWorker } from '../workers/create-worker';
 import { batchInference } from '../workflows/batch-inference';
 import type { CostLedger } from '../contracts/ledger';
@@ -33,11 +34,11 @@ afterAll(async () => {
 });
 
 /** Runs the CLI against the test server: exit code, printed lines and progress lines. */
-async function sluice(...argv: string[]): Promise<{ code: number; output: string; progress: string[] }> {
+async function sluice(...argv: string[]): Promise<{ code: number; output: string; progress: string[]; shares: number[] }> {
   const lines: string[] = [];
-  const progress: string[] = [];
-  const code = await run(argv, h.client, (line) => lines.push(line), h.config, (line) => progress.push(line));
-  return { code, output: lines.join('\n'), progress };
+  const views: ProgressView[] = [];
+  const code = await run(argv, h.client, (line) => lines.push(line), h.config, (view) => views.push(view));
+  return { code, output: lines.join('\n'), progress: views.map(progressText), shares: views.map((v) => v.share ?? -1) };
 }
 
 /** The failure message and type at the bottom of a failed run. */
@@ -64,6 +65,9 @@ describe('the sluice CLI on a live dev server', () => {
       expect(trained.output).toContain('Promotion (auto): PROMOTED');
       expect(trained.output).toMatch(/^Report: \S+\/reports\/train-cli-\S+\/report\.html$/m);
       expect(trained.progress.at(-1)).toMatch(/completed \[#{24}\] 100% step 8\/8/);
+      expect(trained.shares.at(-1)).toBe(1);
+      expect(trained.output).toMatch(/^step +status +wall s +cpu s +detail$/m);
+      expect(trained.output).toMatch(/^train +done +\d+\.\d\d +\d+\.\d\d +\S/m);
       const trainId = /started (\S+)/.exec(trained.output)?.[1] as string;
 
       const scored = await sluice('infer', spec, '2001-01-25', '2001-01-26');
@@ -83,6 +87,7 @@ describe('the sluice CLI on a live dev server', () => {
       expect(cost.total.cpuSeconds).toBeGreaterThan(0);
       expect(cost.budgetLines[0]).toMatch(/^cpu seconds \d+\.\d\d of 600 \(\d+\.\d%\)$/);
       const table = (await sluice('cost', trainId)).output;
+      expect(table).toMatch(/^step +start +wall s +cpu s +peak MiB +rows in +rows out +MiB in +MiB out$/m);
       expect(table).toMatch(/^extract +\d\d:\d\d:\d\d +\d+\.\d\d/m);
       expect(table).toMatch(/^total /m);
 
@@ -99,6 +104,7 @@ describe('the sluice CLI on a live dev server', () => {
       expect(listed[0]).toMatchObject({ workflowId: trainId, sluiceStatus: 'promoted', rows: cost.rows });
       expect(listed[0].cpuSeconds).toBeCloseTo(cost.total.cpuSeconds, 2);
       const all = (await sluice('runs', '--pipeline', 'cli')).output.split('\n');
+      expect(all[0]).toMatch(/^run +type +status +started +model +rows +cpu s$/);
       expect(all.filter((l) => l.includes('batchInference'))).toHaveLength(2); // the infer run and the backfill's child for the one new day
     });
   });

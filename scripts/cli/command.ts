@@ -2,6 +2,7 @@ import os from 'node:os';
 import { InvalidArgumentError, type Command as Cli } from '@commander-js/extra-typings';
 import type { Client } from '@temporalio/client';
 import type { SluiceConfig } from '../../workers/config';
+import type { ProgressView } from './progress-bar';
 
 /** What every command gets: the Temporal client, the configuration, where to print, and whether to print JSON. */
 export interface Context {
@@ -9,8 +10,8 @@ export interface Context {
   config: SluiceConfig;
   print: (line: string) => void;
   json: boolean;
-  /** Shows a run's progress line: redrawn in place on a terminal, else printed when it changes. */
-  progress: (line: string) => void;
+  /** Shows a run's progress: a bar redrawn in place on a terminal, else a line printed when it changes. */
+  progress: (view: ProgressView) => void;
 }
 
 /** Runs a command's action once commander has parsed its line; `--json` makes the context print JSON. */

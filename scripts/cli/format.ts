@@ -2,6 +2,7 @@ import type { BackfillResult } from '../../workflows/backfill';
 import type { BatchInferenceResult } from '../../workflows/batch-inference';
 import type { CostLedger } from '../../contracts/ledger';
 import type { TrainPipelineResult } from '../../workflows/train-pipeline';
+import { table } from './table';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -18,11 +19,13 @@ export function formatTrainResult(result: TrainPipelineResult): string {
   }
   lines.push(`Promotion (${result.decision.mode}): ${result.promoted ? 'PROMOTED' : 'NOT PROMOTED'} — ${result.decision.outcome}`);
   for (const reason of result.decision.reasons) lines.push(`  ${reason}`);
-  lines.push('Steps:');
-  for (const s of result.steps) {
-    const cost = s.cost && s.cost.wallSeconds > 0 ? ` [${s.cost.wallSeconds.toFixed(2)} s wall, ${s.cost.cpuSeconds.toFixed(2)} s CPU]` : '';
-    lines.push(`  ${s.name.padEnd(18)} ${s.status.padEnd(8)} ${s.detail ?? ''}${cost}`);
-  }
+  const seconds = (s: TrainPipelineResult['steps'][number], key: 'wallSeconds' | 'cpuSeconds') => (s.cost && s.cost.wallSeconds > 0 ? s.cost[key].toFixed(2) : '');
+  lines.push(
+    table(
+      [{ head: 'step' }, { head: 'status' }, { head: 'wall s', right: true }, { head: 'cpu s', right: true }, { head: 'detail' }],
+      result.steps.map((s) => [s.name, s.status, seconds(s, 'wallSeconds'), seconds(s, 'cpuSeconds'), s.detail ?? '']),
+    ),
+  );
   const t = result.totalCost;
   lines.push(`Cost: ${t.wallSeconds.toFixed(1)} s activity wall time, ${t.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
   if (result.report) lines.push('error' in result.report ? `Report: not written (${result.report.error})` : `Report: ${result.report.file}`);
@@ -50,15 +53,16 @@ export function formatBackfillResult(r: BackfillResult): string {
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+const count = (n: number) => n.toLocaleString('en-US');
 
 /** A run's cost ledger as a table: one row per step, the total, and the budget against it. */
 export function formatLedger(ledger: CostLedger): string {
-  const header = `${'step'.padEnd(20)} ${'start'.padEnd(8)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'peak MiB'.padStart(9)} ${'rows in'.padStart(11)} ${'rows out'.padStart(11)} ${'MiB in'.padStart(8)} ${'MiB out'.padStart(8)}`;
-  const row = (name: string, start: string, c: CostLedger['total']) =>
-    `${name.padEnd(20)} ${start.padEnd(8)} ${c.wallSeconds.toFixed(2).padStart(8)} ${c.cpuSeconds.toFixed(2).padStart(8)} ${mib(c.peakRssBytes).padStart(9)} ${c.rowsIn.toLocaleString('en-US').padStart(11)} ${c.rowsOut.toLocaleString('en-US').padStart(11)} ${mib(c.bytesIn).padStart(8)} ${mib(c.bytesOut).padStart(8)}`;
-  const lines = [`Cost ledger${ledger.pipeline ? ` of ${ledger.pipeline}` : ''}: ${ledger.rows.toLocaleString('en-US')} source rows`, header];
-  for (const e of ledger.entries) lines.push(row(e.step, e.startedAt.slice(11, 19), e.cost));
-  lines.push(row('total', '', ledger.total));
+  const columns = [{ head: 'step' }, { head: 'start' }, ...['wall s', 'cpu s', 'peak MiB', 'rows in', 'rows out', 'MiB in', 'MiB out'].map((head) => ({ head, right: true }))];
+  const row = (name: string, start: string, c: CostLedger['total']) => [name, start, c.wallSeconds.toFixed(2), c.cpuSeconds.toFixed(2), mib(c.peakRssBytes), count(c.rowsIn), count(c.rowsOut), mib(c.bytesIn), mib(c.bytesOut)];
+  const lines = [
+    `Cost ledger${ledger.pipeline ? ` of ${ledger.pipeline}` : ''}: ${count(ledger.rows)} source rows`,
+    table(columns, [...ledger.entries.map((e) => row(e.step, e.startedAt.slice(11, 19), e.cost)), row('total', '', ledger.total)]),
+  ];
   if (ledger.budgetLines.length > 0) lines.push(`Budget: ${ledger.budgetLines.join('; ')}`);
   if (ledger.stoppedBy) lines.push(`STOPPED BY THE BUDGET: ${ledger.stoppedBy}`);
   return lines.join('\n');

@@ -6,6 +6,7 @@ import { JSON_OPTION, output, wholeNumber, type Define } from './command';
 import { rootMessage } from '../../contracts/root-cause';
 import { follow } from './follow';
 import { formatLedger } from './format';
+import { table } from './table';
 import { progressDetails, progressLine, readRun } from './progress';
 
 /** Quotes a value for a visibility query. */
@@ -71,9 +72,10 @@ export const runs: Define = (program, run) =>
         }
         output(context, rows, () => {
           if (rows.length === 0) return `no runs${filters.length > 0 ? ` match ${filters.join(' AND ')}` : ''}; start one with sluice train <spec.yaml>`;
-          const line = (r: RunRow) =>
-            `${r.workflowId.padEnd(48)} ${r.type.padEnd(15)} ${shownStatus(r).padEnd(18)} ${r.started.slice(0, 19)}  ${r.modelVersion !== undefined ? `v${r.modelVersion}` : '-'}  ${r.rows !== undefined ? `${r.rows} rows` : ''}  ${r.cpuSeconds !== undefined ? `${r.cpuSeconds.toFixed(1)} cpu s` : ''}`;
-          return rows.map(line).join('\n');
+          return table(
+            [{ head: 'run' }, { head: 'type' }, { head: 'status' }, { head: 'started' }, { head: 'model' }, { head: 'rows', right: true }, { head: 'cpu s', right: true }],
+            rows.map((r) => [r.workflowId, r.type, shownStatus(r), r.started.slice(0, 19), r.modelVersion !== undefined ? `v${r.modelVersion}` : '-', r.rows?.toLocaleString('en-US') ?? '', r.cpuSeconds?.toFixed(1) ?? '']),
+          );
         });
         return 0;
       }),

@@ -7,13 +7,10 @@ import type { BackfillState } from '../../workflows/backfill';
 import type { InferenceProgress } from '../../workflows/batch-inference';
 import type { AwaitingStep } from '../../workflows/operator';
 import type { TrainProgress } from '../../workflows/train-pipeline';
+import { progressText, type ProgressView } from './progress-bar';
+import { table } from './table';
 
-/** `[##########..............]  42%` */
-export function bar(done: number, total: number, width = 24): string {
-  const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
-  const filled = Math.round(share * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * share).toFixed(0).padStart(3)}%`;
-}
+const indent = (text: string) => text.split('\n').map((line) => `  ${line}`);
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -84,32 +81,38 @@ async function queryProgress(handle: WorkflowHandle, tries: number): Promise<unk
   }
 }
 
-/** One line that says where the run is, with a progress bar fed by the progress query and the heartbeats. */
-export function progressLine(state: RunState): string {
+/** Where the run is, fed by the progress query and the heartbeats: the share done and what it is doing. */
+export function progressView(state: RunState): ProgressView {
   const head = `${state.workflowId} ${state.status.toLowerCase()}`;
-  if (state.progress === undefined) return `${head} (no worker answers the progress query)`;
+  if (state.progress === undefined) return { head, detail: '(no worker answers the progress query)' };
   switch (state.type) {
     case 'trainPipeline':
-      return `${head} ${trainLine(state.progress as TrainProgress, state.pending)}`;
+      return { head, ...trainLine(state.progress as TrainProgress, state.pending) };
     case 'batchInference':
-      return `${head} ${inferenceLine(state.progress as InferenceProgress, state.pending)}`;
+      return { head, ...inferenceLine(state.progress as InferenceProgress, state.pending) };
     case 'backfill':
-      return `${head} ${backfillLine(state.progress as BackfillState)}`;
+      return { head, ...backfillLine(state.progress as BackfillState) };
     default:
-      return head;
+      return { head, detail: '' };
   }
 }
+
+/** {@link progressView} as one line of text. */
+export const progressLine = (state: RunState): string => progressText(progressView(state));
+
+type Shown = Omit<ProgressView, 'head'>;
+const share = (done: number, total: number) => (total > 0 ? done / total : 0);
 
 function waiting(awaiting: AwaitingStep[] | undefined): string {
   if (!awaiting || awaiting.length === 0) return '';
   return ` | WAITING FOR AN OPERATOR: ${awaiting.map((a) => `${a.step}: ${a.error}`).join('; ')} (sluice resume <run> retry|skip|abort)`;
 }
 
-function trainLine(progress: TrainProgress, pending: PendingActivity[]): string {
+function trainLine(progress: TrainProgress, pending: PendingActivity[]): Shown {
   const finished = progress.steps.filter((s) => ['done', 'reused', 'skipped'].includes(s.status)).length;
   const current = progress.steps.find((s) => s.status === 'running');
   const beat = pending.find((a) => a.type === 'train' || a.type === 'trainLightgbm')?.details as TrainHeartbeat | undefined;
-  const share = finished + (current?.name === 'train' && beat ? beat.iteration / beat.maxIterations : 0);
+  const done = finished + (current?.name === 'train' && beat ? beat.iteration / beat.maxIterations : 0);
   const python = pending.find((a) => a.unpolledQueue !== undefined);
   const detail = python
     ? `train: waiting on task queue "${python.unpolledQueue}", which no Python worker polls; start one: SLUICE_PYTHON_TASK_QUEUE=${python.unpolledQueue} npm run worker:python`
@@ -118,10 +121,13 @@ function trainLine(progress: TrainProgress, pending: PendingActivity[]): string 
       : current
         ? current.name
         : progress.status;
-  return `${bar(share, progress.steps.length)} step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(progress.awaitingOperator)}`;
+  return {
+    share: share(done, progress.steps.length),
+    detail: `step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(progress.awaitingOperator)}`,
+  };
 }
 
-function inferenceLine(progress: InferenceProgress, pending: PendingActivity[]): string {
+function inferenceLine(progress: InferenceProgress, pending: PendingActivity[]): Shown {
   const inFlight = pending
     .filter((a) => a.type === 'scoreShard')
     .map((a) => a.details as ShardHeartbeat | undefined)
@@ -129,13 +135,13 @@ function inferenceLine(progress: InferenceProgress, pending: PendingActivity[]):
   const done = progress.rowsDone + inFlight;
   const shardsDone = progress.shards.filter((s) => s.status === 'done').length;
   const rows = progress.rowsTotal > 0 ? `${count(done)} of ${count(progress.rowsTotal)} rows, ` : '';
-  return `${bar(done, progress.rowsTotal)} ${rows}${shardsDone}/${progress.shards.length} shards, ${progress.status}${waiting(progress.awaitingOperator)}`;
+  return { share: share(done, progress.rowsTotal), detail: `${rows}${shardsDone}/${progress.shards.length} shards, ${progress.status}${waiting(progress.awaitingOperator)}` };
 }
 
-function backfillLine(state: BackfillState): string {
+function backfillLine(state: BackfillState): Shown {
   const finished = state.published.length + state.failed.length;
   const total = finished + state.pending.length;
-  return `${bar(finished, total)} ${finished}/${total} days (${state.published.length} published, ${state.failed.length} failed, ${state.alreadyPublished.length} already there), ${count(state.rows)} rows`;
+  return { share: share(finished, total), detail: `${finished}/${total} days (${state.published.length} published, ${state.failed.length} failed, ${state.alreadyPublished.length} already there), ${count(state.rows)} rows` };
 }
 
 /** The run's steps (training) or shards (inference) or days (backfill), a line each. */
@@ -143,10 +149,13 @@ export function progressDetails(state: RunState): string[] {
   if (state.progress === undefined) return [];
   switch (state.type) {
     case 'trainPipeline':
-      return (state.progress as TrainProgress).steps.map((s) => `  ${s.name.padEnd(18)} ${s.status.padEnd(8)} ${s.detail ?? ''}`.trimEnd());
+      return indent(table([{ head: 'step' }, { head: 'status' }, { head: 'detail' }], (state.progress as TrainProgress).steps.map((s) => [s.name, s.status, s.detail ?? ''])));
     case 'batchInference':
-      return (state.progress as InferenceProgress).shards.map(
-        (s) => `  shard ${String(s.index).padEnd(3)} ${s.status.padEnd(8)} ${s.days} (${count(s.rows)} rows)${s.resumedFromSlice ? `, resumed after slice ${s.resumedFromSlice}` : ''}`,
+      return indent(
+        table(
+          [{ head: 'shard', right: true }, { head: 'status' }, { head: 'days' }, { head: 'rows', right: true }, { head: 'resumed after slice', right: true }],
+          (state.progress as InferenceProgress).shards.map((s) => [s.index, s.status, s.days, count(s.rows), s.resumedFromSlice ?? '']),
+        ),
       );
     case 'backfill': {
       const b = state.progress as BackfillState;

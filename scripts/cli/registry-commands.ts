@@ -1,6 +1,7 @@
 import { queryRegistry, setAlias } from '../../activities/registry';
 import { rollbackModel } from '../../workflows/rollback';
 import { actor, JSON_OPTION, modelVersion, output, type Define } from './command';
+import { table } from './table';
 
 /** --reason, which an alias change needs: it goes into the audit trail. */
 const REASON = ['--reason <why>', 'why, for the audit trail'] as const;
@@ -24,11 +25,15 @@ export const models: Define = (program, run) =>
               .filter(([, n]) => n === v)
               .map(([a]) => a)
               .join(',');
-          const lines = registry.versions.map(
-            (v) => `v${v.version}  ${(alias(v.version) || '-').padEnd(18)} ${v.origin ?? 'trained'}  AUC ${v.metrics ? v.metrics.auc.toFixed(4) : '  -   '}  ${v.registeredAt}  ${v.artifactUri}`,
+          const versions = table(
+            [{ head: 'version' }, { head: 'aliases' }, { head: 'origin' }, { head: 'AUC', right: true }, { head: 'registered' }, { head: 'artifact' }],
+            registry.versions.map((v) => [`v${v.version}`, alias(v.version) || '-', v.origin ?? 'trained', v.metrics ? v.metrics.auc.toFixed(4) : '-', v.registeredAt, v.artifactUri]),
           );
-          const audit = registry.audit.map((a) => `  ${a.at} ${a.alias} ${a.previous ?? '-'} → ${a.version ?? '-'} by ${a.actor}: ${a.reason}`);
-          return [...lines, 'audit:', ...audit].join('\n');
+          const audit = table(
+            [{ head: 'at' }, { head: 'alias' }, { head: 'from' }, { head: 'to' }, { head: 'by' }, { head: 'reason' }],
+            registry.audit.map((a) => [a.at, a.alias, a.previous == null ? '-' : `v${a.previous}`, a.version == null ? '-' : `v${a.version}`, a.actor, a.reason]),
+          );
+          return [versions, '', 'audit:', audit].join('\n');
         });
         return 0;
       }),

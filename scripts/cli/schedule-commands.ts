@@ -1,6 +1,7 @@
 import type { ScheduleHandle } from '@temporalio/client';
 import { applySchedules } from '../schedules';
 import { actor, JSON_OPTION, output, type Context, type Define } from './command';
+import { table } from './table';
 
 /** A sub-command acting on one schedule by id: pause, unpause, trigger, delete. */
 const ACTIONS: Record<string, { description: string; act: (handle: ScheduleHandle) => Promise<void> }> = {
@@ -45,7 +46,7 @@ export const schedule: Define = (program, run) => {
           if (!s.scheduleId.startsWith('sluice-')) continue;
           rows.push({ id: s.scheduleId, paused: s.state.paused, next: s.info.nextActionTimes[0]?.toISOString(), workflowType: s.action?.workflowType });
         }
-        output(context, rows, () => (rows.length === 0 ? 'no sluice schedules: create them with `sluice schedule apply <spec.yaml>`' : rows.map((r) => `${r.id.padEnd(36)} ${r.paused ? 'paused ' : 'active '} next ${r.next ?? '-'}`).join('\n')));
+        output(context, rows, () => (rows.length === 0 ? 'no sluice schedules: create them with `sluice schedule apply <spec.yaml>`' : table([{ head: 'schedule' }, { head: 'state' }, { head: 'next run' }], rows.map((r) => [r.id, r.paused ? 'paused' : 'active', r.next ?? '-']))));
         return 0;
       }),
     );
