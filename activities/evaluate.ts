@@ -40,10 +40,11 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
 
 /** The model's probability for every row of `dataset`, with the dataset's labels. */
 export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string) {
-  const file = store.pathOf(modelUri);
+  let file: string;
   let bytes: Uint8Array;
   let names: string[];
   try {
+    file = await store.fetch(modelUri);
     bytes = fs.readFileSync(file);
     names = JSON.parse(readMetadata(bytes)['sluice.feature_names'] ?? 'null') as string[];
   } catch (err) {
@@ -53,7 +54,7 @@ export async function scoreDataset(store: ArtifactStore, modelUri: string, datas
   const available = new Set(dataset.columns.map((c) => c.name));
   const missing = names.filter((n) => !available.has(n));
   if (missing.length > 0) throw modelError(`${modelUri}: the model needs feature column(s) ${missing.join(', ')} that ${dataset.uri} does not have`);
-  const matrix = await readFeatureMatrix(store.pathOf(dataset.uri), { features: names, label });
+  const matrix = await readFeatureMatrix(await store.fetch(dataset.uri), { features: names, label });
   const runner = ModelRunner.open(file, modelUri, matrix.width);
   try {
     const scores = new Float32Array(matrix.rows);

@@ -67,7 +67,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
       withDuckDB(async (connection): Promise<FeatureSet> => {
         try {
           await createSourceViews(connection, loaded, featureSql(loaded));
-          await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(store.pathOf(extracted.uri))})`);
+          await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(await store.fetch(extracted.uri))})`);
           // The training window's rows (labels included) for the statistics: a view of its own, since `source` changes per split.
           await createLabelledView(connection, loaded, 'train_rows', spec.split.train);
           await connection.run(
@@ -227,11 +227,11 @@ async function checkLabel(connection: DuckDBConnection, staging: StagingArea, tr
 }
 
 /** A stored feature set by fingerprint, or a non-retryable error when the artifact store lacks it. */
-export function loadFeatureSet(store: ArtifactStore, fingerprint: string, owner: string): FeatureSet {
-  const manifest = store.pathOf(`artifact:features/${fingerprint}/_manifest.json`);
+export async function loadFeatureSet(store: ArtifactStore, fingerprint: string, owner: string): Promise<FeatureSet> {
+  const manifest = await store.fetchIfPresent(`artifact:features/${fingerprint}/_manifest.json`);
   try {
-    return JSON.parse(fs.readFileSync(manifest, 'utf8')) as FeatureSet;
+    return JSON.parse(fs.readFileSync(manifest ?? '', 'utf8')) as FeatureSet;
   } catch {
-    throw modelError(`the feature statistics ${owner} was trained with (artifact:features/${fingerprint}) are not in the artifact store at ${store.root}`);
+    throw modelError(`the feature statistics ${owner} was trained with (artifact:features/${fingerprint}) are not in the artifact store at ${store.location}`);
   }
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ArtifactStore } from './artifacts';
 import { evaluateModel, type EvaluateInput } from './evaluate';
@@ -73,7 +72,7 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
       return whileAlive(() => publishScores(store, input));
     },
     async removeStaging(input: { staging: string }): Promise<void> {
-      fs.rmSync(store.pathOf(input.staging), { recursive: true, force: true });
+      await store.remove(input.staging);
     },
     async newestDay(input: { loaded: LoadedSpec }): Promise<string> {
       return newestDay(input.loaded);

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { ModelVersion } from '../contracts/registry';
-import { ArtifactStore, type ColumnInfo } from './artifacts';
+import type { ArtifactStore, ColumnInfo } from './artifacts';
 import { importExternalModel } from './external-model';
 import { registerVersion } from './registry';
 
@@ -19,8 +19,8 @@ export interface ExternalModelRequest {
  * artifact store (checked to load and to score rows of its schema) and recorded with origin `external`.
  * It can then be promoted, or pinned with `modelVersion`, like a trained one.
  */
-export async function registerExternalModel(client: Client, registryTaskQueue: string, artifactRoot: string, request: ExternalModelRequest): Promise<ModelVersion> {
-  const imported = await importExternalModel(new ArtifactStore(artifactRoot), request.file, request.features);
+export async function registerExternalModel(client: Client, registryTaskQueue: string, store: ArtifactStore, request: ExternalModelRequest): Promise<ModelVersion> {
+  const imported = await importExternalModel(store, request.file, request.features);
   return registerVersion(client, registryTaskQueue, request.model, {
     trainingWorkflowId: 'external',
     trainingRunId: 'external',

@@ -61,7 +61,8 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
   const started = performance.now();
   const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
   // The newest checkpoint: on disk (written every iteration) or in the last heartbeat, whichever got further.
-  const checkpointFile = store.pathOf(`artifact:checkpoints/${fingerprint}.json`);
+  const checkpointUri = `artifact:checkpoints/${fingerprint}.json`;
+  const checkpointFile = (await store.fetchIfPresent(checkpointUri)) ?? store.pathOf(checkpointUri);
   const candidates = [hooks.resume, readCheckpoint(checkpointFile)].filter((c): c is TrainHeartbeat => c?.fingerprint === fingerprint);
   const latest = candidates.sort((a, b) => b.iteration - a.iteration)[0];
   const spentBefore = latest?.spentSeconds ?? 0;
@@ -69,7 +70,7 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
   return metered(async (meter) => {
     const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
       const names = features.featureColumns.map((c) => c.name);
-      const trainFile = store.pathOf(features.train.uri);
+      const trainFile = await store.fetch(features.train.uri);
       hooks.alive?.();
       const { mean, std } = await columnMoments(trainFile, names);
       hooks.alive?.();
@@ -87,10 +88,11 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
         holdout,
         { l2: trainer.l2, maxIterations: trainer.max_iterations, tolerance: trainer.tolerance, patience: trainer.patience },
         resume,
-        (checkpoint) => {
+        async (checkpoint) => {
           const seconds = spent();
           const beat = { fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint, spentSeconds: seconds };
           writeFileAtomically(checkpointFile, JSON.stringify(beat));
+          await store.push(checkpointUri);
           hooks.onIteration?.(beat);
           if (budget !== undefined && seconds > durationSeconds(budget)) {
             throw budgetExceeded(`budget.max_training_time: training took ${seconds.toFixed(1)} s by iteration ${checkpoint.iteration}, over its budget of ${budget}; stopped, no model was registered`);
@@ -126,7 +128,7 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
       fs.writeFileSync(staging.file('model.onnx'), bytes);
       return { uri: staging.uriOf('model.onnx'), fingerprint, bytes: bytes.length, featureNames: names, label: features.label, training };
     });
-    fs.rmSync(checkpointFile, { force: true });
+    await store.remove(checkpointUri);
     meter.bytesOut = output.value.bytes;
     return { model: output.value, reused: output.reused };
   });

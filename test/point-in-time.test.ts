@@ -51,7 +51,7 @@ async function sinkRows(dir: string, keys: string[]): Promise<string[]> {
 /** The validation rows training scored (evaluation's scores, in the feature file's order), in the same form as {@link sinkRows}. */
 async function validationRows(modelUri: string, keys: string[], time: string, label: string): Promise<string[]> {
   const trainedOn = readMetadata(fs.readFileSync(store.pathOf(modelUri)))['sluice.features_fingerprint'];
-  const validate = loadFeatureSet(store, trainedOn, 'the model').validate;
+  const validate = (await loadFeatureSet(store, trainedOn, 'the model')).validate;
   const { scores } = await scoreDataset(store, modelUri, validate, label);
   const ids = await withDuckDB(async (c) => {
     const columns = [`strftime(CAST(${sqlIdent(time)} AS DATE), '%Y-%m-%d')`, ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`)];

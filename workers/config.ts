@@ -13,8 +13,18 @@ export interface SluiceConfig {
   taskQueue: string;
   /** Task queue every model registry runs on, `SLUICE_REGISTRY_TASK_QUEUE` (default `sluice-registry`); workers poll it too. */
   registryTaskQueue?: string;
-  /** Root folder of content-addressed artifacts, `SLUICE_ARTIFACTS` (default `.sluice/artifacts`). */
+  /**
+   * Root folder of content-addressed artifacts, `SLUICE_ARTIFACTS` (default `.sluice/artifacts`). When
+   * `SLUICE_ARTIFACTS` is an `s3://bucket/prefix` address, the artifacts live there ({@link artifactRemote}) and
+   * this folder is the worker's local cache of them, `SLUICE_CACHE` (default `.sluice/cache`).
+   */
   artifactRoot: string;
+  /** The S3 location of the artifacts, when `SLUICE_ARTIFACTS` is `s3://bucket/prefix`; endpoint, region and credentials from the standard AWS variables. */
+  artifactRemote?: string;
+  /** Most bytes the local cache of a remote artifact store keeps, `SLUICE_CACHE_MAX_GB` (default 20). */
+  cacheBytes?: number;
+  /** Activities one worker process runs at once, `SLUICE_WORKER_ACTIVITIES` (default 4). */
+  maxConcurrentActivities?: number;
   /** Temporal Web UI base address, `SLUICE_UI_URL` (default `http://localhost:8233`). */
   uiUrl: string;
   /** API key (Temporal Cloud), `TEMPORAL_API_KEY`; implies TLS. */
@@ -43,11 +53,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.SLUICE_TASK_QUEUE || 'sluice',
     registryTaskQueue: env.SLUICE_REGISTRY_TASK_QUEUE || DEFAULT_REGISTRY_TASK_QUEUE,
-    artifactRoot: path.resolve(env.SLUICE_ARTIFACTS || '.sluice/artifacts'),
+    ...artifactSettings(env),
+    maxConcurrentActivities: wholeNumber(env, 'SLUICE_WORKER_ACTIVITIES'),
     uiUrl: (env.SLUICE_UI_URL || 'http://localhost:8233').replace(/\/$/, ''),
     apiKey: env.TEMPORAL_API_KEY || undefined,
     tls: tlsSettings(env),
   };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${text}: expects a whole number of at least 1`);
+  return n;
+}
+
+function artifactSettings(env: NodeJS.ProcessEnv): Pick<SluiceConfig, 'artifactRoot' | 'artifactRemote' | 'cacheBytes'> {
+  const artifacts = env.SLUICE_ARTIFACTS || '.sluice/artifacts';
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(artifacts)) return { artifactRoot: path.resolve(artifacts) };
+  if (!artifacts.startsWith('s3://')) throw new Error(`SLUICE_ARTIFACTS=${artifacts}: artifact stores are a folder or an s3://bucket/prefix address`);
+  const gigabytes = Number(env.SLUICE_CACHE_MAX_GB || 20);
+  if (!(gigabytes > 0)) throw new Error(`SLUICE_CACHE_MAX_GB=${env.SLUICE_CACHE_MAX_GB}: expects a positive number of gigabytes`);
+  return { artifactRoot: path.resolve(env.SLUICE_CACHE || '.sluice/cache'), artifactRemote: artifacts, cacheBytes: gigabytes * 2 ** 30 };
 }
 
 function tlsSettings(env: NodeJS.ProcessEnv): SluiceConfig['tls'] {

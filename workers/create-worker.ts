@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type SluiceActivities } from '../activities/index';
-import { ArtifactStore } from '../activities/artifacts';
+import { openArtifactStore } from '../activities/storage/open-store';
 import { AttemptCostInterceptor } from '../activities/attempt-costs';
 import { connectionOptions, registryQueueOf, type SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attribute-setup';
@@ -42,7 +42,7 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
     console.warn(`could not check the Sluice search attributes in namespace ${config.namespace} (${(err as Error).message}); create them as the README says`),
   );
   const registryQueue = registryQueueOf(config);
-  const activities = createActivities(new ArtifactStore(config.artifactRoot), registryQueue);
+  const activities = createActivities(openArtifactStore(config), registryQueue);
   // Bundled once for both workers.
   const workflowBundle = options.workflowBundle ?? (await workflowBundleOf());
   const main = await Worker.create({
@@ -52,7 +52,7 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
     workflowBundle,
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
     // Heavy steps (DuckDB, ONNX Runtime) use every core themselves; a few at a time per process is plenty.
-    maxConcurrentActivityTaskExecutions: 4,
+    maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities ?? 4,
     // Failed attempts cost too: counted here, for every activity, whatever wraps it.
     interceptors: { activity: [() => ({ inbound: new AttemptCostInterceptor(config.artifactRoot) })] },
     ...options.overrides,

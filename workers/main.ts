@@ -1,7 +1,7 @@
 /**
  * A Sluice worker process: polls the task queue (SLUICE_TASK_QUEUE, default `sluice`) on the Temporal
  * cluster at TEMPORAL_ADDRESS and runs pipeline workflows and their activities. Start as many as you
- * like, on as many machines as share the artifact store. Stops cleanly on SIGINT / SIGTERM.
+ * like, on as many machines as reach the artifact store (a shared folder, or S3 with SLUICE_ARTIFACTS=s3://…). Stops cleanly on SIGINT / SIGTERM.
  */
 import fs from 'node:fs';
 import { loadConfig } from './config';
@@ -10,7 +10,7 @@ import { createSluiceWorker, PREBUILT_BUNDLE } from './create-worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const { worker, connection } = await createSluiceWorker({ config });
-  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRoot}; workflows ${fs.existsSync(PREBUILT_BUNDLE) ? 'from the prebuilt bundle' : 'bundled from source'}`);
+  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRemote ? `${config.artifactRemote} (cache ${config.artifactRoot})` : config.artifactRoot}; workflows ${fs.existsSync(PREBUILT_BUNDLE) ? 'from the prebuilt bundle' : 'bundled from source'}`);
   try {
     await worker.run();
   } finally {

@@ -20,7 +20,7 @@ export async function prepareFeatureContext(
 ): Promise<void> {
   await createSourceViews(connection, loaded, [loaded.spec.extract.query, ...featureSql(loaded)]);
   for (const [name, ref] of Object.entries(stats)) {
-    await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(store.pathOf(ref.uri))})`);
+    await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(await store.fetch(ref.uri))})`);
   }
 }
 

@@ -86,11 +86,13 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   const inference = loaded.spec.inference;
   if (!inference) throw dataError('inference: missing from the spec');
   const slices = groupDays(shard.days, inference.slice_rows);
-  const shardDir = path.join(store.pathOf(input.staging), `shard-${shard.index}`);
-  // What is durable is what counts: slices staged on disk by an earlier attempt are kept, whatever its heartbeats said.
+  const shardUri = `${input.staging}/shard-${shard.index}`;
+  // What is durable is what counts: slices an earlier attempt staged (on any worker, with a remote store) are kept, whatever its heartbeats said.
+  const shardDir = await store.fetchFolder(shardUri);
   const staged = stagedSlices(shardDir);
+  const modelFile = await store.fetch(model.uri);
   return metered(async (meter) => {
-    const runner = ModelRunner.open(store.pathOf(model.uri), model.uri, model.featureNames.length);
+    const runner = ModelRunner.open(modelFile, model.uri, model.featureNames.length);
     activeShards++;
     try {
       return await withDuckDB(async (connection) => {
@@ -129,6 +131,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           fs.mkdirSync(partial, { recursive: true });
           fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify({ rows: written }));
           fs.renameSync(partial, sliceDir);
+          await store.push(`${shardUri}/slice-${k}`);
           beat = { ...beat, slicesDone: beat.slicesDone + 1, rowsDone: beat.rowsDone + written };
           hooks.onSlice?.(beat);
         }

@@ -48,6 +48,7 @@ export async function writeRunReport(store: ArtifactStore, input: RunReportInput
     const page = html(input, svgs);
     fs.writeFileSync(path.join(dir, 'report.html'), page);
     meter.bytesOut = Buffer.byteLength(page) + Object.values(svgs).reduce((sum, svg) => sum + Buffer.byteLength(svg), 0);
+    await store.push(uri);
     return { uri: `${uri}/report.html`, file: path.join(dir, 'report.html'), charts: Object.keys(svgs).map((name) => `${name}.svg`) };
   });
 }

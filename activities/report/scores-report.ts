@@ -40,6 +40,7 @@ export async function writeScoresReport(store: ArtifactStore, input: ScoresRepor
     const page = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${spec.title}</title></head>\n<body style="font: 14px system-ui, sans-serif">\n${svg}\n</body></html>\n`;
     fs.writeFileSync(path.join(dir, 'scores.html'), page);
     meter.bytesOut = Buffer.byteLength(page) + Buffer.byteLength(svg);
+    await store.push(uri);
     return { uri: `${uri}/scores.html`, file: path.join(dir, 'scores.html') };
   });
 }

@@ -45,7 +45,7 @@ export async function publishScores(store: ArtifactStore, input: PublishInput) {
   const sink = input.loaded.spec.inference?.sink;
   if (!sink) throw specError('inference.sink: missing from the spec');
   return metered(async (meter) => {
-    const all = stagedFilesByDay(store.pathOf(input.staging));
+    const all = stagedFilesByDay(await store.fetchFolder(input.staging));
     const files = input.days ? new Map([...all].filter(([day]) => input.days?.includes(day))) : all;
     if (files.size === 0) throw dataError(`nothing staged under ${input.staging}${input.days ? ` for ${input.days.length} days` : ''}`);
     const { rowsByDay, columns } = await withDuckDB(async (c) => {

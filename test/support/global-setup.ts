@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { installTemporalCli, startDevServer } from '../../scripts/dev-server';
+import { startS3Server } from '../../scripts/s3-server';
 import { WORKFLOWS_PATH } from '../../workers/create-worker';
 
 /** Ports of the test suite's own dev server and its Web UI, apart from the ones `npm run demo` uses. */
@@ -29,6 +30,24 @@ export default async function globalSetup(): Promise<void> {
   // Tests read and write under the project and the system temp folder; nothing else.
   process.env.SLUICE_DATA_ROOTS = [path.resolve(__dirname, '..', '..'), os.tmpdir()].join(path.delimiter);
   startPostgres();
+  await startObjectStorage(stateDir);
+}
+
+/** S3 port of the test suite's own SeaweedFS (it also takes the three ports below). */
+const S3_PORT = 7264;
+/** The bucket the object-storage tests use. */
+const S3_BUCKET = 'sluice-test';
+
+/** Starts a private S3 server (SeaweedFS) and points every AWS client of the test run at it. */
+async function startObjectStorage(stateDir: string): Promise<void> {
+  const server = await startS3Server({ dir: path.join(stateDir, 's3'), port: S3_PORT, buckets: [S3_BUCKET] });
+  process.env.SLUICE_TEST_S3_PID = String(server.pid);
+  process.env.SLUICE_TEST_S3_BUCKET = S3_BUCKET;
+  process.env.AWS_ENDPOINT_URL = server.endpoint;
+  process.env.AWS_REGION = 'us-east-1';
+  // The test server accepts any key; these only have to be present for the SDK to sign requests.
+  process.env.AWS_ACCESS_KEY_ID = 'sluice-test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'sluice-test-secret';
 }
 
 /** Port of the test suite's own PostgreSQL, for the Postgres sink. */

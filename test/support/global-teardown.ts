@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { stopDevServer } from '../../scripts/dev-server';
+import { stopS3Server } from '../../scripts/s3-server';
 import { failedWorkflowTasks } from './failed-workflow-tasks';
 
 /**
@@ -16,6 +17,8 @@ export default async function globalTeardown(): Promise<void> {
     spawnSync('bash', [path.resolve(__dirname, '..', '..', 'scripts', 'postgres.sh'), 'stop', pgDir]);
     fs.rmSync(pgDir, { recursive: true, force: true });
   }
+  const s3 = Number(process.env.SLUICE_TEST_S3_PID);
+  if (s3 > 0) stopS3Server({ pid: s3 });
   const stateDir = process.env.SLUICE_TEST_STATE;
   if (!stateDir) return;
   await stopDevServer(Number(process.env.SLUICE_TEST_PORT), stateDir);

@@ -25,7 +25,11 @@ from .artifacts import ArtifactStore
 from .lightgbm_trainer import Cancelled, Hooks, TrainingError, train_lightgbm
 
 TASK_QUEUE = os.environ.get("SLUICE_PYTHON_TASK_QUEUE", "sluice-python")
-STORE = ArtifactStore(os.environ.get("SLUICE_ARTIFACTS", ".sluice/artifacts"))
+ARTIFACTS = os.environ.get("SLUICE_ARTIFACTS", ".sluice/artifacts")
+if "://" in ARTIFACTS:
+    # Object storage is not implemented here yet: refuse at start rather than write a folder named "s3:".
+    raise SystemExit(f"SLUICE_ARTIFACTS={ARTIFACTS}: the Python worker reads and writes a local or shared artifact folder only; run it with a folder")
+STORE = ArtifactStore(ARTIFACTS)
 
 
 class KeepAlive:

@@ -1,0 +1,70 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+
+/** The SeaweedFS binary scripts/setup-s3.sh builds. */
+export const WEED = path.resolve(__dirname, '..', '.tools', 'bin', 'weed');
+
+/** A running S3-compatible server on loopback. */
+export interface S3Server {
+  /** `http://127.0.0.1:<port>`: AWS_ENDPOINT_URL for Sluice's processes. */
+  endpoint: string;
+  pid: number;
+  dir: string;
+}
+
+/**
+ * Starts SeaweedFS (master, volume, filer and S3 gateway in one process) with its data in `dir`, on `port`
+ * (S3) and the three ports below it; waits until S3 answers and creates `buckets`. The server accepts any
+ * access key (no IAM configured): it is for tests and a laptop, not for production (docker-compose.yml).
+ */
+export async function startS3Server(options: { dir: string; port: number; buckets: string[] }): Promise<S3Server> {
+  const { dir, port } = options;
+  if (!fs.existsSync(WEED)) {
+    const built = spawnSync('bash', [path.resolve(__dirname, 'setup-s3.sh')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('the S3 test server (SeaweedFS) could not be built: see scripts/setup-s3.sh');
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const log = fs.openSync(path.join(dir, 'weed.log'), 'a');
+  // Every port is given (the master's, volume's and filer's gRPC ports are theirs + 10000), extras are off.
+  const args = [
+    'server', '-dir', dir, '-ip', '127.0.0.1', '-ip.bind', '127.0.0.1',
+    '-master.port', String(port - 3), '-volume.port', String(port - 2), '-filer.port', String(port - 1),
+    '-master.volumeSizeLimitMB', '256', '-master.telemetry=false',
+    '-s3', '-s3.port', String(port), '-s3.port.iceberg', '0', '-s3.port.lance', '0',
+  ];
+  const child = spawn(WEED, args, { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  const server = { endpoint: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, dir };
+  fs.writeFileSync(path.join(dir, 'weed.pid'), String(server.pid));
+  const client = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'sluice', secretAccessKey: 'sluice' } });
+  const deadline = Date.now() + 60_000;
+  for (const bucket of options.buckets) {
+    for (;;) {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        break;
+      } catch (err) {
+        const name = (err as Error).name;
+        if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') break;
+        if (Date.now() > deadline || child.exitCode !== null) {
+          stopS3Server(server);
+          throw new Error(`the S3 test server did not start on port ${port} (${(err as Error).message}); see ${path.join(dir, 'weed.log')}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    }
+  }
+  client.destroy();
+  return server;
+}
+
+/** Stops a server {@link startS3Server} started (its whole process group). */
+export function stopS3Server(server: Pick<S3Server, 'pid'>): void {
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+}
