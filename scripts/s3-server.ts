@@ -38,6 +38,7 @@ export async function startS3Server(options: { dir: string; port: number; bucket
   child.unref();
   const server = { endpoint: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, dir };
   fs.writeFileSync(path.join(dir, 'weed.pid'), String(server.pid));
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // see activities/storage/object-store.ts
   const client = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'sluice', secretAccessKey: 'sluice' } });
   const deadline = Date.now() + 60_000;
   for (const bucket of options.buckets) {
@@ -49,7 +50,7 @@ export async function startS3Server(options: { dir: string; port: number; bucket
         const name = (err as Error).name;
         if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') break;
         if (Date.now() > deadline || child.exitCode !== null) {
-          stopS3Server(server);
+          await stopS3Server(server);
           throw new Error(`the S3 test server did not start on port ${port} (${(err as Error).message}); see ${path.join(dir, 'weed.log')}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -60,11 +61,20 @@ export async function startS3Server(options: { dir: string; port: number; bucket
   return server;
 }
 
-/** Stops a server {@link startS3Server} started (its whole process group). */
-export function stopS3Server(server: Pick<S3Server, 'pid'>): void {
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
+/** Stops a server {@link startS3Server} started (its whole process group): SIGTERM, then SIGKILL after a few seconds (SeaweedFS may not exit on SIGTERM alone). */
+export async function stopS3Server(server: Pick<S3Server, 'pid'>): Promise<void> {
+  const signal = (name: NodeJS.Signals | 0) => {
+    try {
+      process.kill(-server.pid, name);
+      return true;
+    } catch {
+      return false; // gone
+    }
+  };
+  if (!signal('SIGTERM')) return;
+  for (let waited = 0; waited < 3_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!signal(0)) return;
   }
+  signal('SIGKILL');
 }

@@ -18,7 +18,7 @@ export default async function globalTeardown(): Promise<void> {
     fs.rmSync(pgDir, { recursive: true, force: true });
   }
   const s3 = Number(process.env.SLUICE_TEST_S3_PID);
-  if (s3 > 0) stopS3Server({ pid: s3 });
+  if (s3 > 0) await stopS3Server({ pid: s3 });
   const stateDir = process.env.SLUICE_TEST_STATE;
   if (!stateDir) return;
   await stopDevServer(Number(process.env.SLUICE_TEST_PORT), stateDir);

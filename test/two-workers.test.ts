@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { S3Objects, sharedS3Client } from '../activities/storage/object-store';
+import { batchInference } from '../workflows/batch-inference';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { smallFlightsSpec } from './support/specs';
+
+const ROOT = path.resolve(__dirname, '..');
+const EventType = temporal.api.enums.v1.EventType;
+
+interface WorkerProcess {
+  child: ChildProcess;
+  dir: string;
+  output: string[];
+}
+
+/**
+ * One worker process as an operator would start it on a machine of its own: its own working directory
+ * and cache, the artifacts in S3, one activity at a time (so parallel work must spread over both).
+ */
+function startWorker(name: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${name}-`));
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'workers', 'main.ts')], {
+    cwd: dir,
+    env: { ...env, SLUICE_CACHE: path.join(dir, 'cache'), SLUICE_WORKER_ACTIVITIES: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const worker = { child, dir, output: [] as string[] };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${name} did not start:\n${worker.output.join('')}`)), 60_000);
+    const read = (chunk: Buffer) => {
+      worker.output.push(chunk.toString());
+      if (worker.output.join('').includes('sluice worker polling')) {
+        clearTimeout(timer);
+        resolve(worker);
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', (chunk: Buffer) => worker.output.push(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`worker ${name} exited with ${code}:\n${worker.output.join('')}`)));
+  });
+}
+
+/** The worker identity that ran each activity of a run, by activity id (from the history's started events). */
+async function activityWorkers(client: Client, workflowId: string): Promise<Array<{ type: string; identity: string }>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const typeOf = new Map(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name ?? '']));
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+    .map((e) => ({ type: typeOf.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '', identity: e.activityTaskStartedEventAttributes?.identity ?? '' }));
+}
+
+/** Every payload of a history, decoded as text. */
+function payloadTexts(value: unknown, found: string[] = []): string[] {
+  if (value instanceof Uint8Array) return found;
+  if (Array.isArray(value)) for (const v of value) payloadTexts(v, found);
+  else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (record.data instanceof Uint8Array && record.metadata) found.push(Buffer.from(record.data).toString('utf8'));
+    for (const v of Object.values(record)) payloadTexts(v, found);
+  }
+  return found;
+}
+
+describe('two workers with no shared disk', () => {
+  const workers: WorkerProcess[] = [];
+  let connection: Connection;
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGTERM');
+    await connection?.close();
+  });
+
+  it('train and score a pipeline through the S3 artifact store, each doing part of the work', async () => {
+    const bucket = process.env.SLUICE_TEST_S3_BUCKET as string;
+    const prefix = `two-workers-${process.pid}`;
+    const queue = `two-workers-${process.pid}-${Date.now()}`;
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS,
+      SLUICE_TASK_QUEUE: queue,
+      SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry`,
+      SLUICE_ARTIFACTS: `s3://${bucket}/${prefix}`,
+    };
+    workers.push(...(await Promise.all([startWorker('a', env), startWorker('b', env)])));
+
+    const sinkDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-two-workers-sink-'));
+    const spec = smallFlightsSpec('two-workers', (s) => {
+      s.inference = { shard_rows: 15_000, slice_rows: 15_000, max_parallel_shards: 2, sink: { type: 'parquet', path: sinkDir } };
+    });
+    connection = await Connection.connect({ address: process.env.SLUICE_TEST_ADDRESS as string });
+    const client = new Client({ connection });
+    const trainId = `two-workers-train-${process.pid}`;
+    const inferId = `two-workers-infer-${process.pid}`;
+    const trained = await client.workflow.execute(trainPipeline, { args: [{ spec }], taskQueue: queue, workflowId: trainId });
+    expect(trained.promoted).toBe(true);
+    const scored = await client.workflow.execute(batchInference, { args: [{ spec, from: '2001-01-25', to: '2001-01-28' }], taskQueue: queue, workflowId: inferId });
+    expect(scored.shards).toBeGreaterThanOrEqual(2);
+    expect(scored.sink.rows).toBe(scored.rows);
+
+    // Each worker did part of the work, and the shards scored in parallel ran on both.
+    const ran = [...(await activityWorkers(client, trainId)), ...(await activityWorkers(client, inferId))];
+    const identities = new Set(ran.map((r) => r.identity));
+    expect(identities.size).toBe(2);
+    expect(new Set(ran.filter((r) => r.type === 'scoreShard').map((r) => r.identity))).toEqual(identities);
+
+    // The artifacts are in S3; neither worker's disk holds them all, and nothing was written outside each worker's own folder.
+    const objects = await new S3Objects(sharedS3Client(), { bucket, prefix }).list('');
+    const stored = new Set(objects.map((o) => o.key.split('/').slice(0, 2).join('/')));
+    expect([...stored].filter((k) => /^(extract|features|models)\//.test(k))).toHaveLength(3);
+    expect(objects.some((o) => o.key.startsWith('inference/'))).toBe(false); // staging removed after publishing
+    expect(objects.some((o) => o.key.startsWith('reports/'))).toBe(true);
+    for (const w of workers) expect(fs.existsSync(path.join(w.dir, '.sluice', 'artifacts'))).toBe(false);
+
+    // Histories carry artifact URIs, never the store's credentials.
+    for (const id of [trainId, inferId]) {
+      const text = payloadTexts(await client.workflow.getHandle(id).fetchHistory()).join('\n');
+      expect(text).toContain('artifact:models/');
+      for (const secret of [process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_ACCESS_KEY_ID, 's3://']) expect(text).not.toContain(secret);
+    }
+  });
+});
