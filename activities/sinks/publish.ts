@@ -8,6 +8,7 @@ import type { LoadedSpec } from '../spec-loader';
 import { publishDuckDB } from './duckdb-sink';
 import { publishArrow, publishParquet } from './parquet-sink';
 import { postgresUrl, publishPostgres } from './postgres-sink';
+import { insideS3Roots, publishParquetToS3 } from './s3-sink';
 import { stagedFilesByDay, stagedRelation } from './staged';
 
 /** What a sink receives: the run's staged files and row counts by day. */
@@ -64,7 +65,9 @@ export async function publishScores(store: ArtifactStore, input: PublishInput) {
     let result: PublishResult;
     switch (sink.type) {
       case 'parquet':
-        result = await publishParquet(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
+        result = sink.path.startsWith('s3://')
+          ? await publishParquetToS3(insideS3Roots(sink.path, 'inference.sink.path', input.loaded.file), request)
+          : await publishParquet(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
         break;
       case 'arrow':
         result = await publishArrow(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);

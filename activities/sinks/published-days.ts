@@ -6,6 +6,7 @@ import { sqlIdent, sqlString } from '../duckdb';
 import { specError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import { postgresUrl } from './postgres-sink';
+import { insideS3Roots, s3PublishedDays } from './s3-sink';
 
 export interface PublishedFilter {
   from?: string;
@@ -23,6 +24,11 @@ export async function publishedDays(loaded: LoadedSpec, filter: PublishedFilter)
   switch (sink.type) {
     case 'parquet':
     case 'arrow': {
+      if (sink.type === 'parquet' && sink.path.startsWith('s3://')) {
+        const published = await s3PublishedDays(insideS3Roots(sink.path, 'inference.sink.path', loaded.file));
+        days = published.filter((p) => filter.modelVersion === undefined || p.modelVersion === filter.modelVersion).map((p) => p.day);
+        break;
+      }
       const root = path.resolve(loaded.baseDir, sink.path);
       days = fs.existsSync(root)
         ? fs

@@ -110,7 +110,8 @@ export class S3Objects {
 
   /** Keys (relative, with their sizes) under a relative folder. */
   async list(folder: string): Promise<Array<{ key: string; bytes: number }>> {
-    const prefix = `${this.key(folder.replace(/\/+$/, ''))}/`;
+    const base = folder.replace(/\/+$/, '');
+    const prefix = base ? `${this.key(base)}/` : this.where.prefix ? `${this.where.prefix}/` : '';
     const strip = this.where.prefix ? this.where.prefix.length + 1 : 0;
     const found: Array<{ key: string; bytes: number }> = [];
     let token: string | undefined;

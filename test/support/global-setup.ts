@@ -46,8 +46,8 @@ async function startObjectStorage(stateDir: string): Promise<void> {
   process.env.AWS_ENDPOINT_URL = server.endpoint;
   process.env.AWS_REGION = 'us-east-1';
   // The test server accepts any key; these only have to be present for the SDK to sign requests.
-  process.env.AWS_ACCESS_KEY_ID = 'sluice-test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'sluice-test-secret';
+  process.env.AWS_ACCESS_KEY_ID = 'SLUICETESTACCESSKEY';
+  process.env.AWS_SECRET_ACCESS_KEY = 'sluice-test-secret-access-key';
 }
 
 /** Port of the test suite's own PostgreSQL, for the Postgres sink. */
