@@ -16,10 +16,10 @@ export interface S3Server {
 
 /**
  * Starts SeaweedFS (master, volume, filer and S3 gateway in one process) with its data in `dir`, on `port`
- * (S3) and the three ports below it; waits until S3 answers and creates `buckets`. The server accepts any
- * access key (no IAM configured): it is for tests and a laptop, not for production (docker-compose.yml).
+ * (S3) and the three ports below it; waits until S3 answers and creates `buckets`. It accepts one access
+ * key, `credentials` (SeaweedFS makes AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of its environment an admin).
  */
-export async function startS3Server(options: { dir: string; port: number; buckets: string[] }): Promise<S3Server> {
+export async function startS3Server(options: { dir: string; port: number; buckets: string[]; credentials: { accessKeyId: string; secretAccessKey: string } }): Promise<S3Server> {
   const { dir, port } = options;
   if (!fs.existsSync(WEED)) {
     const built = spawnSync('bash', [path.resolve(__dirname, 'setup-s3.sh')], { stdio: 'inherit' });
@@ -34,12 +34,13 @@ export async function startS3Server(options: { dir: string; port: number; bucket
     '-master.volumeSizeLimitMB', '256', '-master.telemetry=false',
     '-s3', '-s3.port', String(port), '-s3.port.iceberg', '0', '-s3.port.lance', '0',
   ];
-  const child = spawn(WEED, args, { detached: true, stdio: ['ignore', log, log] });
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: options.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: options.credentials.secretAccessKey };
+  const child = spawn(WEED, args, { detached: true, stdio: ['ignore', log, log], env });
   child.unref();
   const server = { endpoint: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, dir };
   fs.writeFileSync(path.join(dir, 'weed.pid'), String(server.pid));
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // see activities/storage/object-store.ts
-  const client = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'sluice', secretAccessKey: 'sluice' } });
+  const client = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: options.credentials });
   const deadline = Date.now() + 60_000;
   for (const bucket of options.buckets) {
     for (;;) {

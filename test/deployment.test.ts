@@ -18,6 +18,7 @@ interface Service {
   volumes?: Array<string | { source: string; target: string }>;
   command?: string[] | string;
   ports?: unknown[];
+  depends_on?: Record<string, unknown>;
 }
 
 describe('the production compose file', () => {
@@ -29,13 +30,13 @@ describe('the production compose file', () => {
     expect(run.status).toBe(0);
   });
 
-  it('has Temporal on PostgreSQL, its UI, a sinks database and workers per queue sharing artifacts and data', () => {
+  it('has Temporal on PostgreSQL, its UI, a sinks database, object storage and workers per queue sharing artifacts through S3 only', () => {
     const { services, volumes } = parse(run.stdout) as { services: Record<string, Service>; volumes: Record<string, unknown> };
     expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
     expect(services.temporal.environment?.DB).toBe('postgres12');
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
     expect(services['sinks-db'].image).toMatch(/^postgres:/);
-    const mounts = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[1] : v.target));
+    const mounts = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? (v.includes(':') ? v.split(':')[1] : v) : v.target));
     for (const [name, queue] of [
       ['sluice-worker', 'sluice'],
       ['sluice-train-worker', 'sluice-train'],
@@ -43,10 +44,13 @@ describe('the production compose file', () => {
       const worker = services[name];
       expect(worker.build).toBeDefined();
       expect(worker.ports).toBeUndefined(); // scalable with --scale: no fixed host port
-      expect(worker.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', SLUICE_TASK_QUEUE: queue, SLUICE_ARTIFACTS: '/artifacts', SLUICE_DATA_ROOTS: '/data' });
-      expect(mounts(worker).sort()).toEqual(['/artifacts', '/data']);
+      expect(worker.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', SLUICE_TASK_QUEUE: queue, SLUICE_ARTIFACTS: 's3://sluice/artifacts', SLUICE_CACHE: '/cache', AWS_ENDPOINT_URL: 'http://object-storage:8333', SLUICE_DATA_ROOTS: '/data' });
+      expect(mounts(worker).sort()).toEqual(['/cache', '/data']);
+      expect(Object.keys(worker.depends_on ?? {})).toContain('object-storage');
     }
-    expect(Object.keys(volumes)).toEqual(expect.arrayContaining(['artifacts', 'data', 'temporal-db', 'sinks-db']));
+    expect(services['object-storage'].image).toMatch(/^chrislusf\/seaweedfs:/);
+    expect(services['object-storage'].environment).toMatchObject({ AWS_ACCESS_KEY_ID: expect.any(String), AWS_SECRET_ACCESS_KEY: expect.any(String) });
+    expect(Object.keys(volumes)).toEqual(expect.arrayContaining(['object-storage', 'data', 'temporal-db', 'sinks-db']));
     const registration = ([] as string[]).concat(services['temporal-admin'].command ?? []).join(' ');
     for (const attribute of SLUICE_SEARCH_ATTRIBUTES) expect(registration).toContain(`--name ${attribute.name} --type ${attribute.type}`);
   });

@@ -101,3 +101,20 @@ describe('the S3 artifact store', () => {
     expect(parseS3Uri('s3://bucket/a/b/', 'x')).toEqual({ bucket: 'bucket', prefix: 'a/b' });
   });
 });
+
+describe('S3 credentials', () => {
+  it('are checked by the server, and a refusal names the object but never the secret', async () => {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const wrong = new S3Client({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true, credentials: { accessKeyId: 'SLUICETESTACCESSKEY', secretAccessKey: 'not-the-secret-key' } });
+    const objects = new S3Objects(wrong, { bucket: process.env.SLUICE_TEST_S3_BUCKET as string, prefix: 'credentials' });
+    const file = path.join(cacheDir(), 'x.txt');
+    fs.writeFileSync(file, 'x');
+    const error = await objects.upload(file, 'x.txt').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/^cannot write s3:\/\/sluice-test\/credentials\/x\.txt \(SignatureDoesNotMatch: /);
+    expect(error?.message).not.toContain('not-the-secret-key');
+    wrong.destroy();
+  });
+});

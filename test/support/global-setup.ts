@@ -40,14 +40,15 @@ const S3_BUCKET = 'sluice-test';
 
 /** Starts a private S3 server (SeaweedFS) and points every AWS client of the test run at it. */
 async function startObjectStorage(stateDir: string): Promise<void> {
-  const server = await startS3Server({ dir: path.join(stateDir, 's3'), port: S3_PORT, buckets: [S3_BUCKET] });
+  // The server checks these; every S3 client of the run signs with them (the AWS SDK reads them from the environment).
+  const credentials = { accessKeyId: 'SLUICETESTACCESSKEY', secretAccessKey: 'sluice-test-secret-access-key' };
+  const server = await startS3Server({ dir: path.join(stateDir, 's3'), port: S3_PORT, buckets: [S3_BUCKET], credentials });
   process.env.SLUICE_TEST_S3_PID = String(server.pid);
   process.env.SLUICE_TEST_S3_BUCKET = S3_BUCKET;
   process.env.AWS_ENDPOINT_URL = server.endpoint;
   process.env.AWS_REGION = 'us-east-1';
-  // The test server accepts any key; these only have to be present for the SDK to sign requests.
-  process.env.AWS_ACCESS_KEY_ID = 'SLUICETESTACCESSKEY';
-  process.env.AWS_SECRET_ACCESS_KEY = 'sluice-test-secret-access-key';
+  process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
 }
 
 /** Port of the test suite's own PostgreSQL, for the Postgres sink. */
