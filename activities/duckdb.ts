@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { dataRoots, realPath } from './data-roots';
 import { dataError, specError } from './errors';
+import { sourceCacheDir } from './storage/s3-sources';
 
 export interface DuckDBOptions {
   /**
@@ -27,7 +28,7 @@ export async function withDuckDB<T>(work: (connection: DuckDBConnection) => Prom
   const temp = options.confineTo ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-duckdb-')) : undefined;
   try {
     if (options.threads !== undefined) await connection.run(`SET threads = ${Math.max(1, Math.floor(options.threads))}`);
-    if (options.confineTo && temp) await confine(connection, [...dataRoots(), ...options.confineTo.map(realPath), realPath(temp)], temp);
+    if (options.confineTo && temp) await confine(connection, [...dataRoots(), realPath(sourceCacheDir()), ...options.confineTo.map(realPath), realPath(temp)], temp);
     return await work(connection);
   } finally {
     connection.closeSync();

@@ -31,7 +31,7 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
   const { spec } = loaded;
   return metered(async (meter) => {
     const read = readPredicate(loaded, { window, horizon: true });
-    const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, read);
+    const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, await sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, read);
     const output = await store.reuseOrBuild('extract', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<ExtractedRows> => {
         await createSourceViews(connection, loaded, [spec.extract.query]);

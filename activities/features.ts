@@ -58,7 +58,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
       'features',
       FEATURES_VERSION,
       extracted.fingerprint,
-      sourceFingerprints(loaded),
+      await sourceFingerprints(loaded),
       JSON.stringify(spec.label),
       JSON.stringify(spec.features),
       JSON.stringify(spec.split),

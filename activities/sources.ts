@@ -6,13 +6,22 @@ import { loadArrowTable } from './arrow-files';
 import { insideDataRoots } from './data-roots';
 import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
+import { insideS3Roots } from './storage/s3-roots';
+import { localCopyOf } from './storage/s3-sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
 
-/** Local path of each named source, resolved from the spec's folder; a missing file is a precise data error. */
-export function resolveSources(loaded: LoadedSpec): Record<string, string> {
+/**
+ * Local path of each named source, resolved from the spec's folder; a missing file is a precise data error.
+ * An `s3://` source (inside SLUICE_S3_ROOTS) is the worker's local copy of the object's current version.
+ */
+export async function resolveSources(loaded: LoadedSpec): Promise<Record<string, string>> {
   const resolved: Record<string, string> = {};
   for (const [name, source] of Object.entries(loaded.spec.sources)) {
+    if (source.path.startsWith('s3://')) {
+      resolved[name] = await localCopyOf(insideS3Roots(source.path, `sources.${name}.path`, loaded.file), `sources.${name}.path`, loaded.file);
+      continue;
+    }
     const file = insideDataRoots(path.resolve(loaded.baseDir, source.path), `sources.${name}.path`, loaded.file);
     if (!fs.existsSync(file)) throw dataError(`${loaded.file}: sources.${name}.path: file not found: ${source.path}`);
     resolved[name] = file;
@@ -21,8 +30,8 @@ export function resolveSources(loaded: LoadedSpec): Record<string, string> {
 }
 
 /** Content fingerprints of every source, in name order, for step fingerprints. */
-export function sourceFingerprints(loaded: LoadedSpec): string {
-  const files = resolveSources(loaded);
+export async function sourceFingerprints(loaded: LoadedSpec): Promise<string> {
+  const files = await resolveSources(loaded);
   return Object.keys(files)
     .sort()
     .map((name) => `${name}=${fileFingerprint(files[name])}`)
@@ -35,7 +44,7 @@ export function sourceFingerprints(loaded: LoadedSpec): string {
  * once into a table, an Arrow IPC file (`.arrow`, `.feather`) is loaded into a table with `apache-arrow`. A source no statement mentions is not opened, so a step fails only on its own inputs.
  */
 export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec, sql: string[]): Promise<void> {
-  const files = resolveSources(loaded);
+  const files = await resolveSources(loaded);
   for (const [name, file] of Object.entries(files)) {
     if (!sql.some((text) => new RegExp(`\\b${name}\\b`, 'i').test(text))) continue;
     const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : /\.(arrow|feather|ipc)$/i.test(file) ? 'arrow' : 'parquet');

@@ -55,7 +55,7 @@ function fieldSql(loaded: LoadedSpec, field: string): string {
 
 /** `; the first is "500 miles" on line 3 of sources.flights (flights.csv)` for a CSV source with the column, else ''. */
 async function firstTextValue(connection: DuckDBConnection, loaded: LoadedSpec, column: string): Promise<string> {
-  for (const [name, file] of Object.entries(resolveSources(loaded))) {
+  for (const [name, file] of Object.entries(await resolveSources(loaded))) {
     const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : 'parquet');
     if (format !== 'csv') continue;
     const csv = `read_csv(${sqlString(file)}, header = true, all_varchar = true)`;

@@ -27,7 +27,7 @@ function startWorker(name: string, env: NodeJS.ProcessEnv): Promise<WorkerProces
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${name}-`));
   const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'workers', 'main.ts')], {
     cwd: dir,
-    env: { ...env, SLUICE_CACHE: path.join(dir, 'cache'), SLUICE_WORKER_ACTIVITIES: '1' },
+    env: { ...env, SLUICE_CACHE: path.join(dir, 'cache'), SLUICE_SOURCE_CACHE: path.join(dir, 'sources'), SLUICE_WORKER_ACTIVITIES: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const worker = { child, dir, output: [] as string[] };
@@ -86,11 +86,15 @@ describe('two workers with no shared disk', () => {
       SLUICE_TASK_QUEUE: queue,
       SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry`,
       SLUICE_ARTIFACTS: `s3://${bucket}/${prefix}/artifacts`,
-      SLUICE_S3_ROOTS: `s3://${bucket}/${prefix}/sinks`,
+      SLUICE_S3_ROOTS: `s3://${bucket}/${prefix}/data,s3://${bucket}/${prefix}/sinks`,
     };
     workers.push(...(await Promise.all([startWorker('a', env), startWorker('b', env)])));
 
+    // The sources are objects too: the workers read them through their caches, not from a disk they share.
+    const data = new S3Objects(sharedS3Client(), { bucket, prefix: `${prefix}/data` });
+    for (const file of ['flights-3m.parquet', 'airports.csv']) await data.upload(path.join(ROOT, 'node_modules', 'vega-datasets', 'data', file), file);
     const spec = smallFlightsSpec('two-workers', (s) => {
+      s.sources = { flights: { path: `s3://${bucket}/${prefix}/data/flights-3m.parquet` }, airports: { path: `s3://${bucket}/${prefix}/data/airports.csv` } };
       s.inference = { shard_rows: 15_000, slice_rows: 15_000, max_parallel_shards: 2, sink: { type: 'parquet', path: `s3://${bucket}/${prefix}/sinks/scores` } };
     });
     connection = await Connection.connect({ address: process.env.SLUICE_TEST_ADDRESS as string });
@@ -119,6 +123,8 @@ describe('two workers with no shared disk', () => {
     expect(objects.some((o) => o.key.startsWith('inference/'))).toBe(false); // staging removed after publishing
     expect(objects.some((o) => o.key.startsWith('reports/'))).toBe(true);
     for (const w of workers) expect(fs.existsSync(path.join(w.dir, '.sluice', 'artifacts'))).toBe(false);
+    // Each worker that ran a data step read the sources from its own copy.
+    expect(workers.filter((w) => fs.existsSync(path.join(w.dir, 'sources'))).length).toBeGreaterThan(0);
 
     // Histories carry artifact URIs, never the store's credentials.
     for (const id of [trainId, inferId]) {

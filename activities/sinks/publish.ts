@@ -8,7 +8,8 @@ import type { LoadedSpec } from '../spec-loader';
 import { publishDuckDB } from './duckdb-sink';
 import { publishArrow, publishParquet } from './parquet-sink';
 import { postgresUrl, publishPostgres } from './postgres-sink';
-import { insideS3Roots, publishParquetToS3 } from './s3-sink';
+import { publishParquetToS3 } from './s3-sink';
+import { insideS3Roots } from '../storage/s3-roots';
 import { stagedFilesByDay, stagedRelation } from './staged';
 
 /** What a sink receives: the run's staged files and row counts by day. */

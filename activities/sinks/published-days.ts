@@ -6,7 +6,8 @@ import { sqlIdent, sqlString } from '../duckdb';
 import { specError } from '../errors';
 import type { LoadedSpec } from '../spec-loader';
 import { postgresUrl } from './postgres-sink';
-import { insideS3Roots, s3PublishedDays } from './s3-sink';
+import { s3PublishedDays } from './s3-sink';
+import { insideS3Roots } from '../storage/s3-roots';
 
 export interface PublishedFilter {
   from?: string;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { sqlString, withDuckDB } from '../duckdb';
 import { S3Objects, sharedS3Client } from '../storage/object-store';
 import type { PublishRequest } from './publish';
-import { insideS3Roots, publishParquetToS3, readDayManifest, s3PublishedDays } from './s3-sink';
+import { publishParquetToS3, readDayManifest, s3PublishedDays } from './s3-sink';
+import { insideS3Roots } from '../storage/s3-roots';
 
 const bucket = () => process.env.SLUICE_TEST_S3_BUCKET as string;
 

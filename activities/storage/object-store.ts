@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 /** An `s3://bucket/prefix` location, split. */
@@ -78,6 +78,17 @@ export class S3Objects {
       fs.rmSync(partial, { force: true });
     }
     return true;
+  }
+
+  /** An object's entity tag and size, or undefined when there is no such object. */
+  async head(relative: string): Promise<{ etag: string; bytes: number } | undefined> {
+    try {
+      const answer = await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.key(relative) }));
+      return { etag: (answer.ETag ?? '').replace(/"/g, ''), bytes: answer.ContentLength ?? 0 };
+    } catch (err) {
+      if (isMissing(err) || (err instanceof S3ServiceException && err.name === 'NotFound')) return undefined;
+      throw this.failure('read', relative, err);
+    }
   }
 
   /** An object's text, or undefined when there is none. */
