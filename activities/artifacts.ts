@@ -131,6 +131,12 @@ export class ArtifactStore {
     await this.remote?.remove(this.relativeOf(uri));
   }
 
+  /** The stored output of step `kind` for `fingerprint`, if any worker published it. */
+  async find<T>(kind: string, fingerprint: string): Promise<T | undefined> {
+    const finalDir = path.join(this.root, kind, fingerprint);
+    return readManifest<T>(finalDir) ?? (await this.remoteManifest<T>(kind, fingerprint, finalDir));
+  }
+
   /**
    * Returns the stored output of step `kind` for `fingerprint`, or builds it. `build` writes files into a
    * private staging folder and names them through `uriOf`; the folder is renamed into place in one step,

@@ -28,6 +28,9 @@ export async function withDuckDB<T>(work: (connection: DuckDBConnection) => Prom
   const temp = options.confineTo ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-duckdb-')) : undefined;
   try {
     if (options.threads !== undefined) await connection.run(`SET threads = ${Math.max(1, Math.floor(options.threads))}`);
+    // A bounded DuckDB spills its sorts, joins and aggregates to its temp folder instead of growing the worker.
+    const limit = duckdbMemoryLimit();
+    if (limit) await connection.run(`SET memory_limit = ${sqlString(limit)}`);
     if (options.confineTo && temp) await confine(connection, [...dataRoots(), realPath(sourceCacheDir()), ...options.confineTo.map(realPath), realPath(temp)], temp);
     return await work(connection);
   } finally {
@@ -35,6 +38,14 @@ export async function withDuckDB<T>(work: (connection: DuckDBConnection) => Prom
     instance.closeSync();
     if (temp) fs.rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/** DuckDB's memory limit per connection (each activity opens its own), `SLUICE_DUCKDB_MEMORY` (e.g. `1GB`); DuckDB's default (80 % of RAM) when unset. */
+export function duckdbMemoryLimit(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const text = env.SLUICE_DUCKDB_MEMORY?.trim();
+  if (!text) return undefined;
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(text)) throw new Error(`SLUICE_DUCKDB_MEMORY=${text}: expects an amount such as 512MB or 2GB`);
+  return text;
 }
 
 /** Locks a connection to `allowed` folders: external access off, only these folders readable and writable, configuration locked. */

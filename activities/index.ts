@@ -16,6 +16,7 @@ import { loadSpecFile, type LoadedSpec } from './spec-loader';
 import { checkSpecSql } from './spec-sql';
 import { insideDataRoots } from './data-roots';
 import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
+import { exportLogisticFit, logisticChunkSums, planLogisticFit, type ChunkSumsInput, type ExportFitInput, type PlanFitInput } from './parallel-train';
 
 /**
  * The activities a Sluice worker runs, bound to one artifact store and the task queue model registries
@@ -46,6 +47,15 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
         throwIfCancelled(context);
       };
       return trainModel(store, input, { resume, onIteration: beat, alive: () => beat(resume) });
+    },
+    async planLogisticFit(input: PlanFitInput) {
+      return whileAlive(() => planLogisticFit(store, input));
+    },
+    async logisticChunkSums(input: ChunkSumsInput) {
+      return whileAlive(() => logisticChunkSums(store, input));
+    },
+    async exportLogisticFit(input: ExportFitInput) {
+      return whileAlive(() => exportLogisticFit(store, input));
     },
     async evaluate(input: EvaluateInput) {
       return whileAlive(() => evaluateModel(store, input));

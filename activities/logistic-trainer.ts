@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { FeatureMatrix } from './feature-matrix';
-import { solveSymmetric } from './linalg';
+import { solveSymmetric } from '../contracts/linalg';
 import { forwardGraph, newtonStepGraph } from './onnx/logistic-graphs';
 
 export interface LogisticOptions {

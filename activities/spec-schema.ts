@@ -32,6 +32,12 @@ const logisticTrainer = z
     patience: z.number().int().min(1).default(2),
     /** Share of the training window's last days held out for early stopping (never the validation window). */
     holdout: z.number().gt(0).lt(1).default(0.1),
+    /**
+     * Train data-parallel when the training set has more rows than this: each Newton iteration sums the
+     * gradient and Hessian over chunks of this many rows, as parallel activities on every worker, each
+     * streaming its rows (memory per worker flat in the row count). Unset: one activity, in memory.
+     */
+    chunk_rows: z.number().int().min(1_000).optional(),
   })
   .strict();
 

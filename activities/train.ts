@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { ArtifactStore } from './artifacts';
+import type { ArtifactStore, StagingArea } from './artifacts';
 import { fingerprintOf, writeFileAtomically } from './artifacts';
 import { metered } from './cost';
 import { columnMoments, readFeatureMatrix } from './feature-matrix';
@@ -59,7 +59,7 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
   if (trainer.type !== 'logistic_regression') throw specError(`trainer.type: ${trainer.type} is trained by the Python worker (trainLightgbm), not by this activity`);
   const budget = budgetOf(spec)?.max_training_time;
   const started = performance.now();
-  const fingerprint = fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
+  const fingerprint = logisticFingerprint(features, trainer);
   // The newest checkpoint: on disk (written every iteration) or in the last heartbeat, whichever got further.
   const checkpointUri = `artifact:checkpoints/${fingerprint}.json`;
   const checkpointFile = (await store.fetchIfPresent(checkpointUri)) ?? store.pathOf(checkpointUri);
@@ -99,39 +99,62 @@ export async function trainModel(store: ArtifactStore, { loaded, features }: Tra
           }
         },
       );
-      const { theta, ...training } = result;
-      const bytes = scoringModel({
-        featureNames: names,
-        mean,
-        std,
-        weights: theta.slice(0, names.length),
-        intercept: theta[names.length],
-        metadata: {
-          'sluice.pipeline': spec.name,
-          'sluice.feature_names': JSON.stringify(names),
-          'sluice.feature_types': JSON.stringify(features.featureColumns),
-          'sluice.label': features.label,
-          'sluice.training_window': `${spec.split.train.from}..${spec.split.train.to}`,
-          'sluice.validation_window': `${spec.split.validate.from}..${spec.split.validate.to}`,
-          'sluice.spec_hash': loaded.hash,
-          'sluice.features_fingerprint': features.fingerprint,
-          'sluice.trainer': JSON.stringify(trainer),
-          'sluice.metrics': JSON.stringify({
-            train_log_loss: training.trainLoss,
-            validation_log_loss: training.validationLoss,
-            iterations: training.iterations,
-            best_iteration: training.bestIteration,
-            stop_reason: training.stopReason,
-          }),
-        },
-      });
-      fs.writeFileSync(staging.file('model.onnx'), bytes);
-      return { uri: staging.uriOf('model.onnx'), fingerprint, bytes: bytes.length, featureNames: names, label: features.label, training };
+      return writeLogisticModel(staging, { loaded, features, fingerprint, names, mean, std }, result);
     });
     await store.remove(checkpointUri);
     meter.bytesOut = output.value.bytes;
     return { model: output.value, reused: output.reused };
   });
+}
+
+/** What a logistic model is exported with: its lineage, feature columns and their standardization. */
+export interface LogisticModelInputs {
+  loaded: LoadedSpec;
+  features: FeatureSet;
+  fingerprint: string;
+  names: string[];
+  mean: number[];
+  std: number[];
+}
+
+/** Writes the trained parameters as one self-contained ONNX file (standardization in the graph, lineage and metrics in metadata_props) into `staging`. */
+export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelInputs, result: TrainerResult): ModelArtifact {
+  const { loaded, features, fingerprint, names, mean, std } = inputs;
+  const { spec } = loaded;
+  const trainer = spec.trainer;
+  const { theta, ...training } = result;
+  const bytes = scoringModel({
+    featureNames: names,
+    mean,
+    std,
+    weights: theta.slice(0, names.length),
+    intercept: theta[names.length],
+    metadata: {
+      'sluice.pipeline': spec.name,
+      'sluice.feature_names': JSON.stringify(names),
+      'sluice.feature_types': JSON.stringify(features.featureColumns),
+      'sluice.label': features.label,
+      'sluice.training_window': `${spec.split.train.from}..${spec.split.train.to}`,
+      'sluice.validation_window': `${spec.split.validate.from}..${spec.split.validate.to}`,
+      'sluice.spec_hash': loaded.hash,
+      'sluice.features_fingerprint': features.fingerprint,
+      'sluice.trainer': JSON.stringify(trainer),
+      'sluice.metrics': JSON.stringify({
+        train_log_loss: training.trainLoss,
+        validation_log_loss: training.validationLoss,
+        iterations: training.iterations,
+        best_iteration: training.bestIteration,
+        stop_reason: training.stopReason,
+      }),
+    },
+  });
+  fs.writeFileSync(staging.file('model.onnx'), bytes);
+  return { uri: staging.uriOf('model.onnx'), fingerprint, bytes: bytes.length, featureNames: names, label: features.label, training };
+}
+
+/** The model fingerprint of a logistic trainer's settings on a feature set: an unchanged rerun finds its model. */
+export function logisticFingerprint(features: FeatureSet, trainer: LoadedSpec['spec']['trainer']): string {
+  return fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
 }
 
 /** A checkpoint an earlier attempt left on disk, or undefined. */

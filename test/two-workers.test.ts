@@ -4,6 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { ArtifactStore } from '../activities/artifacts';
+import { scoreDataset } from '../activities/evaluate';
+import type { FeatureSet } from '../activities/features';
+import { rocAuc } from '../activities/metrics';
+import { loadSpecFile } from '../activities/spec-loader';
+import { trainModel } from '../activities/train';
 import { readDayManifest } from '../activities/sinks/s3-sink';
 import { S3Objects, sharedS3Client } from '../activities/storage/object-store';
 import { batchInference } from '../workflows/batch-inference';
@@ -56,6 +62,13 @@ async function activityWorkers(client: Client, workflowId: string): Promise<Arra
     .map((e) => ({ type: typeOf.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '', identity: e.activityTaskStartedEventAttributes?.identity ?? '' }));
 }
 
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
 /** Every payload of a history, decoded as text. */
 function payloadTexts(value: unknown, found: string[] = []): string[] {
   if (value instanceof Uint8Array) return found;
@@ -95,6 +108,8 @@ describe('two workers with no shared disk', () => {
     for (const file of ['flights-3m.parquet', 'airports.csv']) await data.upload(path.join(ROOT, 'node_modules', 'vega-datasets', 'data', file), file);
     const spec = smallFlightsSpec('two-workers', (s) => {
       s.sources = { flights: { path: `s3://${bucket}/${prefix}/data/flights-3m.parquet` }, airports: { path: `s3://${bucket}/${prefix}/data/airports.csv` } };
+      // Data-parallel training: Newton's sums over chunks of 80,000 rows, as activities on both workers.
+      s.trainer = { type: 'logistic_regression', chunk_rows: 80_000 };
       s.inference = { shard_rows: 15_000, slice_rows: 15_000, max_parallel_shards: 2, sink: { type: 'parquet', path: `s3://${bucket}/${prefix}/sinks/scores` } };
     });
     connection = await Connection.connect({ address: process.env.SLUICE_TEST_ADDRESS as string });
@@ -115,6 +130,13 @@ describe('two workers with no shared disk', () => {
     const identities = new Set(ran.map((r) => r.identity));
     expect(identities.size).toBe(2);
     expect(new Set(ran.filter((r) => r.type === 'scoreShard').map((r) => r.identity))).toEqual(identities);
+    // The fit ran as a child workflow whose chunk activities both workers took.
+    const fits = [];
+    for await (const run of client.workflow.list({ query: `WorkflowType = 'fitLogistic' AND WorkflowId STARTS_WITH '${trainId}-fit-'` })) fits.push(run.workflowId);
+    expect(fits).toHaveLength(1);
+    const chunkRuns = (await activityWorkers(client, fits[0])).filter((r) => r.type === 'logisticChunkSums');
+    expect(chunkRuns.length).toBeGreaterThanOrEqual(3 * 5); // ≥ 3 passes of ≥ 5 chunks (4 fit, 1 holdout)
+    expect(new Set(chunkRuns.map((r) => r.identity))).toEqual(identities);
 
     // The artifacts are in S3; neither worker's disk holds them all, and nothing was written outside each worker's own folder.
     const objects = await new S3Objects(sharedS3Client(), { bucket, prefix: `${prefix}/artifacts` }).list('');
@@ -125,6 +147,20 @@ describe('two workers with no shared disk', () => {
     for (const w of workers) expect(fs.existsSync(path.join(w.dir, '.sluice', 'artifacts'))).toBe(false);
     // Each worker that ran a data step read the sources from its own copy.
     expect(workers.filter((w) => fs.existsSync(path.join(w.dir, 'sources'))).length).toBeGreaterThan(0);
+
+    // The data-parallel model is the in-memory trainer's: same iterations, scores within 2e-5, AUC to 4 decimals.
+    const store = new ArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-two-workers-check-')), new S3Objects(sharedS3Client(), { bucket, prefix: `${prefix}/artifacts` }));
+    const featuresKey = objects.find((o) => /^features\/[0-9a-f]+\/_manifest\.json$/.test(o.key))?.key as string;
+    const features = (await store.find<FeatureSet>('features', featuresKey.split('/')[1])) as FeatureSet;
+    const loaded = loadSpecFile(spec);
+    const trainer = { ...loaded.spec.trainer };
+    if (trainer.type === 'logistic_regression') delete trainer.chunk_rows;
+    const inMemory = await trainModel(store, { loaded: { ...loaded, spec: { ...loaded.spec, trainer } }, features });
+    expect(trained.steps.find((s) => s.name === 'train')?.detail).toBe(`${inMemory.model.training.iterations} iterations, ${inMemory.model.training.stopReason}`);
+    const parallelScores = await scoreDataset(store, trained.modelUri, features.validate, features.label);
+    const inMemoryScores = await scoreDataset(store, inMemory.model.uri, features.validate, features.label);
+    expect(maxDifference(parallelScores.scores, inMemoryScores.scores)).toBeLessThan(2e-5);
+    expect(rocAuc(parallelScores.scores, parallelScores.labels).toFixed(4)).toBe(rocAuc(inMemoryScores.scores, inMemoryScores.labels).toFixed(4));
 
     // Histories carry artifact URIs, never the store's credentials.
     for (const id of [trainId, inferId]) {

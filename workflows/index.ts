@@ -4,3 +4,4 @@ export { modelRegistry } from './model-registry';
 export { batchInference } from './batch-inference';
 export { backfill } from './backfill';
 export { rollbackModel } from './rollback';
+export { fitLogistic } from './fit-logistic';

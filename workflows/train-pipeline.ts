@@ -17,6 +17,7 @@ import type { StepCost } from '../activities/cost';
 import type { ClassificationMetrics } from '../activities/metrics';
 import type { FeatureSet } from '../activities/features';
 import type { ModelArtifact } from '../activities/train';
+import { trainDataParallel } from './fit-logistic';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
 import { decidePromotion, type PromotionDecision } from '../contracts/promotion';
@@ -212,7 +213,10 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
       () => {
         const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
-        return spec.trainer.type === 'lightgbm' ? summarized(python.trainLightgbm, summary, { loaded, features }) : summarized(training.train, summary, { loaded, features });
+        if (spec.trainer.type === 'lightgbm') return summarized(python.trainLightgbm, summary, { loaded, features });
+        // Past `chunk_rows` training rows, the logistic trainer fits data-parallel over every worker (a spec field older runs never had).
+        if (spec.trainer.chunk_rows !== undefined && features.train.rows > spec.trainer.chunk_rows) return trainDataParallel(spec, loaded, features, summary);
+        return summarized(training.train, summary, { loaded, features });
       },
       (r) => trainDetail(spec.trainer.type === 'lightgbm' ? 'round' : 'iteration', r.model.training),
       inputsOf(features.fingerprint, spec.trainer, spec.budget),
