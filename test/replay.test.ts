@@ -65,4 +65,6 @@ const BRANCHES = [
   'cancelled-training',
   'cancelled-scoring',
   'stale-approval',
+  'data-parallel-train',
+  'fit-logistic-continued',
 ];

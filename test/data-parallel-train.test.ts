@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import { ArtifactStore } from '../activities/artifacts';
+import type { FeatureSet } from '../activities/features';
+import { readMetadata } from '../activities/onnx/graph-builder';
+import { loadSpecFile } from '../activities/spec-loader';
+import { trainModel } from '../activities/train';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { recordHistory } from './support/record-history';
+import { smallFlightsSpec } from './support/specs';
+import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+
+let h: TestHarness;
+beforeAll(async () => {
+  h = await harness('data-parallel');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('data-parallel logistic training', () => {
+  it('fits over chunks across continue-as-new runs and agrees with the in-memory trainer iteration by iteration', async () => {
+    // No early stop and no convergence: seven iterations, so the fit continues as new once (after five).
+    const spec = smallFlightsSpec('data-parallel', (s) => {
+      s.trainer = { type: 'logistic_regression', chunk_rows: 100_000, max_iterations: 7, tolerance: 1e-15, patience: 100 };
+    });
+    const workflowId = `data-parallel-${process.pid}`;
+    const result = await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId });
+      const done = await handle.result();
+      recordHistory(handle, 'data-parallel-train');
+      return done;
+    });
+    expect(result.steps.find((s) => s.name === 'train')?.detail).toBe('7 iterations, max-iterations');
+    const train = result.ledger?.entries.find((e) => e.step === 'train');
+    expect(train?.cost.rowsIn).toBeGreaterThan(7 * 2 * 300_000); // every iteration read the ~310,000 fit rows twice (and the holdout once)
+
+    // The child workflow: two runs, the first continued as new after five iterations.
+    const fits = [];
+    for await (const run of h.client.workflow.list({ query: `WorkflowType = 'fitLogistic' AND WorkflowId STARTS_WITH '${workflowId}-fit-'` })) fits.push(run);
+    expect(fits.map((f) => f.status.name).sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+    const first = fits.find((f) => f.status.name === 'CONTINUED_AS_NEW');
+    if (first) recordHistory(h.client.workflow.getHandle(first.workflowId, first.runId), 'fit-logistic-continued');
+
+    // The same path as the in-memory trainer on the same features: iteration by iteration, the same holdout losses.
+    const store = new ArtifactStore(TEST_ARTIFACTS);
+    const metadata = readMetadata(fs.readFileSync(await store.fetch(result.modelUri)));
+    const features = (await store.find<FeatureSet>('features', metadata['sluice.features_fingerprint'])) as FeatureSet;
+    const loaded = loadSpecFile(spec);
+    const trainer = { ...loaded.spec.trainer };
+    if (trainer.type === 'logistic_regression') delete trainer.chunk_rows;
+    const inMemory = await trainModel(store, { loaded: { ...loaded, spec: { ...loaded.spec, trainer } }, features });
+    const parallel = JSON.parse(metadata['sluice.metrics']) as { validation_log_loss: number; best_iteration: number; iterations: number };
+    expect(parallel.iterations).toBe(inMemory.model.training.iterations);
+    expect(parallel.best_iteration).toBe(inMemory.model.training.bestIteration);
+    expect(Math.abs(parallel.validation_log_loss - inMemory.model.training.validationLoss) / inMemory.model.training.validationLoss).toBeLessThan(1e-5);
+  });
+});
