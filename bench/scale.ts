@@ -35,7 +35,8 @@ interface Worker {
 
 interface RunFigures {
   rows: number;
-  steps: Map<string, number>;
+  /** Per step: its span in seconds, and the peak RSS of the worker that ran it while it ran. */
+  steps: Map<string, { seconds: number; rss: number }>;
   totalSeconds: number;
   peakRss: number[];
   auc: number;
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     if (TWO_WORKERS) {
       const parallel = await run(client, server.address, work, `${COPIES * 3}m-2w`, big.file, COPIES, 2);
       console.log(`\n${COPIES * 3}M rows with two worker processes: ${parallel.totalSeconds.toFixed(1)} s against ${large.totalSeconds.toFixed(1)} s with one → speed-up ${(large.totalSeconds / parallel.totalSeconds).toFixed(2)}× (peak RSS ${parallel.peakRss.map(gb).join(' and ')})`);
-      for (const [step, seconds] of parallel.steps) console.log(`  ${step.padEnd(20)} ${seconds.toFixed(1).padStart(8)} s  (one worker: ${(large.steps.get(step) ?? NaN).toFixed(1)} s)`);
+      for (const [step, { seconds }] of parallel.steps) console.log(`  ${step.padEnd(20)} ${seconds.toFixed(1).padStart(8)} s  (one worker: ${(large.steps.get(step)?.seconds ?? NaN).toFixed(1)} s)`);
     }
   } finally {
     await connection.close();
@@ -75,6 +76,8 @@ async function run(client: Client, address: string, work: string, name: string, 
   spec.sources.airports.path = path.resolve('node_modules', 'vega-datasets', 'data', 'airports.csv');
   spec.split = { train: { from: '2001-01-01', to: `${lastYear}-05-31` }, validate: { from: `${lastYear}-06-01`, to: `${lastYear}-06-30` } };
   spec.inference = { shard_rows: 1_500_000, slice_rows: 500_000, max_parallel_shards: 2, sink: { type: 'parquet', path: path.join(work, `scores-${name}`) } };
+  // The data-parallel trainer at both sizes (chunks of 1M rows): memory per worker flat in the row count.
+  spec.trainer = { type: 'logistic_regression', chunk_rows: 1_000_000 };
   spec.execution = { heartbeat_timeout: '5m' };
   delete spec.budget;
   const specFile = path.join(work, `scale-${name}.yaml`);
@@ -87,12 +90,18 @@ async function run(client: Client, address: string, work: string, name: string, 
     const trained = await client.workflow.execute(trainPipeline, { args: [{ spec: specFile }], taskQueue: queue, workflowId: `${queue}-train` });
     const scored = await client.workflow.execute(batchInference, { args: [{ spec: specFile, from: '2001-01-01', to: `${lastYear}-06-30` }], taskQueue: queue, workflowId: `${queue}-infer` });
     const totalSeconds = (performance.now() - started) / 1000;
-    const steps = new Map<string, number>();
+    // A step's time is its span, first start to last finish (the shards of `score` run in parallel).
+    const spans = new Map<string, { start: number; end: number; rss: number }>();
     const add = (ledger: CostLedger | undefined, prefix: string) => {
-      for (const e of ledger?.entries ?? []) steps.set(`${prefix}${e.step}`, (steps.get(`${prefix}${e.step}`) ?? 0) + (Date.parse(e.finishedAt) - Date.parse(e.startedAt)) / 1000);
+      for (const e of ledger?.entries ?? []) {
+        const name = `${prefix}${e.step.replace(/^score-shard-\d+$/, 'score')}`;
+        const span = spans.get(name) ?? { start: Infinity, end: -Infinity, rss: 0 };
+        spans.set(name, { start: Math.min(span.start, Date.parse(e.startedAt)), end: Math.max(span.end, Date.parse(e.finishedAt)), rss: Math.max(span.rss, e.cost.peakRssBytes) });
+      }
     };
     add(trained.ledger, '');
     add(scored.ledger, 'infer: ');
+    const steps = new Map([...spans].map(([name, s]) => [name, { seconds: (s.end - s.start) / 1000, rss: s.rss }]));
     const figures = { rows: trained.ledger?.rows ?? 0, steps, totalSeconds, peakRss: procs.map(peakRss), auc: trained.metrics.auc, scored: scored.rows };
     console.log(`${name}: ${figures.rows.toLocaleString('en-US')} rows extracted, AUC ${figures.auc.toFixed(4)}, ${figures.scored.toLocaleString('en-US')} rows scored, ${totalSeconds.toFixed(1)} s, peak RSS ${figures.peakRss.map(gb).join(', ')}`);
     return figures;
@@ -102,11 +111,14 @@ async function run(client: Client, address: string, work: string, name: string, 
 }
 
 function report(small: RunFigures, large: RunFigures): void {
-  console.log(`\nstep                    3M s     ${(large.rows / 1e6).toFixed(0)}M s    ratio (target ≤ 10×)`);
-  for (const [step, seconds] of large.steps) {
-    const base = small.steps.get(step) ?? NaN;
-    const ratio = seconds / base;
-    console.log(`${step.padEnd(20)} ${base.toFixed(1).padStart(8)} ${seconds.toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(8)}×  ${ratio <= 10 ? 'met' : 'MISSED'}`);
+  const big = `${(large.rows / 1e6).toFixed(0)}M`;
+  console.log(`\nstep                    3M s  ${big.padStart(6)} s     ratio (target ≤ 10×)   peak RSS 3M / ${big}`);
+  for (const [step, { seconds, rss }] of large.steps) {
+    const base = small.steps.get(step);
+    const ratio = seconds / (base?.seconds ?? NaN);
+    // Steps under a second are fixed costs (a Temporal round trip): their ratio says nothing about scaling.
+    const verdict = (base?.seconds ?? 0) < 1 ? 'fixed cost' : ratio <= 10 ? 'met' : 'MISSED';
+    console.log(`${step.padEnd(20)} ${(base?.seconds ?? NaN).toFixed(1).padStart(7)} ${seconds.toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(8)}×  ${verdict.padEnd(11)} ${gb(base?.rss ?? NaN)} / ${gb(rss)}`);
   }
   const total = large.totalSeconds / small.totalSeconds;
   console.log(`${'whole run'.padEnd(20)} ${small.totalSeconds.toFixed(1).padStart(8)} ${large.totalSeconds.toFixed(1).padStart(9)} ${total.toFixed(2).padStart(8)}×  ${total <= 10 ? 'met' : 'MISSED'}`);
