@@ -121,8 +121,13 @@ export class ArtifactStore {
       return;
     }
     await this.remote.remove(relative);
+    await this.uploadFolder(local, relative);
+  }
+
+  /** Uploads every file under a local folder to `relative` in the remote store, marker files last. */
+  private async uploadFolder(local: string, relative: string): Promise<void> {
     const files = filesUnder(local).sort((a, b) => Number(isMarker(a)) - Number(isMarker(b)));
-    for (const file of files) await this.remote.upload(file, `${relative}/${path.relative(local, file).split(path.sep).join('/')}`);
+    for (const file of files) await this.remote?.upload(file, `${relative}/${path.relative(local, file).split(path.sep).join('/')}`);
   }
 
   /** Removes a file or folder from the store (and from this worker's cache). */
@@ -145,7 +150,7 @@ export class ArtifactStore {
    */
   async reuseOrBuild<T>(kind: string, fingerprint: string, build: (staging: StagingArea) => Promise<T>): Promise<StepOutput<T>> {
     const finalDir = path.join(this.root, kind, fingerprint);
-    const existing = readManifest<T>(finalDir) ?? (await this.remoteManifest<T>(kind, fingerprint, finalDir));
+    const existing = await this.find<T>(kind, fingerprint);
     if (existing !== undefined) {
       this.touch(finalDir);
       return { value: existing, reused: true };
@@ -159,11 +164,7 @@ export class ArtifactStore {
         uriOf: (name) => `${SCHEME}${kind}/${fingerprint}/${name}`,
       });
       fs.writeFileSync(path.join(stagingDir, MANIFEST), JSON.stringify(value, null, 2));
-      if (this.remote) {
-        for (const file of filesUnder(stagingDir).sort((a, b) => Number(isMarker(a)) - Number(isMarker(b)))) {
-          await this.remote.upload(file, `${kind}/${fingerprint}/${path.relative(stagingDir, file).split(path.sep).join('/')}`);
-        }
-      }
+      await this.uploadFolder(stagingDir, `${kind}/${fingerprint}`);
       try {
         fs.renameSync(stagingDir, finalDir);
       } catch (err) {

@@ -54,4 +54,34 @@ describe('data-parallel logistic training', () => {
     expect(parallel.best_iteration).toBe(inMemory.model.training.bestIteration);
     expect(Math.abs(parallel.validation_log_loss - inMemory.model.training.validationLoss) / inMemory.model.training.validationLoss).toBeLessThan(1e-5);
   });
+
+  it('retries a failed chunk alone: the iteration goes on with the sums of the other chunks', async () => {
+    const spec = smallFlightsSpec('data-parallel-retry', (s) => {
+      s.trainer = { type: 'logistic_regression', chunk_rows: 90_000 };
+    });
+    const workflowId = `data-parallel-retry-${process.pid}`;
+    let calls = 0;
+    const result = await h.withWorker(
+      () => h.client.workflow.execute(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId }),
+      (activities) => ({
+        ...activities,
+        // The fifth chunk of the run fails once, as a worker lost in the middle of it would.
+        async logisticChunkSums(input) {
+          if (++calls === 5) throw new Error('worker lost');
+          return activities.logisticChunkSums(input);
+        },
+      }),
+    );
+    expect(result.promoted).toBe(true);
+    const fits = [];
+    for await (const run of h.client.workflow.list({ query: `WorkflowType = 'fitLogistic' AND WorkflowId STARTS_WITH '${workflowId}-fit-'` })) fits.push(run.workflowId);
+    const events = (await h.client.workflow.getHandle(fits[0]).fetchHistory()).events ?? [];
+    const started = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'logisticChunkSums').length;
+    const iterations = Number(/^(\d+) iterations/.exec(result.steps.find((s) => s.name === 'train')?.detail ?? '')?.[1]);
+    // Every chunk was scheduled once per pass (4 fit chunks twice, 1 holdout chunk once per iteration); only the failed one ran twice.
+    expect(scheduled).toBe(iterations * (2 * 4 + 1));
+    expect(started.filter((attempt) => attempt === 2)).toHaveLength(1);
+    expect(calls).toBe(scheduled + 1);
+  });
 });
