@@ -7,7 +7,7 @@ import json
 import math
 import resource
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,12 +48,14 @@ class Hooks:
     cancelled: Callable[[], bool] = lambda: False
     resume: dict[str, Any] | None = None
     log: Callable[[str], None] = field(default=lambda line: None)
+    #: Called with each checkpoint file once written (the store copies it to S3, for an attempt on another worker).
+    saved: Callable[[Path], None] = field(default=lambda path: None)
 
 
 def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks | None = None) -> dict[str, Any]:
     """Trains the spec's LightGBM model on the training split; early stopping watches a holdout made of the
     last days of the training window (never the validation window). Returns `{model, reused, cost}`."""
-    hooks = hooks or Hooks()
+    hooks = replace(hooks or Hooks(), saved=store.save)
     started, cpu_started = time.perf_counter(), time.process_time()
     loaded, features = request["loaded"], request["features"]
     spec = loaded["spec"]
@@ -64,7 +66,7 @@ def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks |
     def build(staging: Path, uri_of: Callable[[str], str]) -> dict[str, Any]:
         nonlocal rows_in
         names = [c["name"] for c in features["featureColumns"]]
-        train_table = pq.read_table(store.path_of(features["train"]["uri"]))
+        train_table = pq.read_table(store.fetch(features["train"]["uri"]))
         x, y = matrix(train_table, names, features["label"])
         rows_in = len(y)
         fit_rows, holdout_rows = holdout_split(train_table, spec["extract"]["time_column"], trainer.get("holdout", 0.1))
@@ -73,6 +75,8 @@ def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks |
         holdout = lgb.Dataset(x[holdout_rows], y[holdout_rows], reference=fit)
         checkpoints = store.path_of(f"artifact:checkpoints/{fingerprint}.lgb")
         chosen = checkpoints.with_suffix(".rounds.json")  # the search's outcome, kept until the refit is done
+        for suffix in (".lgb", ".rounds.json", ".refit.lgb"):  # an earlier attempt's, on any worker
+            store.fetch_if_present(f"artifact:checkpoints/{fingerprint}{suffix}")
         if not trainer.get("refit"):
             booster, training = boost(params, fit, holdout, trainer, checkpoints, fingerprint, hooks)
         else:
@@ -81,6 +85,7 @@ def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks |
             else:
                 _, training = boost(params, fit, holdout, trainer, checkpoints, fingerprint, hooks)
                 write_atomically(chosen, json.dumps(training).encode())
+                store.save(chosen)
             whole = lgb.Dataset(x, y, feature_name=names, free_raw_data=False)
             booster, resumed = boost_rounds(params, whole, None, training["bestIteration"], None, checkpoints.with_suffix(".refit.lgb"), fingerprint, hooks)
             training = {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
@@ -91,7 +96,7 @@ def train_lightgbm(store: ArtifactStore, request: dict[str, Any], hooks: Hooks |
         # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
         booster.save_model(staging / NATIVE_MODEL)
         for leftover in (checkpoints, chosen, checkpoints.with_suffix(".refit.lgb")):
-            leftover.unlink(missing_ok=True)
+            store.discard(leftover)
         return {"uri": uri_of("model.onnx"), "fingerprint": fingerprint, "bytes": len(data), "featureNames": names, "label": features["label"], "training": training}
 
     value, reused = store.reuse_or_build("models", fingerprint, build)
@@ -194,6 +199,7 @@ def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset
         done = env.iteration + 1
         if done % CHECKPOINT_ROUNDS == 0:
             write_atomically(checkpoint_file, env.model.model_to_string().encode())
+            hooks.saved(checkpoint_file)
             hooks.heartbeat({"fingerprint": fingerprint, "iteration": done, "maxIterations": rounds})
         if hooks.cancelled():
             raise Cancelled(f"cancelled after round {done}")

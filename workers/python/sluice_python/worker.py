@@ -21,15 +21,11 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
-from .artifacts import ArtifactStore
+from .artifacts import open_store
 from .lightgbm_trainer import Cancelled, Hooks, TrainingError, train_lightgbm
 
 TASK_QUEUE = os.environ.get("SLUICE_PYTHON_TASK_QUEUE", "sluice-python")
-ARTIFACTS = os.environ.get("SLUICE_ARTIFACTS", ".sluice/artifacts")
-if "://" in ARTIFACTS:
-    # Object storage is not implemented here yet: refuse at start rather than write a folder named "s3:".
-    raise SystemExit(f"SLUICE_ARTIFACTS={ARTIFACTS}: the Python worker reads and writes a local or shared artifact folder only; run it with a folder")
-STORE = ArtifactStore(ARTIFACTS)
+STORE = open_store()
 
 
 class KeepAlive:
@@ -87,7 +83,7 @@ async def main() -> None:
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-        print(f'sluice python worker polling task queue "{TASK_QUEUE}" on {client.service_client.config.target_host}; artifacts in {STORE.root}', flush=True)
+        print(f'sluice python worker polling task queue "{TASK_QUEUE}" on {client.service_client.config.target_host}; artifacts in {STORE.location}', flush=True)
         async with worker:
             await stop.wait()
 

@@ -4,6 +4,7 @@ LightGBM itself, with Sluice's metadata, and bad input refused."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ import pytest
 
 from sluice_python.artifacts import ArtifactStore
 from sluice_python.lightgbm_trainer import Hooks, TrainingError, train_lightgbm
+from sluice_python.object_store import S3Objects
 
 FLIGHTS = Path(__file__).resolve().parents[3] / "node_modules" / "vega-datasets" / "data" / "flights-3m.parquet"
 NAMES = ["hour_of_day", "log_distance", "day_of_week", "origin_lat"]
@@ -145,3 +147,31 @@ def test_refit_trains_the_chosen_rounds_on_the_whole_window_and_resumes_within_t
     booster = lgb.Booster(model_file=str(fresh.path_of(refit["uri"]).with_name("lightgbm.txt")))
     assert booster.current_iteration() == searched["bestIteration"]
     assert not list((tmp_path / "checkpoints").glob("*")), "checkpoints are removed once the model is published"
+
+
+@pytest.mark.skipif(not os.environ.get("SLUICE_TEST_S3_BUCKET"), reason="needs the S3 server `npm test` starts (workers/python/pytest.test.ts runs this file there)")
+def test_trains_through_s3_and_resumes_on_another_worker_that_shares_no_disk(feature_set, tmp_path):
+    store, features = feature_set
+    remote = S3Objects(f"s3://{os.environ['SLUICE_TEST_S3_BUCKET']}/pytest-{os.getpid()}")
+    for split in ("train", "validate"):
+        remote.upload(store.path_of(f"artifact:features/f1/{split}.parquet"), f"features/f1/{split}.parquet")
+
+    def die(details: dict) -> None:
+        if details["iteration"] >= 20:
+            raise RuntimeError("worker killed")
+
+    # Worker A dies after its second checkpoint; worker B, with a cache of its own, resumes from the checkpoint in S3.
+    with pytest.raises(RuntimeError):
+        train_lightgbm(ArtifactStore(str(tmp_path / "a"), remote), request(features, seed=13), Hooks(heartbeat=die))
+    b = ArtifactStore(str(tmp_path / "b"), remote)
+    resumed = train_lightgbm(b, request(features, seed=13))
+    assert resumed["model"]["training"]["resumedFrom"] == 20
+    assert remote.read_text(f"checkpoints/{resumed['model']['fingerprint']}.lgb") is None  # removed once the model exists
+
+    # Worker C finds the model in S3 instead of training it again, and reads the same bytes.
+    c = ArtifactStore(str(tmp_path / "c"), remote)
+    again = train_lightgbm(c, request(features, seed=13))
+    assert again["reused"] is True
+    assert c.fetch(again["model"]["uri"]).read_bytes() == b.path_of(resumed["model"]["uri"]).read_bytes()
+    with pytest.raises(FileNotFoundError, match=r"artifact:models/none/model.onnx is not in the artifact store at s3://"):
+        c.fetch("artifact:models/none/model.onnx")
