@@ -48,6 +48,7 @@ describe('the production compose file', () => {
       expect(mounts(worker).sort()).toEqual(['/cache', '/data']);
       expect(Object.keys(worker.depends_on ?? {})).toContain('object-storage');
     }
+    expect(services['sluice-python-worker'].environment).toMatchObject({ SLUICE_PYTHON_TASK_QUEUE: 'sluice-python', SLUICE_ARTIFACTS: 's3://sluice/artifacts', SLUICE_CACHE: '/cache' });
     expect(services['object-storage'].image).toMatch(/^chrislusf\/seaweedfs:/);
     expect(services['object-storage'].environment).toMatchObject({ AWS_ACCESS_KEY_ID: expect.any(String), AWS_SECRET_ACCESS_KEY: expect.any(String) });
     expect(Object.keys(volumes)).toEqual(expect.arrayContaining(['object-storage', 'data', 'temporal-db', 'sinks-db']));
