@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { FeatureMatrix } from './feature-matrix';
 import { solveSymmetric } from '../contracts/linalg';
+import { trainerResult } from '../contracts/newton';
 import { forwardGraph, newtonStepGraph } from './onnx/logistic-graphs';
 
 export interface LogisticOptions {
@@ -111,17 +112,7 @@ export async function trainLogistic(
         break;
       }
     }
-    const best = state.history.find((h) => h.iteration === state.bestIteration);
-    return {
-      theta: state.bestTheta,
-      iterations: state.iteration,
-      bestIteration: state.bestIteration,
-      trainLoss: best?.trainLoss ?? NaN,
-      validationLoss: state.bestValidationLoss,
-      stopReason,
-      history: state.history,
-      resumedFrom,
-    };
+    return trainerResult({ checkpoint: state, resumedFrom, stopReason });
   } finally {
     await step.release();
     await forward.release();
