@@ -41,7 +41,7 @@ export async function withDuckDB<T>(work: (connection: DuckDBConnection) => Prom
 }
 
 /** DuckDB's memory limit per connection (each activity opens its own), `SLUICE_DUCKDB_MEMORY` (e.g. `1GB`); DuckDB's default (80 % of RAM) when unset. */
-export function duckdbMemoryLimit(env: NodeJS.ProcessEnv = process.env): string | undefined {
+function duckdbMemoryLimit(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const text = env.SLUICE_DUCKDB_MEMORY?.trim();
   if (!text) return undefined;
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(text)) throw new Error(`SLUICE_DUCKDB_MEMORY=${text}: expects an amount such as 512MB or 2GB`);

@@ -29,7 +29,7 @@ export function parseS3Uri(uri: string, what: string): S3Location {
  * addressed path-style (`SLUICE_S3_PATH_STYLE=false` for virtual-hosted buckets). Nothing of this goes into
  * workflow payloads or histories: they carry artifact URIs only.
  */
-export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
+function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
   // The SDK warns on Node 20 about versions published after early 2027; the version package.json pins runs on it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
