@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -69,7 +70,7 @@ class S3Objects:
         """Multipart above boto3's threshold (8 MiB)."""
         try:
             self.client.upload_file(str(path), self.bucket, self.key(relative))
-        except (ClientError, boto3.exceptions.S3UploadFailedError) as err:
+        except (ClientError, S3UploadFailedError) as err:
             raise self.failure("write", relative, err) from None
 
     def remove(self, relative: str) -> None:
