@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { FeatureMatrix } from './feature-matrix';
 import { solveSymmetric } from '../contracts/linalg';
-import { trainerResult } from '../contracts/newton';
+import { advance, stopReasonOf, trainerResult } from '../contracts/newton';
 import { forwardGraph, newtonStepGraph } from './onnx/logistic-graphs';
 
 export interface LogisticOptions {
@@ -91,24 +91,11 @@ export async function trainLogistic(
         nextLoss = (await lossAt(xTrain, yTrain, next)) + penalty(next, l2);
       }
       const validationLoss = await lossAt(xValid, yValid, next);
-      const improved = validationLoss < state.bestValidationLoss;
-      const iteration = state.iteration + 1;
-      state = {
-        iteration,
-        theta: next,
-        bestTheta: improved ? next : state.bestTheta,
-        bestValidationLoss: improved ? validationLoss : state.bestValidationLoss,
-        bestIteration: improved ? iteration : state.bestIteration,
-        stale: improved ? 0 : state.stale + 1,
-        history: [...state.history, { iteration, trainLoss: nextLoss, validationLoss, gradientNorm: Math.hypot(...gradient), stepSize }],
-      };
+      state = advance(state, next, { trainLoss: nextLoss, validationLoss, gradientNorm: Math.hypot(...gradient), stepSize });
       await onIteration?.(state);
-      if (Math.abs(loss - nextLoss) <= options.tolerance * Math.max(1, Math.abs(loss))) {
-        stopReason = 'converged';
-        break;
-      }
-      if (state.stale >= options.patience) {
-        stopReason = 'early-stopped';
+      const stop = stopReasonOf(loss, state, options);
+      if (stop) {
+        stopReason = stop;
         break;
       }
     }

@@ -147,24 +147,32 @@ export function finishIteration(problem: NewtonProblem, state: NewtonState, sear
   checkRows('the holdout chunks', holdoutTrials.rows, problem.holdoutRows);
   const next = search.candidates[index];
   const validationLoss = trialSums('holdout', holdoutTrials)[index] / problem.holdoutRows;
-  const previous = state.checkpoint;
-  const improved = validationLoss < previous.bestValidationLoss;
+  const checkpoint = advance(state.checkpoint, next, { trainLoss: nextLoss, validationLoss, gradientNorm: search.gradientNorm, stepSize: STEP_SIZES[index] });
+  const stopReason = stopReasonOf(search.loss, checkpoint, problem.options);
+  return { checkpoint, resumedFrom: state.resumedFrom, ...(stopReason ? { stopReason } : {}) };
+}
+
+/** The checkpoint after a step to `theta`: the iteration recorded, the best parameters by holdout loss, the staleness. Both trainers keep it so. */
+export function advance(previous: TrainerCheckpoint, theta: number[], step: Omit<IterationRecord, 'iteration'>): TrainerCheckpoint {
+  const improved = step.validationLoss < previous.bestValidationLoss;
   const iteration = previous.iteration + 1;
-  const record: IterationRecord = { iteration, trainLoss: nextLoss, validationLoss, gradientNorm: search.gradientNorm, stepSize: STEP_SIZES[index] };
-  const checkpoint: TrainerCheckpoint = {
+  return {
     iteration,
-    theta: next,
-    bestTheta: improved ? next : previous.bestTheta,
-    bestValidationLoss: improved ? validationLoss : previous.bestValidationLoss,
+    theta,
+    bestTheta: improved ? theta : previous.bestTheta,
+    bestValidationLoss: improved ? step.validationLoss : previous.bestValidationLoss,
     bestIteration: improved ? iteration : previous.bestIteration,
     stale: improved ? 0 : previous.stale + 1,
-    history: [...previous.history, record],
+    history: [...previous.history, { iteration, ...step }],
   };
-  const { tolerance, patience } = problem.options;
-  let stopReason: NewtonState['stopReason'];
-  if (Math.abs(search.loss - nextLoss) <= tolerance * Math.max(1, Math.abs(search.loss))) stopReason = 'converged';
-  else if (checkpoint.stale >= patience) stopReason = 'early-stopped';
-  return { checkpoint, resumedFrom: state.resumedFrom, ...(stopReason ? { stopReason } : {}) };
+}
+
+/** Why training stops after this step, if it does: convergence of the training loss first, then patience. */
+export function stopReasonOf(loss: number, checkpoint: TrainerCheckpoint, options: Pick<LogisticOptions, 'tolerance' | 'patience'>): TrainerResult['stopReason'] | undefined {
+  const nextLoss = checkpoint.history[checkpoint.history.length - 1].trainLoss;
+  if (Math.abs(loss - nextLoss) <= options.tolerance * Math.max(1, Math.abs(loss))) return 'converged';
+  if (checkpoint.stale >= options.patience) return 'early-stopped';
+  return undefined;
 }
 
 /** The result trainLogistic returns for the same run: the best parameters by holdout loss, and how training went. */
