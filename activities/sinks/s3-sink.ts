@@ -32,7 +32,8 @@ export async function publishParquetToS3(where: S3Location, request: PublishRequ
     await objects.writeText(`${folder}/_sluice.json`, JSON.stringify(manifest));
     // What the new manifest does not list: the replaced run's files, and any a failed attempt left behind.
     const keep = new Set([...names, '_sluice.json'].map((n) => `${folder}/${n}`));
-    for (const stale of (await objects.list(folder)).filter((o) => !keep.has(o.key))) await objects.remove(stale.key);
+    const stale = (await objects.list(folder)).filter((o) => !keep.has(o.key)).map((o) => o.key);
+    if (stale.length > 0) await objects.removeKeys(stale, folder);
     rows += manifest.rows;
   }
   return { location: objects.location, days: request.files.size, rows };

@@ -140,13 +140,18 @@ export class S3Objects {
 
   /** Deletes an object, or every object under a relative folder. */
   async remove(relative: string): Promise<void> {
-    const keys = [this.key(relative), ...(await this.list(relative)).map((o) => this.key(o.key))];
+    await this.removeKeys([relative, ...(await this.list(relative)).map((o) => o.key)], relative);
+  }
+
+  /** Deletes these objects (relative keys), a thousand per request; `what` names them in an error. */
+  async removeKeys(relatives: string[], what = relatives[0] ?? ''): Promise<void> {
+    const keys = relatives.map((r) => this.key(r));
     try {
       for (let i = 0; i < keys.length; i += 1000) {
         await this.client.send(new DeleteObjectsCommand({ Bucket: this.where.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
       }
     } catch (err) {
-      throw this.failure('delete', relative, err);
+      throw this.failure('delete', what, err);
     }
   }
 
