@@ -89,8 +89,10 @@ export async function runSpecSql<T>(field: string, run: () => Promise<T>): Promi
     if (!/^Parser Error/.test(message) && !USER_ERRORS.test(message)) throw err;
     const short = redactedFirstLine(message);
     if (short !== message) workerLog(`${field}: ${message}`);
-    if (/^Parser Error/.test(message)) throw specError(`${field}: ${short}`);
-    throw dataError(`${field}: ${short}`);
+    const failure = /^Parser Error/.test(message) ? specError(`${field}: ${short}`) : dataError(`${field}: ${short}`);
+    // The whole text stays on the error object (never serialized), for the explainers of activities/sql-errors.ts.
+    Object.defineProperty(failure, 'sqlMessage', { value: message, enumerable: false });
+    throw failure;
   }
 }
 

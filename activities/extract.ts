@@ -5,6 +5,7 @@ import { metered } from './cost';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
 import { readPredicate } from './point-in-time';
+import { explainSqlError } from './sql-errors';
 import { createSourceViews, extractQuery, sourceFingerprints } from './sources';
 import type { LoadedSpec } from './spec-loader';
 import type { DateWindow } from './spec-schema';
@@ -36,7 +37,9 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
       withDuckDB(async (connection): Promise<ExtractedRows> => {
         await createSourceViews(connection, loaded, [spec.extract.query]);
         const query = extractQuery(loaded);
-        const columns: ColumnInfo[] = await runSpecSql('extract.query', () => describeQuery(connection, `(${query})`));
+        const columns: ColumnInfo[] = await runSpecSql('extract.query', () => describeQuery(connection, `(${query})`)).catch(async (err: unknown) => {
+          throw await explainSqlError(connection, loaded, Object.keys(spec.sources), err);
+        });
         if (!columns.some((c) => c.name === spec.extract.time_column)) {
           throw dataError(
             `extract.time_column: column \`${spec.extract.time_column}\` is not in the output of extract.query (columns: ${columns.map((c) => c.name).join(', ')})`,

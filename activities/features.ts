@@ -7,7 +7,7 @@ import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } fr
 import { dataError, modelError } from './errors';
 import type { ExtractedRows } from './extract';
 import { checkPointInTime } from './point-in-time-check';
-import { explainTypeMismatch } from './type-mismatch';
+import { explainSqlError } from './sql-errors';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from './sources';
 import type { LoadedSpec } from './spec-loader';
@@ -94,8 +94,8 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
             definitionHash: featureDefinitionHash(loaded),
           };
         } catch (err) {
-          // A text value in a numeric column: say which column and where, not DuckDB's list of candidate functions.
-          throw await explainTypeMismatch(connection, loaded, 'extracted', err);
+          // A text value in a numeric column, a missing column: say which and where, not DuckDB's list of candidate functions.
+          throw await explainSqlError(connection, loaded, ['extracted', 'source', ...Object.keys(spec.sources), ...Object.keys(spec.features.stats)], err);
         }
       }, { confineTo: [store.root] }),
     );

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileFingerprint } from './artifacts';
 import { loadArrowTable } from './arrow-files';
 import { insideDataRoots } from './data-roots';
+import { checkParquetFile } from './source-file-check';
 import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from './duckdb';
 import { dataError } from './errors';
 import { insideS3Roots } from './storage/s3-roots';
@@ -52,6 +53,7 @@ export async function createSourceViews(connection: DuckDBConnection, loaded: Lo
       await loadArrowTable(connection, name, file, `${loaded.file}: sources.${name}.path`);
       continue;
     }
+    if (format === 'parquet') checkParquetFile(file, `sources.${name}.path`);
     const statement =
       format === 'csv'
         ? `CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_csv(${sqlString(file)}, header = true)`

@@ -53,11 +53,18 @@ describe('pipeline spec loading', () => {
 
   it.each([
     ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: xgboost'), 'bad.yaml:14: trainer.type: expected one of "logistic_regression", "lightgbm", got "xgboost"'],
-    ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`'],
+    ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`; did you mean `trainer`?'],
+    ['a misspelt trainer setting', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, max_iteration: 3 }'), 'bad.yaml:14: trainer: unknown field `max_iteration`; did you mean `max_iterations`?'],
+    ['an unknown field like no other', `${valid}zzzzzz: {}\n`, '(top level): unknown field `zzzzzz` (allowed here: name, description, sources,'],
+    [
+      'a time column with a space',
+      valid.replace("time_column: ts", "time_column: \"Flight Date\""),
+      'extract.time_column: expected a plain SQL name (letters, digits and _, not starting with a digit); rename the column in extract.query, e.g. SELECT "Flight Date" AS flight_date, …, and write flight_date here, got "Flight Date"',
+    ],
     ['an impossible date', valid.replace('2001-02-10', '2001-02-30'), 'bad.yaml:13: split.validate.to: expected a real calendar date, got "2001-02-30"'],
     ['overlapping windows', valid.replace('from: 2001-02-01', 'from: 2001-01-15'), 'split.validate.from: the validation window must start after the training window ends'],
     ['a missing section', valid.replace(/extract:\n.*\n.*\n/, ''), 'bad.yaml:2: extract: is required (expected object)'],
-    ['a bad label name', valid.replace('name: y,', 'name: 1y,'), 'label.name: expected a SQL identifier (letters, digits, underscore), got "1y"'],
+    ['a bad label name', valid.replace('name: y,', 'name: 1y,'), 'label.name: expected a plain SQL name (letters, digits and _, not starting with a digit); use a name such as c_1y, got "1y"'],
     ['a negative penalty', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, l2: -1 }'), 'trainer.l2: Too small: expected number to be >=0, got -1'],
     ['invalid YAML', 'name: [demo\n', 'bad.yaml:2:1: invalid YAML:'],
     ['a list instead of a mapping', '- a\n- b\n', 'bad.yaml: a pipeline spec must be a YAML mapping'],
@@ -92,7 +99,7 @@ describe('pipeline spec loading', () => {
     fs.writeFileSync(path.join(dir, 'base.yaml'), valid.replace('time_column: ts', 'time_column: 1ts'));
     fs.writeFileSync(path.join(dir, 'child.yaml'), 'extends: base.yaml\ntrainer: { type: lightgbm, trees: 0 }\n');
     const message = failure(() => loadSpecFile(path.join(dir, 'child.yaml'))).message;
-    expect(message).toContain(`${path.join(dir, 'base.yaml')}:7: extract.time_column: expected a SQL identifier`);
+    expect(message).toContain(`${path.join(dir, 'base.yaml')}:7: extract.time_column: expected a plain SQL name`);
     expect(message).toContain(`${path.join(dir, 'child.yaml')}:2: trainer.trees:`);
   });
 

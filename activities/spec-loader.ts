@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { didYouMean } from './closest-names';
 import { insideDataRoots } from './data-roots';
+import { fieldsAt } from './spec-fields';
 import { specError } from './errors';
 import { pipelineSpecSchema, type PipelineSpec } from './spec-schema';
 
@@ -46,7 +48,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     const lines = result.error.issues.map((issue) => {
       const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
       const origin = origins.get(String(at[0])) ?? origins.get('')!;
-      return `${origin.file}${lineOf(origin.doc, origin.counter, at)}: ${describeIssue(issue)}`;
+      return `${origin.file}${lineOf(origin.doc, origin.counter, at)}: ${describeIssue(issue, raw)}`;
     });
     throw specError(lines.join('\n'));
   }
@@ -136,7 +138,7 @@ function fieldName(issuePath: PropertyKey[]): string {
   return issuePath.length === 0 ? '(top level)' : issuePath.map(String).join('.');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const field = fieldName(issue.path);
   // The offending value, when it is one value (never a whole section: it may hold a secret the check is about).
   const value = 'input' in issue ? issue.input : undefined;
@@ -146,8 +148,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.input === undefined ? `${field}: is required (expected ${issue.expected})` : `${field}: expected ${issue.expected}${got}`;
     case 'invalid_value':
       return `${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
-    case 'unrecognized_keys':
-      return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+    case 'unrecognized_keys': {
+      // A typo gets the field it most likely meant: `trainr` → did you mean `trainer`?
+      const known = fieldsAt(pipelineSpecSchema, issue.path, raw);
+      const hints = issue.keys.map((k) => didYouMean(k, known)).filter((h): h is string => h !== undefined);
+      const hint = hints.length > 0 ? `; did you mean ${hints.map((h) => `\`${h}\``).join(', ')}?` : known.length > 0 ? ` (allowed here: ${known.join(', ')})` : '';
+      return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}${hint}`;
+    }
     case 'invalid_union': {
       const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
       if (discriminator && options && issue.input && typeof issue.input === 'object') {

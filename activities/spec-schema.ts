@@ -1,6 +1,26 @@
 import { z } from 'zod';
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a SQL identifier (letters, digits, underscore)');
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `Flight Date` → `flight_date`: the plain name an error suggests for a column that has none. */
+export function plainName(name: string): string {
+  const plain = name.trim().toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  return /^[a-z_]/.test(plain) ? plain : `c_${plain}`;
+}
+
+/**
+ * A name Sluice uses unquoted as a column or table: letters, digits and `_`, not starting with a digit. A
+ * column whose name has a space or other characters (`"Flight Date"`) is renamed where it comes from; `renameIn`
+ * says where (`extract.query`, `features.sql`), and the error shows the exact rename.
+ */
+const identifier = (renameIn?: string) =>
+  z.string().superRefine((name, ctx) => {
+    if (PLAIN_NAME.test(name)) return;
+    const how = renameIn
+      ? `rename the column in ${renameIn}, e.g. SELECT ${JSON.stringify(name)} AS ${plainName(name)}, …, and write ${plainName(name)} here`
+      : `use a name such as ${plainName(name)}`;
+    ctx.addIssue({ code: 'custom', message: `expected a plain SQL name (letters, digits and _, not starting with a digit); ${how}` });
+  });
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD')
@@ -74,8 +94,8 @@ const lightgbmTrainer = z
 const sink = z.discriminatedUnion('type', [
   z.object({ type: z.literal('parquet'), path: z.string().min(1) }).strict(),
   z.object({ type: z.literal('arrow'), path: z.string().min(1) }).strict(),
-  z.object({ type: z.literal('duckdb'), path: z.string().min(1), table: identifier }).strict(),
-  z.object({ type: z.literal('postgres'), table: identifier, url: z.string().optional() }).strict(),
+  z.object({ type: z.literal('duckdb'), path: z.string().min(1), table: identifier() }).strict(),
+  z.object({ type: z.literal('postgres'), table: identifier(), url: z.string().optional() }).strict(),
 ]);
 
 const inference = z
@@ -119,16 +139,16 @@ export const pipelineSpecSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a lower-case name (letters, digits, - and _)'),
     description: z.string().optional(),
-    sources: z.record(identifier, source).refine((s) => Object.keys(s).length > 0, 'expected at least one source'),
+    sources: z.record(identifier(), source).refine((s) => Object.keys(s).length > 0, 'expected at least one source'),
     extract: z
       .object({
         query: z.string().min(1),
-        time_column: identifier,
+        time_column: identifier('extract.query'),
       })
       .strict(),
     label: z
       .object({
-        name: identifier,
+        name: identifier(),
         sql: z.string().min(1),
         /** How far after a row its label may read (e.g. `1d` for "rain tomorrow" with lead()); rows whose horizon passes the end of the data are dropped. */
         horizon: timeSpan('how far after a row its label reads', '1d').optional(),
@@ -136,9 +156,9 @@ export const pipelineSpecSchema = z
       .strict(),
     features: z
       .object({
-        stats: z.record(identifier, z.string().min(1)).default({}),
+        stats: z.record(identifier(), z.string().min(1)).default({}),
         sql: z.string().min(1),
-        keys: z.array(identifier).default([]),
+        keys: z.array(identifier('extract.query (or features.sql)')).default([]),
         /** How much history before a row its features may read (window functions over time, e.g. `7d`); every window reads it. */
         lookback: timeSpan('how much history before a row its features read', '7d').optional(),
       })
@@ -157,9 +177,14 @@ export const pipelineSpecSchema = z
         min_auc: z.number().min(0).max(1).optional(),
         max_log_loss: z.number().positive().optional(),
         min_accuracy: z.number().min(0).max(1).optional(),
+        /**
+         * The candidate's validation log loss must be below the trivial model's (always predicting the training
+         * window's positive rate): a model that learned nothing is never promoted automatically.
+         */
+        beat_baseline: z.boolean().default(true),
       })
       .strict()
-      .default({}),
+      .default({ beat_baseline: true }),
     promotion: z
       .object({
         mode: z.enum(['auto', 'manual']).default('auto'),

@@ -4,6 +4,24 @@ export interface PromotionGates {
   min_auc?: number;
   max_log_loss?: number;
   min_accuracy?: number;
+  /** The candidate must beat the trivial model on validation (absent in specs recorded before the gate: off). */
+  beat_baseline?: boolean;
+}
+
+/**
+ * The trivial model a candidate must beat: it predicts the training window's positive rate for every row.
+ * Its validation log loss follows from that rate and the validation window's own.
+ */
+export interface Baseline {
+  /** Share of positive labels in the training window. */
+  trainingRate: number;
+  logLoss: number;
+}
+
+/** The validation log loss of always predicting `trainingRate`, where `validationRate` of the rows are positive. */
+export function baselineOf(trainingRate: number, validationRate: number): Baseline {
+  const p = Math.min(Math.max(trainingRate, 1e-7), 1 - 1e-7);
+  return { trainingRate, logLoss: -(validationRate * Math.log(p) + (1 - validationRate) * Math.log(1 - p)) };
 }
 
 export interface PromotionDecision {
@@ -16,14 +34,16 @@ export interface PromotionDecision {
 const f = (x: number) => x.toFixed(4);
 
 /**
- * Decides whether a candidate may replace the champion: every gate of the spec must pass, and the
- * candidate's AUC may be below the champion's (scored on the same data) by at most `tolerance`.
+ * Decides whether a candidate may replace the champion: every gate of the spec must pass — by default it must
+ * beat the trivial model (`baseline`) — and the candidate's AUC may be below the champion's (scored on the
+ * same data) by at most `tolerance`.
  */
 export function decidePromotion(
   candidate: ClassificationMetrics,
   gates: PromotionGates,
   tolerance: number,
   champion?: { version: number; metrics: ClassificationMetrics },
+  baseline?: Baseline,
 ): PromotionDecision {
   const reasons: string[] = [];
   let eligible = true;
@@ -31,6 +51,11 @@ export function decidePromotion(
     eligible &&= ok;
     reasons.push(`${ok ? 'pass' : 'FAIL'}: ${text}`);
   };
+  if (gates.beat_baseline === true && baseline !== undefined) {
+    const beats = candidate.logLoss < baseline.logLoss;
+    const trivial = `the baseline ${f(baseline.logLoss)} of always predicting the training rate ${(baseline.trainingRate * 100).toFixed(1)}%`;
+    check(beats, beats ? `log loss ${f(candidate.logLoss)} beats ${trivial}` : `log loss ${f(candidate.logLoss)} does not beat ${trivial} (gates.beat_baseline)`);
+  }
   if (gates.min_auc !== undefined) check(candidate.auc >= gates.min_auc, `AUC ${f(candidate.auc)} ${candidate.auc >= gates.min_auc ? '>=' : '<'} gate ${gates.min_auc}`);
   if (gates.max_log_loss !== undefined) {
     check(candidate.logLoss <= gates.max_log_loss, `log loss ${f(candidate.logLoss)} ${candidate.logLoss <= gates.max_log_loss ? '<=' : '>'} gate ${gates.max_log_loss}`);

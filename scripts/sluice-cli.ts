@@ -3,7 +3,8 @@
  * TEMPORAL_ADDRESS (see README "Configuration"). `sluice --help` lists the commands, `sluice <command>
  * --help` explains one. Add --json for machine-readable output. Parsed by commander: an unknown or misspelt
  * command or option is refused, with a suggestion.
- * Exit codes: 0 done, 1 the run or request failed, 2 a usage mistake, 3 Temporal cannot be reached.
+ * Exit codes: 0 done, 1 the run or request failed, 2 a usage mistake, 3 Temporal cannot be reached, 4 the run
+ * waits for an operator (a step failed; `sluice resume <run> retry|skip|abort` answers it).
  */
 import { Command as Cli, CommanderError } from '@commander-js/extra-typings';
 import { Client, Connection } from '@temporalio/client';
@@ -25,7 +26,7 @@ class Unreachable extends Error {}
 function program(runner: Runner, print: (line: string) => void): Cli {
   const cli = new Cli('sluice')
     .description('Durable batch-AI pipelines on Temporal: runs, schedules, the model registry and costs.')
-    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage, 3 Temporal unreachable. `sluice <command> --help` explains one.')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage, 3 Temporal unreachable, 4 the run waits for an operator (answer it with `sluice resume`). `sluice <command> --help` explains one.')
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({ writeOut: (text) => print(text.trimEnd()), writeErr: () => undefined });

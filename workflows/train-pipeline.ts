@@ -20,7 +20,7 @@ import type { ModelArtifact } from '../activities/train';
 import { trainDataParallel } from './fit-logistic';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
-import { decidePromotion, type PromotionDecision } from '../contracts/promotion';
+import { baselineOf, decidePromotion, type PromotionDecision } from '../contracts/promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf, BUDGET_EXCEEDED } from '../contracts/budget';
@@ -271,7 +271,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     upsertSearchAttributes([{ key: SluiceModelVersion, value: version.version }]);
     details(version.version);
 
-    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion);
+    // Specs recorded before the baseline gate have no `beat_baseline`: off for them, as they were decided.
+    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion, baselineOf(features.positiveRate, metrics.positiveRate));
     const mode = spec.promotion.mode;
     let outcome: string;
     let promoted = false;

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { InvalidArgumentError, type Command as Cli } from '@commander-js/extra-typings';
 import type { Client } from '@temporalio/client';
 import type { SluiceConfig } from '../../workers/config';
@@ -48,8 +51,28 @@ export function output(context: Context, value: unknown, text: () => string): vo
   context.print(context.json ? JSON.stringify(value, null, 2) : text());
 }
 
-/** A workflow id for a run started from the command line: `<kind>-<pipeline file>-<time>`. */
+/**
+ * The pipeline a spec file names (its `name:`, or the `name:` of the spec it extends), read here without
+ * validating it: the workers validate it. The file's own name when it cannot be read (the workers may see
+ * another folder than this command).
+ */
+export function pipelineNameOf(spec: string): string {
+  for (let file = spec, depth = 0; depth < 4; depth++) {
+    let doc: unknown;
+    try {
+      doc = parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      break;
+    }
+    const { name, extends: base } = (doc ?? {}) as { name?: unknown; extends?: unknown };
+    if (typeof name === 'string' && /^[a-z][a-z0-9_-]{0,62}$/.test(name)) return name;
+    if (typeof base !== 'string') break;
+    file = path.join(path.dirname(file), base);
+  }
+  return path.basename(spec).replace(/\.ya?ml$/, '');
+}
+
+/** A workflow id for a run started from the command line: `<kind>-<pipeline>-<time>`. */
 export function runId(kind: string, spec: string, extra = ''): string {
-  const name = spec.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-  return `${kind}-${name}${extra ? `-${extra}` : ''}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  return `${kind}-${pipelineNameOf(spec)}${extra ? `-${extra}` : ''}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }

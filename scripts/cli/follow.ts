@@ -1,20 +1,37 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import type { AwaitingStep } from '../../workflows/operator';
 import type { Context } from './command';
 import { progressText } from './progress-bar';
-import { progressView, readRun } from './progress';
+import { progressView, readRun, type RunState } from './progress';
 
-/** Waits for the run's result, showing its progress line every `intervalMs` until it closes. */
-export async function follow<T>(context: Context, handle: WorkflowHandle, intervalMs = 500): Promise<T> {
+/** How a followed run stopped being followed: it closed with a result, or a step of it waits for an operator. */
+export type Followed<T> = { result: T } | { waiting: AwaitingStep[] };
+
+/** The steps of a run that wait for an operator, as its progress query says. */
+export function awaitingOperator(state: RunState | undefined): AwaitingStep[] {
+  return (state?.progress as { awaitingOperator?: AwaitingStep[] } | undefined)?.awaitingOperator ?? [];
+}
+
+/**
+ * Waits for the run's result, showing its progress line every `intervalMs` until it closes. With
+ * `untilWaiting`, it stops as soon as a step of the run waits for an operator (the run goes on waiting).
+ */
+export async function follow<T>(context: Context, handle: WorkflowHandle, options: { intervalMs?: number; untilWaiting?: boolean } = {}): Promise<Followed<T>> {
   let last = '';
+  let onWaiting: (waiting: AwaitingStep[]) => void = () => undefined;
+  const waitingSeen = new Promise<Followed<T>>((resolve) => (onWaiting = (waiting) => resolve({ waiting })));
   const tick = async () => {
-    const view = await readRun(handle).then(progressView, () => undefined);
+    const state = await readRun(handle).catch(() => undefined);
+    const view = state && progressView(state);
     const line = view && progressText(view);
     if (view && line !== last && !context.json) context.progress(view);
     last = line ?? last;
+    const waiting = awaitingOperator(state);
+    if (options.untilWaiting && state?.status === 'RUNNING' && waiting.length > 0) onWaiting(waiting);
   };
-  const timer = setInterval(() => void tick(), intervalMs);
+  const timer = setInterval(() => void tick(), options.intervalMs ?? 500);
   try {
-    return (await handle.result()) as T;
+    return await Promise.race([handle.result().then((result: T) => ({ result })), waitingSeen]);
   } finally {
     clearInterval(timer);
     await tick();

@@ -1,16 +1,21 @@
-import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { workflowUrl } from '../../workers/config';
 import { ledgerQuery, type CostLedger } from '../../contracts/ledger';
 import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../contracts/search-attributes';
 import { JSON_OPTION, output, wholeNumber, type Define } from './command';
 import { rootMessage } from '../../contracts/root-cause';
 import { follow } from './follow';
+import { quoted, resolveRunId } from './resolve-run';
 import { formatLedger } from './format';
 import { table } from './table';
 import { progressDetails, progressLine, readRun } from './progress';
 
-/** Quotes a value for a visibility query. */
-const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+
+/** The workflow types that are Sluice runs (a run that failed before loading its spec has no pipeline attribute yet). */
+const RUN_TYPES = ['trainPipeline', 'batchInference', 'backfill', 'rollbackModel'];
+
+/** Longest first error line `sluice runs` shows. */
+const ERROR_CHARS = 100;
 
 interface RunRow {
   workflowId: string;
@@ -23,6 +28,8 @@ interface RunRow {
   modelVersion?: number;
   rows?: number;
   cpuSeconds?: number;
+  /** The first line of a failed run's error. */
+  error?: string;
 }
 
 function runRow(info: WorkflowExecutionInfo): RunRow {
@@ -66,35 +73,51 @@ export const runs: Define = (program, run) =>
         const rows: RunRow[] = [];
         for await (const info of context.client.workflow.list({ query: filters.length > 0 ? filters.join(' AND ') : undefined })) {
           const row = runRow(info);
-          if (row.pipeline === undefined) continue; // not a Sluice run
+          if (!RUN_TYPES.includes(row.type)) continue; // not a Sluice run (a registry, a data-parallel fit)
+          // A failed run says why, in one line (a run that failed loading its spec, too).
+          if (row.status === 'FAILED') row.error = await firstErrorLine(context.client, row);
           rows.push(row);
           if (rows.length >= options.limit) break;
         }
         output(context, rows, () => {
           if (rows.length === 0) return `no runs${filters.length > 0 ? ` match ${filters.join(' AND ')}` : ''}; start one with sluice train <spec.yaml>`;
+          const failed = rows.some((r) => r.error !== undefined);
           return table(
-            [{ head: 'run' }, { head: 'type' }, { head: 'status' }, { head: 'started' }, { head: 'model' }, { head: 'rows', right: true }, { head: 'cpu s', right: true }],
-            rows.map((r) => [r.workflowId, r.type, shownStatus(r), r.started.slice(0, 19), r.modelVersion !== undefined ? `v${r.modelVersion}` : '-', r.rows?.toLocaleString('en-US') ?? '', r.cpuSeconds?.toFixed(1) ?? '']),
+            [{ head: 'run' }, { head: 'type' }, { head: 'status' }, { head: 'started' }, { head: 'model' }, { head: 'rows', right: true }, { head: 'cpu s', right: true }, ...(failed ? [{ head: 'error' }] : [])],
+            rows.map((r) => [
+              r.workflowId,
+              r.type,
+              shownStatus(r),
+              r.started.slice(0, 19),
+              r.modelVersion !== undefined ? `v${r.modelVersion}` : '-',
+              r.rows?.toLocaleString('en-US') ?? '',
+              r.cpuSeconds?.toFixed(1) ?? '',
+              ...(failed ? [r.error ?? ''] : []),
+            ]),
           );
         });
         return 0;
       }),
     );
 
+/** The first line of the error a failed run ended with, cut to {@link ERROR_CHARS}. */
+async function firstErrorLine(client: Client, row: RunRow): Promise<string> {
+  const message = await client.workflow.getHandle(row.workflowId, row.runId).result().then(() => '', rootMessage);
+  const line = message.split('\n')[0];
+  return line.length > ERROR_CHARS ? `${line.slice(0, ERROR_CHARS)}…` : line;
+}
+
 export const status: Define = (program, run) =>
   program
     .command('status')
     .description("a run's progress (steps, rows, shards, what waits for an operator) with a progress bar; --watch follows it live until it ends")
-    .argument('<run>', 'the run (workflow id)')
+    .argument('<run>', 'the run (its workflow id, or the start of it when only one run begins so)')
     .option('--watch', 'follow the run live until it ends')
     .option(...JSON_OPTION)
     .action((workflowId, options) =>
       run(options, async (context) => {
-        const handle = context.client.workflow.getHandle(workflowId);
-        let state = await readRun(handle).catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) throw new Error(`no run ${handle.workflowId}: list runs with \`sluice runs\``);
-          throw err;
-        });
+        const handle = context.client.workflow.getHandle(await resolveRunId(context.client, workflowId));
+        let state = await readRun(handle);
         if (options.watch === true && state.status === 'RUNNING') {
           await follow(context, handle).catch(() => undefined);
           state = await readRun(handle);
@@ -115,7 +138,7 @@ export const cost: Define = (program, run) =>
     .option(...JSON_OPTION)
     .action((workflowId, options) =>
       run(options, async (context) => {
-        const handle = context.client.workflow.getHandle(workflowId);
+        const handle = context.client.workflow.getHandle(await resolveRunId(context.client, workflowId));
         const ledger =
           (await handle.query(ledgerQuery).catch(() => undefined)) ??
           (await handle.result().then(

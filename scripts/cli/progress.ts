@@ -87,9 +87,9 @@ export function progressView(state: RunState): ProgressView {
   if (state.progress === undefined) return { head, detail: '(no worker answers the progress query)' };
   switch (state.type) {
     case 'trainPipeline':
-      return { head, ...trainLine(state.progress as TrainProgress, state.pending) };
+      return { head, ...trainLine(state.workflowId, state.progress as TrainProgress, state.pending) };
     case 'batchInference':
-      return { head, ...inferenceLine(state.progress as InferenceProgress, state.pending) };
+      return { head, ...inferenceLine(state.workflowId, state.progress as InferenceProgress, state.pending) };
     case 'backfill':
       return { head, ...backfillLine(state.progress as BackfillState) };
     default:
@@ -103,12 +103,12 @@ export const progressLine = (state: RunState): string => progressText(progressVi
 type Shown = Omit<ProgressView, 'head'>;
 const share = (done: number, total: number) => (total > 0 ? done / total : 0);
 
-function waiting(awaiting: AwaitingStep[] | undefined): string {
+function waiting(workflowId: string, awaiting: AwaitingStep[] | undefined): string {
   if (!awaiting || awaiting.length === 0) return '';
-  return ` | WAITING FOR AN OPERATOR: ${awaiting.map((a) => `${a.step}: ${a.error}`).join('; ')} (sluice resume <run> retry|skip|abort)`;
+  return ` | WAITING FOR AN OPERATOR: ${awaiting.map((a) => `${a.step}: ${a.error}`).join('; ')} (sluice resume ${workflowId} retry|${awaiting.some((a) => a.skippable) ? 'skip|' : ''}abort)`;
 }
 
-function trainLine(progress: TrainProgress, pending: PendingActivity[]): Shown {
+function trainLine(workflowId: string, progress: TrainProgress, pending: PendingActivity[]): Shown {
   const finished = progress.steps.filter((s) => ['done', 'reused', 'skipped'].includes(s.status)).length;
   const current = progress.steps.find((s) => s.status === 'running');
   const beat = pending.find((a) => a.type === 'train' || a.type === 'trainLightgbm')?.details as TrainHeartbeat | undefined;
@@ -123,11 +123,11 @@ function trainLine(progress: TrainProgress, pending: PendingActivity[]): Shown {
         : progress.status;
   return {
     share: share(done, progress.steps.length),
-    detail: `step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(progress.awaitingOperator)}`,
+    detail: `step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(workflowId, progress.awaitingOperator)}`,
   };
 }
 
-function inferenceLine(progress: InferenceProgress, pending: PendingActivity[]): Shown {
+function inferenceLine(workflowId: string, progress: InferenceProgress, pending: PendingActivity[]): Shown {
   const inFlight = pending
     .filter((a) => a.type === 'scoreShard')
     .map((a) => a.details as ShardHeartbeat | undefined)
@@ -135,7 +135,7 @@ function inferenceLine(progress: InferenceProgress, pending: PendingActivity[]):
   const done = progress.rowsDone + inFlight;
   const shardsDone = progress.shards.filter((s) => s.status === 'done').length;
   const rows = progress.rowsTotal > 0 ? `${count(done)} of ${count(progress.rowsTotal)} rows, ` : '';
-  return { share: share(done, progress.rowsTotal), detail: `${rows}${shardsDone}/${progress.shards.length} shards, ${progress.status}${waiting(progress.awaitingOperator)}` };
+  return { share: share(done, progress.rowsTotal), detail: `${rows}${shardsDone}/${progress.shards.length} shards, ${progress.status}${waiting(workflowId, progress.awaitingOperator)}` };
 }
 
 function backfillLine(state: BackfillState): Shown {
