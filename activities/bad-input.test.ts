@@ -6,7 +6,10 @@ import { flightsSpec, writeSpec, type SpecInput } from '../test/support/specs';
 import { ArtifactStore } from './artifacts';
 import { sqlString, withDuckDB } from './duckdb';
 import { extractWindow } from './extract';
-import { importExternalModel } from './external-model';
+import { importExternalModel, uploadModelFile } from './external-model';
+import type { FeatureSet } from './features';
+import { readMetadata } from './onnx/graph-builder';
+import type { LoadedSpec } from './spec-loader';
 import { buildFeatures } from './features';
 import { planInference } from './inference/plan';
 import { ModelRunner } from './inference/model-runner';
@@ -52,6 +55,12 @@ async function failure(work: Promise<unknown>): Promise<ApplicationFailure> {
   if (!(err instanceof ApplicationFailure)) throw err ?? new Error('expected a failure');
   expect(err.nonRetryable).toBe(true);
   return err;
+}
+
+/** Uploads an ONNX file and imports it for the spec, as `sluice models register` and its workflow do. */
+async function importFile(loaded: LoadedSpec, set: FeatureSet, file: string, schema: Array<{ name: string; type?: string }> | undefined) {
+  const uri = await uploadModelFile(store, file);
+  return importExternalModel(store, { loaded, features: set, model: { uri, file: path.basename(file), features: schema } });
 }
 
 function write(name: string, text: string): string {
@@ -191,19 +200,48 @@ describe('bad input is refused precisely, and nothing is published', () => {
     expect(err.type).toBe('SluiceModelError');
     expect(err.message).toMatch(/^artifact:models\/x\/model\.onnx: ONNX Runtime cannot load the model/);
     const notOnnx = write('not-a-model.onnx', 'this is not protobuf');
-    const imported = await failure(importExternalModel(store, notOnnx, [{ name: 'hour_of_day', type: 'DOUBLE' }]));
+    const imported = await failure(importFile(loaded, set, notOnnx, [{ name: 'hour_of_day', type: 'DOUBLE' }]));
     expect(imported.type).toBe('SluiceModelError');
+    expect(imported.message).toMatch(/^not-a-model\.onnx: not an ONNX model/);
   });
 
-  it('a model whose input is narrower than its declared schema', async () => {
-    const err = await failure(
-      importExternalModel(store, path.join(fixtures, 'byo', 'byo-model.onnx'), [
-        { name: 'a', type: 'DOUBLE' },
-        { name: 'b', type: 'DOUBLE' },
-      ]),
-    );
-    expect(err.type).toBe('SluiceModelError');
-    expect(err.message).toMatch(/does not score rows of 2 features/);
+  describe('a model trained elsewhere, registered with its schema', () => {
+    const byo = path.join(fixtures, 'byo', 'byo-model.onnx');
+
+    it('whose input is narrower than its declared schema', async () => {
+      const { loaded, features: set } = await features(tiny('ok'));
+      const err = await failure(importFile(loaded, set, byo, [{ name: 'hour_of_day' }, { name: 'log_distance' }]));
+      expect(err.type).toBe('SluiceModelError');
+      expect(err.message).toBe("byo-model.onnx: the model's input is 3 features wide, but its schema names 2");
+    });
+
+    it('that names a feature features.sql does not make: the feature columns, closest first', async () => {
+      const { loaded, features: set } = await features(tiny('ok'));
+      const err = await failure(importFile(loaded, set, byo, [{ name: 'hour' }, { name: 'log_distance' }, { name: 'origin_delay_rate' }]));
+      expect(err.message).toMatch(/^byo-model\.onnx: feature `hour` is not a feature column of features\.sql; its feature columns, closest first: hour_sin, hour_cos, /);
+    });
+
+    it('with a type that is not a number, and without a schema when it is not as wide as the feature set', async () => {
+      const { loaded, features: set } = await features(tiny('ok'));
+      const text = await failure(importFile(loaded, set, byo, [{ name: 'hour_of_day', type: 'VARCHAR' }, { name: 'log_distance' }, { name: 'origin_delay_rate' }]));
+      expect(text.message).toBe('byo-model.onnx: feature `hour_of_day` is declared VARCHAR; a model reads numbers (every feature reaches it as float32): declare a numeric type, or cast the column in features.sql');
+      const unnamed = await failure(importFile(loaded, set, byo, undefined));
+      expect(unnamed.message).toMatch(/^byo-model\.onnx: the model reads 3 features and carries no names, and features\.sql makes 16 \(hour_of_day, .*give the names in the model's input order with --schema/);
+    });
+
+    it('is imported with the metadata contract, and the same file with another schema is another model', async () => {
+      const { loaded, features: set } = await features(tiny('ok'));
+      const schema = [{ name: 'hour_of_day', type: 'FLOAT' }, { name: 'log_distance' }, { name: 'origin_delay_rate' }];
+      const first = await importFile(loaded, set, byo, schema);
+      expect(first.featureTypes).toEqual([{ name: 'hour_of_day', type: 'DOUBLE' }, { name: 'log_distance', type: 'DOUBLE' }, { name: 'origin_delay_rate', type: 'DOUBLE' }]);
+      const metadata = readMetadata(fs.readFileSync(store.pathOf(first.model.uri)));
+      expect(JSON.parse(metadata['sluice.feature_names'])).toEqual(['hour_of_day', 'log_distance', 'origin_delay_rate']);
+      expect(metadata['sluice.origin']).toBe('external');
+      const again = await importFile(loaded, set, byo, schema);
+      expect(again.model.fingerprint).toBe(first.model.fingerprint);
+      const reordered = await importFile(loaded, set, byo, [schema[1], schema[0], schema[2]]);
+      expect(reordered.model.fingerprint).not.toBe(first.model.fingerprint);
+    });
   });
 
   it('reads a valid tiny source fine (the fixture itself is good)', async () => {

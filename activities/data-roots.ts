@@ -3,13 +3,23 @@ import path from 'node:path';
 import { specError } from './errors';
 
 /**
+ * The data roots of a worker started in `folder` when `SLUICE_DATA_ROOTS` is not set: folders that hold data
+ * only — the pipeline specs (`pipelines/`), the user's data (`data/`), the sinks (`.sluice/sinks/`) and the
+ * example datasets (vega-datasets' `data/`). Never the folder itself, which holds the dev server's state
+ * (`.sluice/temporal`), the tools (`.tools/`), the repository (`.git/`), caches and artifacts.
+ */
+export function defaultDataRoots(folder: string = process.cwd()): string[] {
+  return [path.join(folder, 'pipelines'), path.join(folder, 'data'), path.join(folder, '.sluice', 'sinks'), path.join(folder, 'node_modules', 'vega-datasets', 'data')];
+}
+
+/**
  * Folders a spec may read sources from and publish sinks to: `SLUICE_DATA_ROOTS` (a list separated like
- * PATH), else the worker's working directory. Each is its real path (symlinks resolved), so a link inside
- * a root cannot lead out of it. A spec cannot make a worker read or write elsewhere.
+ * PATH), else {@link defaultDataRoots} of the worker's working directory. Each is its real path (symlinks
+ * resolved), so a link inside a root cannot lead out of it. A spec cannot make a worker read or write elsewhere.
  */
 export function dataRoots(env: NodeJS.ProcessEnv = process.env): string[] {
   const configured = env.SLUICE_DATA_ROOTS?.split(path.delimiter).filter(Boolean);
-  return (configured && configured.length > 0 ? configured : [process.cwd()]).map(realPath);
+  return (configured && configured.length > 0 ? configured : defaultDataRoots()).map(realPath);
 }
 
 /**

@@ -2,6 +2,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { ArtifactStore } from './artifacts';
 import { evaluateModel, type EvaluateInput } from './evaluate';
 import { extractWindow, type ExtractInput } from './extract';
+import { importExternalModel, type ImportInput } from './external-model';
 import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features';
 import { planInference, type PlanInput } from './inference/plan';
 import { writeRunReport, type RunReportInput } from './report/run-report';
@@ -56,6 +57,9 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
     },
     async exportLogisticFit(input: ExportFitInput) {
       return whileAlive(() => exportLogisticFit(store, input));
+    },
+    async importModel(input: ImportInput) {
+      return whileAlive(() => importExternalModel(store, input));
     },
     async evaluate(input: EvaluateInput) {
       return whileAlive(() => evaluateModel(store, input));

@@ -21,8 +21,11 @@ export interface ModelArtifact {
   bytes: number;
   featureNames: string[];
   label: string;
-  /** `refit`: LightGBM trained again on the whole training window for the rounds early stopping chose. */
-  training: Omit<TrainerResult, 'theta'> & { refit?: boolean };
+  /**
+   * `refit`: LightGBM trained again on the whole training window for the rounds early stopping chose;
+   * `imported`: a model trained elsewhere (no iterations here).
+   */
+  training: Omit<TrainerResult, 'theta' | 'stopReason'> & { stopReason: TrainerResult['stopReason'] | 'imported'; refit?: boolean };
 }
 
 /** What the train activity heartbeats: progress, and a checkpoint a retried attempt resumes from. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SLUICE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
+import { DEV_SERVER_RECORDS, type DevServerRecord } from '../workers/config';
 import { ensureSearchAttributes } from '../workers/search-attribute-setup';
 
 /** Project-local folder for installed tools (git-ignored). */
@@ -102,6 +103,8 @@ export interface DevServerOptions {
 
 export interface DevServer {
   address: string;
+  /** Its Web UI (absent when headless). */
+  uiUrl?: string;
   pid: number;
   pidFile: string;
   logFile: string;
@@ -177,7 +180,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
     throw new Error(`${(err as Error).message}\nLast lines of ${logFile}:\n${tail}`);
   }
-  return { address, pid: child.pid, pidFile, logFile };
+  // Where the CLI and the workers find this server's Web UI (workers/config.ts reads it for TEMPORAL_ADDRESS).
+  const record: DevServerRecord = { pid: child.pid, uiUrl: options.headless ? undefined : `http://localhost:${options.uiPort ?? 8233}` };
+  fs.mkdirSync(DEV_SERVER_RECORDS, { recursive: true });
+  fs.writeFileSync(path.join(DEV_SERVER_RECORDS, `${port}.json`), JSON.stringify(record));
+  return { address, pid: child.pid, pidFile, logFile, uiUrl: record.uiUrl };
 }
 
 /** Stops the dev server whose pid file is in `stateDir` for `port`; returns false if none was running. */
@@ -186,6 +193,7 @@ export async function stopDevServer(port = 7233, stateDir = SERVER_DIR): Promise
   if (!fs.existsSync(pidFile)) return false;
   const pid = Number(fs.readFileSync(pidFile, 'utf8'));
   fs.rmSync(pidFile);
+  fs.rmSync(path.join(DEV_SERVER_RECORDS, `${port}.json`), { force: true });
   return stopPid(pid);
 }
 

@@ -16,7 +16,8 @@ function flag(args: string[], name: string): string | undefined {
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
   const config = loadConfig();
-  const port = Number(flag(args, '--port') ?? config.address.split(':').pop() ?? 7233);
+  const configuredPort = Number(config.address.split(':').pop() ?? 7233);
+  const port = Number(flag(args, '--port') ?? configuredPort);
   const stateDir = path.resolve(flag(args, '--state-dir') ?? SERVER_DIR);
   switch (command) {
     case 'install':
@@ -25,12 +26,13 @@ async function main(): Promise<number> {
     case 'start': {
       installTemporalCli();
       if (await frontendAnswers(`127.0.0.1:${port}`)) {
-        console.log(`A Temporal server already answers on port ${port}.`);
+        console.log(`A Temporal server already answers on port ${port}${port === configuredPort ? ` (Web UI: ${config.uiUrl})` : ''}.`);
         return 0;
       }
       const server = await startDevServer({ port, uiPort: Number(flag(args, '--ui-port') ?? 8233), headless: args.includes('--headless'), stateDir });
       console.log(`Temporal dev server running at ${server.address} (pid ${server.pid}, log ${server.logFile})`);
-      if (!args.includes('--headless')) console.log(`Web UI: ${config.uiUrl}`);
+      if (server.uiUrl) console.log(`Web UI: ${server.uiUrl}`);
+      if (port !== configuredPort) console.log(`Point the CLI and the workers at it: export TEMPORAL_ADDRESS=localhost:${port}`);
       return 0;
     }
     case 'stop':

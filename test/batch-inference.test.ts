@@ -11,10 +11,10 @@ import { scoreDataset } from '../activities/evaluate';
 import { loadFeatureSet } from '../activities/features';
 import { readMetadata } from '../activities/onnx/graph-builder';
 import type { ShardHeartbeat } from '../activities/inference/score-shard';
-import { registerExternalModel } from '../activities/register-external';
-import { registryQueueOf } from '../workers/config';
+import { queryRegistry } from '../activities/registry';
+import { run } from '../scripts/sluice-cli';
 import { batchInference, inferenceProgressQuery, type BatchInferenceInput } from '../workflows/batch-inference';
-import { trainPipeline } from '../workflows/train-pipeline';
+import { trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
@@ -213,19 +213,26 @@ describe('batchInference on a real dev server', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it('scores with a model trained elsewhere (scikit-learn via skl2onnx) registered with its input schema', async () => {
+  it('scores with a model trained elsewhere (scikit-learn via skl2onnx), registered with `sluice models register` and evaluated like a trained one', async () => {
     const dir = path.join(sinkRoot, 'byo');
-    const spec = inferenceSpec('wf-byo', { type: 'parquet', path: dir });
-    const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.schema.json'), 'utf8'));
+    const spec = inferenceSpec('wf-byo', { type: 'parquet', path: dir }, (s) => void (s.gates = { beat_baseline: false }));
+    const byo = path.join(ROOT, 'test', 'fixtures', 'byo');
+    const lines: string[] = [];
     const result = await h.withWorker(async () => {
-      const version = await registerExternalModel(h.client, registryQueueOf(h.config), new ArtifactStore(TEST_ARTIFACTS), {
-        model: 'wf-byo',
-        file: path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'),
-        features: schema.features,
-      });
-      expect(version).toMatchObject({ version: 1, origin: 'external', featureNames: ['hour_of_day', 'log_distance', 'origin_delay_rate'] });
+      const code = await run(['models', 'register', spec, path.join(byo, 'byo-model.onnx'), '--schema', path.join(byo, 'byo-model.schema.json'), '--json'], h.client, (l) => lines.push(l), h.config);
+      expect(code).toBe(0);
       return (await infer({ spec, partition: '2001-01-25', modelVersion: 1 })).result();
     });
+    const registered = JSON.parse(lines.join('\n')) as TrainPipelineResult;
+    expect(registered.modelVersion).toBe(1);
+    // Evaluated on the spec's validation window when registered: it has metrics, and its import step says what it read.
+    expect(registered.metrics.rows).toBeGreaterThan(10_000);
+    expect(registered.metrics.auc).toBeGreaterThan(0.5);
+    expect(registered.steps.find((s) => s.name === 'train')?.detail).toBe('imported byo-model.onnx, 3 features');
+    const version = (await queryRegistry(h.client, 'wf-byo'))?.versions[0];
+    expect(version).toMatchObject({ version: 1, origin: 'external', featureNames: ['hour_of_day', 'log_distance', 'origin_delay_rate'], description: 'scikit-learn StandardScaler + LogisticRegression' });
+    // Its input schema carries the feature SQL's types (the drift check compares them), not the FLOAT Sluice stores.
+    expect(version?.featureTypes).toEqual([{ name: 'hour_of_day', type: 'DOUBLE' }, { name: 'log_distance', type: 'DOUBLE' }, { name: 'origin_delay_rate', type: 'DOUBLE' }]);
     expect(result.modelVersion).toBe(1);
     const sink = await parquetSink(dir);
     expect(sink.perDay).toEqual(await sourceCounts('2001-01-25', '2001-01-25'));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { registerExternalModel } from '../activities/register-external';
+import { registerLegacyExternal } from './support/legacy-external';
 import { registryQueueOf } from '../workers/config';
 import { sqlString, withDuckDB } from '../activities/duckdb';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
@@ -95,11 +95,8 @@ describe('resume after a fix', () => {
     fs.writeFileSync(file, good.replace('sin(2 * pi() * hour(s.date) / 24)', 'sin(2 * pi() * hour(s.dat) / 24)')); // hour_sin: the model does not read it
     const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.schema.json'), 'utf8'));
     const handle = await h.withWorker(async () => {
-      await registerExternalModel(h.client, registryQueueOf(h.config), new ArtifactStore(TEST_ARTIFACTS), {
-        model: 'op-infer-fix',
-        file: path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'),
-        features: schema.features,
-      });
+      // A version registered before registration evaluated models: inference computes its features from the spec.
+      await registerLegacyExternal(h.client, registryQueueOf(h.config), new ArtifactStore(TEST_ARTIFACTS), 'op-infer-fix', path.join(ROOT, 'test', 'fixtures', 'byo', 'byo-model.onnx'), schema.features);
       return h.client.workflow.start(batchInference, { args: [{ spec: file, partition: '2001-01-25', modelVersion: 1 }], taskQueue: h.config.taskQueue, workflowId: `op-infer-fix-${process.pid}` });
     });
     const result = await h.withWorker(async () => {

@@ -25,7 +25,10 @@ export interface SluiceConfig {
   cacheBytes?: number;
   /** Activities one worker process runs at once, `SLUICE_WORKER_ACTIVITIES` (default 4). */
   maxConcurrentActivities?: number;
-  /** Temporal Web UI base address, `SLUICE_UI_URL` (default `http://localhost:8233`). */
+  /**
+   * Temporal Web UI base address, `SLUICE_UI_URL`; else the UI of the dev server `npm run server` started for
+   * this address (it records its `--ui-port`), else `http://localhost:8233`.
+   */
   uiUrl: string;
   /** API key (Temporal Cloud), `TEMPORAL_API_KEY`; implies TLS. */
   apiKey?: string;
@@ -39,6 +42,26 @@ export interface SluiceConfig {
     /** Name the server certificate must carry, `TEMPORAL_TLS_SERVER_NAME`. */
     serverName?: string;
   };
+}
+
+/** Where dev servers started from this folder record their ports, one `<frontend port>.json` each. */
+export const DEV_SERVER_RECORDS = path.resolve('.sluice', 'dev-servers');
+
+/** What a dev server records about itself: its Web UI address (absent when headless). */
+export interface DevServerRecord {
+  pid: number;
+  uiUrl?: string;
+}
+
+/** The Web UI a local dev server on `address` recorded, if `address` is this machine and one did. */
+function localDevServerUi(address: string): string | undefined {
+  const match = /^(localhost|127\.0\.0\.1):(\d+)$/.exec(address);
+  if (!match) return undefined;
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(DEV_SERVER_RECORDS, `${match[2]}.json`), 'utf8')) as DevServerRecord).uiUrl;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The task queue model registries run on. */
@@ -55,7 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     registryTaskQueue: env.SLUICE_REGISTRY_TASK_QUEUE || DEFAULT_REGISTRY_TASK_QUEUE,
     ...artifactSettings(env),
     maxConcurrentActivities: wholeNumber(env, 'SLUICE_WORKER_ACTIVITIES'),
-    uiUrl: (env.SLUICE_UI_URL || 'http://localhost:8233').replace(/\/$/, ''),
+    uiUrl: (env.SLUICE_UI_URL || localDevServerUi(env.TEMPORAL_ADDRESS || 'localhost:7233') || 'http://localhost:8233').replace(/\/$/, ''),
     apiKey: env.TEMPORAL_API_KEY || undefined,
     tls: tlsSettings(env),
   };

@@ -138,12 +138,14 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
 
     // The feature definition as trained: the statistics training learned, never recomputed from new data.
     let features;
-    if (model.origin === 'external') {
-      // A model trained elsewhere: statistics from the spec's training window (reused when stored).
+    if (model.origin === 'external' && !model.dataFingerprints.features) {
+      // A model trained elsewhere and registered without evaluation (before `sluice models register` evaluated
+      // it): statistics from the spec's training window (reused when stored).
       const trainWindow = { from: spec.split.train.from, to: spec.split.validate.to };
       const extracted = await memo.once('extract', inputsOf(spec.sources, spec.extract, trainWindow, spec.features.lookback, spec.label.horizon), async () => {
         const result = await ledger.measure('extract', () => operator.run('extract', () => data.extract({ loaded, window: trainWindow })));
-        ledger.rows += result.extracted.rows;
+        // The run's rows are the rows it scores, whatever model scores them (runs recorded before counted these too).
+        if (!patched('rows-scored-only')) ledger.rows += result.extracted.rows;
         return result;
       });
       const built = await memo.once('features', inputsOf(extracted.extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split), () =>

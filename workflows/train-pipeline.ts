@@ -17,6 +17,7 @@ import type { StepCost } from '../activities/cost';
 import type { ClassificationMetrics } from '../activities/metrics';
 import type { FeatureSet } from '../activities/features';
 import type { ModelArtifact } from '../activities/train';
+import type { ExternalModel } from '../activities/external-model';
 import { trainDataParallel } from './fit-logistic';
 import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
@@ -34,6 +35,11 @@ import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 export interface TrainPipelineInput {
   /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */
   spec: string;
+  /**
+   * A model trained elsewhere, registered in place of training one (`sluice models register`): the train step
+   * imports it, and it is evaluated, gated, compared with the champion and promoted like a trained model.
+   */
+  externalModel?: ExternalModel;
 }
 
 export type StepName = 'load-spec' | 'extract' | 'features' | 'train' | 'evaluate' | 'evaluate-champion' | 'register' | 'promote';
@@ -200,7 +206,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     // What the Web UI shows as the run's details, the model version once it is registered.
     const details = (version?: number) =>
       setCurrentDetails(
-        [`**Pipeline** ${spec.name} (${loaded.file})`, `**Training window** ${spec.split.train.from} .. ${spec.split.train.to}`, `**Validation window** ${spec.split.validate.from} .. ${spec.split.validate.to}`, `**Trainer** ${spec.trainer.type}`, ...(version ? [`**Model version** v${version}`] : [])].join('\n\n'),
+        [`**Pipeline** ${spec.name} (${loaded.file})`, `**Training window** ${spec.split.train.from} .. ${spec.split.train.to}`, `**Validation window** ${spec.split.validate.from} .. ${spec.split.validate.to}`, external ? `**Model** ${external.file}, trained elsewhere` : `**Trainer** ${spec.trainer.type}`, ...(version ? [`**Model version** v${version}`] : [])].join('\n\n'),
       );
     details();
     const window = { from: spec.split.train.from, to: spec.split.validate.to };
@@ -208,18 +214,20 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const { extracted } = await step('extract', () => summarized(data.extract, `extract ${spec.name}: ${window.from} .. ${window.to}${spec.features.lookback ? ` and ${spec.features.lookback} before` : ''}`, { loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
     const { features } = await step('features', () => summarized(data.buildFeatures, `features from ${count(extracted.rows)} extracted rows`, { loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
+    const external = input.externalModel;
     const { model } = await step(
       'train',
       // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
       () => {
+        if (external) return summarized(data.importModel, `import ${external.file}, a model trained elsewhere`, { loaded, features, model: external });
         const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
         if (spec.trainer.type === 'lightgbm') return summarized(python.trainLightgbm, summary, { loaded, features });
         // Past `chunk_rows` training rows, the logistic trainer fits data-parallel over every worker (a spec field older runs never had).
         if (spec.trainer.chunk_rows !== undefined && features.train.rows > spec.trainer.chunk_rows) return trainDataParallel(spec, loaded, features, summary);
         return summarized(training.train, summary, { loaded, features });
       },
-      (r) => trainDetail(spec.trainer.type === 'lightgbm' ? 'round' : 'iteration', r.model.training),
-      inputsOf(features.fingerprint, spec.trainer, spec.budget),
+      (r) => (external ? `imported ${external.file}, ${r.model.featureNames.length} features` : trainDetail(spec.trainer.type === 'lightgbm' ? 'round' : 'iteration', r.model.training)),
+      inputsOf(features.fingerprint, spec.trainer, spec.budget, external),
     );
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
     const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputsOf(model.uri, evaluation));
@@ -260,8 +268,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
           artifactUri: model.uri,
           modelFingerprint: model.fingerprint,
           featureNames: model.featureNames,
-          featureTypes: features.featureColumns,
-          origin: 'trained',
+          featureTypes: external ? features.featureColumns.filter((c) => model.featureNames.includes(c.name)).sort((a, b) => model.featureNames.indexOf(a.name) - model.featureNames.indexOf(b.name)) : features.featureColumns,
+          origin: external ? 'external' : 'trained',
+          ...(external?.description ? { description: external.description } : {}),
           trainingWindow: `${spec.split.train.from}..${spec.split.train.to}`,
           metrics,
         },
@@ -392,6 +401,10 @@ function skip(progress: TrainProgress, name: StepName, detail: string): void {
 export function checkInput(input: unknown): asserts input is TrainPipelineInput {
   if (typeof input !== 'object' || input === null || typeof (input as { spec?: unknown }).spec !== 'string') {
     throw ApplicationFailure.nonRetryable('trainPipeline expects {"spec": "pipelines/<name>.yaml"}', 'SluiceSpecError');
+  }
+  const external = (input as { externalModel?: Partial<ExternalModel> }).externalModel;
+  if (external !== undefined && (typeof external?.uri !== 'string' || typeof external.file !== 'string' || !(external.features === undefined || Array.isArray(external.features)))) {
+    throw ApplicationFailure.nonRetryable('trainPipeline: externalModel expects {"uri": "artifact:uploads/…", "file": "model.onnx", "features"?: [{"name": …}]} (sluice models register makes it)', 'SluiceSpecError');
   }
 }
 

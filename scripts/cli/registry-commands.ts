@@ -1,15 +1,25 @@
 import { queryRegistry, setAlias } from '../../activities/registry';
 import { rollbackModel } from '../../workflows/rollback';
-import { actor, JSON_OPTION, modelVersion, output, type Define } from './command';
+import fs from 'node:fs';
+import path from 'node:path';
+import { uploadModelFile } from '../../activities/external-model';
+import { openArtifactStore } from '../../activities/storage/open-store';
+import { trainPipeline, type TrainPipelineResult } from '../../workflows/train-pipeline';
+import type { Command as Cli } from '@commander-js/extra-typings';
+import { actor, JSON_OPTION, modelVersion, output, runId, UsageError, type Define, type Runner } from './command';
+import { formatTrainResult } from './format';
+import { FOLLOW, metadata, NO_WAIT, startAndFollow } from './run-commands';
 import { table } from './table';
 
 /** --reason, which an alias change needs: it goes into the audit trail. */
 const REASON = ['--reason <why>', 'why, for the audit trail'] as const;
 
-export const models: Define = (program, run) =>
-  program
+export const models: Define = (program, run) => {
+  const command = program
     .command('models')
-    .description("a pipeline's registered model versions: aliases, origin, AUC, artifact, and the audit trail of alias changes")
+    .description("a pipeline's registered model versions: aliases, origin, AUC, artifact, and the audit trail of alias changes; `models register` adds a model trained elsewhere");
+  register(command, run);
+  command
     .argument('<pipeline>', 'the pipeline name')
     .option(...JSON_OPTION)
     .action((pipeline, options) =>
@@ -37,7 +47,60 @@ export const models: Define = (program, run) =>
         });
         return 0;
       }),
+  );
+};
+
+/** `sluice models register <spec> <model.onnx>`: a model trained elsewhere, evaluated and gated like a trained one. */
+const register = (models: Pick<Cli, 'command'>, run: Runner) =>
+  models
+    .command('register')
+    .description(
+      "register an ONNX model trained elsewhere as a version of the spec's pipeline: it is evaluated on the spec's validation window, gated and compared with the champion like a trained model (and promoted when the spec's promotion says so)",
+    )
+    .addHelpText(
+      'after',
+      '\nThe model takes one float tensor [rows, features] and outputs a probability (e.g. skl2onnx with zipmap off). Its input columns, in order:' +
+        '\n--schema\'s list, else the names it carries in metadata_props (sluice.feature_names), else every feature column of features.sql when it is that wide.' +
+        '\nEvery feature reaches it as float32, whatever its SQL type. The same file with another schema is another version.',
+    )
+    .argument('<spec>', 'the pipeline spec file (read by the workers)')
+    .argument('<model>', 'the ONNX file (read here and copied into the artifact store)')
+    .option('--schema <file>', 'JSON: {"features": [{"name": "hour_of_day"}, …]} in the model\'s input order (a type per feature may be given; it must be numeric)')
+    .option('--description <text>', 'what the model is, for the registry (default: the schema\'s "trained_with")')
+    .option(...NO_WAIT)
+    .option(...FOLLOW)
+    .option(...JSON_OPTION)
+    .action((spec, file, options) =>
+      run(options, async (context) => {
+        const schema = options.schema ? readSchema(options.schema) : undefined;
+        const uri = await uploadModelFile(openArtifactStore(context.config), file);
+        const externalModel = { uri, file: path.basename(file), features: schema?.features, description: options.description ?? schema?.description };
+        const handle = await context.client.workflow.start(trainPipeline, {
+          taskQueue: context.config.taskQueue,
+          workflowId: runId('register', spec),
+          args: [{ spec, externalModel }],
+          ...metadata('models register', spec, `register ${path.basename(file)} for ${spec}`),
+        });
+        return startAndFollow<TrainPipelineResult>(context, options, handle, formatTrainResult);
+      }),
     );
+
+/** A model's input schema file: `{"features": [{"name": …, "type"?: …} or "name", …], "trained_with"?: …}`. */
+function readSchema(file: string): { features: Array<{ name: string; type?: string }>; description?: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--schema ${file}: not readable JSON (${(err as Error).message})`);
+  }
+  const { features, trained_with: trainedWith, description } = (doc ?? {}) as { features?: unknown; trained_with?: unknown; description?: unknown };
+  const list = Array.isArray(features) ? features.map((f: unknown) => (typeof f === 'string' ? { name: f } : f)) : undefined;
+  if (!list || list.length === 0 || !list.every((f) => typeof (f as { name?: unknown })?.name === 'string' && ['string', 'undefined'].includes(typeof (f as { type?: unknown }).type))) {
+    throw new UsageError(`--schema ${file}: expected {"features": [{"name": "hour_of_day", "type": "DOUBLE"}, …]} (the type is optional) in the model's input order`);
+  }
+  const text = [description, trainedWith].find((t): t is string => typeof t === 'string');
+  return { features: list as Array<{ name: string; type?: string }>, description: text };
+}
 
 export const promote: Define = (program, run) =>
   program

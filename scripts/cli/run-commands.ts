@@ -22,7 +22,7 @@ interface Following {
 }
 
 /** Prints where the run is, then (unless --no-wait) follows it to its end, or until it waits for an operator, and prints what happened. */
-async function startAndFollow<T>(context: Context, how: Following, handle: WorkflowHandleWithFirstExecutionRunId, format: (result: T) => string): Promise<number> {
+export async function startAndFollow<T>(context: Context, how: Following, handle: WorkflowHandleWithFirstExecutionRunId, format: (result: T) => string): Promise<number> {
   const url = runUrl(context.config, handle.workflowId, handle.firstExecutionRunId);
   if (!how.wait) {
     output(context, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, url }, () => `started ${handle.workflowId}\n  Web UI: ${url}\n  follow it: sluice status ${handle.workflowId} --watch`);
@@ -70,7 +70,7 @@ function waitingText(workflowId: string, waiting: AwaitingStep[]): string {
  * The Web UI's summary and details of a run started here — what was asked, by whom — and its pipeline as a
  * search attribute from the start, so `sluice runs --pipeline` finds it even when it fails loading its spec.
  */
-function metadata(command: string, spec: string, summary: string) {
+export function metadata(command: string, spec: string, summary: string) {
   return {
     staticSummary: summary,
     staticDetails: `Started with \`sluice ${command}\` by ${actor()}.`,
@@ -78,8 +78,8 @@ function metadata(command: string, spec: string, summary: string) {
   };
 }
 
-const NO_WAIT = ['--no-wait', 'print the run id and return at once; follow it with `sluice status <run> --watch`'] as const;
-const FOLLOW = ['--follow', `stay attached when a step fails and waits for an operator (by default the command then prints how to answer and exits with code ${EXIT_WAITING})`] as const;
+export const NO_WAIT = ['--no-wait', 'print the run id and return at once; follow it with `sluice status <run> --watch`'] as const;
+export const FOLLOW = ['--follow', `stay attached when a step fails and waits for an operator (by default the command then prints how to answer and exits with code ${EXIT_WAITING})`] as const;
 const MODEL_VERSION = ['--model-version <n>', 'score with this registered version instead of the champion', modelVersion] as const;
 
 export const train: Define = (program, run) =>
