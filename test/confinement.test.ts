@@ -7,6 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ArtifactStore } from '../activities/artifacts';
 import { createActivities } from '../activities/index';
 import { trainPipeline } from '../workflows/train-pipeline';
+import { stringify } from 'yaml';
 import { flightsSpec, writeSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
@@ -140,6 +141,63 @@ describe('real paths', () => {
       activities.loadSpec({ spec: spec('pg-password', (s) => void (s.inference = { ...s.inference!, sink: { type: 'postgres', table: 't', url: `postgres://u:${SECRET}@localhost/db` } })) }),
     );
     expect(err.message).toMatch(/inference\.sink\.url: must not contain a password: a spec is recorded in every run's history\. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~\/\.pgpass/);
+  });
+});
+
+describe('the default data roots hold data only', () => {
+  /** A worker's folder laid out like the project's: data where data goes, and state, tools and caches beside it. */
+  const project = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-default-roots-')));
+  const internal = ['.sluice/temporal/temporal.sqlite', '.tools/bin/temporal', '.git/HEAD', '.sluice/cache/entry', '.sluice/source-cache/entry', 'other-worker/notes.txt', 'README.md'];
+  const cwd = process.cwd();
+
+  beforeAll(() => {
+    for (const file of internal) {
+      fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
+      fs.writeFileSync(path.join(project, file), SECRET);
+    }
+    fs.mkdirSync(path.join(project, 'pipelines'));
+    fs.mkdirSync(path.join(project, 'data'));
+    fs.copyFileSync(path.join(roots, 'flights.csv'), path.join(project, 'data', 'flights.csv'));
+    fs.copyFileSync(path.join(roots, 'airports.csv'), path.join(project, 'data', 'airports.csv'));
+    process.chdir(project);
+    delete process.env.SLUICE_DATA_ROOTS;
+  });
+  afterAll(() => {
+    process.chdir(cwd);
+    process.env.SLUICE_DATA_ROOTS = [roots, ROOT].join(path.delimiter);
+  });
+
+  /** A spec in the project's pipelines/ folder over its data/ folder, with a statistic that reads `probe` through `reader`. */
+  function probeSpec(name: string, reader?: { fn: 'read_text' | 'read_blob'; file: string }): string {
+    const s = flightsSpec();
+    s.name = name;
+    s.sources = { flights: { path: '../data/flights.csv' }, airports: { path: '../data/airports.csv' } };
+    s.split = { train: { from: '2001-01-01', to: '2001-01-31' }, validate: { from: '2001-02-01', to: '2001-02-28' } };
+    if (reader) s.features.stats = { ...s.features.stats, probe: `SELECT length(content) AS n FROM ${reader.fn}('${reader.file}')` };
+    const file = path.join(project, 'pipelines', `${name}.yaml`);
+    fs.writeFileSync(file, stringify(s));
+    return file;
+  }
+
+  it('a spec in pipelines/ over data/ builds its features', async () => {
+    const set = await runFeatures(probeSpec('defaults-ok'));
+    expect(set.features.train.rows).toBe(6);
+  });
+
+  it.each(internal.flatMap((file) => (['read_text', 'read_blob'] as const).map((fn) => [fn, file] as const)))('%s of %s is refused', async (fn, file) => {
+    const err = await refusal(runFeatures(probeSpec(`probe-${fn.replace('_', '-')}`, { fn, file })));
+    expect(err.type).toBe('SluiceSpecError');
+    expect(err.message).toMatch(/^features\.stats\.probe: reads or writes a file outside the data roots and the artifact store/);
+  });
+
+  it('the same probe reads the file when the roots include the whole folder (so the refusals above are the roots at work)', async () => {
+    process.env.SLUICE_DATA_ROOTS = project;
+    try {
+      const set = await runFeatures(probeSpec('probe-allowed', { fn: 'read_text', file: '.sluice/temporal/temporal.sqlite' }));
+      expect(set.features.stats.probe.rows).toBe(1);
+    } finally {
+      delete process.env.SLUICE_DATA_ROOTS;
+    }
   });
 });
 

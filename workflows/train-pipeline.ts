@@ -192,6 +192,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   /** Every step after loading the spec, on `loaded`. */
   async function runSteps(loaded: LoadedSpec): Promise<TrainPipelineResult> {
     const { spec } = loaded;
+    const external = input.externalModel;
     waitForOperator = onFailureOf(spec).wait_for_operator;
     operator.waitTimeout = onFailureOf(spec).wait_timeout;
     progress.pipeline = spec.name;
@@ -214,7 +215,6 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const { extracted } = await step('extract', () => summarized(data.extract, `extract ${spec.name}: ${window.from} .. ${window.to}${spec.features.lookback ? ` and ${spec.features.lookback} before` : ''}`, { loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
     const { features } = await step('features', () => summarized(data.buildFeatures, `features from ${count(extracted.rows)} extracted rows`, { loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
-    const external = input.externalModel;
     const { model } = await step(
       'train',
       // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
