@@ -66,10 +66,10 @@ describe('resume after a fix', () => {
     const result = await h.withWorker(async () => {
       const waiting = await eventually(() => handle.query(progressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step to wait');
       expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'features' });
-      expect(waiting.awaitingOperator?.[0].error).toMatch(/^features\.sql: Binder Error: .*"distnce"/);
+      expect(waiting.awaitingOperator?.[0].error).toMatch(/^features\.sql: column `distnce` does not exist in `s` \(the rows of `source`\); its columns, closest first: distance, /);
       // The failed step shows as failed (with what it waits for), never as running.
       const features = waiting.steps.find((s) => s.name === 'features');
-      expect(features).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^awaiting an operator \(retry, skip or abort\): features\.sql: Binder Error/) });
+      expect(features).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^awaiting an operator \(retry, skip or abort\): features\.sql: column `distnce` does not exist/) });
       fs.writeFileSync(file, good); // the fix
       await handle.signal(retrySignal, { actor: 'dana', reason: 'fixed the typo' });
       return handle.result();
@@ -102,7 +102,7 @@ describe('resume after a fix', () => {
     const result = await h.withWorker(async () => {
       const waiting = await eventually(() => handle.query(inferenceProgressQuery), (p) => (p.awaitingOperator?.length ?? 0) > 0, 'the failed step');
       expect(waiting.awaitingOperator?.[0]).toMatchObject({ step: 'features' });
-      expect(waiting.awaitingOperator?.[0].error).toMatch(/^features\.sql: Binder Error: .*"dat"/);
+      expect(waiting.awaitingOperator?.[0].error).toMatch(/^features\.sql: column `dat` does not exist in `s` \(the rows of `source`\); its columns, closest first: date, /);
       fs.writeFileSync(file, good); // the fix
       await handle.executeUpdate(retryUpdate, { args: [{ actor: 'hana', reason: 'fixed the typo' }] });
       return handle.result();

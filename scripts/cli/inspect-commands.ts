@@ -14,8 +14,8 @@ import { progressDetails, progressLine, readRun } from './progress';
 /** The workflow types that are Sluice runs (a run that failed before loading its spec has no pipeline attribute yet). */
 const RUN_TYPES = ['trainPipeline', 'batchInference', 'backfill', 'rollbackModel'];
 
-/** Longest first error line `sluice runs` shows. */
-const ERROR_CHARS = 100;
+/** Longest first error line `sluice runs` shows in its table (--json has the whole line). */
+const ERROR_CHARS = 120;
 
 interface RunRow {
   workflowId: string;
@@ -92,7 +92,7 @@ export const runs: Define = (program, run) =>
               r.modelVersion !== undefined ? `v${r.modelVersion}` : '-',
               r.rows?.toLocaleString('en-US') ?? '',
               r.cpuSeconds?.toFixed(1) ?? '',
-              ...(failed ? [r.error ?? ''] : []),
+              ...(failed ? [cut(r.error ?? '')] : []),
             ]),
           );
         });
@@ -100,12 +100,13 @@ export const runs: Define = (program, run) =>
       }),
     );
 
-/** The first line of the error a failed run ended with, cut to {@link ERROR_CHARS}. */
+/** The first line of the error a failed run ended with. */
 async function firstErrorLine(client: Client, row: RunRow): Promise<string> {
   const message = await client.workflow.getHandle(row.workflowId, row.runId).result().then(() => '', rootMessage);
-  const line = message.split('\n')[0];
-  return line.length > ERROR_CHARS ? `${line.slice(0, ERROR_CHARS)}…` : line;
+  return message.split('\n')[0];
 }
+
+const cut = (line: string) => (line.length > ERROR_CHARS ? `${line.slice(0, ERROR_CHARS)}…` : line);
 
 export const status: Define = (program, run) =>
   program

@@ -50,8 +50,10 @@ export function smallFlightsSpec(name: string, change: (spec: SpecInput) => void
   const spec = flightsSpec();
   spec.name = name;
   spec.split = { train: { from: '2001-01-01', to: '2001-01-21' }, validate: { from: '2001-01-22', to: '2001-01-24' } };
-  // Three weeks of January learn less than five months: gates that such a model clears.
-  spec.gates = { min_auc: 0.55, max_log_loss: 0.69 };
+  // Three weeks of January learn less than five months: gates that such a model clears. Its validation days have
+  // half the training window's delay rate (11.4 % against 22.4 %), so its log loss (0.404) does not beat always
+  // predicting the training rate (0.395): the baseline gate is off here, and tested where a model is useless.
+  spec.gates = { min_auc: 0.55, max_log_loss: 0.69, beat_baseline: false };
   change(spec);
   return writeSpec(name, spec);
 }
