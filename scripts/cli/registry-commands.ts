@@ -70,8 +70,9 @@ const register = (models: Pick<Cli, 'command'>, run: Runner) =>
     .option(...NO_WAIT)
     .option(...FOLLOW)
     .option(...JSON_OPTION)
-    .action((spec, file, options) =>
-      run(options, async (context) => {
+    // `models` has a --json of its own, which commander gives the parent: read both.
+    .action((spec, file, options, command) =>
+      run({ ...options, ...command.optsWithGlobals() }, async (context) => {
         const schema = options.schema ? readSchema(options.schema) : undefined;
         const uri = await uploadModelFile(openArtifactStore(context.config), file);
         const externalModel = { uri, file: path.basename(file), features: schema?.features, description: options.description ?? schema?.description };
