@@ -122,7 +122,7 @@ describe('the flights feature SQL on a tiny fixture', () => {
 
   it('names the spec field of a SQL error', async () => {
     const spec = tinySpec('tiny-sql', (s) => (s.features.sql = s.features.sql.replace('ln(s.distance)', 'ln(s.distanse)')));
-    await expectDataError(run(spec, store), 'features.sql: Binder Error');
+    await expectDataError(run(spec, store), 'features.sql: column `distanse` does not exist in `s` (the rows of `source`); its columns, closest first: distance, ');
   });
 
   it('counts rows with a real DuckDB', async () => {
