@@ -34,11 +34,29 @@ export default tseslint.config(
     },
   },
   {
-    files: ['contracts/**/*.ts', 'activities/**/*.ts'],
+    // The bottom layer: what workflows, activities and the CLI share imports nothing of theirs, not even a type.
+    files: ['contracts/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/activities/*', '**/activities/**', '**/workflows/*', '**/workflows/**', '**/workers/*', '**/workers/**', '**/scripts/*', '**/scripts/**'],
+              message: 'contracts/ is the bottom layer: it imports nothing from activities/, workflows/, workers/ or scripts/; move what it needs into contracts/',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['activities/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       // Not even types: what activities share with workflows lives in contracts/.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows/*', '**/workflows/**'], message: 'activities and contracts never import from workflows/; move what both need into contracts/' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows/*', '**/workflows/**'], message: 'activities never import from workflows/; move what both need into contracts/' }] }],
     },
   },
 );

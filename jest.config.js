@@ -1,5 +1,5 @@
 /**
- * Two projects. `unit`: tests beside their code, with no servers (`npx jest activities/spec-loader.test.ts`
+ * Two projects. `unit`: tests beside their code, with no servers (`npx jest activities/spec/loader.test.ts`
  * starts nothing). `integration`: test/ and every `*.integration.test.ts`, against the real Temporal dev server,
  * PostgreSQL and the S3 server their global setup starts (only when one of them runs). `npm test` runs both.
  */

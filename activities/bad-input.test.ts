@@ -3,18 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { flightsSpec, writeSpec, type SpecInput } from '../test/support/specs';
-import { ArtifactStore } from './artifacts';
-import { sqlString, withDuckDB } from './duckdb';
-import { extractWindow } from './extract';
-import { importExternalModel, uploadModelFile } from './external-model';
-import type { FeatureSet } from './features';
+import { ArtifactStore } from './storage/artifact-store';
+import { sqlString, withDuckDB } from './sql/duckdb';
+import { extractWindow } from './extract/extract';
+import { importExternalModel, uploadModelFile } from './train/external-model';
 import { readMetadata } from './onnx/graph-builder';
-import type { LoadedSpec } from './spec-loader';
-import { buildFeatures } from './features';
+import { buildFeatures } from './features/features';
 import { planInference } from './inference/plan';
 import { ModelRunner } from './inference/model-runner';
-import { loadSpecFile } from './spec-loader';
-import { trainModel } from './train';
+import { loadSpecFile } from './spec/loader';
+import { trainModel } from './train/train';
+import type { FeatureSet } from '../contracts/artifacts';
+import type { LoadedSpec } from '../contracts/spec';
 
 /**
  * The bad-input matrix: each bad input gives a non-retryable failure of a precise type whose message

@@ -1,23 +1,25 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
-import { ArtifactStore } from './artifacts';
-import { evaluateModel, type EvaluateInput } from './evaluate';
-import { extractWindow, type ExtractInput } from './extract';
-import { importExternalModel, type ImportInput } from './external-model';
-import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features';
+import { ArtifactStore } from './storage/artifact-store';
+import { evaluateModel, type EvaluateInput } from './evaluate/evaluate';
+import { extractWindow, type ExtractInput } from './extract/extract';
+import { importExternalModel, type ImportInput } from './train/external-model';
+import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features/features';
 import { planInference, type PlanInput } from './inference/plan';
 import { writeRunReport, type RunReportInput } from './report/run-report';
 import { writeScoresReport, type ScoresReportInput } from './report/scores-report';
 import { scoreShard, type ScoreShardInput, type ShardHeartbeat } from './inference/score-shard';
-import { readChampion, readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry';
+import { readChampion, readRegistry, registerModelVersion, resolveModel, setModelAlias } from './registry/registry';
 import type { NewModelVersion } from '../contracts/registry';
 import { publishScores, type PublishInput } from './sinks/publish';
 import { publishedDays, type PublishedFilter } from './sinks/published-days';
-import { newestDay } from './sources';
-import { loadSpecFile, type LoadedSpec } from './spec-loader';
-import { checkSpecSql } from './spec-sql';
-import { insideDataRoots } from './data-roots';
-import { trainModel, type TrainHeartbeat, type TrainInput } from './train';
-import { exportLogisticFit, logisticChunkSums, planLogisticFit, type ChunkSumsInput, type ExportFitInput, type PlanFitInput } from './parallel-train';
+import { newestDay } from './sources/sources';
+import { loadSpecFile } from './spec/loader';
+import { checkSpecSql } from './spec/sql-check';
+import { insideDataRoots } from './storage/data-roots';
+import { trainModel, type TrainInput } from './train/train';
+import { exportLogisticFit, logisticChunkSums, planLogisticFit, type ChunkSumsInput, type ExportFitInput, type PlanFitInput } from './train/logistic/parallel-fit';
+import type { TrainHeartbeat } from '../contracts/artifacts';
+import type { LoadedSpec } from '../contracts/spec';
 
 /**
  * The activities a Sluice worker runs, bound to one artifact store and the task queue model registries

@@ -1,11 +1,11 @@
 import duckdb from '@duckdb/node-bindings';
-import type { ArtifactStore } from '../activities/artifacts';
-import { runSpecSql, withDuckDB } from '../activities/duckdb';
-import type { FeatureSet } from '../activities/features';
+import type { ArtifactStore } from '../activities/storage/artifact-store';
+import { runSpecSql, withDuckDB } from '../activities/sql/duckdb';
 import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
 import { ModelRunner } from '../activities/inference/model-runner';
-import { windowFeaturesSql } from '../activities/point-in-time';
-import type { LoadedSpec } from '../activities/spec-loader';
+import { windowFeaturesSql } from '../activities/features/point-in-time';
+import type { FeatureSet } from '../contracts/artifacts';
+import type { LoadedSpec } from '../contracts/spec';
 
 /**
  * The baselines' inputs: every row's features in `window`, computed by DuckDB alone (best of two runs,

@@ -6,12 +6,12 @@
  * the source is shown beside it for scale).
  */
 import path from 'node:path';
-import { ArtifactStore } from '../activities/artifacts';
-import { runSpecSql, scalar, withDuckDB } from '../activities/duckdb';
+import { ArtifactStore } from '../activities/storage/artifact-store';
+import { runSpecSql, scalar, withDuckDB } from '../activities/sql/duckdb';
 import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
-import type { LoadedSpec } from '../activities/spec-loader';
-import { loadSpecFile } from '../activities/spec-loader';
+import { loadSpecFile } from '../activities/spec/loader';
 import { featuresFor } from './reference';
+import type { LoadedSpec } from '../contracts/spec';
 
 const DAY = '2001-06-30';
 const REPEATS = 5;

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { ArtifactStore } from '../activities/artifacts';
-import { extractWindow } from '../activities/extract';
-import { buildFeatures, type FeatureSet } from '../activities/features';
-import { loadSpecFile } from '../activities/spec-loader';
+import type { ArtifactStore } from '../activities/storage/artifact-store';
+import { extractWindow } from '../activities/extract/extract';
+import { buildFeatures } from '../activities/features/features';
+import { loadSpecFile } from '../activities/spec/loader';
+import type { FeatureSet } from '../contracts/artifacts';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The project-local Python with scikit-learn (scripts/setup-python.sh makes it). */

@@ -4,12 +4,12 @@
  * process per range so each peak is measured alone.
  *   tsx bench/score-range.ts <artifact root> <model uri> <features fingerprint> <from> <to> <out dir>
  */
-import { ArtifactStore } from '../activities/artifacts';
-import { loadFeatureSet } from '../activities/features';
+import { ArtifactStore } from '../activities/storage/artifact-store';
+import { loadFeatureSet } from '../activities/features/features';
 import { planInference } from '../activities/inference/plan';
 import { scoreShard } from '../activities/inference/score-shard';
 import { publishScores } from '../activities/sinks/publish';
-import { loadSpecFile } from '../activities/spec-loader';
+import { loadSpecFile } from '../activities/spec/loader';
 
 export async function scoreRange(root: string, modelUri: string, featuresFingerprint: string, from: string, to: string, out: string) {
   const store = new ArtifactStore(root);

@@ -5,14 +5,14 @@
  *   npm run bench
  */
 import path from 'node:path';
-import { ArtifactStore } from '../activities/artifacts';
-import { columnMoments, readFeatureMatrix } from '../activities/feature-matrix';
-import { trainLogistic } from '../activities/logistic-trainer';
-import { classificationMetrics } from '../activities/metrics';
-import { loadSpecFile } from '../activities/spec-loader';
+import { ArtifactStore } from '../activities/storage/artifact-store';
+import { columnMoments, readFeatureMatrix } from '../activities/features/feature-matrix';
+import { trainLogistic } from '../activities/train/logistic/logistic-trainer';
+import { classificationMetrics } from '../activities/evaluate/metrics';
+import { loadSpecFile } from '../activities/spec/loader';
 import { featuresFor, sklearnReference } from './reference';
 import * as ort from 'onnxruntime-node';
-import { forwardGraph } from '../activities/onnx/logistic-graphs';
+import { forwardGraph } from '../activities/train/logistic/logistic-graphs';
 
 const REPEATS = 3;
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepCost } from '../activities/cost';
-import type { PipelineSpec } from '../activities/spec-schema';
+import type { PipelineSpec } from './spec';
+import type { StepCost } from './costs';
 
 /**
  * The spec's `budget:` and its enforcement. Pure code: the workflows check it between steps (so a run

@@ -1,4 +1,4 @@
-import type { StepCost } from '../activities/cost';
+
 
 /** A cost of nothing (steps that only talk to Temporal). */
 export function zeroCost(): StepCost {
@@ -19,4 +19,18 @@ export function sumCosts(costs: StepCost[]): StepCost {
     }),
     zeroCost(),
   );
+}
+
+/** What one activity attempt used. Summed by the workflow into the run's ledger. */
+export interface StepCost {
+  wallSeconds: number;
+  cpuSeconds: number;
+  /** Highest resident set size of the worker process seen during the step. */
+  peakRssBytes: number;
+  rowsIn: number;
+  rowsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Attempts counted in this cost, when more than one (failed attempts before the one that succeeded, or all that failed). */
+  attempts?: number;
 }

@@ -1,6 +1,6 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { StepCost } from '../activities/cost';
 import type { Budget } from './budget';
+import type { StepCost } from './costs';
 
 /** One measured step of a run: what its activity used, and when it ran (workflow time). */
 export interface LedgerEntry {

@@ -1,5 +1,5 @@
-import type { LogisticOptions } from '../activities/logistic-trainer';
-import { addChunkSums, chooseStep, finishIteration, lineSearch, startIteration, startState, STEP_SIZES, trainerResult, type ChunkSums, type LineSearch, type NewtonProblem } from './newton';
+
+import { addChunkSums, chooseStep, finishIteration, lineSearch, startIteration, startState, STEP_SIZES, trainerResult, type ChunkSums, type LineSearch, type NewtonProblem, type LogisticOptions } from './newton';
 
 /**
  * The driver's rules on hand-made sums, where every threshold can be hit exactly. (The end-to-end

@@ -5,9 +5,9 @@
  *
  * Pure TypeScript on plain JSON values (no Node, DuckDB or ONNX Runtime, no clock, no randomness), so
  * workflow code can run it: its state is small (O(K²) at most) and every value it hands out or takes
- * in is a payload an activity can carry. It imports only `solveSymmetric` (pure) and types; it does not
- * import logistic-trainer.ts, which loads onnxruntime-node at import time, so the two small helpers
- * the in-memory trainer keeps private (the starting point and the penalty) are restated here.
+ * in is a payload an activity can carry. It imports only `solveSymmetric` (pure). The trainers' shared
+ * types (options, checkpoints, results) live here, at the bottom, for the in-memory trainer
+ * (activities/train/logistic), the data-parallel fit workflow and the model artifact alike.
  *
  * One iteration is two passes over the data, each of which can be spread over any number of processes:
  * 1. `startIteration` → theta; every fit chunk returns `chunkSums` at theta (Σ loss, Σ gradient, Σ Hessian).
@@ -17,7 +17,7 @@
  *    and returns the next state, which says when training stops; `trainerResult` gives the result.
  */
 import { solveSymmetric } from './linalg';
-import type { IterationRecord, LogisticOptions, TrainerCheckpoint, TrainerResult } from '../activities/logistic-trainer';
+
 
 /** Σ over a chunk's rows at one parameter vector, unnormalized and unpenalized. */
 export interface ThetaSums {
@@ -252,4 +252,45 @@ function penalties(problem: NewtonProblem): number[] {
 
 function penalty(theta: number[], l2: number[]): number {
   return 0.5 * theta.reduce((s, t, i) => s + l2[i] * t * t, 0);
+}
+
+export interface IterationRecord {
+  iteration: number;
+  trainLoss: number;
+  validationLoss: number;
+  gradientNorm: number;
+  stepSize: number;
+}
+
+export interface LogisticOptions {
+  /** Per-row L2 penalty on the (standardized) weights; the intercept is not penalized. */
+  l2: number;
+  maxIterations: number;
+  /** Stop when the training loss improves by less than this (relative). */
+  tolerance: number;
+  /** Stop after this many iterations without a better validation loss. */
+  patience: number;
+}
+
+/** Everything needed to continue training where a previous attempt stopped. Small: K+1 numbers per vector. */
+export interface TrainerCheckpoint {
+  iteration: number;
+  theta: number[];
+  bestTheta: number[];
+  bestValidationLoss: number;
+  bestIteration: number;
+  stale: number;
+  history: IterationRecord[];
+}
+
+export interface TrainerResult {
+  /** Best parameters by validation loss: weights then intercept. */
+  theta: number[];
+  iterations: number;
+  bestIteration: number;
+  trainLoss: number;
+  validationLoss: number;
+  stopReason: 'converged' | 'early-stopped' | 'max-iterations';
+  history: IterationRecord[];
+  resumedFrom: number;
 }

@@ -1,5 +1,6 @@
 import { baselineOf, decidePromotion } from './promotion';
-import type { ClassificationMetrics } from '../activities/metrics';
+import type { ClassificationMetrics } from './metrics';
+
 
 const metrics = (logLoss: number, auc = 0.7): ClassificationMetrics => ({ rows: 1000, positiveRate: 0.2, auc, logLoss, accuracy: 0.8, precision: 0.5, recall: 0.1, threshold: 0.5, calibration: [] });
 

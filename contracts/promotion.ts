@@ -1,4 +1,5 @@
-import type { ClassificationMetrics } from '../activities/metrics';
+import type { ClassificationMetrics } from './metrics';
+
 
 export interface PromotionGates {
   min_auc?: number;

@@ -3,8 +3,9 @@
  * queue. The registry workflow (workflows/model-registry.ts), the activities that call it and the CLI share it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ColumnInfo } from '../activities/artifacts';
-import type { ClassificationMetrics } from '../activities/metrics';
+import type { ClassificationMetrics } from './metrics';
+import type { ColumnInfo } from './artifacts';
+
 
 /** One registered model version and its lineage. */
 export interface ModelVersion {

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptionsAction, type ScheduleSpec as TemporalScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { loadSpecFile } from '../activities/spec-loader';
-import type { ScheduleSpec } from '../activities/spec-schema';
+import { loadSpecFile } from '../activities/spec/loader';
+import type { ScheduleSpec } from '../contracts/spec';
 import type { SluiceConfig } from '../workers/config';
 
 /** Which job of a pipeline a schedule runs. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sqlString, withDuckDB } from '../activities/duckdb';
-import { queryRegistry } from '../activities/registry';
+import { sqlString, withDuckDB } from '../activities/sql/duckdb';
+import { queryRegistry } from '../activities/registry/registry';
 import { backfill } from '../workflows/backfill';
 import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';

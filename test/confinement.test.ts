@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ArtifactStore } from '../activities/artifacts';
+import { ArtifactStore } from '../activities/storage/artifact-store';
 import { createActivities } from '../activities/index';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { stringify } from 'yaml';

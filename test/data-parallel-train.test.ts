@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import { ArtifactStore } from '../activities/artifacts';
-import type { FeatureSet } from '../activities/features';
+import { ArtifactStore } from '../activities/storage/artifact-store';
 import { readMetadata } from '../activities/onnx/graph-builder';
-import { loadSpecFile } from '../activities/spec-loader';
-import { trainModel } from '../activities/train';
+import { loadSpecFile } from '../activities/spec/loader';
+import { trainModel } from '../activities/train/train';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { recordHistory } from './support/record-history';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import type { FeatureSet } from '../contracts/artifacts';
 
 let h: TestHarness;
 beforeAll(async () => {

@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { sqlString, withDuckDB } from '../activities/duckdb';
-import type { ModelArtifact } from '../activities/train';
+import { sqlString, withDuckDB } from '../activities/sql/duckdb';
 import { startDevServer, stopDevServer } from '../scripts/dev-server';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
@@ -12,6 +11,7 @@ import { eventually } from './support/eventually';
 import { kill, startWorkerProcess } from './support/processes';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import type { ModelArtifact } from '../contracts/artifacts';
 
 /**
  * Durability proven by killing real processes: a worker in the middle of a scoring shard, a worker in

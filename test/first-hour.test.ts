@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ArtifactStore } from '../activities/artifacts';
+import { ArtifactStore } from '../activities/storage/artifact-store';
 import { SluiceRows, SluiceStatus } from '../contracts/search-attributes';
 import { run } from '../scripts/sluice-cli';
 import { EXIT_WAITING } from '../scripts/cli/run-commands';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { queryRegistry } from '../activities/registry';
+import { queryRegistry } from '../activities/registry/registry';
 import { batchInference } from '../workflows/batch-inference';
 import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';

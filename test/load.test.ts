@@ -1,4 +1,4 @@
-import { queryRegistry } from '../activities/registry';
+import { queryRegistry } from '../activities/registry/registry';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';

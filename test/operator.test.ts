@@ -4,7 +4,7 @@ import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { registerLegacyExternal } from './support/legacy-external';
 import { registryQueueOf } from '../workers/config';
-import { sqlString, withDuckDB } from '../activities/duckdb';
+import { sqlString, withDuckDB } from '../activities/sql/duckdb';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
 import { ledgerQuery } from '../contracts/ledger';
 import { abortSignal, retrySignal, retryUpdate, skipSignal, skipUpdate } from '../workflows/operator';
@@ -15,7 +15,7 @@ import { eventually } from './support/eventually';
 import { scheduledActivities } from './support/history';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 import { recordHistory } from './support/record-history';
-import { ArtifactStore } from '../activities/artifacts';
+import { ArtifactStore } from '../activities/storage/artifact-store';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA = path.resolve(ROOT, 'node_modules', 'vega-datasets', 'data');

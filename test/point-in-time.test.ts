@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ArtifactStore } from '../activities/artifacts';
-import { sqlIdent, sqlString, withDuckDB } from '../activities/duckdb';
-import { scoreDataset } from '../activities/evaluate';
-import { loadFeatureSet } from '../activities/features';
+import { ArtifactStore } from '../activities/storage/artifact-store';
+import { sqlIdent, sqlString, withDuckDB } from '../activities/sql/duckdb';
+import { scoreDataset } from '../activities/evaluate/evaluate';
+import { loadFeatureSet } from '../activities/features/features';
 import { readMetadata } from '../activities/onnx/graph-builder';
 import { batchInference, type BatchInferenceInput, type BatchInferenceResult } from '../workflows/batch-inference';
 import { progressQuery as trainProgressQuery, trainPipeline } from '../workflows/train-pipeline';

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { queryRegistry, registerVersion, setAlias } from '../activities/registry';
+import { queryRegistry, registerVersion, setAlias } from '../activities/registry/registry';
 import { registryQueueOf } from '../workers/config';
 import { registryWorkflowId, type NewModelVersion } from '../contracts/registry';
 import { approveUpdate, progressQuery, trainPipeline } from '../workflows/train-pipeline';

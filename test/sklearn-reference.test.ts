@@ -1,7 +1,7 @@
-import { ArtifactStore } from '../activities/artifacts';
-import { evaluateModel } from '../activities/evaluate';
-import { loadSpecFile } from '../activities/spec-loader';
-import { trainModel } from '../activities/train';
+import { ArtifactStore } from '../activities/storage/artifact-store';
+import { evaluateModel } from '../activities/evaluate/evaluate';
+import { loadSpecFile } from '../activities/spec/loader';
+import { trainModel } from '../activities/train/train';
 import { featuresFor, sklearnReference } from '../bench/reference';
 import { TEST_ARTIFACTS } from './support/temporal';
 

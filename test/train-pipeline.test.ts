@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { queryRegistry } from '../activities/registry';
+import { queryRegistry } from '../activities/registry/registry';
 import { approveSignal, progressQuery, rejectSignal, trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { smallFlightsSpec, writeSpec } from './support/specs';

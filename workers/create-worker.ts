@@ -3,7 +3,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type SluiceActivities } from '../activities/index';
 import { openArtifactStore } from '../activities/storage/open-store';
-import { AttemptCostInterceptor } from '../activities/attempt-costs';
+import { AttemptCostInterceptor } from '../activities/cost/attempt-costs';
 import { connectionOptions, registryQueueOf, type SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attribute-setup';
 

@@ -1,8 +1,8 @@
 import type { Duration } from '@temporalio/common';
 import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
-import type { PythonActivities } from '../activities/python-activities';
-import type { PipelineSpec } from '../activities/spec-schema';
+import type { PythonActivities } from '../activities/train/python-activities';
+import type { PipelineSpec } from '../contracts/spec';
 import { budgetOf } from '../contracts/budget';
 
 /** Bad spec, data or model, or a spent budget: retrying cannot cure these, so they are not retried. */

@@ -1,8 +1,6 @@
 import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { StepCost } from '../activities/cost';
 import type { Shard } from '../activities/inference/plan';
 import type { DayScores } from '../activities/inference/score-stats';
-import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf } from '../contracts/budget';
@@ -11,6 +9,8 @@ import { Ledger } from './ledger';
 import { Operator, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
+import type { StepCost } from '../contracts/costs';
+import type { LoadedSpec, SpecChange } from '../contracts/spec';
 
 export interface BatchInferenceInput {
   /** Path of the pipeline spec, as the worker sees it. */

@@ -1,16 +1,12 @@
 import { continueAsNew, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { LogisticFitPlan } from '../activities/parallel-train';
-import type { FeatureSet } from '../activities/features';
-import type { LoadedSpec } from '../activities/spec-loader';
-import type { ModelArtifact } from '../activities/train';
-import { sumCosts, zeroCost } from '../contracts/costs';
-import type { StepCost } from '../activities/cost';
-import type { TrainerResult } from '../activities/logistic-trainer';
-import type { PipelineSpec } from '../activities/spec-schema';
-import type { RowChunk } from '../activities/streaming/chunks';
-import type { ChunkSumsRequest } from '../activities/streaming/chunk-sums';
-import { addChunkSums, finishIteration, lineSearch, startIteration, startState, trainerResult, type ChunkSums, type NewtonState } from '../contracts/newton';
+import type { LogisticFitPlan } from '../activities/train/logistic/parallel-fit';
+import { sumCosts, zeroCost, type StepCost } from '../contracts/costs';
+import type { PipelineSpec, LoadedSpec } from '../contracts/spec';
+import type { RowChunk } from '../activities/train/logistic/streaming/chunks';
+import type { ChunkSumsRequest } from '../activities/train/logistic/streaming/chunk-sums';
+import { addChunkSums, finishIteration, lineSearch, startIteration, startState, trainerResult, type ChunkSums, type NewtonState, type TrainerResult } from '../contracts/newton';
 import { activitiesFor, count, summarized } from './activity-proxies';
+import type { FeatureSet, ModelArtifact } from '../contracts/artifacts';
 
 export interface FitLogisticInput {
   spec: PipelineSpec;

@@ -1,8 +1,7 @@
 import { patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { StepCost } from '../activities/cost';
 import { budgetLines, checkBudget, type Budget } from '../contracts/budget';
 import { ledgerQuery, type CostLedger, type LedgerEntry } from '../contracts/ledger';
-import { sumCosts } from '../contracts/costs';
+import { sumCosts, type StepCost } from '../contracts/costs';
 import { SluiceCpuSeconds, SluiceRows } from '../contracts/search-attributes';
 
 /**

@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
-import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { quick } from './activity-proxies';
 import { RestartWith, type Operator } from './operator';
+import type { LoadedSpec, SpecChange } from '../contracts/spec';
 
 /**
  * Runs a workflow's steps after its spec is loaded so that an operator can fix the spec: on every retry

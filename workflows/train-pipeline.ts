@@ -13,24 +13,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { StepCost } from '../activities/cost';
-import type { ClassificationMetrics } from '../activities/metrics';
-import type { FeatureSet } from '../activities/features';
-import type { ModelArtifact } from '../activities/train';
-import type { ExternalModel } from '../activities/external-model';
 import { trainDataParallel } from './fit-logistic';
-import type { LoadedSpec, SpecChange } from '../activities/spec-loader';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
 import { baselineOf, decidePromotion, type PromotionDecision } from '../contracts/promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf, BUDGET_EXCEEDED } from '../contracts/budget';
-import { zeroCost } from '../contracts/costs';
+import { zeroCost, type StepCost } from '../contracts/costs';
 import type { CostLedger } from '../contracts/ledger';
 import { Ledger } from './ledger';
 import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
+import type { ClassificationMetrics } from '../contracts/metrics';
+import type { FeatureSet, ModelArtifact, ExternalModel } from '../contracts/artifacts';
+import type { LoadedSpec, SpecChange } from '../contracts/spec';
 
 export interface TrainPipelineInput {
   /** Path of the pipeline spec, as the worker sees it (relative to the worker's directory). */

@@ -1,11 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
-import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../duckdb';
-import { dataError } from '../errors';
-import { labelledRowsSql, readPredicate, windowFeaturesSql } from '../point-in-time';
-import { createSourceViews, extractQuery, featureSql } from '../sources';
-import type { LoadedSpec } from '../spec-loader';
-import type { DateWindow } from '../spec-schema';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../sql/duckdb';
+import { dataError } from '../../contracts/errors';
+import { labelledRowsSql, readPredicate, windowFeaturesSql } from '../features/point-in-time';
+import { createSourceViews, extractQuery, featureSql } from '../sources/sources';
+import type { DateWindow, LoadedSpec } from '../../contracts/spec';
+import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
 
 /**
  * Prepares a connection to run the spec's feature SQL — the very definition training used — over new

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { modelError } from '../errors';
+import { modelError } from '../../contracts/errors';
 
 /** The synchronous session onnxruntime-node's public `InferenceSession` wraps in a promise. */
 interface NativeSession {

@@ -1,15 +1,14 @@
 import path from 'node:path';
-import type { ArtifactRef, ArtifactStore, ColumnInfo } from '../artifacts';
-import { insideDataRoots } from '../data-roots';
-import { metered } from '../cost';
-import { runSpecSql, sqlIdent, withDuckDB } from '../duckdb';
-import { dataError, modelError, specError } from '../errors';
-import { featureDefinitionHash } from '../features';
-import { windowPredicate } from '../sources';
-import type { LoadedSpec } from '../spec-loader';
-import type { DateWindow } from '../spec-schema';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { insideDataRoots } from '../storage/data-roots';
+import { metered } from '../cost/meter';
+import { runSpecSql, sqlIdent, withDuckDB } from '../sql/duckdb';
+import { dataError, modelError, specError } from '../../contracts/errors';
+import { featureDefinitionHash } from '../features/features';
+import { windowPredicate, extractQuery } from '../sources/sources';
+import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 import { checkSchema, describeFeatures, prepareFeatureContext, selectSource } from './inference-source';
-import { extractQuery } from '../sources';
+import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
 
 /** Rows of one day of the partition. */
 export interface DayCount {

@@ -2,17 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ArtifactRef, ArtifactStore } from '../artifacts';
-import { metered } from '../cost';
-import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../duckdb';
-import { dataError } from '../errors';
-import type { LoadedSpec } from '../spec-loader';
-import type { DateWindow } from '../spec-schema';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { metered } from '../cost/meter';
+import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
+import { dataError } from '../../contracts/errors';
+import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 import { ModelRunner } from './model-runner';
 import { dayScores } from './score-stats';
 import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
 import { groupDays, type Shard } from './plan';
+import type { ArtifactRef } from '../../contracts/artifacts';
 
 /** The model a shard scores with. */
 export interface ScoringModel {

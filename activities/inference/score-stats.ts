@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from '../duckdb';
-import type { CalibrationBin } from '../metrics';
+import { sqlString } from '../sql/duckdb';
+import type { CalibrationBin } from '../../contracts/metrics';
+
 
 /** Equal-width bins of the score, [k/10, (k+1)/10), for the per-day score distribution. */
 export const SCORE_BINS = 10;

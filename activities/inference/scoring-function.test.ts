@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { withDuckDB } from '../duckdb';
+import { withDuckDB } from '../sql/duckdb';
 import { ModelRunner } from './model-runner';
 import { registerScoringFunction } from './scoring-function';
 

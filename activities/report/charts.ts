@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { CalibrationBin } from '../metrics';
+import type { CalibrationBin } from '../../contracts/metrics';
+
 
 /**
  * The run report's charts as Vega-Lite specifications, rendered on the server by `vega` to SVG (no browser,

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CostLedger } from '../../contracts/ledger';
-import { safePathSegment as safe, type ArtifactStore } from '../artifacts';
-import { metered } from '../cost';
-import type { ClassificationMetrics } from '../metrics';
-import type { SpecChange } from '../spec-loader';
+import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
+import { metered } from '../cost/meter';
 import { calibrationChart, COLORS, metricsChart, renderSvg, rocChart, stepColor, timelineChart, type ChartSpec, type Series } from './charts';
+import type { ClassificationMetrics } from '../../contracts/metrics';
+import type { SpecChange } from '../../contracts/spec';
 
 export interface RunReportInput {
   pipeline: string;

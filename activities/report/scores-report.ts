@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ArtifactStore } from '../artifacts';
-import { metered } from '../cost';
-import type { CalibrationBin } from '../metrics';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { metered } from '../cost/meter';
 import { psi, referenceBins, type DayScores } from '../inference/score-stats';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg, type ChartSpec } from './charts';
 import { reportFolder } from './run-report';
+import type { CalibrationBin } from '../../contracts/metrics';
 
 export interface ScoresReportInput {
   pipeline: string;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from '../duckdb';
-import type { PublishRequest, PublishResult } from './publish';
+import { sqlIdent, sqlString } from '../sql/duckdb';
 import { stagedRelation } from './staged';
+import type { PublishRequest, PublishResult } from './sink';
 
 /**
  * Publishes into a table of a DuckDB database file in one transaction: the run's days are deleted and

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { withDuckDB } from '../duckdb';
-import { writeArrowFile } from '../arrow-files';
-import type { PublishRequest, PublishResult } from './publish';
+import { withDuckDB } from '../sql/duckdb';
+import { writeArrowFile } from '../sources/arrow-files';
 import { stagedRelation } from './staged';
+import type { PublishRequest, PublishResult } from './sink';
 
 /**
  * Publishes into a dataset of files partitioned by day (`<root>/day=YYYY-MM-DD/part-N.<ext>`). Each day is

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ColumnInfo } from '../artifacts';
-import { sqlString, withDuckDB } from '../duckdb';
-import { specError } from '../errors';
-import type { PublishRequest, PublishResult } from './publish';
+import { sqlString, withDuckDB } from '../sql/duckdb';
+import { specError } from '../../contracts/errors';
 import { stagedRelation } from './staged';
+import type { ColumnInfo } from '../../contracts/artifacts';
+import type { PublishRequest, PublishResult } from './sink';
 
 const PG_TYPES: Record<string, string> = {
   BOOLEAN: 'boolean',

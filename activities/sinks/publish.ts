@@ -1,32 +1,17 @@
 import path from 'node:path';
-import type { ArtifactStore, ColumnInfo } from '../artifacts';
-import { metered } from '../cost';
-import { withDuckDB } from '../duckdb';
-import { insideDataRoots } from '../data-roots';
-import { dataError, specError } from '../errors';
-import type { LoadedSpec } from '../spec-loader';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { metered } from '../cost/meter';
+import { withDuckDB } from '../sql/duckdb';
+import { insideDataRoots } from '../storage/data-roots';
+import { dataError, specError } from '../../contracts/errors';
 import { publishDuckDB } from './duckdb-sink';
 import { publishArrow, publishParquet } from './parquet-sink';
 import { postgresUrl, publishPostgres } from './postgres-sink';
 import { publishParquetToS3 } from './s3-sink';
 import { insideS3Roots } from '../storage/s3-roots';
 import { stagedFilesByDay, stagedRelation } from './staged';
-
-/** What a sink receives: the run's staged files and row counts by day. */
-export interface PublishRequest {
-  runId: string;
-  modelVersion: number;
-  files: Map<string, string[]>;
-  rowsByDay: Map<string, number>;
-  columns: ColumnInfo[];
-}
-
-export interface PublishResult {
-  /** Where the rows went (a folder, `database#table`, or a redacted connection string with `#table`). */
-  location: string;
-  days: number;
-  rows: number;
-}
+import type { LoadedSpec } from '../../contracts/spec';
+import type { PublishRequest, PublishResult } from './sink';
 
 export interface PublishInput {
   loaded: LoadedSpec;

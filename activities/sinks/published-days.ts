@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
-import { sqlIdent, sqlString } from '../duckdb';
-import { specError } from '../errors';
-import type { LoadedSpec } from '../spec-loader';
+import { sqlIdent, sqlString } from '../sql/duckdb';
+import { specError } from '../../contracts/errors';
 import { postgresUrl } from './postgres-sink';
 import { s3PublishedDays } from './s3-sink';
 import { insideS3Roots } from '../storage/s3-roots';
+import type { LoadedSpec } from '../../contracts/spec';
 
 export interface PublishedFilter {
   from?: string;

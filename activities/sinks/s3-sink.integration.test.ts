@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sqlString, withDuckDB } from '../duckdb';
+import { sqlString, withDuckDB } from '../sql/duckdb';
 import { S3Objects, sharedS3Client } from '../storage/object-store';
-import type { PublishRequest } from './publish';
 import { publishParquetToS3, readDayManifest, s3PublishedDays } from './s3-sink';
 import { insideS3Roots } from '../storage/s3-roots';
+import type { PublishRequest } from './sink';
 
 const bucket = () => process.env.SLUICE_TEST_S3_BUCKET as string;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { S3Objects, sharedS3Client, type S3Location } from '../storage/object-store';
-import type { PublishRequest, PublishResult } from './publish';
+import type { PublishRequest, PublishResult } from './sink';
+
 
 /** What `day=YYYY-MM-DD/_sluice.json` says: who wrote the day, and the files that make it up. */
 export interface S3DayManifest {

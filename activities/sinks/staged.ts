@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { sqlString } from '../duckdb';
+import { sqlString } from '../sql/duckdb';
 
 /** Staged Parquet files of a run, by day (`YYYY-MM-DD`), found under `shard-*\/slice-*\/day=…/` (never in a slice still being written, `slice-*.partial`). */
 export function stagedFilesByDay(stagingDir: string): Map<string, string[]> {

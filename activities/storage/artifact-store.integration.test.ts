@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ArtifactStore } from '../artifacts';
+import { ArtifactStore } from './artifact-store';
 import { parseS3Uri, S3Objects, sharedS3Client } from './object-store';
 
 /** The test run's S3 server (test/support/global-setup.ts), a fresh prefix per test. */

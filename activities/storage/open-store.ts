@@ -1,4 +1,4 @@
-import { ArtifactStore } from '../artifacts';
+import { ArtifactStore } from './artifact-store';
 import { parseS3Uri, S3Objects, sharedS3Client } from './object-store';
 
 /** Where a process keeps its artifacts: a folder, or an S3 location with the folder as its local cache. */

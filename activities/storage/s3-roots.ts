@@ -1,4 +1,4 @@
-import { specError } from '../errors';
+import { specError } from '../../contracts/errors';
 import { parseS3Uri, type S3Location } from './object-store';
 
 /**

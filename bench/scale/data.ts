@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { scalar, sqlString, withDuckDB } from '../../activities/duckdb';
+import { scalar, sqlString, withDuckDB } from '../../activities/sql/duckdb';
 
 /** The vega-datasets flights sample: 3M flights, 2001-01-01 .. 2001-06-30. */
 export const FLIGHTS_3M = path.resolve('node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');

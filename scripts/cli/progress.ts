@@ -2,13 +2,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ShardHeartbeat } from '../../activities/inference/score-shard';
-import type { TrainHeartbeat } from '../../activities/train';
 import type { BackfillState } from '../../workflows/backfill';
 import type { InferenceProgress } from '../../workflows/batch-inference';
 import type { AwaitingStep } from '../../workflows/operator';
 import type { TrainProgress } from '../../workflows/train-pipeline';
 import { progressText, type ProgressView } from './progress-bar';
 import { table } from './table';
+import type { TrainHeartbeat } from '../../contracts/artifacts';
 
 const indent = (text: string) => text.split('\n').map((line) => `  ${line}`);
 

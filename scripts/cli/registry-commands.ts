@@ -1,8 +1,8 @@
-import { queryRegistry, setAlias } from '../../activities/registry';
+import { queryRegistry, setAlias } from '../../activities/registry/registry';
 import { rollbackModel } from '../../workflows/rollback';
 import fs from 'node:fs';
 import path from 'node:path';
-import { uploadModelFile } from '../../activities/external-model';
+import { uploadModelFile } from '../../activities/train/external-model';
 import { openArtifactStore } from '../../activities/storage/open-store';
 import { trainPipeline, type TrainPipelineResult } from '../../workflows/train-pipeline';
 import type { Command as Cli } from '@commander-js/extra-typings';

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { ArtifactStore, ColumnInfo } from '../../activities/artifacts';
-import { uploadModelFile } from '../../activities/external-model';
-import { registerVersion } from '../../activities/registry';
+import type { ArtifactStore } from '../../activities/storage/artifact-store';
+import { uploadModelFile } from '../../activities/train/external-model';
+import { registerVersion } from '../../activities/registry/registry';
 import type { ModelVersion } from '../../contracts/registry';
+import type { ColumnInfo } from '../../contracts/artifacts';
 
 /**
  * Registers an ONNX file as an external version the way registries held them before `sluice models register`

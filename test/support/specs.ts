@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
-import type { pipelineSpecSchema } from '../../activities/spec-schema';
+import type { pipelineSpecSchema } from '../../contracts/spec';
 
 /** A spec as written in YAML (before defaults are filled in). */
 export type SpecInput = z.input<typeof pipelineSpecSchema>;

@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { flightsSpec, writeSpec, type SpecInput } from '../../test/support/specs';
+import { ArtifactStore } from '../storage/artifact-store';
+import { scalar, sqlString, withDuckDB } from '../sql/duckdb';
+import { extractWindow } from '../extract/extract';
+import { buildFeatures } from './features';
+import { loadSpecFile } from '../spec/loader';
+
+const fixtures = path.resolve(__dirname, '..', '..', 'test', 'fixtures');
+
+/** The flights feature definition over an 8-row fixture: train = January (6 rows), validate = February (2 rows). */
+function tinySpec(name: string, change: (spec: SpecInput) => void = () => undefined): string {
+  const spec = flightsSpec();
+  spec.name = name;
+  spec.sources = {
+    flights: { path: path.join(fixtures, 'tiny-flights.csv') },
+    airports: { path: path.join(fixtures, 'tiny-airports.csv') },
+  };
+  spec.split = { train: { from: '2001-01-01', to: '2001-01-31' }, validate: { from: '2001-02-01', to: '2001-02-28' } };
+  change(spec);
+  return writeSpec(name, spec);
+}
+
+async function run(specFile: string, store: ArtifactStore) {
+  const loaded = loadSpecFile(specFile);
+  const { extracted } = await extractWindow(store, { loaded, window: { from: loaded.spec.split.train.from, to: loaded.spec.split.validate.to } });
+  return buildFeatures(store, { loaded, extracted });
+}
+
+async function rowsOf(file: string): Promise<Array<Record<string, unknown>>> {
+  return withDuckDB(async (c) => (await c.runAndReadAll(`SELECT * FROM read_parquet(${sqlString(file)}) ORDER BY date`)).getRowObjectsJS());
+}
+
+async function expectDataError(promise: Promise<unknown>, message: string): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApplicationFailure)) throw err;
+  expect((err as ApplicationFailure).type).toBe('SluiceDataError');
+  expect((err as ApplicationFailure).message).toContain(message);
+}
+
+describe('the flights feature SQL on a tiny fixture', () => {
+  let store: ArtifactStore;
+  beforeEach(() => {
+    store = new ArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-features-')));
+  });
+
+  it('computes the features by hand, with history from the training window only', async () => {
+    const { features, reused } = await run(tinySpec('tiny'), store);
+    expect(reused).toBe(false);
+    expect(features.train.rows).toBe(6);
+    expect(features.validate.rows).toBe(2);
+    expect(features.positiveRate).toBeCloseTo(3 / 6, 6); // delays 30, 20, 16 are > 15; 0, -5 and 15 are not
+    expect(features.featureColumns.map((c) => c.name)).toContain('route_delay_rate');
+
+    const [saturday, sunday] = await rowsOf(store.pathOf(features.validate.uri));
+    // 2001-02-03 14:30 AAA→BBB, 500 miles. AAA had 2 late of 3 in January; AAA→BBB 1 of 2; BBB arrivals 1 of 2.
+    expect(saturday.delayed).toBe(1);
+    expect(saturday.hour_of_day).toBeCloseTo(14.5, 5);
+    expect(saturday.day_of_week).toBe(6);
+    expect(saturday.weekend).toBe(1);
+    expect(saturday.log_distance).toBeCloseTo(Math.log(500), 5);
+    expect(saturday.origin_delay_rate).toBeCloseTo((2 + 50 * 0.5) / (3 + 50), 6);
+    expect(saturday.route_delay_rate).toBeCloseTo((1 + 25) / (2 + 50), 6);
+    expect(saturday.destination_delay_rate).toBeCloseTo((1 + 25) / (2 + 50), 6);
+    expect(saturday.hour_delay_rate).toBeCloseTo(0.5, 6); // no January flight at 14h: the overall rate
+    expect(saturday.origin_log_traffic).toBeCloseTo(Math.log(4), 5);
+    expect(saturday.origin_lat).toBeCloseTo(40.5, 5);
+    expect(saturday.destination_lon).toBeCloseTo(-84.5, 5);
+    // 2001-02-04 08:15 from DDD, never seen in January and not in the airports table.
+    expect(sunday.delayed).toBe(0);
+    expect(sunday.day_of_week).toBe(7);
+    expect(sunday.origin_delay_rate).toBeCloseTo(0.5, 6);
+    expect(sunday.origin_log_traffic).toBe(0);
+    expect(sunday.origin_lat).toBe(0);
+    expect(sunday.hour_delay_rate).toBeCloseTo(1, 6); // the one 08h January flight was late
+  });
+
+  it('does not let validation labels leak into the statistics', async () => {
+    const before = await run(tinySpec('tiny'), store);
+    const changed = fs.readFileSync(path.join(fixtures, 'tiny-flights.csv'), 'utf8').replace('2001-02-03 14:30:00,40', '2001-02-03 14:30:00,0');
+    const file = path.join(store.root, 'changed-flights.csv');
+    fs.writeFileSync(file, changed);
+    const after = await run(tinySpec('tiny-changed', (s) => (s.sources.flights.path = file)), store);
+    const [a] = await rowsOf(store.pathOf(before.features.validate.uri));
+    const [b] = await rowsOf(store.pathOf(after.features.validate.uri));
+    expect(b.delayed).toBe(0);
+    expect(b.origin_delay_rate).toBe(a.origin_delay_rate);
+    expect(b.route_delay_rate).toBe(a.route_delay_rate);
+  });
+
+  it('reuses the stored output when nothing changed', async () => {
+    await run(tinySpec('tiny'), store);
+    const again = await run(tinySpec('tiny'), store);
+    expect(again.reused).toBe(true);
+  });
+
+  it('rejects a text feature column, naming it', async () => {
+    const spec = tinySpec('tiny-text', (s) => (s.features.keys = ['date', 'destination']));
+    await expectDataError(run(spec, store), 'features.sql: column `origin` is VARCHAR; model inputs must be numeric');
+  });
+
+  it('rejects NULL features, naming the column and the count', async () => {
+    const spec = tinySpec('tiny-null', (s) => (s.features.sql = s.features.sql.replace('coalesce(ao.latitude, 0)', 'ao.latitude')));
+    await expectDataError(run(spec, store), 'NULL, NaN or infinite values in split.validate: `origin_lat` (1 rows)');
+  });
+
+  it('rejects a label with one class in the training window', async () => {
+    const spec = tinySpec('tiny-one-class', (s) => (s.label.sql = 'delay > 1000'));
+    await expectDataError(run(spec, store), 'label.sql: the training window has only one class');
+  });
+
+  it('rejects a join that duplicates rows', async () => {
+    const spec = tinySpec('tiny-dup', (s) => (s.features.sql = s.features.sql.replace('LEFT JOIN airports ao ON ao.iata = s.origin', 'LEFT JOIN airports ao ON true')));
+    await expectDataError(run(spec, store), 'features.sql: returned 18 rows for 6 source rows in split.train');
+  });
+
+  it('names the spec field of a SQL error', async () => {
+    const spec = tinySpec('tiny-sql', (s) => (s.features.sql = s.features.sql.replace('ln(s.distance)', 'ln(s.distanse)')));
+    await expectDataError(run(spec, store), 'features.sql: column `distanse` does not exist in `s` (the rows of `source`); its columns, closest first: distance, ');
+  });
+
+  it('counts rows with a real DuckDB', async () => {
+    const rows = await withDuckDB((c) => scalar(c, `SELECT count(*) FROM read_csv(${sqlString(path.join(fixtures, 'tiny-flights.csv'))})`));
+    expect(Number(rows)).toBe(8);
+  });
+});

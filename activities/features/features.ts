@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { type ArtifactStore, type StagingArea, fingerprintOf } from '../storage/artifact-store';
+import { metered } from '../cost/meter';
+import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
+import { dataError, modelError } from '../../contracts/errors';
+import { checkPointInTime } from './point-in-time-check';
+import { explainSqlError } from '../sql/sql-errors';
+import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
+import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
+import type { DateWindow, LoadedSpec } from '../../contracts/spec';
+import type { ArtifactRef, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
+
+/** Bumped when the feature step's output for the same inputs would change. */
+const FEATURES_VERSION = 4;
+
+const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
+
+/** Hash of a spec's feature definition: what inference must share with training. */
+export function featureDefinitionHash(loaded: LoadedSpec): string {
+  return fingerprintOf('feature-definition', JSON.stringify(loaded.spec.label), JSON.stringify(loaded.spec.features));
+}
+
+export interface FeaturesInput {
+  loaded: LoadedSpec;
+  extracted: ExtractedRows;
+}
+
+/**
+ * Computes features for the training and validation windows with the spec's SQL. Statistics are
+ * computed from the training window alone; features are stored as FLOAT, the label as FLOAT 0/1.
+ */
+export async function buildFeatures(store: ArtifactStore, { loaded, extracted }: FeaturesInput) {
+  const { spec } = loaded;
+  return metered(async (meter) => {
+    const fingerprint = fingerprintOf(
+      'features',
+      FEATURES_VERSION,
+      extracted.fingerprint,
+      await sourceFingerprints(loaded),
+      JSON.stringify(spec.label),
+      JSON.stringify(spec.features),
+      JSON.stringify(spec.split),
+    );
+    const output = await store.reuseOrBuild('features', fingerprint, (staging) =>
+      withDuckDB(async (connection): Promise<FeatureSet> => {
+        try {
+          await createSourceViews(connection, loaded, featureSql(loaded));
+          await connection.run(`CREATE VIEW extracted AS SELECT * FROM read_parquet(${sqlString(await store.fetch(extracted.uri))})`);
+          // The training window's rows (labels included) for the statistics: a view of its own, since `source` changes per split.
+          await createLabelledView(connection, loaded, 'train_rows', spec.split.train);
+          await connection.run(
+            `CREATE VIEW train AS SELECT * FROM train_rows WHERE ${windowPredicate(spec.extract.time_column, spec.split.train)} AND ${horizonWithinData(loaded, extracted.dataEnd)}`,
+          );
+          // Every training row's label, computed once here, so a label that fails on the data is reported as label.sql's.
+          await runSpecSql('label.sql', () => connection.run(`SELECT count(${sqlIdent(spec.label.name)}) FROM train`));
+          const stats = await computeStats(connection, loaded, staging);
+          const featureColumns = await classifyColumns(connection, loaded);
+          const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
+          const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
+          const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name);
+          await checkPointInTime(connection, loaded, featureColumns);
+          return {
+            fingerprint,
+            train: train.ref,
+            validate: validate.ref,
+            stats,
+            featureColumns,
+            keys: spec.features.keys,
+            label: spec.label.name,
+            positiveRate,
+            horizonDropped: { train: train.dropped, validate: validate.dropped },
+            definitionHash: featureDefinitionHash(loaded),
+          };
+        } catch (err) {
+          // A text value in a numeric column, a missing column: say which and where, not DuckDB's list of candidate functions.
+          throw await explainSqlError(connection, loaded, ['extracted', 'source', ...Object.keys(spec.sources), ...Object.keys(spec.features.stats)], err);
+        }
+      }, { confineTo: [store.root] }),
+    );
+    meter.rowsIn = extracted.rows;
+    meter.bytesIn = extracted.bytes;
+    meter.rowsOut = output.value.train.rows + output.value.validate.rows;
+    meter.bytesOut = output.value.train.bytes + output.value.validate.bytes;
+    return { features: output.value, reused: output.reused };
+  });
+}
+
+/** `name` = the extracted rows `window` reads (lookback and horizon included) with the label column computed from label.sql. */
+async function createLabelledView(connection: DuckDBConnection, loaded: LoadedSpec, name: string, window: DateWindow): Promise<void> {
+  const { spec } = loaded;
+  await runSpecSql('label.sql', () => connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS ${labelledRowsSql(loaded, 'extracted', { window, horizon: true })}`));
+  const labelType = (await describeQuery(connection, sqlIdent(name))).find((c) => c.name === spec.label.name)?.type ?? '';
+  if (!NUMERIC_TYPES.test(labelType)) throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}`);
+}
+
+async function computeStats(connection: DuckDBConnection, loaded: LoadedSpec, staging: StagingArea): Promise<Record<string, ArtifactRef>> {
+  const stats: Record<string, ArtifactRef> = {};
+  for (const [name, sql] of Object.entries(loaded.spec.features.stats)) {
+    await runSpecSql(`features.stats.${name}`, () => connection.run(`CREATE TABLE ${sqlIdent(name)} AS ${sql}`));
+    const file = `stats-${name}.parquet`;
+    await connection.run(`COPY ${sqlIdent(name)} TO ${sqlString(staging.file(file))} (FORMAT parquet)`);
+    stats[name] = {
+      uri: staging.uriOf(file),
+      fingerprint: '',
+      rows: Number(await scalar(connection, `SELECT count(*) FROM ${sqlIdent(name)}`)),
+      bytes: fs.statSync(staging.file(file)).size,
+      columns: await describeQuery(connection, sqlIdent(name)),
+    };
+  }
+  return stats;
+}
+
+/** Output columns of features.sql that are model inputs; refuses text columns not declared as keys. */
+async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec): Promise<ColumnInfo[]> {
+  const { spec } = loaded;
+  await connection.run('CREATE OR REPLACE VIEW source AS SELECT * FROM train');
+  const columns = await runSpecSql('features.sql', () => describeQuery(connection, `(\n${spec.features.sql}\n)`));
+  const names = new Set(columns.map((c) => c.name));
+  const time = spec.extract.time_column;
+  if (!names.has(time)) {
+    throw dataError(`features.sql: must select the time column \`${time}\` through (e.g. SELECT s.${time}, …): each window keeps only its own rows by it`);
+  }
+  for (const key of spec.features.keys) {
+    if (!names.has(key)) throw dataError(`features.keys: \`${key}\` is not an output column of features.sql (columns: ${[...names].join(', ')})`);
+  }
+  if (!names.has(spec.label.name)) {
+    throw dataError(`features.sql: must select the label column \`${spec.label.name}\` through from \`source\` (e.g. SELECT s.${spec.label.name}, …)`);
+  }
+  const features = columns.filter((c) => c.name !== spec.label.name && !spec.features.keys.includes(c.name));
+  for (const column of features) {
+    if (!NUMERIC_TYPES.test(column.type)) {
+      throw dataError(`features.sql: column \`${column.name}\` is ${column.type}; model inputs must be numeric — encode it, or list it under features.keys`);
+    }
+  }
+  if (features.length === 0) throw dataError('features.sql: selects no numeric feature columns besides the keys and the label');
+  return features;
+}
+
+/**
+ * Writes one split's features: the label and feature SQL run over the split's rows plus its lookback and
+ * horizon, and only the split's own rows whose label horizon lies within the data are kept.
+ */
+async function writeSplit(
+  connection: DuckDBConnection,
+  loaded: LoadedSpec,
+  staging: StagingArea,
+  split: 'train' | 'validate',
+  featureColumns: ColumnInfo[],
+  fingerprint: string,
+  dataEnd: string | undefined,
+): Promise<{ ref: ArtifactRef; dropped: number }> {
+  const { spec } = loaded;
+  const window = spec.split[split];
+  await createLabelledView(connection, loaded, 'source', window);
+  const counts = await connection.runAndReadAll(
+    `SELECT count(*), count(*) FILTER (WHERE ${horizonWithinData(loaded, dataEnd)}) FROM source WHERE ${windowPredicate(spec.extract.time_column, window)}`,
+  );
+  const [inWindow, sourceRows] = counts.getRowsJS()[0].map(Number);
+  if (sourceRows === 0) {
+    const why = inWindow > 0 ? `: all ${inWindow} rows have a label.horizon (${spec.label.horizon}) that reaches past the end of the data (${dataEnd})` : '';
+    throw dataError(`split.${split}: no rows in ${window.from} .. ${window.to}${why}`);
+  }
+  const select = [
+    ...spec.features.keys.map(sqlIdent),
+    ...featureColumns.map((c) => `CAST(${sqlIdent(c.name)} AS FLOAT) AS ${sqlIdent(c.name)}`),
+    `CAST(${sqlIdent(spec.label.name)} AS FLOAT) AS ${sqlIdent(spec.label.name)}`,
+  ].join(', ');
+  const file = `${split}.parquet`;
+  await runSpecSql('features.sql', () =>
+    // Sorted by every column (keys first): DuckDB's parallel plan leaves rows in an order that can differ from one
+    // build to the next, and trainers (LightGBM's bin sampling, float sums) are only reproducible on the same order.
+    connection.run(`COPY (SELECT ${select} FROM (${windowFeaturesSql(loaded, window, dataEnd)}) ORDER BY ALL) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
+  );
+  const parquet = `read_parquet(${sqlString(staging.file(file))})`;
+  const rows = Number(await scalar(connection, `SELECT count(*) FROM ${parquet}`));
+  if (rows !== sourceRows) {
+    throw dataError(`features.sql: returned ${rows} rows for ${sourceRows} source rows in split.${split}; a join duplicates or drops rows`);
+  }
+  await checkFeatureValues(connection, parquet, featureColumns, split);
+  const ref = { uri: staging.uriOf(file), fingerprint, rows, bytes: fs.statSync(staging.file(file)).size, columns: await describeQuery(connection, parquet) };
+  return { ref, dropped: inWindow - sourceRows };
+}
+
+/** Refuses NULL, NaN or infinite feature values, naming the column and how many rows. */
+async function checkFeatureValues(connection: DuckDBConnection, parquet: string, featureColumns: ColumnInfo[], split: string): Promise<void> {
+  const counts = featureColumns.map((c) => `count(*) FILTER (WHERE ${sqlIdent(c.name)} IS NULL OR NOT isfinite(${sqlIdent(c.name)}))`);
+  const reader = await connection.runAndReadAll(`SELECT ${counts.join(', ')} FROM ${parquet}`);
+  const row = reader.getRowsJS()[0];
+  const bad = featureColumns.map((c, i) => ({ name: c.name, n: Number(row[i]) })).filter((c) => c.n > 0);
+  if (bad.length > 0) {
+    throw dataError(`features.sql: NULL, NaN or infinite values in split.${split}: ${bad.map((b) => `\`${b.name}\` (${b.n} rows)`).join(', ')}; fill them in the SQL (coalesce) or filter the rows`);
+  }
+}
+
+/** The label must be 0/1 with both classes present in the training window. Returns the positive rate. */
+async function checkLabel(connection: DuckDBConnection, staging: StagingArea, train: ArtifactRef, label: string): Promise<number> {
+  const file = staging.file(train.uri.split('/').pop() ?? '');
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) FILTER (WHERE ${sqlIdent(label)} NOT IN (0, 1) OR ${sqlIdent(label)} IS NULL), avg(${sqlIdent(label)}), count(DISTINCT ${sqlIdent(label)}) FROM read_parquet(${sqlString(file)})`,
+  );
+  const [invalid, rate, classes] = reader.getRowsJS()[0].map(Number);
+  if (invalid > 0) throw dataError(`label.sql: ${invalid} training rows have a label that is not 0/1 (or NULL)`);
+  if (classes < 2) throw dataError(`label.sql: the training window has only one class (every label is ${rate}); a classifier needs both`);
+  return rate;
+}
+
+/** A stored feature set by fingerprint, or a non-retryable error when the artifact store lacks it. */
+export async function loadFeatureSet(store: ArtifactStore, fingerprint: string, owner: string): Promise<FeatureSet> {
+  const manifest = await store.fetchIfPresent(`artifact:features/${fingerprint}/_manifest.json`);
+  try {
+    return JSON.parse(fs.readFileSync(manifest ?? '', 'utf8')) as FeatureSet;
+  } catch {
+    throw modelError(`the feature statistics ${owner} was trained with (artifact:features/${fingerprint}) are not in the artifact store at ${store.location}`);
+  }
+}

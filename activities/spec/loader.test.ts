@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { loadSpecFile, parseSpec } from './loader';
+
+/** Inside the project (the default data root), so `extends` may read there. */
+const SCRATCH = path.resolve(__dirname, '..', '..', '.sluice', 'scratch');
+fs.mkdirSync(SCRATCH, { recursive: true });
+afterAll(() => {
+  for (const dir of fs.readdirSync(SCRATCH).filter((d) => d.startsWith('extends-'))) fs.rmSync(path.join(SCRATCH, dir), { recursive: true, force: true });
+});
+
+function failure(run: () => unknown): ApplicationFailure {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+const valid = `
+name: demo
+sources:
+  rows: { path: data.parquet }
+extract:
+  query: SELECT * FROM rows
+  time_column: ts
+label: { name: y, sql: v > 1 }
+features:
+  sql: SELECT s.y, s.v AS f FROM source s
+split:
+  train: { from: 2001-01-01, to: 2001-01-31 }
+  validate: { from: 2001-02-01, to: 2001-02-10 }
+trainer: { type: logistic_regression }
+`;
+
+describe('pipeline spec loading', () => {
+  it('loads the flights spec with its defaults filled in', () => {
+    const loaded = loadSpecFile('pipelines/flights.yaml');
+    expect(loaded.spec.name).toBe('flights');
+    expect(loaded.baseDir).toBe('pipelines');
+    expect(loaded.spec.split.train).toEqual({ from: '2001-01-01', to: '2001-05-31' });
+    expect(loaded.spec.promotion.mode).toBe('auto');
+    expect(loaded.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('gives the same hash for the same spec written differently', () => {
+    const reordered = valid.replace('trainer: { type: logistic_regression }', 'trainer:\n  type: logistic_regression # comment');
+    expect(parseSpec(reordered, 'b.yaml').hash).toBe(parseSpec(valid, 'a.yaml').hash);
+  });
+
+  it.each([
+    ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: xgboost'), 'bad.yaml:14: trainer.type: expected one of "logistic_regression", "lightgbm", got "xgboost"'],
+    ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`; did you mean `trainer`?'],
+    ['a misspelt trainer setting', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, max_iteration: 3 }'), 'bad.yaml:14: trainer: unknown field `max_iteration`; did you mean `max_iterations`?'],
+    ['an unknown field like no other', `${valid}zzzzzz: {}\n`, '(top level): unknown field `zzzzzz` (allowed here: name, description, sources,'],
+    [
+      'a time column with a space',
+      valid.replace("time_column: ts", "time_column: \"Flight Date\""),
+      'extract.time_column: expected a plain SQL name (letters, digits and _, not starting with a digit); rename the column in extract.query, e.g. SELECT "Flight Date" AS flight_date, …, and write flight_date here, got "Flight Date"',
+    ],
+    ['an impossible date', valid.replace('2001-02-10', '2001-02-30'), 'bad.yaml:13: split.validate.to: expected a real calendar date, got "2001-02-30"'],
+    ['overlapping windows', valid.replace('from: 2001-02-01', 'from: 2001-01-15'), 'split.validate.from: the validation window must start after the training window ends'],
+    ['a missing section', valid.replace(/extract:\n.*\n.*\n/, ''), 'bad.yaml:2: extract: is required (expected object)'],
+    ['a bad label name', valid.replace('name: y,', 'name: 1y,'), 'label.name: expected a plain SQL name (letters, digits and _, not starting with a digit); use a name such as c_1y, got "1y"'],
+    ['a negative penalty', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, l2: -1 }'), 'trainer.l2: Too small: expected number to be >=0, got -1'],
+    ['invalid YAML', 'name: [demo\n', 'bad.yaml:2:1: invalid YAML:'],
+    ['a list instead of a mapping', '- a\n- b\n', 'bad.yaml: a pipeline spec must be a YAML mapping'],
+  ])('rejects %s with a message naming file, line and field', (_, text, message) => {
+    const err = failure(() => parseSpec(text, 'bad.yaml'));
+    expect(err.type).toBe('SluiceSpecError');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain(message);
+  });
+
+  it('a spec that extends another starts from its sections; each section it writes replaces the base\'s whole', () => {
+    const challenger = loadSpecFile('pipelines/flights-gbdt.yaml');
+    const champion = loadSpecFile('pipelines/flights.yaml');
+    expect(challenger.spec.trainer.type).toBe('lightgbm');
+    expect(challenger.spec.trainer).not.toHaveProperty('max_iterations');
+    expect({ ...challenger.spec, trainer: champion.spec.trainer }).toEqual(champion.spec);
+    expect(challenger.baseDir).toBe('pipelines');
+  });
+
+  it.each([
+    ['a path instead of a file name', 'extends: ../pipelines/flights.yaml', 'base.yaml:1: extends: expected the file name of a spec in the same folder'],
+    ['a missing base', 'extends: nope.yaml', 'base.yaml:1: extends: cannot read nope.yaml (ENOENT)'],
+    ['itself', 'extends: base.yaml', 'base.yaml:1: extends: base.yaml → base.yaml extends itself'],
+  ])('refuses extending %s', (_, text, message) => {
+    const dir = fs.mkdtempSync(path.join(SCRATCH, 'extends-'));
+    fs.writeFileSync(path.join(dir, 'base.yaml'), text);
+    expect(failure(() => loadSpecFile(path.join(dir, 'base.yaml'))).message).toContain(message.replace('base.yaml:', `${path.join(dir, 'base.yaml')}:`));
+  });
+
+  it('names the base file for an error in a section it inherits', () => {
+    const dir = fs.mkdtempSync(path.join(SCRATCH, 'extends-'));
+    fs.writeFileSync(path.join(dir, 'base.yaml'), valid.replace('time_column: ts', 'time_column: 1ts'));
+    fs.writeFileSync(path.join(dir, 'child.yaml'), 'extends: base.yaml\ntrainer: { type: lightgbm, trees: 0 }\n');
+    const message = failure(() => loadSpecFile(path.join(dir, 'child.yaml'))).message;
+    expect(message).toContain(`${path.join(dir, 'base.yaml')}:7: extract.time_column: expected a plain SQL name`);
+    expect(message).toContain(`${path.join(dir, 'child.yaml')}:2: trainer.trees:`);
+  });
+
+  it('says which file it cannot read', () => {
+    expect(failure(() => loadSpecFile('pipelines/nope.yaml')).message).toBe('pipelines/nope.yaml: cannot read the pipeline spec (ENOENT)');
+  });
+});

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import { type ArtifactStore, type StagingArea, fingerprintOf, writeFileAtomically } from '../storage/artifact-store';
+import { metered } from '../cost/meter';
+import { columnMoments, readFeatureMatrix } from '../features/feature-matrix';
+import { holdoutSplit } from './holdout';
+import { trainLogistic } from './logistic/logistic-trainer';
+import { scoringModel } from './logistic/logistic-graphs';
+import { specError } from '../../contracts/errors';
+import { budgetExceeded, budgetOf, durationSeconds } from '../../contracts/budget';
+import type { TrainerResult } from '../../contracts/newton';
+import type { FeatureSet, ModelArtifact, TrainHeartbeat } from '../../contracts/artifacts';
+import type { LoadedSpec } from '../../contracts/spec';
+
+/** Bumped when the trainer's output for the same inputs would change. */
+const TRAINER_VERSION = 2;
+
+export interface TrainHooks {
+  /** A checkpoint from an earlier attempt (its fingerprint must match to be used). */
+  resume?: TrainHeartbeat;
+  onIteration?: (heartbeat: TrainHeartbeat) => void;
+  /** Called between the loading phases, before the first iteration, to show the attempt is alive. */
+  alive?: () => void;
+}
+
+export interface TrainInput {
+  loaded: LoadedSpec;
+  features: FeatureSet;
+}
+
+/**
+ * Trains the spec's model on the training split (early stopping on its last days, `holdoutSplit`) and exports
+ * one self-contained ONNX file: standardization in the graph, lineage and metrics in metadata_props.
+ * The output is content-addressed by the features and trainer settings, so an unchanged rerun reuses it.
+ */
+export async function trainModel(store: ArtifactStore, { loaded, features }: TrainInput, hooks: TrainHooks = {}) {
+  const { spec } = loaded;
+  const trainer = spec.trainer;
+  if (trainer.type !== 'logistic_regression') throw specError(`trainer.type: ${trainer.type} is trained by the Python worker (trainLightgbm), not by this activity`);
+  const budget = budgetOf(spec)?.max_training_time;
+  const started = performance.now();
+  const fingerprint = logisticFingerprint(features, trainer);
+  // The newest checkpoint: on disk (written every iteration) or in the last heartbeat, whichever got further.
+  const checkpointUri = `artifact:checkpoints/${fingerprint}.json`;
+  const checkpointFile = (await store.fetchIfPresent(checkpointUri)) ?? store.pathOf(checkpointUri);
+  const candidates = [hooks.resume, readCheckpoint(checkpointFile)].filter((c): c is TrainHeartbeat => c?.fingerprint === fingerprint);
+  const latest = candidates.sort((a, b) => b.iteration - a.iteration)[0];
+  const spentBefore = latest?.spentSeconds ?? 0;
+  const spent = () => spentBefore + (performance.now() - started) / 1000;
+  return metered(async (meter) => {
+    const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
+      const names = features.featureColumns.map((c) => c.name);
+      const trainFile = await store.fetch(features.train.uri);
+      hooks.alive?.();
+      const { mean, std } = await columnMoments(trainFile, names);
+      hooks.alive?.();
+      const matrixOptions = { features: names, label: features.label, center: mean, scale: std, bias: true };
+      const split = await holdoutSplit(trainFile, spec.extract.time_column, trainer.holdout, features.train.columns.map((c) => c.name));
+      const train = await readFeatureMatrix(trainFile, { ...matrixOptions, where: split.fit });
+      hooks.alive?.();
+      const holdout = await readFeatureMatrix(trainFile, { ...matrixOptions, where: split.holdout });
+      hooks.alive?.();
+      meter.rowsIn = train.rows + holdout.rows;
+      meter.bytesIn = features.train.bytes;
+      const resume = latest?.checkpoint;
+      const result = await trainLogistic(
+        train,
+        holdout,
+        { l2: trainer.l2, maxIterations: trainer.max_iterations, tolerance: trainer.tolerance, patience: trainer.patience },
+        resume,
+        async (checkpoint) => {
+          const seconds = spent();
+          const beat = { fingerprint, iteration: checkpoint.iteration, maxIterations: trainer.max_iterations, checkpoint, spentSeconds: seconds };
+          writeFileAtomically(checkpointFile, JSON.stringify(beat));
+          await store.push(checkpointUri);
+          hooks.onIteration?.(beat);
+          if (budget !== undefined && seconds > durationSeconds(budget)) {
+            throw budgetExceeded(`budget.max_training_time: training took ${seconds.toFixed(1)} s by iteration ${checkpoint.iteration}, over its budget of ${budget}; stopped, no model was registered`);
+          }
+        },
+      );
+      return writeLogisticModel(staging, { loaded, features, fingerprint, names, mean, std }, result);
+    });
+    await store.remove(checkpointUri);
+    meter.bytesOut = output.value.bytes;
+    return { model: output.value, reused: output.reused };
+  });
+}
+
+/** What a logistic model is exported with: its lineage, feature columns and their standardization. */
+export interface LogisticModelInputs {
+  loaded: LoadedSpec;
+  features: FeatureSet;
+  fingerprint: string;
+  names: string[];
+  mean: number[];
+  std: number[];
+}
+
+/** Writes the trained parameters as one self-contained ONNX file (standardization in the graph, lineage and metrics in metadata_props) into `staging`. */
+export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelInputs, result: TrainerResult): ModelArtifact {
+  const { loaded, features, fingerprint, names, mean, std } = inputs;
+  const { spec } = loaded;
+  const trainer = spec.trainer;
+  const { theta, ...training } = result;
+  const bytes = scoringModel({
+    featureNames: names,
+    mean,
+    std,
+    weights: theta.slice(0, names.length),
+    intercept: theta[names.length],
+    metadata: {
+      'sluice.pipeline': spec.name,
+      'sluice.feature_names': JSON.stringify(names),
+      'sluice.feature_types': JSON.stringify(features.featureColumns),
+      'sluice.label': features.label,
+      'sluice.training_window': `${spec.split.train.from}..${spec.split.train.to}`,
+      'sluice.validation_window': `${spec.split.validate.from}..${spec.split.validate.to}`,
+      'sluice.spec_hash': loaded.hash,
+      'sluice.features_fingerprint': features.fingerprint,
+      'sluice.trainer': JSON.stringify(trainer),
+      'sluice.metrics': JSON.stringify({
+        train_log_loss: training.trainLoss,
+        validation_log_loss: training.validationLoss,
+        iterations: training.iterations,
+        best_iteration: training.bestIteration,
+        stop_reason: training.stopReason,
+      }),
+    },
+  });
+  fs.writeFileSync(staging.file('model.onnx'), bytes);
+  return { uri: staging.uriOf('model.onnx'), fingerprint, bytes: bytes.length, featureNames: names, label: features.label, training };
+}
+
+/** The model fingerprint of a logistic trainer's settings on a feature set: an unchanged rerun finds its model. */
+export function logisticFingerprint(features: FeatureSet, trainer: LoadedSpec['spec']['trainer']): string {
+  return fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
+}
+
+/** A checkpoint an earlier attempt left on disk, or undefined. */
+function readCheckpoint(file: string): TrainHeartbeat | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainHeartbeat;
+  } catch {
+    return undefined;
+  }
+}
+
