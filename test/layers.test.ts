@@ -28,7 +28,7 @@ describe('layers', () => {
     ['contracts/probe.ts', 'a worker setting', "import type { SluiceConfig } from '../workers/config';\nexport type X = SluiceConfig;\n", 'contracts/ is the bottom layer'],
     ['contracts/probe.ts', 'a CLI type', "import type { Context } from '../scripts/cli/command';\nexport type X = Context;\n", 'contracts/ is the bottom layer'],
     ['workflows/probe.ts', 'activity code', "import { trainModel } from '../activities/train/train';\nexport const x = trainModel;\n", 'workflows and contracts import activities only as types'],
-    ['contracts/probe.ts', 'activity code', "import { specError } from '../contracts/errors';\nexport const x = specError;\n", 'workflows and contracts import activities only as types'],
+    ['contracts/probe.ts', 'activity code', "import { withDuckDB } from '../activities/sql/duckdb';\nexport const x = withDuckDB;\n", 'contracts/ is the bottom layer'],
   ])('%s: refuses importing %s', (file, _, code, message) => {
     expect((errors(file, code)).join('\n')).toContain(message);
   });

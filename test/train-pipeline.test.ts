@@ -155,7 +155,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
   });
 
   it('does not promote a model that fails a gate, and says which', async () => {
-    const spec = smallFlightsSpec('wf-gate', (s) => (s.gates = { min_auc: 0.99 }));
+    const spec = smallFlightsSpec('wf-gate', (s) => (s.gates = { min_auc: 0.99, beat_baseline: false }));
     const [result, registry] = await h.withWorker(async () => [await (await start(spec)).result(), await queryRegistry(h.client, 'wf-gate')] as const);
     expect(result.promoted).toBe(false);
     expect(result.decision.reasons.find((r) => r.startsWith('FAIL'))).toMatch(/^FAIL: AUC 0\.\d{4} < gate 0\.99$/);
