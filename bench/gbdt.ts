@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       const train = async (spec: string, id: string): Promise<{ result: TrainPipelineResult; seconds: number }> => {
         const handle = await client.workflow.start(trainPipeline, { taskQueue: 'bench', workflowId: id, args: [{ spec }] });
         const result = await handle.result();
-        return { result, seconds: await activitySeconds(handle, 'trainLightgbm') };
+        return { result, seconds: await activitySeconds(handle, 'trainPython') };
       };
       const ours = await train(specs[0], 'bench-gbdt');
       // Scores with the plain model (the champion now): the one the fit-time and AUC comparisons are about.

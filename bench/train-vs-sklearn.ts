@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { columnMoments, readFeatureMatrix } from '../activities/features/feature-matrix';
+import type { LogisticParams } from '../activities/train/logistic/params';
 import { trainLogistic } from '../activities/train/logistic/logistic-trainer';
 import { classificationMetrics } from '../activities/evaluate/metrics';
 import { loadSpecFile } from '../activities/spec/loader';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     const train = await readFeatureMatrix(store.pathOf(features.train.uri), options);
     const validation = await readFeatureMatrix(store.pathOf(features.validate.uri), options);
     const t1 = performance.now();
-    const t = spec.trainer;
+    const t = spec.trainer as LogisticParams;
     const result = await trainLogistic(train, validation, { l2: t.l2, maxIterations: t.max_iterations, tolerance: t.tolerance, patience: t.patience });
     const t2 = performance.now();
     loadSeconds = Math.min(loadSeconds, (t1 - t0) / 1000);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PluginParams, TrainerRoute } from './plugins';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -13,7 +14,7 @@ export function plainName(name: string): string {
  * column whose name has a space or other characters (`"Flight Date"`) is renamed where it comes from; `renameIn`
  * says where (`extract.query`, `features.sql`), and the error shows the exact rename.
  */
-const identifier = (renameIn?: string) =>
+export const identifier = (renameIn?: string) =>
   z.string().superRefine((name, ctx) => {
     if (PLAIN_NAME.test(name)) return;
     const how = renameIn
@@ -36,76 +37,25 @@ const window = z
   .strict()
   .refine((w) => w.from <= w.to, { message: '`from` must not be after `to`', path: ['to'] });
 
-const source = z
-  .object({
-    path: z.string().min(1),
-    format: z.enum(['parquet', 'csv', 'arrow']).optional(),
-  })
-  .strict();
+/** A source: a file (or `s3://` object) in one of the registered formats. */
+const sourceWith = (format: z.ZodType<string, string>) =>
+  z
+    .object({
+      path: z.string().min(1),
+      /** The file's format; when left out, it follows from the file name (e.g. `.csv`), else Parquet. */
+      format: format.optional(),
+    })
+    .strict();
 
-const logisticTrainer = z
-  .object({
-    type: z.literal('logistic_regression'),
-    l2: z.number().nonnegative().default(1e-4),
-    max_iterations: z.number().int().min(1).max(1000).default(30),
-    tolerance: z.number().positive().default(1e-6),
-    patience: z.number().int().min(1).default(2),
-    /** Share of the training window's last days held out for early stopping (never the validation window). */
-    holdout: z.number().gt(0).lt(1).default(0.1),
-    /**
-     * Train data-parallel when the training set has more rows than this: each Newton iteration sums the
-     * gradient and Hessian over chunks of this many rows, as parallel activities on every worker, each
-     * streaming its rows (memory per worker flat in the row count). Unset: one activity, in memory.
-     */
-    chunk_rows: z.number().int().min(1_000).optional(),
-  })
-  .strict();
-
-/** Gradient-boosted trees, trained by LightGBM on the Python worker (queue `execution.python_task_queue`). */
-const lightgbmTrainer = z
-  .object({
-    type: z.literal('lightgbm'),
-    /** Boosting rounds at most (early stopping may end sooner). */
-    trees: z.number().int().min(1).max(100_000).default(300),
-    leaves: z.number().int().min(2).max(131_072).default(63),
-    learning_rate: z.number().positive().max(1).default(0.1),
-    min_data_in_leaf: z.number().int().min(1).default(20),
-    feature_fraction: z.number().gt(0).max(1).default(1),
-    bagging_fraction: z.number().gt(0).max(1).default(1),
-    bagging_freq: z.number().int().min(0).default(0),
-    l1: z.number().nonnegative().default(0),
-    l2: z.number().nonnegative().default(0),
-    /** Rounds without a better holdout loss before boosting stops. */
-    early_stopping_rounds: z.number().int().min(1).default(30),
-    /** Share of the training window's last days held out for early stopping (never the validation window). */
-    holdout: z.number().gt(0).lt(1).default(0.1),
-    /**
-     * After early stopping has chosen the number of rounds, train again on the whole training window (holdout
-     * days included) for that many rounds: the model learns from the newest days too, for twice the fit time.
-     */
-    refit: z.boolean().default(false),
-    seed: z.number().int().min(0).default(7),
-    /** LightGBM threads (0: every core). */
-    threads: z.number().int().min(0).default(0),
-  })
-  .strict();
-
-/** Where batch inference publishes scores. Paths are relative to the spec file. */
-const sink = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('parquet'), path: z.string().min(1) }).strict(),
-  z.object({ type: z.literal('arrow'), path: z.string().min(1) }).strict(),
-  z.object({ type: z.literal('duckdb'), path: z.string().min(1), table: identifier() }).strict(),
-  z.object({ type: z.literal('postgres'), table: identifier(), url: z.string().optional() }).strict(),
-]);
-
-const inference = z
-  .object({
+const inferenceWith = (sink: z.ZodType<PluginSection, PluginSection>) =>
+  z.object({
     /** Consecutive days are grouped into shards of about this many rows; shards run in parallel. */
     shard_rows: z.number().int().min(1).default(1_000_000),
     /** Rows scored and staged per statement inside a shard: the unit of resume (memory is bounded by DuckDB's chunks). */
     slice_rows: z.number().int().min(1).default(1_000_000),
     /** Shards scored at once across all workers. */
     max_parallel_shards: z.number().int().min(1).max(256).default(2),
+    /** Where scores are published (one of the registered sinks; paths are relative to the spec file). */
     sink,
   })
   .strict();
@@ -131,11 +81,18 @@ const schedule = z
   })
   .strict();
 
+/** A plug-in's section (a trainer, a sink) as code outside the plug-in sees it: its `type` and its settings. */
+export type PluginSection = { type: string } & Record<string, unknown>;
+
 /**
  * The pipeline spec: one YAML file that describes a batch-AI pipeline from source query to promotion.
- * Field names are snake_case as written in YAML.
+ * Field names are snake_case as written in YAML. The trainer, the sink and the source formats are those of the
+ * registered plug-ins ({@link buildSpecSchema}).
  */
-export const pipelineSpecSchema = z
+const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: z.ZodType<PluginSection, PluginSection>, format: z.ZodType<string, string>) => {
+  const source = sourceWith(format);
+  const inference = inferenceWith(sink);
+  return z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a lower-case name (letters, digits, - and _)'),
     description: z.string().optional(),
@@ -164,7 +121,8 @@ export const pipelineSpecSchema = z
       })
       .strict(),
     split: z.object({ train: window, validate: window }).strict(),
-    trainer: z.discriminatedUnion('type', [logisticTrainer, lightgbmTrainer]),
+    /** How the model is trained: one of the registered trainers, with its settings. */
+    trainer,
     evaluation: z
       .object({
         threshold: z.number().gt(0).lt(1).default(0.5),
@@ -241,22 +199,36 @@ export const pipelineSpecSchema = z
     for (const key of spec.features.keys) {
       if (key === spec.label.name) ctx.addIssue({ code: 'custom', path: ['features', 'keys'], message: `the label \`${key}\` cannot be a key` });
     }
-    const sink = spec.inference?.sink;
-    if (sink?.type === 'postgres' && sink.url !== undefined && hasPassword(sink.url)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['inference', 'sink', 'url'],
-        message: 'must not contain a password: a spec is recorded in every run\'s history. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~/.pgpass',
-      });
-    }
   });
+};
 
-/** True when a connection string carries a password (`postgres://user:secret@host/db` or `password=` in its parameters). */
-function hasPassword(url: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url) || /[?&\s]password=/i.test(url) || /^password=/i.test(url);
+/** The spec with every plug-in section loose: the shape code outside the plug-ins may rely on. */
+export type SpecSchema = ReturnType<typeof specSchemaWith>;
+
+/** The plug-ins a spec schema is assembled from: each one's section schema (a strict object with its `type` literal). */
+export interface SpecPlugins {
+  trainers: readonly PluginParams[];
+  sinks: readonly PluginParams[];
+  formats: readonly string[];
 }
 
-export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
+/**
+ * The spec schema of the registered plug-ins: `trainer` and `inference.sink` are discriminated unions of their
+ * section schemas (an unknown type is refused with the list of registered ones), `sources.*.format` one of
+ * their names. Its output has the shape of the loose schema ({@link PipelineSpec}), more narrowly checked.
+ */
+export function buildSpecSchema(plugins: SpecPlugins): SpecSchema {
+  const union = (sections: readonly PluginParams[], what: string) => {
+    if (sections.length === 0) throw new Error(`no ${what} is registered`);
+    return z.discriminatedUnion('type', sections as unknown as [PluginParams, ...PluginParams[]]);
+  };
+  const formats = z.enum(plugins.formats as [string, ...string[]]);
+  return specSchemaWith(union(plugins.trainers, 'trainer') as unknown as z.ZodType<PluginSection, PluginSection>, union(plugins.sinks, 'sink') as unknown as z.ZodType<PluginSection, PluginSection>, formats) as unknown as SpecSchema;
+}
+
+export type PipelineSpec = z.infer<SpecSchema>;
+/** A spec as written in YAML, before defaults are filled in. */
+export type SpecInput = z.input<SpecSchema>;
 export type DateWindow = PipelineSpec['split']['train'];
 export type ScheduleSpec = NonNullable<PipelineSpec['schedule']>;
 
@@ -269,6 +241,8 @@ export interface LoadedSpec {
   /** SHA-256 of the validated spec (comments and key order do not change it). */
   hash: string;
   spec: PipelineSpec;
+  /** How the train step runs, from the trainer's descriptor (absent in runs recorded before routes: see LEGACY_ROUTES). */
+  trainer?: TrainerRoute;
 }
 
 /** A run's spec changed while it ran: an operator fixed it and retried the step that had failed. */

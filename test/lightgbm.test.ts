@@ -34,7 +34,7 @@ async function pythonWorker(taskQueue: string): Promise<ChildProcess> {
 
 /** The last heartbeat of the pending LightGBM train step, as the server keeps it. */
 async function trainingBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
-  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainLightgbm');
+  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainPython');
   const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
   return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
 }
@@ -84,7 +84,7 @@ describe('LightGBM on the Python worker', () => {
     expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations)$/);
     // The train step ran on the Python worker's queue.
     const history = await h.client.workflow.getHandle(`gbdt-trees-${process.pid}`).fetchHistory();
-    const trainScheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'trainLightgbm');
+    const trainScheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'trainPython');
     expect(trainScheduled?.taskQueue?.name).toBe(queue);
     expect(scored.modelVersion).toBe(second.modelVersion);
     expect(scored.rows).toBeGreaterThan(10_000);
@@ -159,7 +159,7 @@ describe('LightGBM on the Python worker', () => {
     const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `gbdt-no-worker-${process.pid}` });
     try {
       const status = await h.withWorker(async () => {
-        await eventually(() => handle.describe(), (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'trainLightgbm'), 'the train step to wait');
+        await eventually(() => handle.describe(), (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'trainPython'), 'the train step to wait');
         const lines: string[] = [];
         const code = await run(['status', handle.workflowId], h.client, (line) => lines.push(line), h.config);
         return { code, output: lines.join('\n') };

@@ -9,7 +9,7 @@ import { scoreDataset } from '../activities/evaluate/evaluate';
 import { rocAuc } from '../activities/evaluate/metrics';
 import { loadSpecFile } from '../activities/spec/loader';
 import { trainModel } from '../activities/train/train';
-import { readDayManifest } from '../activities/sinks/s3-sink';
+import { readDayManifest } from '../activities/sinks/s3-datasets';
 import { S3Objects, sharedS3Client } from '../activities/storage/object-store';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';

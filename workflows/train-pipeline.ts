@@ -13,7 +13,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { trainDataParallel } from './fit-logistic';
+import { dataParallelFit } from './data-parallel';
+import { legacyRoute } from '../contracts/plugins';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
 import { baselineOf, decidePromotion, type PromotionDecision } from '../contracts/promotion';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
@@ -190,6 +191,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
   async function runSteps(loaded: LoadedSpec): Promise<TrainPipelineResult> {
     const { spec } = loaded;
     const external = input.externalModel;
+    // Runs recorded before trainer routes were resolved at load carry none: the routes of that time.
+    const route = loaded.trainer ?? legacyRoute(spec.trainer);
     waitForOperator = onFailureOf(spec).wait_for_operator;
     operator.waitTimeout = onFailureOf(spec).wait_timeout;
     progress.pipeline = spec.name;
@@ -218,12 +221,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       () => {
         if (external) return summarized(data.importModel, `import ${external.file}, a model trained elsewhere`, { loaded, features, model: external });
         const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
-        if (spec.trainer.type === 'lightgbm') return summarized(python.trainLightgbm, summary, { loaded, features });
-        // Past `chunk_rows` training rows, the logistic trainer fits data-parallel over every worker (a spec field older runs never had).
-        if (spec.trainer.chunk_rows !== undefined && features.train.rows > spec.trainer.chunk_rows) return trainDataParallel(spec, loaded, features, summary);
+        // Where the trainer runs, from its descriptor: the Python worker's queue, a data-parallel fit, or this worker.
+        if (route.runtime === 'python') return summarized(loaded.trainer ? python.trainPython : python.trainLightgbm, summary, { loaded, features });
+        if (route.dataParallel && features.train.rows > route.dataParallel.aboveRows) return dataParallelFit(route.dataParallel.workflowType)(spec, loaded, features, summary);
         return summarized(training.train, summary, { loaded, features });
       },
-      (r) => (external ? `imported ${external.file}, ${r.model.featureNames.length} features` : trainDetail(spec.trainer.type === 'lightgbm' ? 'round' : 'iteration', r.model.training)),
+      (r) => (external ? `imported ${external.file}, ${r.model.featureNames.length} features` : trainDetail(route.progressUnit, r.model.training)),
       inputsOf(features.fingerprint, spec.trainer, spec.budget, external),
     );
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };

@@ -5,7 +5,7 @@ import { metered } from '../cost/meter';
 import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import { dataError, modelError } from '../../contracts/errors';
 import { checkPointInTime } from './point-in-time-check';
-import { explainSqlError } from '../sql/sql-errors';
+import { explainSqlError, NESTED } from '../sql/sql-errors';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
@@ -129,6 +129,9 @@ async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec)
   }
   const features = columns.filter((c) => c.name !== spec.label.name && !spec.features.keys.includes(c.name));
   for (const column of features) {
+    if (NESTED.test(column.type)) {
+      throw dataError(`features.sql: column \`${column.name}\` is nested (${column.type}); model inputs are numbers — select its fields (${column.name}.<field> AS ${column.name}_<field>), or list it under features.keys`);
+    }
     if (!NUMERIC_TYPES.test(column.type)) {
       throw dataError(`features.sql: column \`${column.name}\` is ${column.type}; model inputs must be numeric — encode it, or list it under features.keys`);
     }

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { insideDataRoots } from '../storage/data-roots';
+import { sinkTarget } from '../sinks/sinks';
 import { metered } from '../cost/meter';
 import { runSpecSql, sqlIdent, withDuckDB } from '../sql/duckdb';
 import { dataError, modelError, specError } from '../../contracts/errors';
@@ -43,8 +42,8 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
   const inference = loaded.spec.inference;
   if (!inference) throw specError(`${loaded.file}: inference: is required to run batch inference (shard_rows, sink, …)`);
   return metered(async (meter) => {
-    const sink = inference.sink;
-    if (sink.type !== 'postgres') insideDataRoots(path.resolve(loaded.baseDir, sink.path), 'inference.sink.path', loaded.file);
+    // The sink's path is confined (or refused) before anything is scored.
+    sinkTarget(loaded);
     const where = `partition ${window.from}${window.to === window.from ? '' : ` .. ${window.to}`}`;
     if (input.definitionHash && input.definitionHash !== featureDefinitionHash(loaded)) {
       throw modelError(`${loaded.file}: label or features changed since ${input.modelName} was trained; retrain, or score with the spec it was trained with`);

@@ -3,12 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { z } from 'zod';
+import { identifier } from '../../contracts/spec';
 import { from as copyFrom } from 'pg-copy-streams';
 import { sqlString, withDuckDB } from '../sql/duckdb';
 import { specError } from '../../contracts/errors';
 import { stagedRelation } from './staged';
 import type { ColumnInfo } from '../../contracts/artifacts';
-import type { PublishRequest, PublishResult } from './sink';
+import type { PublishRequest, PublishResult, SinkPlugin } from './sink';
 
 const PG_TYPES: Record<string, string> = {
   BOOLEAN: 'boolean',
@@ -24,7 +26,7 @@ const PG_TYPES: Record<string, string> = {
 };
 
 /** The connection string of a postgres sink: the spec's `url`, else `SLUICE_POSTGRES_URL`. */
-export function postgresUrl(url: string | undefined): string {
+function postgresUrl(url: string | undefined): string {
   const resolved = url ?? process.env.SLUICE_POSTGRES_URL;
   if (!resolved) throw specError('inference.sink.url: a postgres sink needs a connection string here or in SLUICE_POSTGRES_URL');
   return resolved;
@@ -34,7 +36,7 @@ export function postgresUrl(url: string | undefined): string {
  * Publishes into a PostgreSQL table in one transaction: the run's days are deleted and the staged rows
  * copied in (COPY FROM STDIN), then committed together. Readers never see a half-replaced day.
  */
-export async function publishPostgres(url: string, table: string, request: PublishRequest): Promise<PublishResult> {
+async function publishPostgres(url: string, table: string, request: PublishRequest): Promise<PublishResult> {
   const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-')), 'rows.csv');
   await withDuckDB((c) => c.run(`COPY (SELECT * FROM ${stagedRelation(request.files)}) TO ${sqlString(csv)} (FORMAT csv, HEADER false)`));
   const client = new pg.Client({ connectionString: url });
@@ -60,3 +62,43 @@ export async function publishPostgres(url: string, table: string, request: Publi
 function pgType(column: ColumnInfo): string {
   return PG_TYPES[column.type] ?? (column.type.startsWith('DECIMAL') ? 'numeric' : 'text');
 }
+
+/** Days present in the table (those a model version scored, given one). */
+async function daysInTable(url: string, table: string, modelVersion: number | undefined): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT to_regclass($1) AS t', [table]);
+    if (!exists.rows[0].t) return [];
+    const where = modelVersion === undefined ? '' : ' WHERE model_version = $1';
+    const found = await client.query(`SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS d FROM ${pg.escapeIdentifier(table)}${where}`, modelVersion === undefined ? [] : [modelVersion]);
+    return found.rows.map((r: { d: string }) => r.d);
+  } finally {
+    await client.end();
+  }
+}
+
+/** True when a connection string carries a password (`postgres://user:secret@host/db` or `password=` in its parameters). */
+function hasPassword(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url) || /[?&\s]password=/i.test(url) || /^password=/i.test(url);
+}
+
+/** A PostgreSQL table: a run's days deleted and `COPY`-ed in, in one transaction. */
+export const sink: SinkPlugin = {
+  type: 'postgres',
+  summary: 'a PostgreSQL table: the run\'s days deleted and COPY-ed in, in one transaction',
+  params: z
+    .object({
+      type: z.literal('postgres'),
+      table: identifier(),
+      /** Connection string without a password (else SLUICE_POSTGRES_URL; the password from the workers' environment, PGPASSWORD or ~/.pgpass). */
+      url: z
+        .string()
+        .refine((url) => !hasPassword(url), "must not contain a password: a spec is recorded in every run's history. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~/.pgpass")
+        .optional(),
+    })
+    .strict(),
+  objectStorage: false,
+  publish: (target, request) => publishPostgres(postgresUrl(target.params.url as string | undefined), String(target.params.table), request),
+  publishedDays: (target, filter) => daysInTable(postgresUrl(target.params.url as string | undefined), String(target.params.table), filter.modelVersion),
+};

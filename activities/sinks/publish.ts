@@ -1,17 +1,11 @@
-import path from 'node:path';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
 import { withDuckDB } from '../sql/duckdb';
-import { insideDataRoots } from '../storage/data-roots';
-import { dataError, specError } from '../../contracts/errors';
-import { publishDuckDB } from './duckdb-sink';
-import { publishArrow, publishParquet } from './parquet-sink';
-import { postgresUrl, publishPostgres } from './postgres-sink';
-import { publishParquetToS3 } from './s3-sink';
-import { insideS3Roots } from '../storage/s3-roots';
+import { dataError } from '../../contracts/errors';
+import { sinkTarget } from './sinks';
 import { stagedFilesByDay, stagedRelation } from './staged';
 import type { LoadedSpec } from '../../contracts/spec';
-import type { PublishRequest, PublishResult } from './sink';
+import type { PublishRequest } from './sink';
 
 export interface PublishInput {
   loaded: LoadedSpec;
@@ -25,12 +19,10 @@ export interface PublishInput {
 }
 
 /**
- * Publishes a run's staged scores to the spec's sink, each sink atomically per run: days replace what
- * was there, nothing half-written is visible. Refuses to publish when the staged rows do not add up.
+ * Publishes a run's staged scores through the spec's sink plug-in, atomically per day: days replace what was
+ * there, nothing half-written is visible. Refuses to publish when the staged rows do not add up.
  */
 export async function publishScores(store: ArtifactStore, input: PublishInput) {
-  const sink = input.loaded.spec.inference?.sink;
-  if (!sink) throw specError('inference.sink: missing from the spec');
   return metered(async (meter) => {
     const all = stagedFilesByDay(await store.fetchFolder(input.staging));
     const files = input.days ? new Map([...all].filter(([day]) => input.days?.includes(day))) : all;
@@ -47,24 +39,8 @@ export async function publishScores(store: ArtifactStore, input: PublishInput) {
     const staged = [...rowsByDay.values()].reduce((a, b) => a + b, 0);
     if (staged !== input.expectedRows) throw new Error(`staged ${staged} rows but the shards scored ${input.expectedRows}; not publishing`);
     const request: PublishRequest = { runId: input.runId, modelVersion: input.modelVersion, files, rowsByDay, columns };
-    const base = input.loaded.baseDir;
-    let result: PublishResult;
-    switch (sink.type) {
-      case 'parquet':
-        result = sink.path.startsWith('s3://')
-          ? await publishParquetToS3(insideS3Roots(sink.path, 'inference.sink.path', input.loaded.file), request)
-          : await publishParquet(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
-        break;
-      case 'arrow':
-        result = await publishArrow(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), request);
-        break;
-      case 'duckdb':
-        result = await publishDuckDB(insideDataRoots(path.resolve(base, sink.path), 'inference.sink.path', input.loaded.file), sink.table, request);
-        break;
-      case 'postgres':
-        result = await publishPostgres(postgresUrl(sink.url), sink.table, request);
-        break;
-    }
+    const { sink, target } = sinkTarget(input.loaded);
+    const result = await sink.publish(target, request);
     meter.rowsIn = staged;
     meter.rowsOut = result.rows;
     return { sink: sink.type, ...result, rows: staged };

@@ -8,7 +8,7 @@ const PARQUET_MAGIC = 'PAR1';
 function lookalike(head: Buffer): string {
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (head.subarray(0, 6).toString('latin1') === 'ARROW1') return 'it is an Arrow IPC file: set `format: arrow`';
-  if (text.startsWith('{') || text.startsWith('[')) return 'it looks like JSON; Sluice reads Parquet, CSV and Arrow IPC sources (`format: parquet | csv | arrow`)';
+  if (text.startsWith('{') || text.startsWith('[')) return 'it looks like JSON: set `format: json`';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'it is gzip-compressed: a compressed CSV file needs a name ending in .csv.gz or `format: csv`';
   const firstLine = text.split('\n')[0] ?? '';
   if (/^[\x20-\x7e\t]+$/.test(firstLine) && /[,;\t|]/.test(firstLine)) return 'it looks like CSV text: set `format: csv`';

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fileFingerprint } from '../storage/artifact-store';
-import { loadArrowTable } from './arrow-files';
 import { insideDataRoots } from '../storage/data-roots';
-import { checkParquetFile } from './file-check';
+import { formatOf } from './formats';
 import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import { insideS3Roots } from '../storage/s3-roots';
@@ -39,25 +38,16 @@ export async function sourceFingerprints(loaded: LoadedSpec): Promise<string> {
 }
 
 /**
- * Makes the sources that `sql` mentions queryable under their spec names, so spec SQL can say
- * `FROM flights`: a Parquet source is a view (filters push down into the file), a CSV source is parsed
- * once into a table, an Arrow IPC file (`.arrow`, `.feather`) is loaded into a table with `apache-arrow`. A source no statement mentions is not opened, so a step fails only on its own inputs.
+ * Makes the sources that `sql` mentions queryable under their spec names, so spec SQL can say `FROM flights`,
+ * each through its format plug-in (formats/: a Parquet source is a view that filters push down into, a CSV
+ * or Arrow file is loaded into a table once). A source no statement mentions is not opened, so a step fails
+ * only on its own inputs.
  */
 export async function createSourceViews(connection: DuckDBConnection, loaded: LoadedSpec, sql: string[]): Promise<void> {
   const files = await resolveSources(loaded);
   for (const [name, file] of Object.entries(files)) {
     if (!sql.some((text) => new RegExp(`\\b${name}\\b`, 'i').test(text))) continue;
-    const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : /\.(arrow|feather|ipc)$/i.test(file) ? 'arrow' : 'parquet');
-    if (format === 'arrow') {
-      await loadArrowTable(connection, name, file, `${loaded.file}: sources.${name}.path`);
-      continue;
-    }
-    if (format === 'parquet') checkParquetFile(file, `sources.${name}.path`);
-    const statement =
-      format === 'csv'
-        ? `CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_csv(${sqlString(file)}, header = true)`
-        : `CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`;
-    await runSpecSql(`sources.${name}`, () => connection.run(statement));
+    await formatOf(file, loaded.spec.sources[name].format).open(connection, name, file, `sources.${name}.path`);
   }
 }
 

@@ -7,7 +7,9 @@ import { didYouMean } from '../../contracts/closest-names';
 import { insideDataRoots } from '../storage/data-roots';
 import { fieldsAt } from './fields';
 import { specError } from '../../contracts/errors';
-import { pipelineSpecSchema, type LoadedSpec } from '../../contracts/spec';
+import type { LoadedSpec } from '../../contracts/spec';
+import { routeOf } from '../train/trainers';
+import { specSchema } from './schema';
 
 /** Reads, parses and validates a pipeline spec; every problem is a non-retryable `SluiceSpecError` naming file and field. */
 export function loadSpecFile(file: string): LoadedSpec {
@@ -23,7 +25,7 @@ export function loadSpecFile(file: string): LoadedSpec {
 /** Validates spec text; `file` is used in messages and to resolve relative source paths (and `extends`). */
 export function parseSpec(text: string, file: string): LoadedSpec {
   const { raw, origins } = readLayers(text, file, []);
-  const result = pipelineSpecSchema.safeParse(raw, { reportInput: true });
+  const result = specSchema().safeParse(raw, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
@@ -33,7 +35,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     throw specError(lines.join('\n'));
   }
   const spec = result.data;
-  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec };
+  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec, trainer: routeOf(spec) };
 }
 
 /** Where a top-level section was written (the spec itself, or a spec it extends), for error lines. */
@@ -130,7 +132,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       return `${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
     case 'unrecognized_keys': {
       // A typo gets the field it most likely meant: `trainr` → did you mean `trainer`?
-      const known = fieldsAt(pipelineSpecSchema, issue.path, raw);
+      const known = fieldsAt(specSchema(), issue.path, raw);
       const hints = issue.keys.map((k) => didYouMean(k, known)).filter((h): h is string => h !== undefined);
       const hint = hints.length > 0 ? `; did you mean ${hints.map((h) => `\`${h}\``).join(', ')}?` : known.length > 0 ? ` (allowed here: ${known.join(', ')})` : '';
       return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}${hint}`;

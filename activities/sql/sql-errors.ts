@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { closestFirst } from '../../contracts/closest-names';
-import { describeQuery, sqlIdent, sqlString } from './duckdb';
+import { describeQuery, sqlIdent } from './duckdb';
 import { dataError } from '../../contracts/errors';
+import { formatOf } from '../sources/formats';
 import { resolveSources } from '../sources/sources';
 import type { LoadedSpec } from '../../contracts/spec';
 
@@ -22,6 +23,10 @@ const MISSING_COLUMN = [
   /^([\w.]+): Binder Error: (?:Values list|Table) "([^"]+)" does not have a column named "([^"]+)"/,
   /^([\w.]+): Binder Error: Referenced column "([^"]+)" not found in FROM clause/,
 ];
+
+/** Column types that hold text (JSON: a field whose values have mixed types), and nested ones. */
+const TEXT = /^(VARCHAR|JSON)$/;
+export const NESTED = /^(STRUCT|MAP|UNION)\(|\[\d*\]$/;
 
 /** Longest stretch of an offending value quoted in a message. */
 const VALUE_CHARS = 40;
@@ -110,28 +115,31 @@ async function explainTypeMismatch(connection: DuckDBConnection, loaded: LoadedS
   const sql = fieldSql(loaded, field);
   const expression = failedExpression(sqlMessage);
   const tables = await columnsOf(connection, relations);
-  const candidates = [...tables.entries()].flatMap(([relation, columns]) => columns.filter((c) => c.type === 'VARCHAR' && mentions(sql, c.name)).map((c) => ({ relation, name: c.name })));
+  const candidates = [...tables.entries()].flatMap(([relation, columns]) => columns.filter((c) => (TEXT.test(c.type) || NESTED.test(c.type)) && mentions(sql, c.name)).map((c) => ({ relation, ...c })));
   // The column in the expression DuckDB pointed at first.
   candidates.sort((a, b) => Number(expression !== undefined && mentions(expression, b.name)) - Number(expression !== undefined && mentions(expression, a.name)));
   const seen = new Set<string>();
-  for (const { relation, name } of candidates) {
+  for (const { relation, name, type } of candidates) {
     if (seen.has(name)) continue;
     seen.add(name);
+    const inExpression = expression ? ` (in \`${expression}\`)` : '';
+    if (NESTED.test(type)) {
+      return dataError(`${field}: column \`${name}\` is nested (${type}) where a number is needed${inExpression}: select its fields in extract.query, e.g. ${name}.<field> AS ${name}_<field>`);
+    }
     const counts = await connection.runAndReadAll(
       `SELECT count(*) FILTER (WHERE TRY_CAST(${sqlIdent(name)} AS DOUBLE) IS NULL AND ${sqlIdent(name)} IS NOT NULL), count(${sqlIdent(name)}) FROM ${sqlIdent(relation)}`,
     );
     const [text, total] = counts.getRowsJS()[0].map(Number);
-    const inExpression = expression ? ` (in \`${expression}\`)` : '';
     if (text === 0) {
-      return dataError(`${field}: column \`${name}\` is VARCHAR where a number is needed${inExpression}, though every one of its ${total} values reads as a number: convert it in extract.query (CAST(${name} AS DOUBLE))`);
+      return dataError(`${field}: column \`${name}\` is ${type} where a number is needed${inExpression}, though every one of its ${total} values reads as a number: convert it in extract.query (CAST(${name} AS DOUBLE))`);
     }
     if (text * 2 > total) {
       if (candidates.length > seen.size && !(expression && mentions(expression, name))) continue;
-      return dataError(`${field}: column \`${name}\` is text (VARCHAR, ${text} of ${total} values are not numbers) and is used where a number is needed${inExpression}: encode it (a CASE or a statistics table), or list it under features.keys if it is not a model input`);
+      return dataError(`${field}: column \`${name}\` is text (${type}, ${text} of ${total} values are not numbers) and is used where a number is needed${inExpression}: encode it (a CASE or a statistics table), or list it under features.keys if it is not a model input`);
     }
     const where = await firstTextValue(connection, loaded, relation, name);
     return dataError(
-      `${field}: column \`${name}\` is VARCHAR where a number is needed${inExpression}: ${text} of ${total} values are not numbers${where}. ` +
+      `${field}: column \`${name}\` is ${type} where a number is needed${inExpression}: ${text} of ${total} values are not numbers${where}. ` +
         `Fix the data, or convert it in extract.query (TRY_CAST(${name} AS DOUBLE) gives NULL for text)`,
     );
   }
@@ -177,22 +185,16 @@ export function failedExpression(sqlMessage: string | undefined): string | undef
 async function firstTextValue(connection: DuckDBConnection, loaded: LoadedSpec, relation: string, column: string): Promise<string> {
   const notNumber = (value: string) => `TRY_CAST(${value} AS DOUBLE) IS NULL AND ${value} IS NOT NULL`;
   for (const [name, file] of Object.entries(await resolveSources(loaded))) {
-    const format = loaded.spec.sources[name].format ?? (/\.csv(\.gz)?$/i.test(file) ? 'csv' : /\.(arrow|feather|ipc)$/i.test(file) ? 'arrow' : 'parquet');
-    const reader =
-      format === 'csv'
-        ? { table: `read_csv(${sqlString(file)}, header = true, all_varchar = true)`, position: 'row_number() OVER () + 1', where: 'line' }
-        : format === 'parquet'
-          ? { table: `read_parquet(${sqlString(file)}, file_row_number = true)`, position: 'file_row_number + 1', where: 'row' }
-          : undefined;
-    if (!reader || !(await describeQuery(connection, reader.table)).some((c) => c.name === column)) continue;
+    const reader = formatOf(file, loaded.spec.sources[name].format).positions?.(file);
+    if (!reader || !(await describeQuery(connection, reader.relation)).some((c) => c.name === column)) continue;
     const found = await connection.runAndReadAll(
-      `SELECT position, value FROM (SELECT ${reader.position} AS position, CAST(${sqlIdent(column)} AS VARCHAR) AS value FROM ${reader.table}) WHERE ${notNumber('value')} ORDER BY position LIMIT 1`,
+      `SELECT position, value FROM (SELECT ${reader.position} AS position, CAST(${sqlIdent(column)} AS VARCHAR) AS value FROM ${reader.relation}) WHERE ${notNumber('value')} ORDER BY position LIMIT 1`,
     );
     const row = found.getRowsJS()[0];
     if (!row) continue;
     const value = String(row[1]);
     const shown = value.length > VALUE_CHARS ? `${value.slice(0, VALUE_CHARS)}…` : value;
-    return `; the first is ${JSON.stringify(shown)} on ${reader.where} ${Number(row[0])} of sources.${name} (${path.basename(file)})`;
+    return `; the first is ${JSON.stringify(shown)} on ${reader.unit} ${Number(row[0])} of sources.${name} (${path.basename(file)})`;
   }
   // Not from a source file (computed in extract.query): its row among the rows the field read.
   const found = await connection.runAndReadAll(

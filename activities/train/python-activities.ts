@@ -1,7 +1,4 @@
-
-import type { TrainInput } from './train';
-import type { StepCost } from '../../contracts/costs';
-import type { ModelArtifact } from '../../contracts/artifacts';
+import type { TrainInput, TrainOutput } from './trainer';
 
 /**
  * Activities the Python worker (`workers/python`, Temporal's Python SDK) implements on its own task queue
@@ -9,6 +6,11 @@ import type { ModelArtifact } from '../../contracts/artifacts';
  * take and return the same contracts as their TypeScript siblings.
  */
 export interface PythonActivities {
-  /** The train step for `trainer: {type: lightgbm}`: one ONNX TreeEnsemble with Sluice's metadata, published atomically. */
-  trainLightgbm(input: TrainInput): Promise<{ model: ModelArtifact; reused: boolean; cost: StepCost }>;
+  /**
+   * The train step of every Python trainer plug-in (`runtime: 'python'`): the module beside its descriptor trains,
+   * exports one ONNX model with Sluice's metadata (checked to score like the library itself) and publishes it atomically.
+   */
+  trainPython(input: TrainInput): Promise<TrainOutput>;
+  /** The same for LightGBM, under the name runs recorded before trainer plug-ins scheduled it by. */
+  trainLightgbm(input: TrainInput): Promise<TrainOutput>;
 }

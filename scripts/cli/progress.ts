@@ -14,6 +14,9 @@ const indent = (text: string) => text.split('\n').map((line) => `  ${line}`);
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** The train step's activities on the Python worker's queue (`trainLightgbm`: runs recorded before trainer plug-ins). */
+const QUEUED_TRAIN_STEPS = ['trainPython', 'trainLightgbm'];
+
 /** A pending activity of the run with its last heartbeat, as the server keeps it. */
 export interface PendingActivity {
   type: string;
@@ -42,11 +45,12 @@ export async function readRun(handle: WorkflowHandle): Promise<RunState> {
     const payload = a.heartbeatDetails?.payloads?.[0];
     return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 1, details: payload ? defaultPayloadConverter.fromPayload(payload) : undefined };
   });
-  // A step of the Python worker that no worker has picked up: is anyone polling its queue?
-  const waitingOnPython = (described.raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainLightgbm' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
-  if (waitingOnPython) {
-    const queue = await unpolledQueue(handle, 'trainLightgbm');
-    const entry = pending.find((a) => a.type === 'trainLightgbm');
+  // A train step on another worker's queue (a Python trainer's) that no worker has picked up: is anyone polling its queue?
+  const waitingOnQueue = (described.raw.pendingActivities ?? []).find((a) => QUEUED_TRAIN_STEPS.includes(a.activityType?.name ?? '') && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
+  const type = waitingOnQueue?.activityType?.name;
+  if (type) {
+    const queue = await unpolledQueue(handle, type);
+    const entry = pending.find((a) => a.type === type);
     if (entry && queue) entry.unpolledQueue = queue;
   }
   return { workflowId: described.workflowId, type: described.type, status: running ? 'RUNNING' : described.status.name, progress, pending };
@@ -111,7 +115,7 @@ function waiting(workflowId: string, awaiting: AwaitingStep[] | undefined): stri
 function trainLine(workflowId: string, progress: TrainProgress, pending: PendingActivity[]): Shown {
   const finished = progress.steps.filter((s) => ['done', 'reused', 'skipped'].includes(s.status)).length;
   const current = progress.steps.find((s) => s.status === 'running');
-  const beat = pending.find((a) => a.type === 'train' || a.type === 'trainLightgbm')?.details as TrainHeartbeat | undefined;
+  const beat = pending.find((a) => a.type === 'train' || QUEUED_TRAIN_STEPS.includes(a.type))?.details as TrainHeartbeat | undefined;
   const done = finished + (current?.name === 'train' && beat ? beat.iteration / beat.maxIterations : 0);
   const python = pending.find((a) => a.unpolledQueue !== undefined);
   const detail = python

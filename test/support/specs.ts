@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { z } from 'zod';
-import type { pipelineSpecSchema } from '../../contracts/spec';
+import type { SpecInput } from '../../contracts/spec';
 
-/** A spec as written in YAML (before defaults are filled in). */
-export type SpecInput = z.input<typeof pipelineSpecSchema>;
+export type { SpecInput };
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SPEC_DIR = path.join(ROOT, '.sluice', 'test-specs');

@@ -1,41 +1,27 @@
 import fs from 'node:fs';
-import { type ArtifactStore, type StagingArea, fingerprintOf, writeFileAtomically } from '../storage/artifact-store';
-import { metered } from '../cost/meter';
-import { columnMoments, readFeatureMatrix } from '../features/feature-matrix';
-import { holdoutSplit } from './holdout';
-import { trainLogistic } from './logistic/logistic-trainer';
-import { scoringModel } from './logistic/logistic-graphs';
-import { specError } from '../../contracts/errors';
-import { budgetExceeded, budgetOf, durationSeconds } from '../../contracts/budget';
-import type { TrainerResult } from '../../contracts/newton';
-import type { FeatureSet, ModelArtifact, TrainHeartbeat } from '../../contracts/artifacts';
-import type { LoadedSpec } from '../../contracts/spec';
+import { type StagingArea, fingerprintOf, writeFileAtomically } from '../../storage/artifact-store';
+import { metered } from '../../cost/meter';
+import { columnMoments, readFeatureMatrix } from '../../features/feature-matrix';
+import { holdoutSplit } from '../holdout';
+import { trainLogistic } from './logistic-trainer';
+import { scoringModel } from './logistic-graphs';
+import { budgetExceeded, budgetOf, durationSeconds } from '../../../contracts/budget';
+import type { TrainerResult } from '../../../contracts/newton';
+import type { FeatureSet, ModelArtifact, TrainHeartbeat } from '../../../contracts/artifacts';
+import type { LoadedSpec } from '../../../contracts/spec';
+import type { TrainContext } from '../trainer';
+import type { LogisticParams } from './params';
 
 /** Bumped when the trainer's output for the same inputs would change. */
 const TRAINER_VERSION = 2;
 
-export interface TrainHooks {
-  /** A checkpoint from an earlier attempt (its fingerprint must match to be used). */
-  resume?: TrainHeartbeat;
-  onIteration?: (heartbeat: TrainHeartbeat) => void;
-  /** Called between the loading phases, before the first iteration, to show the attempt is alive. */
-  alive?: () => void;
-}
-
-export interface TrainInput {
-  loaded: LoadedSpec;
-  features: FeatureSet;
-}
-
 /**
- * Trains the spec's model on the training split (early stopping on its last days, `holdoutSplit`) and exports
- * one self-contained ONNX file: standardization in the graph, lineage and metrics in metadata_props.
+ * Trains a logistic model in memory on the training split (early stopping on its last days, `holdoutSplit`) and
+ * exports one self-contained ONNX file: standardization in the graph, lineage and metrics in metadata_props.
  * The output is content-addressed by the features and trainer settings, so an unchanged rerun reuses it.
  */
-export async function trainModel(store: ArtifactStore, { loaded, features }: TrainInput, hooks: TrainHooks = {}) {
+export async function trainLogisticModel({ store, loaded, features, params: trainer, hooks }: TrainContext<LogisticParams>) {
   const { spec } = loaded;
-  const trainer = spec.trainer;
-  if (trainer.type !== 'logistic_regression') throw specError(`trainer.type: ${trainer.type} is trained by the Python worker (trainLightgbm), not by this activity`);
   const budget = budgetOf(spec)?.max_training_time;
   const started = performance.now();
   const fingerprint = logisticFingerprint(features, trainer);
@@ -132,7 +118,7 @@ export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelIn
 }
 
 /** The model fingerprint of a logistic trainer's settings on a feature set: an unchanged rerun finds its model. */
-export function logisticFingerprint(features: FeatureSet, trainer: LoadedSpec['spec']['trainer']): string {
+export function logisticFingerprint(features: FeatureSet, trainer: LogisticParams): string {
   return fingerprintOf('model', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
 }
 

@@ -5,7 +5,8 @@ import { holdoutSplit } from '../holdout';
 import { specError } from '../../../contracts/errors';
 import { chunkSums, type ChunkSumsRequest } from './streaming/chunk-sums';
 import { planChunks, type RowChunk } from './streaming/chunks';
-import { logisticFingerprint, writeLogisticModel } from '../train';
+import { logisticFingerprint, writeLogisticModel } from './logistic-model';
+import type { LogisticParams } from './params';
 import { chunkTotals, type ChunkSums, type NewtonProblem, type LogisticOptions, type TrainerResult } from '../../../contracts/newton';
 import type { StepCost } from '../../../contracts/costs';
 import type { FeatureSet, ModelArtifact } from '../../../contracts/artifacts';
@@ -39,7 +40,7 @@ export interface PlanFitInput {
  */
 export async function planLogisticFit(store: ArtifactStore, { loaded, features }: PlanFitInput): Promise<LogisticFitPlan> {
   const { spec } = loaded;
-  const trainer = spec.trainer;
+  const trainer = spec.trainer as LogisticParams;
   if (trainer.type !== 'logistic_regression' || trainer.chunk_rows === undefined) throw specError('trainer.chunk_rows: a data-parallel fit needs a logistic_regression trainer with chunk_rows');
   const fingerprint = logisticFingerprint(features, trainer);
   const existing = await store.find<ModelArtifact>('models', fingerprint);

@@ -1,6 +1,7 @@
 """The Python activity worker: polls its own task queue (SLUICE_PYTHON_TASK_QUEUE, default `sluice-python`)
-on the Temporal cluster at TEMPORAL_ADDRESS and trains LightGBM models into the shared artifact store
-(SLUICE_ARTIFACTS). Workflows stay in TypeScript and route the train step here by trainer type.
+on the Temporal cluster at TEMPORAL_ADDRESS and trains the models of the Python trainer plug-ins (LightGBM,
+XGBoost, …: sluice_python.trainers) into the shared artifact store (SLUICE_ARTIFACTS). Workflows stay in
+TypeScript and route the train step here when the spec's trainer runs in Python.
 
     python -m sluice_python.worker
 """
@@ -22,7 +23,8 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
 from .artifacts import open_store
-from .lightgbm_trainer import Cancelled, Hooks, TrainingError, train_lightgbm
+from .trainers import trainer_of
+from .training import Cancelled, Hooks, TrainingError, train
 
 TASK_QUEUE = os.environ.get("SLUICE_PYTHON_TASK_QUEUE", "sluice-python")
 STORE = open_store()
@@ -56,17 +58,21 @@ class KeepAlive:
         self.thread.join()
 
 
-@activity.defn(name="trainLightgbm")
-def train_lightgbm_activity(request: dict[str, Any]) -> dict[str, Any]:
-    """The train step for `trainer: {type: lightgbm}`: same input and output as the TypeScript `train`."""
+def train_step(request: dict[str, Any]) -> dict[str, Any]:
+    """The train step of the spec's Python trainer: same input and output as the TypeScript `train`."""
     info = activity.info()
+    name = request["loaded"]["spec"]["trainer"]["type"]
+    try:
+        plugin = trainer_of(name)
+    except LookupError as err:
+        raise ApplicationError(str(err), type="SluiceSpecError", non_retryable=True) from err
     beats = KeepAlive(info.heartbeat_timeout)
     hooks = Hooks(heartbeat=beats.beat, cancelled=activity.is_cancelled, log=activity.logger.info)
     if info.attempt > 1:
-        activity.logger.info("retrying LightGBM training; it continues from its newest checkpoint")
+        activity.logger.info(f"retrying {name} training; it continues from its newest checkpoint")
     try:
         with beats:
-            return train_lightgbm(STORE, request, hooks)
+            return train(STORE, request, plugin, hooks)
     except TrainingError as err:
         raise ApplicationError(str(err), type="SluiceDataError", non_retryable=True) from err
     except Cancelled as err:
@@ -74,12 +80,24 @@ def train_lightgbm_activity(request: dict[str, Any]) -> dict[str, Any]:
         raise CancelledError(str(err)) from err
 
 
+@activity.defn(name="trainPython")
+def train_python_activity(request: dict[str, Any]) -> dict[str, Any]:
+    """The train step of every Python trainer plug-in."""
+    return train_step(request)
+
+
+@activity.defn(name="trainLightgbm")
+def train_lightgbm_activity(request: dict[str, Any]) -> dict[str, Any]:
+    """The same, under the name runs recorded before trainer plug-ins schedule LightGBM training by."""
+    return train_step(request)
+
+
 async def main() -> None:
     client = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"), namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"))
     # Training runs in threads so the worker keeps polling and heartbeating meanwhile; one at a time per
-    # process, since LightGBM uses every core it is given.
+    # process, since the libraries use every core they are given.
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as executor:
-        worker = Worker(client, task_queue=TASK_QUEUE, activities=[train_lightgbm_activity], activity_executor=executor, max_concurrent_activities=1)
+        worker = Worker(client, task_queue=TASK_QUEUE, activities=[train_python_activity, train_lightgbm_activity], activity_executor=executor, max_concurrent_activities=1)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)

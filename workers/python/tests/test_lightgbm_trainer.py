@@ -16,10 +16,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from sluice_python.artifacts import ArtifactStore
-from sluice_python.lightgbm_trainer import Hooks, TrainingError, train_lightgbm
+from sluice_python.trainers import trainer_of
+from sluice_python.training import Hooks, TrainingError, train
 from sluice_python.object_store import S3Objects
 
 FLIGHTS = Path(__file__).resolve().parents[3] / "node_modules" / "vega-datasets" / "data" / "flights-3m.parquet"
+
+def train_lightgbm(store, request, hooks=None):
+    """The Python train step with the LightGBM plug-in, as the worker runs it."""
+    return train(store, request, trainer_of("lightgbm"), hooks)
+
+
 NAMES = ["hour_of_day", "log_distance", "day_of_week", "origin_lat"]
 
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sqlString, withDuckDB } from '../sql/duckdb';
 import { S3Objects, sharedS3Client } from '../storage/object-store';
-import { publishParquetToS3, readDayManifest, s3PublishedDays } from './s3-sink';
+import { publishParquetToS3, readDayManifest, s3PublishedDays } from './s3-datasets';
 import { insideS3Roots } from '../storage/s3-roots';
 import type { PublishRequest } from './sink';
 

@@ -1,0 +1,133 @@
+"""LightGBM as a Sluice trainer plug-in (its descriptor is lightgbm.ts beside this file): gradient-boosted trees
+with early stopping on the holdout days, checkpoints every few rounds that a retried attempt resumes from
+(`init_model`), an optional refit on the whole training window, and one ONNX TreeEnsemble (onnxmltools, no
+ZipMap). The Python worker's training module (sluice_python.training) does the rest of the train step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+from onnxmltools import convert_lightgbm
+from onnxmltools.convert.common.data_types import FloatTensorType
+
+from sluice_python.artifacts import write_atomically
+from sluice_python.training import Fitted, Job, TrainingError
+
+TRAINER = "lightgbm"
+LIBRARY = "LightGBM"
+#: Bumped when the trainer's output for the same inputs would change.
+VERSION = 1
+#: Boosting rounds between two checkpoints (and heartbeats).
+CHECKPOINT_ROUNDS = 10
+
+
+def fit(job: Job) -> Fitted:
+    """Boosts on the fit rows with early stopping on the holdout (and, with `refit`, once more on every
+    training row for the rounds early stopping chose); exports the best model."""
+    trainer = job.params
+    params = lightgbm_params(trainer)
+    fit_set = lgb.Dataset(job.x[job.fit_rows], job.y[job.fit_rows], feature_name=job.names, free_raw_data=False)
+    holdout = lgb.Dataset(job.x[job.holdout_rows], job.y[job.holdout_rows], reference=fit_set)
+    checkpoint = job.checkpoint(".lgb")
+    chosen = job.checkpoint(".rounds.json")  # the search's outcome, kept until the refit is done
+    refit_checkpoint = job.checkpoint(".refit.lgb")
+    if not trainer.get("refit"):
+        booster, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
+    else:
+        if chosen.exists():
+            training = json.loads(chosen.read_text())
+        else:
+            _, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
+            write_atomically(chosen, json.dumps(training).encode())
+            job.store.save(chosen)
+        whole = lgb.Dataset(job.x, job.y, feature_name=job.names, free_raw_data=False)
+        booster, resumed = boost_rounds(params, whole, None, training["bestIteration"], None, refit_checkpoint, job)
+        training = {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
+    try:
+        model = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))], zipmap=False)
+    except Exception as err:  # the converter raises many kinds
+        raise TrainingError(f"trainer: the LightGBM model could not be exported to ONNX ({err}); nothing was registered") from err
+    # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
+    return Fitted(model, training, booster.predict, native=("lightgbm.txt", lambda path: booster.save_model(path)))
+
+
+def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:
+    """The spec's trainer settings in LightGBM's words; deterministic for a fixed seed."""
+    return {
+        "objective": "binary",
+        "metric": "binary_logloss",
+        "num_leaves": trainer.get("leaves", 63),
+        "learning_rate": trainer.get("learning_rate", 0.1),
+        "min_data_in_leaf": trainer.get("min_data_in_leaf", 20),
+        "feature_fraction": trainer.get("feature_fraction", 1.0),
+        "bagging_fraction": trainer.get("bagging_fraction", 1.0),
+        "bagging_freq": trainer.get("bagging_freq", 0),
+        "lambda_l1": trainer.get("l1", 0.0),
+        "lambda_l2": trainer.get("l2", 0.0),
+        "seed": trainer.get("seed", 7),
+        "num_threads": trainer.get("threads", 0),
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbose": -1,
+    }
+
+
+def boost(params: dict[str, Any], fit_set: lgb.Dataset, holdout: lgb.Dataset, trainer: dict[str, Any], checkpoint_file: Path, job: Job) -> tuple[lgb.Booster, dict[str, Any]]:
+    """Boosts up to `trees` rounds with early stopping on the holdout, and keeps the best round's model."""
+    trees = trainer.get("trees", 300)
+    evals: dict[str, Any] = {}
+    booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, trainer.get("early_stopping_rounds", 30), checkpoint_file, job, evals)
+    losses = evals.get("holdout", {}).get("binary_logloss", [])
+    best = booster.best_iteration or booster.current_iteration()
+    stopped_early = booster.current_iteration() < trees and booster.best_iteration > 0
+    training = {
+        "iterations": booster.current_iteration(),
+        "bestIteration": best,
+        # Losses on the holdout (JSON has no NaN: 0 when LightGBM recorded none).
+        "trainLoss": float(losses[-1]) if losses else 0.0,
+        "validationLoss": float(min(losses)) if losses else 0.0,
+        "stopReason": "early-stopped" if stopped_early else "max-iterations",
+        "resumedFrom": resumed_from,
+        "history": [],
+    }
+    if best and best < booster.current_iteration():
+        booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    return booster, training
+
+
+def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset | None, rounds: int, patience: int | None, checkpoint_file: Path, job: Job, evals: dict[str, Any] | None = None) -> tuple[lgb.Booster, int]:
+    """Boosts `rounds` rounds (fewer when early stopping on `holdout` ends sooner). Every few rounds it writes
+    a checkpoint (the model so far) and heartbeats; an attempt that finds a checkpoint continues from it.
+    Returns the booster and the round it resumed after (0: from scratch)."""
+    init_model, resumed_from = None, 0
+    if checkpoint_file.exists():
+        init_model = lgb.Booster(model_str=checkpoint_file.read_text())
+        resumed_from = init_model.current_iteration()
+        job.hooks.log(f"resuming LightGBM after round {resumed_from}")
+
+    def checkpoint(env: lgb.callback.CallbackEnv) -> None:
+        done = env.iteration + 1
+        if done % CHECKPOINT_ROUNDS == 0:
+            write_atomically(checkpoint_file, env.model.model_to_string().encode())
+            job.hooks.saved(checkpoint_file)
+            job.progress(done, rounds)
+        elif job.hooks.cancelled():
+            job.progress(done, rounds)
+
+    callbacks: list[Any] = [checkpoint]
+    if holdout is not None and patience:
+        callbacks += [lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals if evals is not None else {})]
+    booster = lgb.train(
+        params,
+        data,
+        num_boost_round=max(0, rounds - resumed_from),
+        valid_sets=[holdout] if holdout is not None else None,
+        valid_names=["holdout"] if holdout is not None else None,
+        init_model=init_model,
+        keep_training_booster=True,
+        callbacks=callbacks,
+    )
+    return booster, resumed_from

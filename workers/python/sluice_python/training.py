@@ -1,0 +1,194 @@
+"""The train step of every Python trainer plug-in: the same inputs (a content-addressed feature set) and the
+same output (one self-contained ONNX model with Sluice's metadata, checked to score like the library itself,
+published atomically) as the TypeScript trainers. A plug-in module (`activities/train/trainers/<type>.py`,
+beside its descriptor) only fits and exports; this module does the rest."""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pyarrow.parquet as pq
+import pyarrow.types as pat
+
+from .artifacts import ArtifactStore, fingerprint_of
+
+#: Largest difference allowed between the exported model's scores and the library's own.
+EXPORT_TOLERANCE = 1e-5
+#: Rows the export is checked on.
+CHECK_ROWS = 10_000
+
+
+class TrainingError(Exception):
+    """Bad input or an export that does not score like the trained model: retrying cannot cure it."""
+
+
+class Cancelled(Exception):
+    """The activity was cancelled while training."""
+
+
+@dataclass
+class Hooks:
+    """How training reports progress: a heartbeat per checkpoint, and a way to learn it was cancelled."""
+
+    heartbeat: Callable[[dict[str, Any]], None] = lambda details: None
+    cancelled: Callable[[], bool] = lambda: False
+    log: Callable[[str], None] = field(default=lambda line: None)
+    #: Called with each checkpoint file once written (the store copies it to S3, for an attempt on another worker).
+    saved: Callable[[Path], None] = field(default=lambda path: None)
+
+
+@dataclass
+class Job:
+    """What a trainer plug-in's `fit` gets: the rows (float32), which to fit on and which to hold out (the last
+    days of the training window), its settings, and where its checkpoints go."""
+
+    x: np.ndarray
+    y: np.ndarray
+    names: list[str]
+    fit_rows: np.ndarray
+    holdout_rows: np.ndarray
+    params: dict[str, Any]
+    fingerprint: str
+    hooks: Hooks
+    store: ArtifactStore
+    checkpoints: list[Path] = field(default_factory=list)
+
+    def checkpoint(self, suffix: str) -> Path:
+        """A checkpoint file of this model (an earlier attempt's, fetched from the store when it has one); removed once the model is published."""
+        uri = f"artifact:checkpoints/{self.fingerprint}{suffix}"
+        self.store.fetch_if_present(uri)
+        path = self.store.path_of(uri)
+        self.checkpoints.append(path)
+        return path
+
+    def progress(self, done: int, total: int) -> None:
+        """Heartbeats the progress; raises Cancelled once the activity is asked to stop."""
+        self.hooks.heartbeat({"fingerprint": self.fingerprint, "iteration": done, "maxIterations": total})
+        if self.hooks.cancelled():
+            raise Cancelled(f"cancelled after round {done}")
+
+
+@dataclass
+class Fitted:
+    """What a plug-in's `fit` returns: the exported model, how its training went, the library's own scoring (for
+    the export check), and optionally the library's own model file to keep beside `model.onnx`."""
+
+    model: onnx.ModelProto
+    training: dict[str, Any]
+    predict: Callable[[np.ndarray], np.ndarray]
+    native: tuple[str, Callable[[Path], None]] | None = None
+
+
+def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hooks: Hooks | None = None) -> dict[str, Any]:
+    """Trains the spec's model with `plugin` (a trainer module: TRAINER, VERSION, fit, and LIBRARY, the name its
+    errors give the library) on the training split and
+    publishes it content-addressed by the features and the trainer settings. Returns `{model, reused, cost}`."""
+    hooks = replace(hooks or Hooks(), saved=store.save)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    loaded, features = request["loaded"], request["features"]
+    spec = loaded["spec"]
+    params = spec["trainer"]
+    fingerprint = fingerprint_of("model", plugin.TRAINER, plugin.VERSION, features["fingerprint"], json.dumps(params, separators=(",", ":")))
+    rows_in = 0
+
+    def build(staging: Path, uri_of: Callable[[str], str]) -> dict[str, Any]:
+        nonlocal rows_in
+        names = [c["name"] for c in features["featureColumns"]]
+        table = pq.read_table(store.fetch(features["train"]["uri"]))
+        library = getattr(plugin, "LIBRARY", plugin.TRAINER)
+        x, y = matrix(table, names, features["label"], library)
+        rows_in = len(y)
+        fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
+        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, hooks, store)
+        fitted = plugin.fit(job)
+        check_export(fitted, x[: min(len(y), CHECK_ROWS)], library)
+        set_metadata(fitted.model, loaded, features, params, fitted.training)
+        data = fitted.model.SerializeToString()
+        (staging / "model.onnx").write_bytes(data)
+        if fitted.native:
+            fitted.native[1](staging / fitted.native[0])
+        for leftover in job.checkpoints:
+            store.discard(leftover)
+        return {"uri": uri_of("model.onnx"), "fingerprint": fingerprint, "bytes": len(data), "featureNames": names, "label": features["label"], "training": fitted.training}
+
+    value, reused = store.reuse_or_build("models", fingerprint, build)
+    cost = {
+        "wallSeconds": time.perf_counter() - started,
+        "cpuSeconds": time.process_time() - cpu_started,
+        "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "rowsIn": rows_in,
+        "rowsOut": 0,
+        "bytesIn": features["train"]["bytes"],
+        "bytesOut": value["bytes"],
+    }
+    return {"model": value, "reused": reused, "cost": cost}
+
+
+def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.ndarray, np.ndarray]:
+    """The feature columns as one float32 matrix and the label as float32, refusing non-numeric features."""
+    columns = []
+    for name in names:
+        if name not in table.column_names:
+            raise TrainingError(f"features: column `{name}` is not in the feature set")
+        column = table.column(name)
+        if not (pat.is_integer(column.type) or pat.is_floating(column.type) or pat.is_boolean(column.type)):
+            raise TrainingError(f"features.sql: column `{name}` is {column.type}; {trainer} needs numbers (encode it, or list it under features.keys)")
+        columns.append(column.to_numpy(zero_copy_only=False).astype(np.float32))
+    return np.column_stack(columns), table.column(label).to_numpy(zero_copy_only=False).astype(np.float32)
+
+
+def holdout_split(table: Any, time_column: str, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to fit on and rows of the holdout: the last `fraction` of the training window's days (by the time
+    column when the feature set carries it as a key, else the last rows)."""
+    n = table.num_rows
+    if time_column in table.column_names:
+        days = table.column(time_column).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        distinct = np.unique(days)
+        held = max(1, math.ceil(len(distinct) * fraction))
+        if held >= len(distinct):
+            raise TrainingError(f"trainer.holdout: {fraction} of {len(distinct)} training days leaves no day to fit on")
+        holdout = days >= distinct[-held]
+    else:
+        holdout = np.arange(n) >= n - max(1, math.ceil(n * fraction))
+    return np.flatnonzero(~holdout), np.flatnonzero(holdout)
+
+
+def check_export(fitted: Fitted, sample: np.ndarray, trainer: str) -> None:
+    """The exported model must score like the library itself (positive-class probability, within
+    EXPORT_TOLERANCE) on a sample; an export that does not is refused, so it is never registered."""
+    session = ort.InferenceSession(fitted.model.SerializeToString(), providers=["CPUExecutionProvider"])
+    output = next((o.name for o in session.get_outputs() if o.name in ("probabilities", "probability")), session.get_outputs()[-1].name)
+    ours = np.asarray(session.run([output], {session.get_inputs()[0].name: sample})[0])
+    ours = ours[:, 1] if ours.ndim == 2 else ours
+    theirs = fitted.predict(sample)
+    difference = float(np.max(np.abs(ours - theirs))) if len(sample) else 0.0
+    if difference > EXPORT_TOLERANCE:
+        raise TrainingError(f"trainer: the exported ONNX model scores up to {difference:.2e} away from {trainer}'s own predictions; nothing was registered")
+
+
+def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[str, Any], trainer: dict[str, Any], training: dict[str, Any]) -> None:
+    """The same `metadata_props` contract as the TypeScript trainers' models: what the model reads, how it was made."""
+    spec = loaded["spec"]
+    props = {
+        "sluice.pipeline": spec["name"],
+        "sluice.feature_names": json.dumps([c["name"] for c in features["featureColumns"]]),
+        "sluice.feature_types": json.dumps(features["featureColumns"]),
+        "sluice.label": features["label"],
+        "sluice.training_window": f"{spec['split']['train']['from']}..{spec['split']['train']['to']}",
+        "sluice.validation_window": f"{spec['split']['validate']['from']}..{spec['split']['validate']['to']}",
+        "sluice.spec_hash": loaded["hash"],
+        "sluice.features_fingerprint": features["fingerprint"],
+        "sluice.trainer": json.dumps(trainer),
+        "sluice.metrics": json.dumps({k: training[k] for k in ("iterations", "bestIteration", "validationLoss", "stopReason")}),
+    }
+    onnx.helper.set_model_props(model, props)
