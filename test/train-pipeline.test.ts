@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { trainers } from '../activities/train/trainers';
 import { queryRegistry } from '../activities/registry/registry';
 import { approveSignal, progressQuery, rejectSignal, trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
@@ -164,7 +165,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
   });
 
   it.each([
-    ['an unknown trainer', 'trainer:\n  type: xgboost', 'trainer.type: expected one of "logistic_regression", "lightgbm", got "xgboost"'],
+    ['an unknown trainer', 'trainer:\n  type: catboost', `trainer.type: expected one of ${trainers().map((t) => JSON.stringify(t.type)).join(', ')}, got "catboost"`],
     ['a missing spec file', null, 'cannot read the pipeline spec (ENOENT)'],
   ])('rejects %s at once with the precise message', async (_, replacement, message) => {
     const spec =

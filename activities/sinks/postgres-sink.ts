@@ -94,7 +94,8 @@ export const sink: SinkPlugin = {
       /** Connection string without a password (else SLUICE_POSTGRES_URL; the password from the workers' environment, PGPASSWORD or ~/.pgpass). */
       url: z
         .string()
-        .refine((url) => !hasPassword(url), "must not contain a password: a spec is recorded in every run's history. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~/.pgpass")
+        // `sensitive`: the error must not quote the value (it holds the password it is about).
+        .refine((url) => !hasPassword(url), { message: "must not contain a password: a spec is recorded in every run's history. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~/.pgpass", params: { sensitive: true } })
         .optional(),
     })
     .strict(),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { trainers } from '../train/trainers';
 import { loadSpecFile, parseSpec } from './loader';
 
 /** Inside the project (the default data root), so `extends` may read there. */
@@ -52,7 +53,7 @@ describe('pipeline spec loading', () => {
   });
 
   it.each([
-    ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: xgboost'), 'bad.yaml:14: trainer.type: expected one of "lightgbm", "logistic_regression", got "xgboost"'],
+    ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: catboost'), `bad.yaml:14: trainer.type: expected one of ${trainers().map((t) => JSON.stringify(t.type)).join(', ')}, got "catboost"`],
     ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`; did you mean `trainer`?'],
     ['a misspelt trainer setting', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, max_iteration: 3 }'), 'bad.yaml:14: trainer: unknown field `max_iteration`; did you mean `max_iterations`?'],
     ['an unknown field like no other', `${valid}zzzzzz: {}\n`, '(top level): unknown field `zzzzzz` (allowed here: name, description, sources,'],

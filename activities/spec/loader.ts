@@ -123,7 +123,8 @@ function fieldName(issuePath: PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const field = fieldName(issue.path);
   // The offending value, when it is one value (never a whole section: it may hold a secret the check is about).
-  const value = 'input' in issue ? issue.input : undefined;
+  const sensitive = (issue as { params?: { sensitive?: boolean } }).params?.sensitive === true;
+  const value = 'input' in issue && !sensitive ? issue.input : undefined;
   const got = value !== undefined && (value === null || typeof value !== 'object') ? `, got ${JSON.stringify(value)}` : '';
   switch (issue.code) {
     case 'invalid_type':
