@@ -1,0 +1,139 @@
+"""XGBoost as a Sluice trainer plug-in (its descriptor is xgboost.ts beside this file): gradient-boosted trees by
+the `hist` method with early stopping on the holdout days, a checkpoint every few rounds that a retried attempt
+continues from (`xgb_model`), an optional refit on the whole training window, and one ONNX TreeEnsemble
+(onnxmltools). The Python worker's training module (sluice_python.training) does the rest of the train step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+from onnxmltools import convert_xgboost
+from onnxmltools.convert.common.data_types import FloatTensorType
+
+from sluice_python.artifacts import write_atomically
+from sluice_python.training import Fitted, Job, TrainingError
+
+TRAINER = "xgboost"
+LIBRARY = "XGBoost"
+#: Bumped when the trainer's output for the same inputs would change.
+VERSION = 1
+#: Boosting rounds between two checkpoints (and heartbeats).
+CHECKPOINT_ROUNDS = 10
+
+
+def fit(job: Job) -> Fitted:
+    """Boosts on the fit rows with early stopping on the holdout (and, with `refit`, once more on every training
+    row for the rounds early stopping chose); exports the best model."""
+    trainer = job.params
+    params = xgboost_params(trainer)
+    fit_set = xgb.DMatrix(job.x[job.fit_rows], job.y[job.fit_rows], feature_names=job.names)
+    holdout = xgb.DMatrix(job.x[job.holdout_rows], job.y[job.holdout_rows], feature_names=job.names)
+    checkpoint, chosen, refit_checkpoint = job.checkpoint(".xgb.json"), job.checkpoint(".rounds.json"), job.checkpoint(".refit.xgb.json")
+    if not trainer.get("refit"):
+        booster, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
+    else:
+        if chosen.exists():
+            training = json.loads(chosen.read_text())
+        else:
+            _, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
+            write_atomically(chosen, json.dumps(training).encode())
+            job.store.save(chosen)
+        whole = xgb.DMatrix(job.x, job.y, feature_names=job.names)
+        booster, resumed = boost_rounds(params, whole, None, training["bestIteration"], None, refit_checkpoint, job)
+        training = {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
+    booster.feature_names = None  # the ONNX model reads one tensor of columns in order, not named features
+    try:
+        model = convert_xgboost(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))])
+    except Exception as err:  # the converter raises many kinds
+        raise TrainingError(f"trainer: the XGBoost model could not be exported to ONNX ({err}); nothing was registered") from err
+    predict = lambda rows: booster.predict(xgb.DMatrix(rows))  # noqa: E731
+    return Fitted(model, training, predict, native=("xgboost.json", lambda path: booster.save_model(str(path))))
+
+
+def xgboost_params(trainer: dict[str, Any]) -> dict[str, Any]:
+    """The spec's trainer settings in XGBoost's words; deterministic for a fixed seed and thread count."""
+    return {
+        "objective": "binary:logistic",
+        "eval_metric": "logloss",
+        "tree_method": "hist",
+        "max_depth": trainer.get("max_depth", 6),
+        "eta": trainer.get("learning_rate", 0.1),
+        "min_child_weight": trainer.get("min_child_weight", 1),
+        "subsample": trainer.get("subsample", 1.0),
+        "colsample_bytree": trainer.get("colsample_bytree", 1.0),
+        "alpha": trainer.get("l1", 0.0),
+        "lambda": trainer.get("l2", 1.0),
+        "gamma": trainer.get("gamma", 0.0),
+        "max_bin": trainer.get("max_bin", 256),
+        "seed": trainer.get("seed", 7),
+        **({"nthread": trainer["threads"]} if trainer.get("threads") else {}),
+        "verbosity": 0,
+    }
+
+
+def boost(params: dict[str, Any], fit_set: xgb.DMatrix, holdout: xgb.DMatrix, trainer: dict[str, Any], checkpoint_file: Path, job: Job) -> tuple[xgb.Booster, dict[str, Any]]:
+    """Boosts up to `trees` rounds with early stopping on the holdout, and keeps the rounds up to the best."""
+    trees = trainer.get("trees", 300)
+    evals: dict[str, Any] = {}
+    booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, trainer.get("early_stopping_rounds", 30), checkpoint_file, job, evals)
+    losses = evals.get("holdout", {}).get("logloss", [])
+    rounds = booster.num_boosted_rounds()
+    best = int(booster.attr("best_iteration") or rounds - 1) + 1
+    training = {
+        "iterations": rounds,
+        "bestIteration": best,
+        # Losses on the holdout since this attempt started (JSON has no NaN: 0 when none were recorded).
+        "trainLoss": float(losses[-1]) if losses else 0.0,
+        "validationLoss": float(min(losses)) if losses else 0.0,
+        "stopReason": "early-stopped" if rounds < trees else "max-iterations",
+        "resumedFrom": resumed_from,
+        "history": [],
+    }
+    if best < rounds:
+        booster = booster[:best]
+    return booster, training
+
+
+class Checkpoints(xgb.callback.TrainingCallback):
+    """Every few rounds: the model so far to the checkpoint file, and a heartbeat; between them, a stop when the
+    activity is cancelled."""
+
+    def __init__(self, file: Path, job: Job, rounds: int) -> None:
+        super().__init__()
+        self.file, self.job, self.rounds = file, job, rounds
+
+    def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
+        done = model.num_boosted_rounds()  # `epoch` counts from this attempt's first round
+        if done % CHECKPOINT_ROUNDS == 0:
+            write_atomically(self.file, bytes(model.save_raw("json")))
+            self.job.hooks.saved(self.file)
+            self.job.progress(done, self.rounds)
+        elif self.job.hooks.cancelled():
+            self.job.progress(done, self.rounds)
+        return False
+
+
+def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix | None, rounds: int, patience: int | None, checkpoint_file: Path, job: Job, evals: dict[str, Any] | None = None) -> tuple[xgb.Booster, int]:
+    """Boosts `rounds` rounds (fewer when early stopping on `holdout` ends sooner), continuing from the
+    checkpoint an earlier attempt left. Returns the booster and the round it resumed after (0: from scratch)."""
+    init_model, resumed_from = None, 0
+    if checkpoint_file.exists():
+        init_model = xgb.Booster()
+        init_model.load_model(bytearray(checkpoint_file.read_bytes()))
+        resumed_from = init_model.num_boosted_rounds()
+        job.hooks.log(f"resuming XGBoost after round {resumed_from}")
+    booster = xgb.train(
+        params,
+        data,
+        num_boost_round=max(0, rounds - resumed_from),
+        evals=[(holdout, "holdout")] if holdout is not None else (),
+        early_stopping_rounds=patience if holdout is not None else None,
+        evals_result=evals if evals is not None else {},
+        xgb_model=init_model,
+        callbacks=[Checkpoints(checkpoint_file, job, rounds)],
+        verbose_eval=False,
+    )
+    return booster, resumed_from
