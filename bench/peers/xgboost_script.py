@@ -1,0 +1,48 @@
+"""Reference: XGBoost as a plain script on a Sluice feature set, with Sluice's protocol.
+
+    python xgboost_script.py TRAIN.parquet VALIDATE.parquet LABEL TIME_COLUMN PARAMS_JSON FEATURE [FEATURE ...]
+
+Reads the train and validation Parquet files the features step wrote, holds out the last `holdout` share of
+the training days for early stopping (as Sluice does), trains with the spec's settings (the hist method) and
+prints one JSON object: the validation AUC and log loss, and the wall time of loading and of fitting.
+"""
+import json
+import math
+import sys
+import time
+
+import duckdb
+import numpy as np
+import xgboost as xgb
+from sklearn.metrics import log_loss, roc_auc_score
+
+
+def load(path, features, label, time_column):
+    columns = ", ".join(f'CAST("{f}" AS FLOAT) AS "{f}"' for f in features)
+    result = duckdb.sql(f"SELECT {columns}, CAST(\"{label}\" AS FLOAT) AS y, CAST(\"{time_column}\" AS DATE) AS day FROM read_parquet('{path}')").fetchnumpy()
+    return np.column_stack([result[f] for f in features]).astype(np.float32, copy=False), result["y"], np.asarray(result["day"], dtype="datetime64[D]")
+
+
+def main(train_path, validate_path, label, time_column, params_json, *features):
+    s = json.loads(params_json)
+    started = time.perf_counter()
+    x, y, days = load(train_path, features, label, time_column)
+    x_valid, y_valid, _ = load(validate_path, features, label, time_column)
+    distinct = np.unique(days)
+    held = days >= distinct[-max(1, math.ceil(len(distinct) * s["holdout"]))]
+    fit, holdout = xgb.DMatrix(x[~held], y[~held]), xgb.DMatrix(x[held], y[held])
+    loaded = time.perf_counter()
+    params = {
+        "objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": s["max_depth"], "eta": s["learning_rate"],
+        "min_child_weight": s["min_child_weight"], "subsample": s["subsample"], "colsample_bytree": s["colsample_bytree"], "alpha": s["l1"],
+        "lambda": s["l2"], "gamma": s["gamma"], "max_bin": s["max_bin"], "seed": s["seed"], "verbosity": 0, **({"nthread": s["threads"]} if s["threads"] else {}),
+    }
+    booster = xgb.train(params, fit, s["trees"], evals=[(holdout, "holdout")], early_stopping_rounds=s["early_stopping_rounds"], verbose_eval=False)
+    fitted = time.perf_counter()
+    best = int(booster.attr("best_iteration") or booster.num_boosted_rounds() - 1) + 1
+    p = booster.predict(xgb.DMatrix(x_valid), iteration_range=(0, best))
+    print(json.dumps({"auc": roc_auc_score(y_valid, p), "log_loss": log_loss(y_valid, p), "load_seconds": loaded - started, "fit_seconds": fitted - loaded, "iterations": best, "rows": len(y)}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
