@@ -41,43 +41,35 @@ const window = z
 const sourceWith = (format: z.ZodType<string, string>) =>
   z
     .object({
-      path: z.string().min(1),
-      /** The file's format; when left out, it follows from the file name (e.g. `.csv`), else Parquet. */
-      format: format.optional(),
+      path: z.string().min(1).describe('The file, relative to the spec (inside the data roots), or an `s3://bucket/key` object inside SLUICE_S3_ROOTS.'),
+      format: format.optional().describe("The file's format; when left out, it follows from the file name (e.g. `.csv`), else Parquet."),
     })
     .strict();
 
 const inferenceWith = (sink: z.ZodType<PluginSection, PluginSection>) =>
   z.object({
-    /** Consecutive days are grouped into shards of about this many rows; shards run in parallel. */
-    shard_rows: z.number().int().min(1).default(1_000_000),
-    /** Rows scored and staged per statement inside a shard: the unit of resume (memory is bounded by DuckDB's chunks). */
-    slice_rows: z.number().int().min(1).default(1_000_000),
-    /** Shards scored at once across all workers. */
-    max_parallel_shards: z.number().int().min(1).max(256).default(2),
-    /** Where scores are published (one of the registered sinks; paths are relative to the spec file). */
-    sink,
+    shard_rows: z.number().int().min(1).default(1_000_000).describe("Consecutive days are grouped into shards of about this many rows; shards run in parallel."),
+    slice_rows: z.number().int().min(1).default(1_000_000).describe("Rows scored and staged per statement inside a shard: the unit of resume (memory is bounded by DuckDB's chunks)."),
+    max_parallel_shards: z.number().int().min(1).max(256).default(2).describe("Shards scored at once across all workers."),
+    sink: sink.describe('Where scores are published: one of the registered sinks (below), with its settings; paths are relative to the spec.'),
   })
   .strict();
 
 /** When a job runs: a cron expression or a fixed interval. */
 const cadence = z
-  .object({ cron: z.string().min(1).optional(), every: duration.optional() })
+  .object({ cron: z.string().min(1).optional().describe('A cron expression, e.g. `0 3 * * 1`.'), every: duration.optional().describe('A fixed interval, e.g. `6h`.') })
   .strict()
   .refine((c) => (c.cron === undefined) !== (c.every === undefined), 'expected exactly one of `cron` or `every`');
 
 /** Temporal Schedules for the pipeline: periodic training and daily inference of the newest partition. */
 const schedule = z
   .object({
-    train: cadence.optional(),
-    infer: cadence.optional(),
-    /** What to do when a run is due while the previous one still runs. */
-    overlap: z.enum(['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all']).default('skip'),
-    /** How late a missed run (server down) may still be started. */
-    catchup_window: duration.default('1d'),
-    /** Random delay added to each start, to spread load. */
-    jitter: duration.default('0s'),
-    time_zone: z.string().default('UTC'),
+    train: cadence.optional().describe('When to retrain: `cron` or `every`.'),
+    infer: cadence.optional().describe('When to score the newest day: `cron` or `every`.'),
+    overlap: z.enum(['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all']).default('skip').describe("What to do when a run is due while the previous one still runs."),
+    catchup_window: duration.default('1d').describe("How late a missed run (server down) may still be started."),
+    jitter: duration.default('0s').describe("Random delay added to each start, to spread load."),
+    time_zone: z.string().default('UTC').describe('Time zone of the cron expressions (IANA name).'),
   })
   .strict();
 
@@ -94,102 +86,96 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
   const inference = inferenceWith(sink);
   return z
   .object({
-    name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a lower-case name (letters, digits, - and _)'),
-    description: z.string().optional(),
-    sources: z.record(identifier(), source).refine((s) => Object.keys(s).length > 0, 'expected at least one source'),
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a lower-case name (letters, digits, - and _)').describe('The pipeline, and the model registry it trains into: lower-case letters, digits, - and _.'),
+    description: z.string().optional().describe('What the pipeline predicts, for people.'),
+    sources: z.record(identifier(), source).refine((s) => Object.keys(s).length > 0, 'expected at least one source').describe('Named input files; each becomes a table or view of that name that spec SQL reads (`FROM flights`).'),
     extract: z
       .object({
-        query: z.string().min(1),
-        time_column: identifier('extract.query'),
+        query: z.string().min(1).describe('One SELECT over the sources: the raw rows (one per event).'),
+        time_column: identifier('extract.query').describe('The column of event time windows select rows by (a date or timestamp).'),
       })
-      .strict(),
+      .strict()
+      .describe('What the pipeline reads.'),
     label: z
       .object({
-        name: identifier(),
-        sql: z.string().min(1),
-        /** How far after a row its label may read (e.g. `1d` for "rain tomorrow" with lead()); rows whose horizon passes the end of the data are dropped. */
-        horizon: timeSpan('how far after a row its label reads', '1d').optional(),
+        name: identifier().describe('The label column\'s name.'),
+        sql: z.string().min(1).describe('A boolean or 0/1 SQL expression over a row of the extract (window functions allowed with `horizon`).'),
+        horizon: timeSpan('how far after a row its label reads', '1d').optional().describe("How far after a row its label may read (e.g. `1d` for \"rain tomorrow\" with lead()); rows whose horizon passes the end of the data are dropped."),
       })
-      .strict(),
+      .strict()
+      .describe('What the model predicts.'),
     features: z
       .object({
-        stats: z.record(identifier(), z.string().min(1)).default({}),
-        sql: z.string().min(1),
-        keys: z.array(identifier('extract.query (or features.sql)')).default([]),
-        /** How much history before a row its features may read (window functions over time, e.g. `7d`); every window reads it. */
-        lookback: timeSpan('how much history before a row its features read', '7d').optional(),
+        stats: z.record(identifier(), z.string().min(1)).default({}).describe('Named SQL tables computed only from `train` (the training window with its labels): target encodings, counts.'),
+        sql: z.string().min(1).describe('One row per row of `source`; may join the statistics and the sources; must select the label and the time column through. Every output column but the keys and the label is a numeric feature.'),
+        keys: z.array(identifier('extract.query (or features.sql)')).default([]).describe('Output columns carried to the sink but not fed to the model.'),
+        lookback: timeSpan('how much history before a row its features read', '7d').optional().describe("How much history before a row its features may read (window functions over time, e.g. `7d`); every window reads it."),
       })
-      .strict(),
-    split: z.object({ train: window, validate: window }).strict(),
-    /** How the model is trained: one of the registered trainers, with its settings. */
-    trainer,
+      .strict()
+      .describe('How each row\'s model inputs are computed, in DuckDB SQL.'),
+    split: z
+      .object({ train: window.describe('Inclusive whole days the model learns from.'), validate: window.describe('Inclusive whole days it is evaluated, gated and compared on; after the training window.') })
+      .strict()
+      .describe('The training and validation windows.'),
+    trainer: trainer.describe('How the model is trained: one of the registered trainers (below), with its settings.'),
     evaluation: z
       .object({
-        threshold: z.number().gt(0).lt(1).default(0.5),
-        calibration_bins: z.number().int().min(2).max(100).default(10),
+        threshold: z.number().gt(0).lt(1).default(0.5).describe('Score from which a row counts as positive, for accuracy, precision and recall.'),
+        calibration_bins: z.number().int().min(2).max(100).default(10).describe('Bins of the calibration table and chart.'),
       })
       .strict()
-      .default({ threshold: 0.5, calibration_bins: 10 }),
+      .default({ threshold: 0.5, calibration_bins: 10 })
+      .describe('How validation metrics are computed.'),
     gates: z
       .object({
-        min_auc: z.number().min(0).max(1).optional(),
-        max_log_loss: z.number().positive().optional(),
-        min_accuracy: z.number().min(0).max(1).optional(),
-        /**
-         * The candidate's validation log loss must be below the trivial model's (always predicting the training
-         * window's positive rate): a model that learned nothing is never promoted automatically.
-         */
-        beat_baseline: z.boolean().default(true),
+        min_auc: z.number().min(0).max(1).optional().describe('Least validation AUC a candidate must reach to be promoted.'),
+        max_log_loss: z.number().positive().optional().describe('Largest validation log loss a candidate may have.'),
+        min_accuracy: z.number().min(0).max(1).optional().describe('Least validation accuracy at `evaluation.threshold`.'),
+        beat_baseline: z.boolean().default(true).describe("The candidate's validation log loss must be below the trivial model's (always predicting the training window's positive rate): a model that learned nothing is never promoted automatically."),
       })
       .strict()
-      .default({ beat_baseline: true }),
+      .default({ beat_baseline: true })
+      .describe('What a candidate must pass to be promoted.'),
     promotion: z
       .object({
-        mode: z.enum(['auto', 'manual']).default('auto'),
-        tolerance: z.number().min(0).max(1).default(0.005),
-        approval_timeout: duration.default('1d'),
+        mode: z.enum(['auto', 'manual']).default('auto').describe('`auto`: an eligible candidate becomes the champion; `manual`: it becomes the challenger and the run waits for an approve or reject.'),
+        tolerance: z.number().min(0).max(1).default(0.005).describe('How far below the champion\'s AUC (on the same rows) a candidate may be and still be promoted.'),
+        approval_timeout: duration.default('1d').describe('How long a manual promotion waits for a decision.'),
       })
       .strict()
-      .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' }),
-    inference: inference.optional(),
-    schedule: schedule.optional(),
+      .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' })
+      .describe('How an eligible candidate becomes the champion.'),
+    inference: inference.optional().describe('Batch scoring: shards, slices and the sink.'),
+    schedule: schedule.optional().describe('Temporal Schedules that retrain and score the pipeline periodically (`sluice schedule apply`).'),
     execution: z
       .object({
-        /** A long step (training, a scoring shard) silent this long is presumed dead and retried from its last checkpoint. */
-        heartbeat_timeout: duration.default('1m'),
-        /** Task queue of the train step, e.g. `sluice-train` polled by big-memory workers (default: the run's own queue). */
-        train_task_queue: z.string().min(1).optional(),
-        /** Task queue of the scoring shards (default: the run's own queue). */
-        score_task_queue: z.string().min(1).optional(),
-        /** Task queue of the Python worker that trains LightGBM models (default `sluice-python`). */
-        python_task_queue: z.string().min(1).optional(),
+        heartbeat_timeout: duration.default('1m').describe("A long step (training, a scoring shard) silent this long is presumed dead and retried from its last checkpoint."),
+        train_task_queue: z.string().min(1).optional().describe("Task queue of the train step, e.g. `sluice-train` polled by big-memory workers (default: the run's own queue)."),
+        score_task_queue: z.string().min(1).optional().describe("Task queue of the scoring shards (default: the run's own queue)."),
+        python_task_queue: z.string().min(1).optional().describe("Task queue of the Python worker that trains the Python trainers' models (default `sluice-python`)."),
       })
       .strict()
-      .default({ heartbeat_timeout: '1m' }),
+      .default({ heartbeat_timeout: '1m' })
+      .describe('Where and how the steps run.'),
     budget: z
       .object({
-        /** CPU seconds the run's activities may use, summed over every step (and attempt). */
-        max_cpu_seconds: z.number().positive().optional(),
-        /** Rows the run may read from its sources: extracted for training, planned for scoring. */
-        max_rows: z.number().int().positive().optional(),
-        /** Wall time the train step may take, across its attempts. */
-        max_training_time: duration.optional(),
-        /** Attempts per activity, the first included (default 5). */
-        max_attempts: z.number().int().min(1).max(100).optional(),
+        max_cpu_seconds: z.number().positive().optional().describe("CPU seconds the run's activities may use, summed over every step (and attempt)."),
+        max_rows: z.number().int().positive().optional().describe("Rows the run may read from its sources: extracted for training, planned for scoring."),
+        max_training_time: duration.optional().describe("Wall time the train step may take, across its attempts."),
+        max_attempts: z.number().int().min(1).max(100).optional().describe("Attempts per activity, the first included (default 5)."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Limits the run enforces between steps (and training within its step).'),
     on_failure: z
       .object({
-        /** A failed step waits for an operator's retry / skip / abort instead of failing the run. */
-        wait_for_operator: z.boolean().default(true),
-        /** Steps an operator may skip: `score-shard` (a shard's days are then not published). */
-        skippable: z.array(z.enum(['score-shard'])).default([]),
-        /** How long a failed step waits for an operator before the run fails, naming the step. */
-        wait_timeout: duration.default('7d'),
+        wait_for_operator: z.boolean().default(true).describe("A failed step waits for an operator's retry / skip / abort instead of failing the run."),
+        skippable: z.array(z.enum(['score-shard'])).default([]).describe("Steps an operator may skip: `score-shard` (a shard's days are then not published)."),
+        wait_timeout: duration.default('7d').describe("How long a failed step waits for an operator before the run fails, naming the step."),
       })
       .strict()
-      .default({ wait_for_operator: true, skippable: [], wait_timeout: '7d' }),
+      .default({ wait_for_operator: true, skippable: [], wait_timeout: '7d' })
+      .describe('What a step that fails for good does.'),
   })
   .strict()
   .superRefine((spec, ctx) => {

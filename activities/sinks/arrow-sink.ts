@@ -13,8 +13,7 @@ export const sink: SinkPlugin = {
   params: z
     .object({
       type: z.literal('arrow'),
-      /** The dataset's folder, relative to the spec. */
-      path: z.string().min(1),
+      path: z.string().min(1).describe("The dataset's folder, relative to the spec."),
     })
     .strict(),
   objectStorage: false,

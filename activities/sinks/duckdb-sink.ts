@@ -56,9 +56,8 @@ export const sink: SinkPlugin = {
   params: z
     .object({
       type: z.literal('duckdb'),
-      /** The database file, relative to the spec. */
-      path: z.string().min(1),
-      table: identifier(),
+      path: z.string().min(1).describe("The database file, relative to the spec."),
+      table: identifier().describe('The table, created on the first publish with the staged columns.'),
     })
     .strict(),
   objectStorage: false,

@@ -15,8 +15,7 @@ export const sink: SinkPlugin = {
   params: z
     .object({
       type: z.literal('parquet'),
-      /** The dataset's folder (relative to the spec), or `s3://bucket/prefix` inside SLUICE_S3_ROOTS. */
-      path: z.string().min(1),
+      path: z.string().min(1).describe("The dataset's folder (relative to the spec), or `s3://bucket/prefix` inside SLUICE_S3_ROOTS."),
     })
     .strict(),
   objectStorage: true,

@@ -90,13 +90,13 @@ export const sink: SinkPlugin = {
   params: z
     .object({
       type: z.literal('postgres'),
-      table: identifier(),
-      /** Connection string without a password (else SLUICE_POSTGRES_URL; the password from the workers' environment, PGPASSWORD or ~/.pgpass). */
+      table: identifier().describe('The table, created on the first publish with the staged columns.'),
       url: z
         .string()
         // `sensitive`: the error must not quote the value (it holds the password it is about).
         .refine((url) => !hasPassword(url), { message: "must not contain a password: a spec is recorded in every run's history. Give the workers the password in SLUICE_POSTGRES_URL, PGPASSWORD or ~/.pgpass", params: { sensitive: true } })
-        .optional(),
+        .optional()
+        .describe("Connection string without a password (else SLUICE_POSTGRES_URL); the password comes from the workers' environment, PGPASSWORD or ~/.pgpass."),
     })
     .strict(),
   objectStorage: false,

@@ -4,28 +4,20 @@ import { defineTrainer } from '../trainer';
 const params = z
   .object({
     type: z.literal('lightgbm'),
-    /** Boosting rounds at most (early stopping may end sooner). */
-    trees: z.number().int().min(1).max(100_000).default(300),
-    leaves: z.number().int().min(2).max(131_072).default(63),
-    learning_rate: z.number().positive().max(1).default(0.1),
-    min_data_in_leaf: z.number().int().min(1).default(20),
-    feature_fraction: z.number().gt(0).max(1).default(1),
-    bagging_fraction: z.number().gt(0).max(1).default(1),
-    bagging_freq: z.number().int().min(0).default(0),
-    l1: z.number().nonnegative().default(0),
-    l2: z.number().nonnegative().default(0),
-    /** Rounds without a better holdout loss before boosting stops. */
-    early_stopping_rounds: z.number().int().min(1).default(30),
-    /** Share of the training window's last days held out for early stopping (never the validation window). */
-    holdout: z.number().gt(0).lt(1).default(0.1),
-    /**
-     * After early stopping has chosen the number of rounds, train again on the whole training window (holdout
-     * days included) for that many rounds: the model learns from the newest days too, for twice the fit time.
-     */
-    refit: z.boolean().default(false),
-    seed: z.number().int().min(0).default(7),
-    /** LightGBM threads (0: every core). */
-    threads: z.number().int().min(0).default(0),
+    trees: z.number().int().min(1).max(100_000).default(300).describe("Boosting rounds at most (early stopping may end sooner)."),
+    leaves: z.number().int().min(2).max(131_072).default(63).describe('Leaves per tree at most (`num_leaves`).'),
+    learning_rate: z.number().positive().max(1).default(0.1).describe('Shrinkage of each tree.'),
+    min_data_in_leaf: z.number().int().min(1).default(20).describe('Rows a leaf needs at least.'),
+    feature_fraction: z.number().gt(0).max(1).default(1).describe('Share of the features each tree may use.'),
+    bagging_fraction: z.number().gt(0).max(1).default(1).describe('Share of the rows sampled every `bagging_freq` rounds.'),
+    bagging_freq: z.number().int().min(0).default(0).describe('Rounds between two row samples (0: no bagging).'),
+    l1: z.number().nonnegative().default(0).describe('L1 penalty on leaf values (`lambda_l1`).'),
+    l2: z.number().nonnegative().default(0).describe('L2 penalty on leaf values (`lambda_l2`).'),
+    early_stopping_rounds: z.number().int().min(1).default(30).describe("Rounds without a better holdout loss before boosting stops."),
+    holdout: z.number().gt(0).lt(1).default(0.1).describe("Share of the training window's last days held out for early stopping (never the validation window)."),
+    refit: z.boolean().default(false).describe("After early stopping has chosen the number of rounds, train again on the whole training window (holdout days included) for that many rounds: the model learns from the newest days too, for twice the fit time."),
+    seed: z.number().int().min(0).default(7).describe('Training is deterministic for a seed.'),
+    threads: z.number().int().min(0).default(0).describe("LightGBM threads (0: every core)."),
   })
   .strict();
 

@@ -4,34 +4,21 @@ import { defineTrainer } from '../trainer';
 const params = z
   .object({
     type: z.literal('xgboost'),
-    /** Boosting rounds at most (early stopping may end sooner). */
-    trees: z.number().int().min(1).max(100_000).default(300),
-    /** Depth of each tree (XGBoost's `max_depth`). */
-    max_depth: z.number().int().min(1).max(64).default(6),
-    learning_rate: z.number().positive().max(1).default(0.1),
-    /** Least sum of instance weight (hessian) in a child (`min_child_weight`). */
-    min_child_weight: z.number().nonnegative().default(1),
-    /** Share of the rows sampled for each tree. */
-    subsample: z.number().gt(0).max(1).default(1),
-    /** Share of the features sampled for each tree (`colsample_bytree`). */
-    colsample_bytree: z.number().gt(0).max(1).default(1),
-    /** L1 penalty on leaf weights (`reg_alpha`). */
-    l1: z.number().nonnegative().default(0),
-    /** L2 penalty on leaf weights (`reg_lambda`). */
-    l2: z.number().nonnegative().default(1),
-    /** Least loss reduction to split a leaf further (`gamma`). */
-    gamma: z.number().nonnegative().default(0),
-    /** Histogram bins per feature (the `hist` tree method). */
-    max_bin: z.number().int().min(2).max(65_535).default(256),
-    /** Rounds without a better holdout loss before boosting stops. */
-    early_stopping_rounds: z.number().int().min(1).default(30),
-    /** Share of the training window's last days held out for early stopping (never the validation window). */
-    holdout: z.number().gt(0).lt(1).default(0.1),
-    /** After early stopping has chosen the rounds, train again on the whole training window for that many. */
-    refit: z.boolean().default(false),
-    seed: z.number().int().min(0).default(7),
-    /** XGBoost threads (0: every core). */
-    threads: z.number().int().min(0).default(0),
+    trees: z.number().int().min(1).max(100_000).default(300).describe("Boosting rounds at most (early stopping may end sooner)."),
+    max_depth: z.number().int().min(1).max(64).default(6).describe("Depth of each tree (XGBoost's `max_depth`)."),
+    learning_rate: z.number().positive().max(1).default(0.1).describe('Shrinkage of each tree (`eta`).'),
+    min_child_weight: z.number().nonnegative().default(1).describe("Least sum of instance weight (hessian) in a child (`min_child_weight`)."),
+    subsample: z.number().gt(0).max(1).default(1).describe("Share of the rows sampled for each tree."),
+    colsample_bytree: z.number().gt(0).max(1).default(1).describe("Share of the features sampled for each tree (`colsample_bytree`)."),
+    l1: z.number().nonnegative().default(0).describe("L1 penalty on leaf weights (`reg_alpha`)."),
+    l2: z.number().nonnegative().default(1).describe("L2 penalty on leaf weights (`reg_lambda`)."),
+    gamma: z.number().nonnegative().default(0).describe("Least loss reduction to split a leaf further (`gamma`)."),
+    max_bin: z.number().int().min(2).max(65_535).default(256).describe("Histogram bins per feature (the `hist` tree method)."),
+    early_stopping_rounds: z.number().int().min(1).default(30).describe("Rounds without a better holdout loss before boosting stops."),
+    holdout: z.number().gt(0).lt(1).default(0.1).describe("Share of the training window's last days held out for early stopping (never the validation window)."),
+    refit: z.boolean().default(false).describe("After early stopping has chosen the rounds, train again on the whole training window for that many."),
+    seed: z.number().int().min(0).default(7).describe('Random seed of row and column sampling.'),
+    threads: z.number().int().min(0).default(0).describe("XGBoost threads (0: every core)."),
   })
   .strict();
 

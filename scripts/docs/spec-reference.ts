@@ -1,0 +1,144 @@
+/**
+ * Generates the pipeline spec reference from the spec schema itself — the registered trainers, sinks and source
+ * formats included — so it cannot drift from the code: `docs/spec.md` (every field with its type, default and
+ * description) and `docs/spec.schema.json` (JSON Schema, for editors that validate YAML).
+ *   npm run docs            writes both
+ * A test fails when the committed files differ from what this generates.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { sinks } from '../../activities/sinks/sinks';
+import { specSchema } from '../../activities/spec/schema';
+import { sourceFormats } from '../../activities/sources/formats';
+import { trainers } from '../../activities/train/trainers';
+
+/** The part of JSON Schema the reference reads. */
+interface Node {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  properties?: Record<string, Node>;
+  required?: string[];
+  additionalProperties?: Node | boolean;
+  items?: Node;
+  anyOf?: Node[];
+  oneOf?: Node[];
+}
+
+const DOCS = path.resolve(__dirname, '..', '..', 'docs');
+
+/** The spec's JSON Schema (as written: defaults are filled in by Sluice, so nothing with one is required). */
+export function specJsonSchema(): Node & { $schema?: string } {
+  return z.toJSONSchema(specSchema(), { io: 'input', unrepresentable: 'any' }) as Node;
+}
+
+const PATTERNS: Record<string, string> = {
+  '^\\d+(ms|s|m|h|d)$': 'duration (`30s`, `15m`, `2h`, `1d`)',
+  '^\\d+(s|m|h|d)$': 'time span (`7d`, `0d`)',
+  '^\\d{4}-\\d{2}-\\d{2}$': 'date (`YYYY-MM-DD`)',
+};
+
+/** A field's type in words: `integer, 1 … 1000`, `one of auto, manual`, `duration (…)`. */
+function typeOf(node: Node): string {
+  if (node.anyOf ?? node.oneOf) return (node.anyOf ?? node.oneOf ?? []).map(typeOf).join(' or ');
+  if (node.const !== undefined) return `\`${String(node.const)}\``;
+  if (node.enum) return `one of ${node.enum.map((v) => `\`${String(v)}\``).join(', ')}`;
+  if (node.pattern && PATTERNS[node.pattern]) return PATTERNS[node.pattern];
+  const type = Array.isArray(node.type) ? node.type.join(' or ') : (node.type ?? 'any');
+  if (type === 'array') return `list of ${node.items ? typeOf(node.items) : 'values'}`;
+  if (type === 'object' && node.additionalProperties && typeof node.additionalProperties === 'object' && !node.properties) return 'mapping of names to entries';
+  const low = node.minimum ?? node.exclusiveMinimum;
+  // zod's `.int()` bounds integers by the largest safe one: not a limit worth printing.
+  const high = (node.maximum ?? node.exclusiveMaximum) === Number.MAX_SAFE_INTEGER ? undefined : (node.maximum ?? node.exclusiveMaximum);
+  const range = low !== undefined || high !== undefined ? `, ${low !== undefined ? `${node.exclusiveMinimum !== undefined ? '>' : '≥'} ${low}` : ''}${low !== undefined && high !== undefined ? ' and ' : ''}${high !== undefined ? `${node.exclusiveMaximum !== undefined ? '<' : '≤'} ${high}` : ''}` : '';
+  return `${type}${range}`;
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const shown = (value: unknown) => (value === undefined ? '' : `\`${JSON.stringify(value)}\``);
+
+/** Rows `| field | type | default | description |` for the fields of `node` under `prefix`, nested objects flattened. */
+function rows(node: Node, prefix: string, required: boolean): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    const field = `${prefix}${name}`;
+    const needed = required && (node.required ?? []).includes(name) && child.default === undefined;
+    out.push(`| \`${field}\`${needed ? ' (required)' : ''} | ${cell(typeOf(child))} | ${cell(shown(child.default))} | ${cell(child.description ?? '')} |`);
+    if (child.properties && !child.anyOf) out.push(...rows(child, `${field}.`, needed));
+    const entry = child.additionalProperties;
+    if (entry && typeof entry === 'object' && entry.properties) out.push(...rows(entry, `${field}.<name>.`, true));
+  }
+  return out;
+}
+
+const HEAD = ['| field | type | default | description |', '| --- | --- | --- | --- |'];
+
+/** The options of a discriminated union (the trainer, the sink) as a section each, with the plug-in's summary. */
+function options(title: string, node: Node, summaries: Map<string, string>, prefix: string): string[] {
+  const out: string[] = [];
+  for (const option of node.anyOf ?? node.oneOf ?? []) {
+    const type = String(option.properties?.type?.const ?? '');
+    out.push(`### ${title} \`${type}\``, '', summaries.get(type) ?? '', '', ...HEAD, ...rows({ ...option, properties: Object.fromEntries(Object.entries(option.properties ?? {}).filter(([k]) => k !== 'type')) }, prefix, true), '');
+  }
+  return out;
+}
+
+/** The reference page. */
+export function specReference(): string {
+  const schema = specJsonSchema();
+  const properties = schema.properties ?? {};
+  const lines = [
+    '# Pipeline spec reference',
+    '',
+    '<!-- Generated from the spec schema by `npm run docs` (scripts/docs/spec-reference.ts); a test fails when it is out of date. Do not edit. -->',
+    '',
+    'Every field of a pipeline spec, with its type, its default and what it does. The trainers, sinks and source',
+    'formats are the registered plug-ins (see [Writing a plug-in](plugins.md)); [`spec.schema.json`](spec.schema.json)',
+    'is the same schema as JSON Schema, for editors that validate YAML. A guide to writing one: [Writing a pipeline spec](pipeline-spec.md).',
+    '',
+  ];
+  for (const [name, node] of Object.entries(properties)) {
+    const required = (schema.required ?? []).includes(name) && node.default === undefined;
+    lines.push(`## \`${name}\`${required ? ' (required)' : ''}`, '', node.description ?? '', '');
+    if (name === 'trainer') {
+      lines.push(...options('trainer', node, new Map(trainers().map((t) => [t.type, `${t.summary}. Tasks: ${t.tasks.join(', ')}; runs on the ${t.runtime} worker.`])), 'trainer.'));
+      continue;
+    }
+    const table = rows({ properties: { [name]: node }, required: schema.required }, '', true).slice(1);
+    if (table.length > 0) lines.push(...HEAD, ...table, '');
+    if (name === 'sources') {
+      lines.push('### Source formats', '', ...sourceFormats().map((f) => `- \`${f.name}\`: ${f.summary}.`), '');
+    }
+    if (name === 'inference') {
+      const sinkNode = node.properties?.sink ?? {};
+      lines.push(...options('sink', sinkNode, new Map(sinks().map((s) => [s.type, `${s.summary}.${s.objectStorage ? ' Also writes to `s3://` (inside SLUICE_S3_ROOTS).' : ''}`])), 'inference.sink.'));
+    }
+  }
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** The JSON Schema file's text. */
+export function specSchemaFile(): string {
+  return `${JSON.stringify({ ...specJsonSchema(), title: 'Sluice pipeline spec' }, null, 2)}\n`;
+}
+
+/** What the generator writes, by path. */
+export function generatedDocs(): Record<string, string> {
+  return { [path.join(DOCS, 'spec.md')]: specReference(), [path.join(DOCS, 'spec.schema.json')]: specSchemaFile() };
+}
+
+if (require.main === module) {
+  for (const [file, text] of Object.entries(generatedDocs())) {
+    fs.writeFileSync(file, text);
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  }
+}
