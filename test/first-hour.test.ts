@@ -11,6 +11,7 @@ import { batchInference } from '../workflows/batch-inference';
 import { abortUpdate } from '../workflows/operator';
 import { progressQuery, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
+import { recordHistory } from './support/record-history';
 import { registerLegacyExternal } from './support/legacy-external';
 import { smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -181,6 +182,7 @@ describe('registering a model trained elsewhere', () => {
       expect(first.output).toMatch(/^Validation: AUC 0\.\d{4}/m);
       const again = await sluice('models', 'register', spec, path.join(BYO, 'byo-model.onnx'), '--schema', path.join(BYO, 'byo-model.schema.json'));
       expect(again.output).toMatch(/^Pipeline first-register — model version 1 /m);
+      recordHistory(h.client.workflow.getHandle(/^started (\S+)/m.exec(again.output)?.[1] as string), 'register-external');
       const reordered = await sluice('models', 'register', spec, path.join(BYO, 'byo-model.onnx'), '--schema', schema);
       expect(reordered.output).toMatch(/^Pipeline first-register — model version 2 /m);
       const listed = (await sluice('models', 'first-register')).output;

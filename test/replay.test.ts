@@ -67,4 +67,6 @@ const BRANCHES = [
   'stale-approval',
   'data-parallel-train',
   'fit-logistic-continued',
+  'python-trainer',
+  'register-external',
 ];

@@ -7,6 +7,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { batchInference } from '../../../workflows/batch-inference';
 import { trainPipeline } from '../../../workflows/train-pipeline';
 import { eventually } from '../../../test/support/eventually';
+import { recordHistory } from '../../../test/support/record-history';
 import { kill, startPythonWorker } from '../../../test/support/processes';
 import { smallFlightsSpec } from '../../../test/support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from '../../../test/support/temporal';
@@ -100,6 +101,7 @@ describe('the XGBoost trainer plug-in', () => {
     expect(second.champion?.version).toBe(first.modelVersion);
     expect(second.decision.reasons.some((r) => r.startsWith(`pass: AUC ${second.metrics.auc.toFixed(4)} vs champion v${first.modelVersion}`))).toBe(true);
     expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations)$/);
+    recordHistory(h.client.workflow.getHandle(`xgboost-trees-${process.pid}`), 'python-trainer');
     const history = await h.client.workflow.getHandle(`xgboost-trees-${process.pid}`).fetchHistory();
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'trainPython');
     expect(scheduled?.taskQueue?.name).toBe(queue);
