@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/storage/artifact-store';
@@ -24,7 +24,7 @@ import { createSluiceWorker } from '../workers/create-worker';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { inMemoryFeatures, ortAloneSeconds } from './in-memory-features';
-import { featuresFor, PYTHON } from './reference';
+import { activitySeconds, featuresFor, PYTHON } from './reference';
 
 const FROM = '2001-01-01';
 const TO = '2001-07-01';
@@ -42,16 +42,6 @@ function python<T>(args: string[]): T {
   const run = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (run.status !== 0) throw new Error(`lightgbm_script.py ${args[0]} failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as T;
-}
-
-/** Wall seconds from the activity's scheduling to its completion, as the server recorded them. */
-async function activitySeconds(handle: WorkflowHandle, type: string): Promise<number> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId));
-  if (!scheduled || !completed) throw new Error(`no completed ${type} in ${handle.workflowId}`);
-  return (ms(completed.eventTime) - ms(scheduled.eventTime)) / 1000;
 }
 
 async function main(): Promise<void> {

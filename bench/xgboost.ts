@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/storage/artifact-store';
@@ -18,7 +18,7 @@ import { spawnPythonWorker } from '../scripts/python-worker';
 import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { trainPipeline } from '../workflows/train-pipeline';
-import { featuresFor, PYTHON } from './reference';
+import { activitySeconds, featuresFor, PYTHON } from './reference';
 
 const PORT = 7250;
 const SCRIPT = path.resolve('bench', 'peers', 'xgboost_script.py');
@@ -30,16 +30,6 @@ interface ScriptFit {
   load_seconds: number;
   fit_seconds: number;
   iterations: number;
-}
-
-/** Wall seconds from the activity's scheduling to its completion, as the server recorded them. */
-async function activitySeconds(handle: WorkflowHandle, type: string): Promise<number> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId));
-  if (!scheduled || !completed) throw new Error(`no completed ${type} in ${handle.workflowId}`);
-  return (ms(completed.eventTime) - ms(scheduled.eventTime)) / 1000;
 }
 
 async function main(): Promise<void> {

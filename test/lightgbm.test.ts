@@ -2,13 +2,14 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { queryRegistry } from '../activities/registry/registry';
 import { batchInference } from '../workflows/batch-inference';
 import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { run } from '../scripts/sluice-cli';
 import { eventually } from './support/eventually';
+import { trainingBeat } from './support/training-beat';
 import { kill, startPythonWorker } from './support/processes';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -32,12 +33,6 @@ async function pythonWorker(taskQueue: string): Promise<ChildProcess> {
   return child;
 }
 
-/** The last heartbeat of the pending LightGBM train step, as the server keeps it. */
-async function trainingBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
-  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainPython');
-  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
-}
 
 /** The flights pipeline on its whole training window (2.5M rows) with a LightGBM trainer: seconds per 10 rounds. */
 function fullGbdt(name: string, trees: number, seed: number, taskQueue: string): string {

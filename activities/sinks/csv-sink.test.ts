@@ -2,25 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { flightsSpec, writeSpec } from '../../test/support/specs';
+import { stagedScores } from '../../test/support/staged-scores';
 import { loadSpecFile } from '../spec/loader';
-import { sqlString, withDuckDB } from '../sql/duckdb';
-import type { PublishRequest } from './sink';
 import { sinkTarget } from './sinks';
 
 /** The CSV sink: a day folder per day with one CSV file, replaced whole on a rerun, listed by publishedDays. */
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-csv-sink-')));
 
-async function staged(runId: string, days: string[], rows: number): Promise<PublishRequest> {
-  const files = new Map<string, string[]>();
-  for (const day of days) {
-    const file = path.join(dir, 'staged', runId, `day=${day}`, 'data_0.parquet');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    await withDuckDB((c) => c.run(`COPY (SELECT range AS id, range / ${rows} AS score, ${sqlString(runId)} AS run_id FROM range(${rows})) TO ${sqlString(file)} (FORMAT parquet)`));
-    files.set(day, [file]);
-  }
-  const columns = [{ name: 'id', type: 'BIGINT' }, { name: 'score', type: 'DOUBLE' }, { name: 'run_id', type: 'VARCHAR' }, { name: 'day', type: 'DATE' }];
-  return { runId, modelVersion: runId === 'run-a' ? 1 : 2, files, rowsByDay: new Map(days.map((d) => [d, rows])), columns };
-}
+const staged = (runId: string, days: string[], rows: number) => stagedScores(dir, runId, days, rows, runId === 'run-a' ? 1 : 2);
 
 it('publishes one CSV file per day with a header, replaces a reprocessed day, and lists the days by model version', async () => {
   const root = path.join(dir, 'scores');

@@ -3,25 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { flightsSpec, writeSpec } from '../../test/support/specs';
+import { stagedScores } from '../../test/support/staged-scores';
 import { loadSpecFile } from '../spec/loader';
 import { sqlString, withDuckDB } from '../sql/duckdb';
-import type { PublishRequest } from './sink';
 import { sinks, sinkTarget } from './sinks';
 
 /** Day-folder sinks publish each day whole: a reader's glob over the sink never sees a half-written or replaced day. */
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-day-folders-')));
 
-/** Staged scores: `rows` rows per day, in one Parquet file per day. */
-async function staged(runId: string, days: string[], rows: number): Promise<PublishRequest> {
-  const files = new Map<string, string[]>();
-  for (const day of days) {
-    const file = path.join(dir, 'staged', runId, `day=${day}`, 'data_0.parquet');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    await withDuckDB((c) => c.run(`COPY (SELECT range AS id, range / ${rows} AS score, ${sqlString(runId)} AS run_id FROM range(${rows})) TO ${sqlString(file)} (FORMAT parquet)`));
-    files.set(day, [file]);
-  }
-  return { runId, modelVersion: 1, files, rowsByDay: new Map(days.map((d) => [d, rows])), columns: [] };
-}
+const staged = (runId: string, days: string[], rows: number) => stagedScores(dir, runId, days, rows);
 
 /** Rows per (day folder, run) a reader globbing the sink sees. */
 async function globbed(root: string, pattern: string): Promise<Record<string, number>> {

@@ -5,7 +5,6 @@ ZipMap). The Python worker's training module (sluice_python.training) does the r
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from onnxmltools import convert_lightgbm
 from onnxmltools.convert.common.data_types import FloatTensorType
 
 from sluice_python.artifacts import write_atomically
-from sluice_python.training import Fitted, Job, TrainingError
+from sluice_python.training import Fitted, Job, TrainingError, search_then_refit
 
 TRAINER = "lightgbm"
 LIBRARY = "LightGBM"
@@ -31,21 +30,12 @@ def fit(job: Job) -> Fitted:
     params = lightgbm_params(trainer)
     fit_set = lgb.Dataset(job.x[job.fit_rows], job.y[job.fit_rows], feature_name=job.names, free_raw_data=False)
     holdout = lgb.Dataset(job.x[job.holdout_rows], job.y[job.holdout_rows], reference=fit_set)
-    checkpoint = job.checkpoint(".lgb")
-    chosen = job.checkpoint(".rounds.json")  # the search's outcome, kept until the refit is done
-    refit_checkpoint = job.checkpoint(".refit.lgb")
-    if not trainer.get("refit"):
-        booster, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
-    else:
-        if chosen.exists():
-            training = json.loads(chosen.read_text())
-        else:
-            _, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
-            write_atomically(chosen, json.dumps(training).encode())
-            job.store.save(chosen)
-        whole = lgb.Dataset(job.x, job.y, feature_name=job.names, free_raw_data=False)
-        booster, resumed = boost_rounds(params, whole, None, training["bestIteration"], None, refit_checkpoint, job)
-        training = {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
+    whole = lambda: lgb.Dataset(job.x, job.y, feature_name=job.names, free_raw_data=False)  # noqa: E731
+    booster, training = search_then_refit(
+        job,
+        lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".lgb"), job),
+        lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.lgb"), job),
+    )
     try:
         model = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))], zipmap=False)
     except Exception as err:  # the converter raises many kinds

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { batchInference } from '../../../workflows/batch-inference';
 import { trainPipeline } from '../../../workflows/train-pipeline';
 import { eventually } from '../../../test/support/eventually';
+import { trainingBeat } from '../../../test/support/training-beat';
 import { recordHistory } from '../../../test/support/record-history';
 import { kill, startPythonWorker } from '../../../test/support/processes';
 import { smallFlightsSpec } from '../../../test/support/specs';
@@ -40,12 +41,6 @@ function xgboostSpec(name: string, trainer: Record<string, unknown>, taskQueue =
   });
 }
 
-/** The last heartbeat of the pending Python train step. */
-async function trainingBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
-  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainPython');
-  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
-}
 
 const start = (spec: string, id: string) => h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
 

@@ -5,7 +5,6 @@ continues from (`xgb_model`), an optional refit on the whole training window, an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from onnxmltools import convert_xgboost
 from onnxmltools.convert.common.data_types import FloatTensorType
 
 from sluice_python.artifacts import write_atomically
-from sluice_python.training import Fitted, Job, TrainingError
+from sluice_python.training import Fitted, Job, TrainingError, search_then_refit
 
 TRAINER = "xgboost"
 LIBRARY = "XGBoost"
@@ -31,19 +30,12 @@ def fit(job: Job) -> Fitted:
     params = xgboost_params(trainer)
     fit_set = xgb.DMatrix(job.x[job.fit_rows], job.y[job.fit_rows], feature_names=job.names)
     holdout = xgb.DMatrix(job.x[job.holdout_rows], job.y[job.holdout_rows], feature_names=job.names)
-    checkpoint, chosen, refit_checkpoint = job.checkpoint(".xgb.json"), job.checkpoint(".rounds.json"), job.checkpoint(".refit.xgb.json")
-    if not trainer.get("refit"):
-        booster, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
-    else:
-        if chosen.exists():
-            training = json.loads(chosen.read_text())
-        else:
-            _, training = boost(params, fit_set, holdout, trainer, checkpoint, job)
-            write_atomically(chosen, json.dumps(training).encode())
-            job.store.save(chosen)
-        whole = xgb.DMatrix(job.x, job.y, feature_names=job.names)
-        booster, resumed = boost_rounds(params, whole, None, training["bestIteration"], None, refit_checkpoint, job)
-        training = {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
+    whole = lambda: xgb.DMatrix(job.x, job.y, feature_names=job.names)  # noqa: E731
+    booster, training = search_then_refit(
+        job,
+        lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".xgb.json"), job),
+        lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.xgb.json"), job),
+    )
     booster.feature_names = None  # the ONNX model reads one tensor of columns in order, not named features
     try:
         model = convert_xgboost(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))])

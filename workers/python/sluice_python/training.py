@@ -20,7 +20,7 @@ import onnxruntime as ort
 import pyarrow.parquet as pq
 import pyarrow.types as pat
 
-from .artifacts import ArtifactStore, fingerprint_of
+from .artifacts import ArtifactStore, fingerprint_of, write_atomically
 
 #: Largest difference allowed between the exported model's scores and the library's own.
 EXPORT_TOLERANCE = 1e-5
@@ -87,6 +87,24 @@ class Fitted:
     training: dict[str, Any]
     predict: Callable[[np.ndarray], np.ndarray]
     native: tuple[str, Callable[[Path], None]] | None = None
+
+
+def search_then_refit(job: Job, search: Callable[[], tuple[Any, dict[str, Any]]], refit: Callable[[int], tuple[Any, int]]) -> tuple[Any, dict[str, Any]]:
+    """The boosting trainers' protocol. `search()` boosts on the fit rows with early stopping on the holdout and
+    returns the model and how training went (`bestIteration`: the rounds it chose). With `refit` set, those rounds
+    are kept in a checkpoint (so an attempt that dies in the refit does not search again), and `refit(rounds)`
+    trains that many rounds on every training row, returning the model and the round it resumed after."""
+    if not job.params.get("refit"):
+        return search()
+    chosen = job.checkpoint(".rounds.json")
+    if chosen.exists():
+        training = json.loads(chosen.read_text())
+    else:
+        _, training = search()
+        write_atomically(chosen, json.dumps(training).encode())
+        job.store.save(chosen)
+    model, resumed = refit(training["bestIteration"])
+    return model, {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
 
 
 def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hooks: Hooks | None = None) -> dict[str, Any]:
