@@ -52,10 +52,11 @@ export interface ModelArtifact {
   featureNames: string[];
   label: string;
   /**
-   * `refit`: LightGBM trained again on the whole training window for the rounds early stopping chose;
+   * `refit`: a boosting trainer trained again on the whole training window for the rounds early stopping chose
+   * (`bestIteration`), in `refitSeconds` (absent in models trained before it was reported);
    * `imported`: a model trained elsewhere (no iterations here).
    */
-  training: Omit<TrainerResult, 'theta' | 'stopReason'> & { stopReason: TrainerResult['stopReason'] | 'imported'; refit?: boolean };
+  training: Omit<TrainerResult, 'theta' | 'stopReason'> & { stopReason: TrainerResult['stopReason'] | 'imported'; refit?: boolean; refitSeconds?: number };
 }
 
 /** What the train activity heartbeats: progress, and a checkpoint a retried attempt resumes from. */

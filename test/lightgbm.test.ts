@@ -38,7 +38,8 @@ async function pythonWorker(taskQueue: string): Promise<ChildProcess> {
 function fullGbdt(name: string, trees: number, seed: number, taskQueue: string): string {
   const spec = flightsSpec();
   spec.name = name;
-  spec.trainer = { type: 'lightgbm', trees, leaves: 63, learning_rate: 0.1, seed, threads: 2 };
+  // No refit: the kill must land in the boosting that early stopping watches (the refit resumes the same way).
+  spec.trainer = { type: 'lightgbm', trees, leaves: 63, learning_rate: 0.1, seed, threads: 2, refit: false };
   spec.execution = { python_task_queue: taskQueue, heartbeat_timeout: '5s' };
   spec.on_failure = { wait_for_operator: false };
   return writeSpec(name, spec);
@@ -76,7 +77,8 @@ describe('LightGBM on the Python worker', () => {
     expect(second.metrics.auc).toBeGreaterThan(first.metrics.auc);
     expect(second.promoted).toBe(true);
     expect(second.champion?.version).toBe(first.modelVersion);
-    expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations)$/);
+    // Refit by default: the rounds early stopping chose, trained again on every training day.
+    expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations), refit \d+ on the whole window in \d+\.\d s$/);
     // The train step ran on the Python worker's queue.
     const history = await h.client.workflow.getHandle(`gbdt-trees-${process.pid}`).fetchHistory();
     const trainScheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'trainPython');

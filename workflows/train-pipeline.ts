@@ -415,9 +415,13 @@ function featuresDetail(features: FeatureSet): string {
   return `${features.train.rows} train / ${features.validate.rows} validation rows, ${features.featureColumns.length} features${horizon}`;
 }
 
-/** The train step's line: "150 rounds, early-stopped, resumed after round 40" (LightGBM counts rounds, Newton iterations). */
+/**
+ * The train step's line: "150 rounds, early-stopped, refit 120 on the whole window in 30.2 s, resumed after round 40" (boosting
+ * counts rounds, Newton iterations; the refit trains the rounds early stopping chose on every training day).
+ */
 function trainDetail(unit: 'round' | 'iteration', training: ModelArtifact['training']): string {
-  const refit = training.refit ? `, refit ${training.bestIteration} on the whole window` : '';
+  const took = training.refitSeconds !== undefined ? ` in ${training.refitSeconds.toFixed(1)} s` : '';
+  const refit = training.refit ? `, refit ${training.bestIteration} on the whole window${took}` : '';
   const resumed = training.resumedFrom > 0 ? `, resumed after ${unit} ${training.resumedFrom}` : '';
   return `${training.iterations} ${unit}s, ${training.stopReason}${refit}${resumed}`;
 }

@@ -15,7 +15,7 @@ const params = z
     l2: z.number().nonnegative().default(0).describe('L2 penalty on leaf values (`lambda_l2`).'),
     early_stopping_rounds: z.number().int().min(1).default(30).describe("Rounds without a better holdout loss before boosting stops."),
     holdout: z.number().gt(0).lt(1).default(0.1).describe("Share of the training window's last days held out for early stopping (never the validation window)."),
-    refit: z.boolean().default(false).describe("After early stopping has chosen the number of rounds, train again on the whole training window (holdout days included) for that many rounds: the model learns from the newest days too, for twice the fit time."),
+    refit: z.boolean().default(true).describe("After early stopping on the holdout has chosen the number of rounds, train again on the whole training window (holdout days included) for that many rounds, so the model learns from the newest days too (about twice the fit time); `false` keeps the model early stopping chose."),
     seed: z.number().int().min(0).default(7).describe('Training is deterministic for a seed.'),
     threads: z.number().int().min(0).default(0).describe("LightGBM threads (0: every core)."),
   })

@@ -95,7 +95,7 @@ describe('the XGBoost trainer plug-in', () => {
     expect(second.promoted).toBe(true);
     expect(second.champion?.version).toBe(first.modelVersion);
     expect(second.decision.reasons.some((r) => r.startsWith(`pass: AUC ${second.metrics.auc.toFixed(4)} vs champion v${first.modelVersion}`))).toBe(true);
-    expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations)$/);
+    expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations), refit \d+ on the whole window in \d+\.\d s$/);
     recordHistory(h.client.workflow.getHandle(`xgboost-trees-${process.pid}`), 'python-trainer');
     const history = await h.client.workflow.getHandle(`xgboost-trees-${process.pid}`).fetchHistory();
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'trainPython');
@@ -114,7 +114,7 @@ describe('the XGBoost trainer plug-in', () => {
     const killQueue = `${h.config.taskQueue}-python-kill`;
     const first = await pythonWorker(killQueue);
     // Two fingerprints for one model: early stopping never triggers with this patience, so the two settings train the same trees.
-    const settings = (patience: number) => ({ trees: 120, max_depth: 10, learning_rate: 0.05, early_stopping_rounds: patience });
+    const settings = (patience: number) => ({ trees: 120, max_depth: 10, learning_rate: 0.05, early_stopping_rounds: patience, refit: false });
     const { uninterrupted, resumed, beat } = await h.withWorker(async () => {
       const uninterrupted = await (await start(xgboostSpec('xgboost-kill', settings(1000), killQueue), 'xgboost-whole')).result();
       const handle = await start(xgboostSpec('xgboost-kill', settings(1001), killQueue), 'xgboost-kill');
@@ -133,7 +133,7 @@ describe('the XGBoost trainer plug-in', () => {
   });
 
   it('cancelling a run stops boosting within the heartbeat timeout, and registers nothing', async () => {
-    const handle = await start(xgboostSpec('xgboost-cancel', { trees: 2000, max_depth: 10, learning_rate: 0.01, early_stopping_rounds: 5000 }), 'xgboost-cancel');
+    const handle = await start(xgboostSpec('xgboost-cancel', { trees: 2000, max_depth: 10, learning_rate: 0.01, early_stopping_rounds: 5000, refit: false }), 'xgboost-cancel');
     const { err, waited } = await h.withWorker(async () => {
       await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'XGBoost to be boosting');
       const asked = Date.now();

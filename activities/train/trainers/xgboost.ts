@@ -16,7 +16,7 @@ const params = z
     max_bin: z.number().int().min(2).max(65_535).default(256).describe("Histogram bins per feature (the `hist` tree method)."),
     early_stopping_rounds: z.number().int().min(1).default(30).describe("Rounds without a better holdout loss before boosting stops."),
     holdout: z.number().gt(0).lt(1).default(0.1).describe("Share of the training window's last days held out for early stopping (never the validation window)."),
-    refit: z.boolean().default(false).describe("After early stopping has chosen the rounds, train again on the whole training window for that many."),
+    refit: z.boolean().default(true).describe("After early stopping on the holdout has chosen the number of rounds, train again on the whole training window (holdout days included) for that many rounds, so the model learns from the newest days too (about twice the fit time); `false` keeps the model early stopping chose."),
     seed: z.number().int().min(0).default(7).describe('Random seed of row and column sampling.'),
     threads: z.number().int().min(0).default(0).describe("XGBoost threads (0: every core)."),
   })

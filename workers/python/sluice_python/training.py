@@ -93,7 +93,8 @@ def search_then_refit(job: Job, search: Callable[[], tuple[Any, dict[str, Any]]]
     """The boosting trainers' protocol. `search()` boosts on the fit rows with early stopping on the holdout and
     returns the model and how training went (`bestIteration`: the rounds it chose). With `refit` set, those rounds
     are kept in a checkpoint (so an attempt that dies in the refit does not search again), and `refit(rounds)`
-    trains that many rounds on every training row, returning the model and the round it resumed after."""
+    trains that many rounds on every training row, returning the model and the round it resumed after; the
+    refit's wall seconds (this attempt's) are reported as `refitSeconds`."""
     if not job.params.get("refit"):
         return search()
     chosen = job.checkpoint(".rounds.json")
@@ -103,8 +104,10 @@ def search_then_refit(job: Job, search: Callable[[], tuple[Any, dict[str, Any]]]
         _, training = search()
         write_atomically(chosen, json.dumps(training).encode())
         job.store.save(chosen)
+    started = time.perf_counter()
     model, resumed = refit(training["bestIteration"])
-    return model, {**training, "refit": True, "resumedFrom": resumed or training["resumedFrom"]}
+    refit_seconds = time.perf_counter() - started
+    return model, {**training, "refit": True, "refitSeconds": refit_seconds, "resumedFrom": resumed or training["resumedFrom"]}
 
 
 def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hooks: Hooks | None = None) -> dict[str, Any]:

@@ -151,6 +151,7 @@ def test_refit_trains_the_chosen_rounds_on_the_whole_window_and_resumes_within_t
     refit = train_lightgbm(fresh, request(features, seed=21, trees=40, early_stopping_rounds=5, refit=True))["model"]
     assert refit["training"]["iterations"] == searched["bestIteration"] >= 10
     assert refit["training"]["refit"] is True and refit["training"]["resumedFrom"] == 10
+    assert refit["training"]["refitSeconds"] > 0  # the refit's own time, reported
     booster = lgb.Booster(model_file=str(fresh.path_of(refit["uri"]).with_name("lightgbm.txt")))
     assert booster.current_iteration() == searched["bestIteration"]
     assert not list((tmp_path / "checkpoints").glob("*")), "checkpoints are removed once the model is published"
