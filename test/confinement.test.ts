@@ -230,7 +230,16 @@ describe('secrets stay out of histories', () => {
       fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)) : [],
     );
     expect(files.length).toBeGreaterThan(10);
-    expect(files.filter((f) => fs.readFileSync(f).includes(SECRET))).toEqual([]);
+    // Other test files share the artifact store and stage slices meanwhile: a file renamed since the listing is skipped.
+    const holds = (file: string) => {
+      try {
+        return fs.readFileSync(file).includes(SECRET);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw err;
+      }
+    };
+    expect(files.filter(holds)).toEqual([]);
     const histories: string[] = [];
     for await (const run of h.client.workflow.list()) histories.push(JSON.stringify(await h.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()));
     expect(histories.length).toBeGreaterThan(0);

@@ -72,8 +72,14 @@ describe('Temporal Schedules from the spec, through the sluice CLI', () => {
 
     expect((await sluice('schedule', 'delete', scheduleId('sched', 'train'))).code).toBe(0);
     await sluice('schedule', 'delete', scheduleId('sched', 'infer'));
-    const after = JSON.parse((await sluice('schedule', 'list', '--json')).output) as Array<{ id: string }>;
-    expect(after.filter((s) => s.id.startsWith('sluice-sched-'))).toEqual([]);
+    // The schedule list is read from visibility, which learns of a deletion a moment later.
+    const after = await eventually(
+      async () => (JSON.parse((await sluice('schedule', 'list', '--json')).output) as Array<{ id: string }>).filter((s) => s.id.startsWith('sluice-sched-')),
+      (left) => left.length === 0,
+      'the deleted schedules to leave the list',
+      30_000,
+    );
+    expect(after).toEqual([]);
   });
 
   it('says what is wrong with a usage error and a missing registry', async () => {
