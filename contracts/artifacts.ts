@@ -19,6 +19,15 @@ export interface ArtifactRef {
   columns: ColumnInfo[];
 }
 
+/** A categorical feature's dictionary, as the feature set records it (the values and codes are in the `sluice_categories` statistics table). */
+export interface CategoricalColumn {
+  name: string;
+  /** Values with a code of their own, 0 … codes − 1, most frequent first. */
+  codes: number;
+  /** Rarer values seen in training that share the code `codes` (0: none). */
+  rare: number;
+}
+
 /** The training feature set: one Parquet file per split plus the statistics learned from the training window. */
 export interface FeatureSet {
   fingerprint: string;
@@ -36,6 +45,8 @@ export interface FeatureSet {
   horizonDropped?: { train: number; validate: number };
   /** Hash of the feature definition alone (label, stats and feature SQL, keys), whatever the data. */
   definitionHash: string;
+  /** The categorical feature columns and their dictionaries (absent when the spec has none). */
+  categorical?: CategoricalColumn[];
 }
 
 /** The extracted rows, and the newest time in the whole source: labels whose horizon passes it are not known yet. */

@@ -73,6 +73,12 @@ const schedule = z
   })
   .strict();
 
+/** The statistics table that holds the categorical features' dictionary (`column`, `value`, `code`), beside the spec's own. */
+export const CATEGORIES_TABLE = 'sluice_categories';
+
+/** Categories per categorical column when `features.max_categories` is left out. */
+export const DEFAULT_MAX_CATEGORIES = 255;
+
 /** A plug-in's section (a trainer, a sink) as code outside the plug-in sees it: its `type` and its settings. */
 export type PluginSection = { type: string } & Record<string, unknown>;
 
@@ -109,6 +115,13 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
         stats: z.record(identifier(), z.string().min(1)).default({}).describe('Named SQL tables computed only from `train` (the training window with its labels): target encodings, counts.'),
         sql: z.string().min(1).describe('One row per row of `source`; may join the statistics and the sources; must select the label and the time column through. Every output column but the keys and the label is a numeric feature.'),
         keys: z.array(identifier('extract.query (or features.sql)')).default([]).describe('Output columns carried to the sink but not fed to the model.'),
+        categorical: z
+          .array(identifier('extract.query (or features.sql)'))
+          .optional()
+          .describe(
+            'Output columns of features.sql (text or integers) that are categories, not numbers: coded by a dictionary learned from the training window alone (the most frequent first, at most `max_categories`; the rarer ones share one code; a category training never saw is missing, never an error) and split natively by the trainers that can.',
+          ),
+        max_categories: z.number().int().min(1).max(10_000).optional().describe('Categories per categorical column at most (255 when left out); the rarer ones share one code.'),
         lookback: timeSpan('how much history before a row its features read', '7d').optional().describe("How much history before a row its features may read (window functions over time, e.g. `7d`); every window reads it."),
       })
       .strict()
@@ -184,6 +197,14 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     }
     for (const key of spec.features.keys) {
       if (key === spec.label.name) ctx.addIssue({ code: 'custom', path: ['features', 'keys'], message: `the label \`${key}\` cannot be a key` });
+    }
+    for (const column of spec.features.categorical ?? []) {
+      if (column === spec.label.name || spec.features.keys.includes(column)) {
+        ctx.addIssue({ code: 'custom', path: ['features', 'categorical'], message: `\`${column}\` is ${column === spec.label.name ? 'the label' : 'a key'}: a categorical feature is a model input` });
+      }
+    }
+    if (CATEGORIES_TABLE in spec.features.stats) {
+      ctx.addIssue({ code: 'custom', path: ['features', 'stats', CATEGORIES_TABLE], message: `the name ${CATEGORIES_TABLE} is Sluice's own (the categorical dictionary); choose another` });
     }
   });
 };

@@ -6,9 +6,10 @@ import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } fr
 import { dataError, modelError } from '../../contracts/errors';
 import { checkPointInTime } from './point-in-time-check';
 import { explainSqlError, NESTED } from '../sql/sql-errors';
+import { buildDictionary, codedFeaturesSql } from './categories';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
-import type { DateWindow, LoadedSpec } from '../../contracts/spec';
+import { CATEGORIES_TABLE, type DateWindow, type LoadedSpec } from '../../contracts/spec';
 import type { ArtifactRef, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
 
 /** Bumped when the feature step's output for the same inputs would change. */
@@ -56,6 +57,13 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
           await runSpecSql('label.sql', () => connection.run(`SELECT count(${sqlIdent(spec.label.name)}) FROM train`));
           const stats = await computeStats(connection, loaded, staging);
           const featureColumns = await classifyColumns(connection, loaded);
+          // Categories are coded by a dictionary of the training window's rows, like every statistic.
+          let categories: Awaited<ReturnType<typeof buildDictionary>> | undefined;
+          if ((spec.features.categorical ?? []).length > 0) {
+            await createLabelledView(connection, loaded, 'source', spec.split.train); // the rows the training split is written from
+            categories = await buildDictionary(connection, loaded, windowFeaturesSql(loaded, spec.split.train, extracted.dataEnd), staging);
+          }
+          if (categories) stats[CATEGORIES_TABLE] = categories.ref;
           const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
           const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
           const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name);
@@ -71,6 +79,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
             positiveRate,
             horizonDropped: { train: train.dropped, validate: validate.dropped },
             definitionHash: featureDefinitionHash(loaded),
+            ...(categories ? { categorical: categories.columns } : {}),
           };
         } catch (err) {
           // A text value in a numeric column, a missing column: say which and where, not DuckDB's list of candidate functions.
@@ -127,8 +136,14 @@ async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec)
   if (!names.has(spec.label.name)) {
     throw dataError(`features.sql: must select the label column \`${spec.label.name}\` through from \`source\` (e.g. SELECT s.${spec.label.name}, …)`);
   }
+  const categorical = spec.features.categorical ?? [];
+  for (const name of categorical) {
+    const column = columns.find((c) => c.name === name);
+    if (!column) throw dataError(`features.categorical: \`${name}\` is not an output column of features.sql (columns: ${[...names].join(', ')})`);
+    if (NESTED.test(column.type)) throw dataError(`features.categorical: column \`${name}\` is nested (${column.type}); a category is one value — select one of its fields`);
+  }
   const features = columns.filter((c) => c.name !== spec.label.name && !spec.features.keys.includes(c.name));
-  for (const column of features) {
+  for (const column of features.filter((c) => !categorical.includes(c.name))) {
     if (NESTED.test(column.type)) {
       throw dataError(`features.sql: column \`${column.name}\` is nested (${column.type}); model inputs are numbers — select its fields (${column.name}.<field> AS ${column.name}_<field>), or list it under features.keys`);
     }
@@ -173,14 +188,15 @@ async function writeSplit(
   await runSpecSql('features.sql', () =>
     // Sorted by every column (keys first): DuckDB's parallel plan leaves rows in an order that can differ from one
     // build to the next, and trainers (LightGBM's bin sampling, float sums) are only reproducible on the same order.
-    connection.run(`COPY (SELECT ${select} FROM (${windowFeaturesSql(loaded, window, dataEnd)}) ORDER BY ALL) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
+    connection.run(`COPY (SELECT ${select} FROM (${codedFeaturesSql(windowFeaturesSql(loaded, window, dataEnd), spec.features.categorical ?? [])}) ORDER BY ALL) TO ${sqlString(staging.file(file))} (FORMAT parquet, COMPRESSION zstd)`),
   );
   const parquet = `read_parquet(${sqlString(staging.file(file))})`;
   const rows = Number(await scalar(connection, `SELECT count(*) FROM ${parquet}`));
   if (rows !== sourceRows) {
     throw dataError(`features.sql: returned ${rows} rows for ${sourceRows} source rows in split.${split}; a join duplicates or drops rows`);
   }
-  await checkFeatureValues(connection, parquet, featureColumns, split);
+  // A categorical feature is missing (NaN) where its category is not in the dictionary: a value, not an error.
+  await checkFeatureValues(connection, parquet, featureColumns.filter((c) => !(spec.features.categorical ?? []).includes(c.name)), split);
   const ref = { uri: staging.uriOf(file), fingerprint, rows, bytes: fs.statSync(staging.file(file)).size, columns: await describeQuery(connection, parquet) };
   return { ref, dropped: inWindow - sourceRows };
 }

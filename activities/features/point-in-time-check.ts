@@ -60,7 +60,9 @@ export function sampleDays(window: DateWindow): string[] {
 
 /** Materializes the day's features under `table` (time, keys and FLOAT features); returns its row count. */
 async function featuresOf(connection: DuckDBConnection, loaded: LoadedSpec, table: string, read: WindowRead, featureColumns: ColumnInfo[]): Promise<number> {
-  const columns = [...identity(loaded).map(sqlIdent), ...featureColumns.map((c) => `CAST(${sqlIdent(c.name)} AS FLOAT) AS ${sqlIdent(c.name)}`)];
+  // Categorical features are compared as they are (their values), the others as the FLOAT the model reads.
+  const categorical = loaded.spec.features.categorical ?? [];
+  const columns = [...identity(loaded).map(sqlIdent), ...featureColumns.map((c) => (categorical.includes(c.name) ? sqlIdent(c.name) : `CAST(${sqlIdent(c.name)} AS FLOAT) AS ${sqlIdent(c.name)}`))];
   await runSpecSql('label.sql', () => connection.run(`CREATE OR REPLACE VIEW source AS ${labelledRowsSql(loaded, 'extracted', read)}`));
   await runSpecSql('features.sql', () =>
     connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${columns.join(', ')} FROM (${windowFeaturesSql(loaded, read.window)})`),

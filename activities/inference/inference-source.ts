@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
+import { codedFeaturesSql } from '../features/categories';
 import { labelledRowsSql, readPredicate, windowFeaturesSql } from '../features/point-in-time';
 import { createSourceViews, extractQuery, featureSql } from '../sources/sources';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
@@ -63,11 +64,12 @@ export function checkSchema(expected: ColumnInfo[], actual: ColumnInfo[], where:
   if (problems.length > 0) throw dataError(`schema drift in ${where}: ${problems.join('; ')} (input schema of ${modelName}); nothing was published`);
 }
 
-/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL, for the rows of `window`: rows ready for the model. */
+/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL (categories coded), for the rows of `window`: rows ready for the model. */
 export function scoringSelect(loaded: LoadedSpec, featureNames: string[], window: DateWindow): string {
   const { spec } = loaded;
   const day = `CAST(${sqlIdent(spec.extract.time_column)} AS DATE) AS day`;
   const keys = spec.features.keys.map(sqlIdent);
   const features = `[${featureNames.map((n) => `CAST(${sqlIdent(n)} AS FLOAT)`).join(', ')}]::FLOAT[${featureNames.length}] AS features`;
-  return `SELECT ${[day, ...keys, features].join(', ')} FROM (${windowFeaturesSql(loaded, window)})`;
+  // Categories coded by the dictionary training learned (loaded with the statistics).
+  return `SELECT ${[day, ...keys, features].join(', ')} FROM (${codedFeaturesSql(windowFeaturesSql(loaded, window), spec.features.categorical ?? [])})`;
 }

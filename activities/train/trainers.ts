@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { TrainerRoute } from '../../contracts/plugins';
+import { specError } from '../../contracts/errors';
 import type { PipelineSpec } from '../../contracts/spec';
 import { discover } from '../spec/discover';
 import type { TrainerPlugin } from './trainer';
@@ -29,4 +30,15 @@ export function routeOf(spec: PipelineSpec): TrainerRoute {
     progressUnit: trainer.progressUnit,
     ...(trainer.dataParallel && aboveRows !== undefined ? { dataParallel: { workflowType: trainer.dataParallel.workflowType, aboveRows } } : {}),
   };
+}
+
+/** Refuses a spec whose trainer cannot take what its features are (categorical columns, for a trainer without categorical splits). */
+export function checkTrainerTakes(spec: PipelineSpec, file: string): void {
+  const categorical = spec.features.categorical ?? [];
+  const trainer = trainerOf(spec.trainer.type);
+  if (categorical.length === 0 || trainer.categorical !== 'none') return;
+  const native = trainers().filter((t) => t.categorical === 'native').map((t) => t.type);
+  throw specError(
+    `${file}: trainer.type: ${trainer.type} cannot take categorical features (features.categorical: ${categorical.join(', ')}); use a trainer that splits on categories (${native.join(', ')}), or encode them in features.sql (a statistics table of rates, a CASE)`,
+  );
 }

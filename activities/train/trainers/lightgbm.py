@@ -28,9 +28,11 @@ def fit(job: Job) -> Fitted:
     training row for the rounds early stopping chose); exports the best model."""
     trainer = job.params
     params = lightgbm_params(trainer)
-    fit_set = lgb.Dataset(job.x[job.fit_rows], job.y[job.fit_rows], feature_name=job.names, free_raw_data=False)
+    # Categorical features split natively on their codes (NaN, a category training never saw, goes the missing way).
+    categorical = job.categorical or "auto"
+    fit_set = lgb.Dataset(job.x[job.fit_rows], job.y[job.fit_rows], feature_name=job.names, categorical_feature=categorical, free_raw_data=False)
     holdout = lgb.Dataset(job.x[job.holdout_rows], job.y[job.holdout_rows], reference=fit_set)
-    whole = lambda: lgb.Dataset(job.x, job.y, feature_name=job.names, free_raw_data=False)  # noqa: E731
+    whole = lambda: lgb.Dataset(job.x, job.y, feature_name=job.names, categorical_feature=categorical, free_raw_data=False)  # noqa: E731
     booster, training = search_then_refit(
         job,
         lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".lgb"), job),
@@ -57,6 +59,7 @@ def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:
         "bagging_freq": trainer.get("bagging_freq", 0),
         "lambda_l1": trainer.get("l1", 0.0),
         "lambda_l2": trainer.get("l2", 0.0),
+        **({"cat_smooth": trainer["cat_smooth"]} if trainer.get("cat_smooth") is not None else {}),
         "seed": trainer.get("seed", 7),
         "num_threads": trainer.get("threads", 0),
         "deterministic": True,

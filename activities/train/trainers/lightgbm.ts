@@ -13,6 +13,7 @@ const params = z
     bagging_freq: z.number().int().min(0).default(0).describe('Rounds between two row samples (0: no bagging).'),
     l1: z.number().nonnegative().default(0).describe('L1 penalty on leaf values (`lambda_l1`).'),
     l2: z.number().nonnegative().default(0).describe('L2 penalty on leaf values (`lambda_l2`).'),
+    cat_smooth: z.number().nonnegative().optional().describe('Smoothing of categorical splits (LightGBM\'s `cat_smooth`, 10 when left out): larger is more conservative with rare categories.'),
     early_stopping_rounds: z.number().int().min(1).default(30).describe("Rounds without a better holdout loss before boosting stops."),
     holdout: z.number().gt(0).lt(1).default(0.1).describe("Share of the training window's last days held out for early stopping (never the validation window)."),
     refit: z.boolean().default(true).describe("After early stopping on the holdout has chosen the number of rounds, train again on the whole training window (holdout days included) for that many rounds, so the model learns from the newest days too (about twice the fit time); `false` keeps the model early stopping chose."),
@@ -32,4 +33,5 @@ export const trainer = defineTrainer({
   tasks: ['binary'],
   runtime: 'python',
   progressUnit: 'round',
+  categorical: 'native',
 });

@@ -14,6 +14,7 @@ export const trainer = defineTrainer({
   tasks: ['binary'],
   runtime: 'typescript',
   progressUnit: 'iteration',
+  categorical: 'none',
   dataParallel: { workflowType: 'fitLogistic', aboveRows: (p) => (p as LogisticParams).chunk_rows },
   train: (context) => trainLogisticModel(context),
 });

@@ -33,4 +33,5 @@ export const trainer = defineTrainer({
   tasks: ['binary'],
   runtime: 'python',
   progressUnit: 'round',
+  categorical: 'none',
 });

@@ -59,6 +59,8 @@ class Job:
     holdout_rows: np.ndarray
     params: dict[str, Any]
     fingerprint: str
+    #: Indices (into `names`) of the categorical features: codes 0, 1, … of the training window's dictionary, NaN for a category it never saw.
+    categorical: list[int]
     hooks: Hooks
     store: ArtifactStore
     checkpoints: list[Path] = field(default_factory=list)
@@ -130,10 +132,11 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
         x, y = matrix(table, names, features["label"], library)
         rows_in = len(y)
         fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
-        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, hooks, store)
+        categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
+        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store)
         fitted = plugin.fit(job)
         check_export(fitted, x[: min(len(y), CHECK_ROWS)], library)
-        set_metadata(fitted.model, loaded, features, params, fitted.training)
+        set_metadata(fitted.model, loaded, features, params, fitted.training, dictionary(store, features))
         data = fitted.model.SerializeToString()
         (staging / "model.onnx").write_bytes(data)
         if fitted.native:
@@ -197,8 +200,24 @@ def check_export(fitted: Fitted, sample: np.ndarray, trainer: str) -> None:
         raise TrainingError(f"trainer: the exported ONNX model scores up to {difference:.2e} away from {trainer}'s own predictions; nothing was registered")
 
 
-def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[str, Any], trainer: dict[str, Any], training: dict[str, Any]) -> None:
-    """The same `metadata_props` contract as the TypeScript trainers' models: what the model reads, how it was made."""
+def dictionary(store: ArtifactStore, features: dict[str, Any]) -> dict[str, dict[str, list[str]]] | None:
+    """The categorical features' dictionary from the feature set's `sluice_categories` table: per column, the values
+    with a code of their own in code order (`codes`), and the rarer ones that share the next code (`rare`)."""
+    ref = (features.get("stats") or {}).get("sluice_categories")
+    if not features.get("categorical") or not ref:
+        return None
+    table = pq.read_table(store.fetch(ref["uri"])).to_pylist()
+    found: dict[str, dict[str, list[str]]] = {}
+    for column in features["categorical"]:
+        rows = sorted((r for r in table if r["column"] == column["name"]), key=lambda r: (r["code"], r["value"]))
+        found[column["name"]] = {"codes": [r["value"] for r in rows if r["code"] < column["codes"]], "rare": [r["value"] for r in rows if r["code"] >= column["codes"]]}
+    return found
+
+
+def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[str, Any], trainer: dict[str, Any], training: dict[str, Any], categories: dict[str, Any] | None = None) -> None:
+    """The same `metadata_props` contract as the TypeScript trainers' models: what the model reads, how it was made.
+    With categorical features, `sluice.categories` is the dictionary the model's codes come from: a column's value at
+    position i of `codes` reads as i, one of `rare` as len(codes), any other (or NULL) as NaN."""
     spec = loaded["spec"]
     props = {
         "sluice.pipeline": spec["name"],
@@ -211,5 +230,6 @@ def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[
         "sluice.features_fingerprint": features["fingerprint"],
         "sluice.trainer": json.dumps(trainer),
         "sluice.metrics": json.dumps({k: training[k] for k in ("iterations", "bestIteration", "validationLoss", "stopReason")}),
+        **({"sluice.categories": json.dumps(categories)} if categories else {}),
     }
     onnx.helper.set_model_props(model, props)

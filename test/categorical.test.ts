@@ -1,0 +1,96 @@
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { batchInference } from '../workflows/batch-inference';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { kill, startPythonWorker } from './support/processes';
+import { smallFlightsSpec, type SpecInput } from './support/specs';
+import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+
+/**
+ * Categorical features end to end with LightGBM's native categorical splits: the train step learns from the
+ * coded origin and destination, batchInference codes a new day with the dictionary training learned, its scores
+ * are LightGBM's own on the same rows, and the ONNX model is self-contained: given the raw columns coded with
+ * the dictionary in its metadata, ONNX Runtime scores the same.
+ */
+const ROOT = path.resolve(__dirname, '..');
+const PYTHON = path.join(ROOT, '.tools', 'venv', 'bin', 'python');
+let h: TestHarness;
+let python: ChildProcess;
+let queue: string;
+let work: string;
+
+/** The three-week flights spec with LightGBM, and origin and destination as categorical features when `categorical`. */
+function spec(name: string, categorical: boolean): string {
+  return smallFlightsSpec(name, (s: SpecInput) => {
+    if (categorical) {
+      s.features.sql = s.features.sql.replace('s.date, s.origin, s.destination, s.delayed,', 's.date, s.origin, s.destination, s.delayed, s.origin AS origin_airport, s.destination AS destination_airport,');
+      s.features.categorical = ['origin_airport', 'destination_airport'];
+    }
+    s.trainer = { type: 'lightgbm', trees: 120, leaves: 31, learning_rate: 0.1, early_stopping_rounds: 20, seed: 5, threads: 2 };
+    s.execution = { python_task_queue: queue };
+    s.inference = { shard_rows: 100_000, slice_rows: 100_000, max_parallel_shards: 1, sink: { type: 'parquet', path: path.join(work, name) } };
+  });
+}
+
+/** Python: the sink's scores for a day against LightGBM's own (coded features of the feature set) and ONNX Runtime on the raw columns coded with the model's dictionary. */
+const COMPARE = `
+import json, sys, duckdb, numpy as np, onnx, onnxruntime as ort, lightgbm as lgb
+root, model, sink, day = sys.argv[1:5]
+proto = onnx.load(f"{model}/model.onnx")
+meta = {p.key: p.value for p in proto.metadata_props}
+names, categories = json.loads(meta["sluice.feature_names"]), json.loads(meta["sluice.categories"])
+rows = duckdb.sql(f"""SELECT DISTINCT s.score, s.origin AS raw_origin, s.destination AS raw_destination, {", ".join(f'f."{n}"' for n in names)}
+  FROM read_parquet('{sink}') s JOIN read_parquet('{root}/features/{meta["sluice.features_fingerprint"]}/validate.parquet') f
+  ON s.date = f.date AND s.origin = f.origin AND s.destination = f.destination WHERE CAST(f.date AS DATE) = DATE '{day}'""").fetchnumpy()
+ours = np.asarray(rows["score"], dtype=np.float64)
+coded = np.column_stack([np.asarray(rows[n], dtype=np.float32) for n in names])
+booster = lgb.Booster(model_file=f"{model}/lightgbm.txt")
+def code(column, values):
+    d = categories[column]
+    index = {v: i for i, v in enumerate(d["codes"])}
+    return np.array([index.get(v, len(d["codes"]) if v in set(d["rare"]) else np.nan) for v in values], dtype=np.float32)
+raw = coded.copy()
+raw[:, names.index("origin_airport")] = code("origin_airport", rows["raw_origin"])
+raw[:, names.index("destination_airport")] = code("destination_airport", rows["raw_destination"])
+session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+onnx_raw = session.run(["probabilities"], {"input": raw})[0][:, 1]
+print(json.dumps({"rows": len(ours), "vsLightgbm": float(np.max(np.abs(ours - booster.predict(coded)))), "vsRawOnnx": float(np.max(np.abs(ours - onnx_raw))), "codedAsRaw": bool(np.array_equal(np.nan_to_num(raw, nan=-1), np.nan_to_num(coded, nan=-1)))}))
+`;
+
+beforeAll(async () => {
+  h = await harness('categorical');
+  queue = `${h.config.taskQueue}-python`;
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-categorical-'));
+  python = await startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: queue, SLUICE_ARTIFACTS: TEST_ARTIFACTS });
+});
+afterAll(async () => {
+  if (python) await kill(python);
+  await h?.close();
+});
+
+describe('categorical features with LightGBM', () => {
+  it('trains on coded origin and destination, scores a new day with the same dictionary, like LightGBM and like the raw columns coded from the model', async () => {
+    const day = '2001-01-23'; // a validation day: its coded rows are in the feature set
+    const file = spec('categorical', true);
+    const { trained, numeric, scored } = await h.withWorker(async () => {
+      const numeric = await h.client.workflow.execute(trainPipeline, { args: [{ spec: spec('categorical-numeric', false) }], taskQueue: h.config.taskQueue, workflowId: `categorical-numeric-${process.pid}` });
+      const trained = await h.client.workflow.execute(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `categorical-train-${process.pid}` });
+      const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: file, partition: day }], taskQueue: h.config.taskQueue, workflowId: `categorical-infer-${process.pid}` });
+      return { trained, numeric, scored };
+    });
+    expect(trained.promoted).toBe(true);
+    expect(scored.modelVersion).toBe(trained.modelVersion);
+    // The same model without the two categories, for the record (the issue's measurement: +0.02 AUC on five months).
+    console.log(`validation AUC with origin and destination as categories ${trained.metrics.auc.toFixed(4)}, without ${numeric.metrics.auc.toFixed(4)}`);
+    const modelFolder = path.dirname(path.join(TEST_ARTIFACTS, trained.modelUri.replace(/^artifact:/, '')));
+    const compared = spawnSync(PYTHON, ['-c', COMPARE, TEST_ARTIFACTS, modelFolder, path.join(work, 'categorical', '*', '*.parquet'), day], { encoding: 'utf8' });
+    expect(compared.stderr).toBe('');
+    const result = JSON.parse(compared.stdout) as { rows: number; vsLightgbm: number; vsRawOnnx: number; codedAsRaw: boolean };
+    expect(result.rows).toBeGreaterThan(scored.rows * 0.9);
+    expect(result.codedAsRaw).toBe(true); // the dictionary in the model codes the raw columns as the feature set did
+    expect(result.vsLightgbm).toBeLessThanOrEqual(1e-5);
+    expect(result.vsRawOnnx).toBeLessThanOrEqual(1e-6);
+  });
+});
