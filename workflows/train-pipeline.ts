@@ -27,7 +27,8 @@ import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from 
 import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 import type { ClassificationMetrics } from '../contracts/metrics';
-import type { FeatureSet, ModelArtifact, ExternalModel } from '../contracts/artifacts';
+import type { ColumnInfo, FeatureSet, ModelArtifact, ExternalModel } from '../contracts/artifacts';
+import type { TrainOutput } from '../activities/train/trainer';
 import type { LoadedSpec, SpecChange } from '../contracts/spec';
 
 export interface TrainPipelineInput {
@@ -215,9 +216,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const { extracted } = await step('extract', () => summarized(data.extract, `extract ${spec.name}: ${window.from} .. ${window.to}${spec.features.lookback ? ` and ${spec.features.lookback} before` : ''}`, { loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
     const { features } = await step('features', () => summarized(data.buildFeatures, `features from ${count(extracted.rows)} extracted rows`, { loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
-    const { model } = await step(
+    const trained = await step<TrainOutput & { featureTypes?: ColumnInfo[] }>(
       'train',
-      // Trees train on the Python worker (LightGBM); the workflow stays here and routes by trainer type.
+      // The trainer's route says where it runs; a model trained elsewhere is imported instead.
       () => {
         if (external) return summarized(data.importModel, `import ${external.file}, a model trained elsewhere`, { loaded, features, model: external });
         const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
@@ -229,6 +230,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       (r) => (external ? `imported ${external.file}, ${r.model.featureNames.length} features` : trainDetail(route.progressUnit, r.model.training)),
       inputsOf(features.fingerprint, spec.trainer, spec.budget, external),
     );
+    const { model } = trained;
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
     const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputsOf(model.uri, evaluation));
 
@@ -268,7 +270,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
           artifactUri: model.uri,
           modelFingerprint: model.fingerprint,
           featureNames: model.featureNames,
-          featureTypes: external ? features.featureColumns.filter((c) => model.featureNames.includes(c.name)).sort((a, b) => model.featureNames.indexOf(a.name) - model.featureNames.indexOf(b.name)) : features.featureColumns,
+          // An imported model's input schema is the one its import matched to the feature SQL.
+          featureTypes: trained.featureTypes ?? features.featureColumns,
           origin: external ? 'external' : 'trained',
           ...(external?.description ? { description: external.description } : {}),
           trainingWindow: `${spec.split.train.from}..${spec.split.train.to}`,
