@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { sqlString, withDuckDB } from '../sql/duckdb';
-import { daysIn, publishDays } from './day-folders';
+import { daysIn, publishDays, scoredBy } from './day-folders';
 import type { SinkPlugin } from './sink';
 import { stagedRelation } from './staged';
 
@@ -25,9 +25,5 @@ export const sink: SinkPlugin = {
       }),
     );
   },
-  async publishedDays(target, filter) {
-    return daysIn(target.local as string)
-      .filter((d) => filter.modelVersion === undefined || d.modelVersion === filter.modelVersion)
-      .map((d) => d.day);
-  },
+  publishedDays: async (target, filter) => scoredBy(daysIn(target.local as string), filter),
 };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { specError } from '../../contracts/errors';
 import { dataRoots, isInside } from '../storage/data-roots';
-import type { PublishRequest, PublishResult } from './sink';
+import type { PublishedFilter, PublishRequest, PublishResult } from './sink';
 
 /**
  * A dataset of files partitioned by day (`<root>/day=YYYY-MM-DD/part-N.<ext>`), published one day at a time:
@@ -19,7 +19,7 @@ export async function publishDays(root: string, request: PublishRequest, fill: (
   let rows = 0;
   for (const [day, files] of request.files) {
     const target = path.join(root, `day=${day}`);
-    if (writtenBy(target) === request.runId) continue; // this run already published the day (a retried attempt)
+    if (readRecord(target)?.runId === request.runId) continue; // this run already published the day (a retried attempt)
     const incoming = path.join(staging, `incoming-${request.runId}-${day}`);
     fs.rmSync(incoming, { recursive: true, force: true });
     fs.mkdirSync(incoming);
@@ -41,6 +41,11 @@ export async function publishDays(root: string, request: PublishRequest, fill: (
     }
   }
   return { location: path.relative(process.cwd(), root) || '.', days: request.files.size, rows };
+}
+
+/** The days of `days` a model version scored (every day when the filter names none). */
+export function scoredBy(days: Array<{ day: string; modelVersion?: number }>, filter: PublishedFilter): string[] {
+  return days.filter((d) => filter.modelVersion === undefined || d.modelVersion === filter.modelVersion).map((d) => d.day);
 }
 
 /** The days of a day-folder dataset (with the model version that scored each, from `_sluice.json`). */
@@ -68,8 +73,4 @@ function readRecord(dir: string): { runId?: string; modelVersion?: number } | un
   } catch {
     return undefined;
   }
-}
-
-function writtenBy(dir: string): string | undefined {
-  return readRecord(dir)?.runId;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { daysIn, publishDays } from './day-folders';
+import { daysIn, publishDays, scoredBy } from './day-folders';
 import { publishParquetToS3, s3PublishedDays } from './s3-datasets';
 import type { SinkPlugin } from './sink';
 
@@ -25,6 +25,6 @@ export const sink: SinkPlugin = {
   },
   async publishedDays(target, filter) {
     const days = target.s3 ? await s3PublishedDays(target.s3) : daysIn(target.local as string);
-    return days.filter((d) => filter.modelVersion === undefined || d.modelVersion === filter.modelVersion).map((d) => d.day);
+    return scoredBy(days, filter);
   },
 };
