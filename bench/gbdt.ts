@@ -12,19 +12,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { loadSpecFile } from '../activities/spec/loader';
-import { startDevServer, stopDevServer } from '../scripts/dev-server';
-import { spawnPythonWorker } from '../scripts/python-worker';
-import { loadConfig } from '../workers/config';
-import { createSluiceWorker } from '../workers/create-worker';
 import { batchInference } from '../workflows/batch-inference';
-import { trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { inMemoryFeatures, ortAloneSeconds } from './in-memory-features';
-import { activitySeconds, featuresFor, PYTHON } from './reference';
+import { freshArtifactRoot, withPythonBench } from './python-bench';
+import { featuresFor, PYTHON } from './reference';
 
 const FROM = '2001-01-01';
 const TO = '2001-07-01';
@@ -55,10 +50,7 @@ async function main(): Promise<void> {
   if (trainer.type !== 'lightgbm') throw new Error(`${specFile}: expected a lightgbm trainer`);
   const features = await featuresFor(cached, specFile);
   const names = features.featureColumns.map((c) => c.name);
-  // A fresh artifact root sharing the cached extract and features, so every run trains its models anew.
-  const root = path.join(work, 'artifacts');
-  fs.mkdirSync(root);
-  for (const kind of ['extract', 'features']) fs.symlinkSync(path.join(cached.root, kind), path.join(root, kind));
+  const root = freshArtifactRoot(cached, work);
   const store = new ArtifactStore(root);
 
   const settings = (allRows: boolean) => JSON.stringify({ ...trainer, all_rows: allRows });
@@ -66,10 +58,6 @@ async function main(): Promise<void> {
   const script = python<ScriptFit>(fitArgs(false));
   const scriptAllRows = python<ScriptFit>(fitArgs(true));
 
-  // Sluice end to end: a dev server, a TypeScript worker in this process, the Python worker as a child.
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-server-'));
-  const server = await startDevServer({ port: PORT, headless: true, stateDir });
-  const pythonWorker = spawnPythonWorker({ TEMPORAL_ADDRESS: server.address, SLUICE_ARTIFACTS: root, SLUICE_PYTHON_TASK_QUEUE: 'bench-python' });
   const benchSpec = (name: string, refit: boolean) => {
     const file = path.join('pipelines', `.bench-${name}-${process.pid}.yaml`);
     const spec = {
@@ -82,16 +70,9 @@ async function main(): Promise<void> {
     return file;
   };
   const specs = [benchSpec('gbdt', false), benchSpec('gbdt-refit', true)];
-  const connection = await Connection.connect({ address: server.address });
   try {
-    const client = new Client({ connection });
-    const { worker, connection: wc } = await createSluiceWorker({ config: { ...loadConfig(), address: server.address, taskQueue: 'bench', artifactRoot: root } });
-    const measured = await worker.runUntil(async () => {
-      const train = async (spec: string, id: string): Promise<{ result: TrainPipelineResult; seconds: number }> => {
-        const handle = await client.workflow.start(trainPipeline, { taskQueue: 'bench', workflowId: id, args: [{ spec }] });
-        const result = await handle.result();
-        return { result, seconds: await activitySeconds(handle, 'trainPython') };
-      };
+    // Sluice end to end: a dev server, a TypeScript worker in this process, the Python worker as a child.
+    const measured = await withPythonBench(PORT, root, async ({ client, train }) => {
       const ours = await train(specs[0], 'bench-gbdt');
       // Scores with the plain model (the champion now): the one the fit-time and AUC comparisons are about.
       const seconds: number[] = [];
@@ -105,7 +86,6 @@ async function main(): Promise<void> {
       const refit = await train(specs[1], 'bench-gbdt-refit');
       return { ours, refit, scoringSeconds: Math.min(...seconds), rows };
     });
-    await wc.close();
 
     const { ours, refit, scoringSeconds, rows } = measured;
     const modelFile = store.pathOf(ours.result.modelUri);
@@ -133,11 +113,7 @@ async function main(): Promise<void> {
     console.log(`tree scoring throughput, sluice/ONNX Runtime alone: ${(100 * vsOrt).toFixed(0)}%  (target ≥ 80%: ${met(vsOrt >= 0.8)})`);
     console.log(`tree scoring throughput, ONNX Runtime/LightGBM predict: ${vsLightgbm.toFixed(2)}×  (target ≥ 1.2×: ${met(vsLightgbm >= 1.2)})`);
   } finally {
-    pythonWorker.kill('SIGTERM');
     for (const file of specs) fs.rmSync(file, { force: true });
-    await connection.close();
-    await stopDevServer(PORT, stateDir);
-    fs.rmSync(stateDir, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,3 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { ArtifactStore } from '../activities/storage/artifact-store';
@@ -40,14 +39,4 @@ export function sklearnReference(store: ArtifactStore, features: FeatureSet): Sk
   const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (run.status !== 0) throw new Error(`scikit-learn reference failed (run \`bash scripts/setup-python.sh\`): ${run.stderr || run.error}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as SklearnResult;
-}
-
-/** Wall seconds from the activity's scheduling to its completion, as the server recorded them. */
-export async function activitySeconds(handle: WorkflowHandle, type: string): Promise<number> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId));
-  if (!scheduled || !completed) throw new Error(`no completed ${type} in ${handle.workflowId}`);
-  return (ms(completed.eventTime) - ms(scheduled.eventTime)) / 1000;
 }

@@ -8,17 +8,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { loadSpecFile } from '../activities/spec/loader';
-import { startDevServer, stopDevServer } from '../scripts/dev-server';
-import { spawnPythonWorker } from '../scripts/python-worker';
-import { loadConfig } from '../workers/config';
-import { createSluiceWorker } from '../workers/create-worker';
-import { trainPipeline } from '../workflows/train-pipeline';
-import { activitySeconds, featuresFor, PYTHON } from './reference';
+import { freshArtifactRoot, withPythonBench } from './python-bench';
+import { featuresFor, PYTHON } from './reference';
 
 const PORT = 7250;
 const SCRIPT = path.resolve('bench', 'peers', 'xgboost_script.py');
@@ -41,10 +36,7 @@ async function main(): Promise<void> {
   const loaded = loadSpecFile(base);
   const features = await featuresFor(cached, base);
   const names = features.featureColumns.map((c) => c.name);
-  // A fresh artifact root sharing the cached extract and features, so the model is trained anew.
-  const root = path.join(work, 'artifacts');
-  fs.mkdirSync(root);
-  for (const kind of ['extract', 'features']) fs.symlinkSync(path.join(cached.root, kind), path.join(root, kind));
+  const root = freshArtifactRoot(cached, work);
 
   const specFile = path.join('pipelines', `.bench-xgboost-${process.pid}.yaml`);
   fs.writeFileSync(specFile, stringify({ extends: 'flights.yaml', trainer: TRAINER, execution: { python_task_queue: 'bench-python' } }));
@@ -53,19 +45,8 @@ async function main(): Promise<void> {
   if (run.status !== 0) throw new Error(`xgboost_script.py failed: ${run.stderr}`);
   const script = JSON.parse(run.stdout.trim().split('\n').pop() as string) as ScriptFit;
 
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-server-'));
-  const server = await startDevServer({ port: PORT, headless: true, stateDir });
-  const pythonWorker = spawnPythonWorker({ TEMPORAL_ADDRESS: server.address, SLUICE_ARTIFACTS: root, SLUICE_PYTHON_TASK_QUEUE: 'bench-python' });
-  const connection = await Connection.connect({ address: server.address });
   try {
-    const client = new Client({ connection });
-    const { worker, connection: wc } = await createSluiceWorker({ config: { ...loadConfig(), address: server.address, taskQueue: 'bench', artifactRoot: root } });
-    const ours = await worker.runUntil(async () => {
-      const handle = await client.workflow.start(trainPipeline, { taskQueue: 'bench', workflowId: 'bench-xgboost', args: [{ spec: specFile }] });
-      const result = await handle.result();
-      return { result, seconds: await activitySeconds(handle, 'trainPython') };
-    });
-    await wc.close();
+    const ours = await withPythonBench(PORT, root, ({ train }) => train(specFile, 'bench-xgboost'));
     const aucGap = ours.result.metrics.auc - script.auc;
     const fitRatio = ours.seconds / (script.load_seconds + script.fit_seconds);
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -75,11 +56,7 @@ async function main(): Promise<void> {
     console.log(`\nAUC, sluice − script: ${aucGap >= 0 ? '+' : ''}${aucGap.toFixed(4)}  (target ≥ −0.002: ${met(aucGap >= -0.002)})`);
     console.log(`fit time, sluice/script: ${fitRatio.toFixed(2)}×  (target ≤ 1.15×: ${met(fitRatio <= 1.15)})`);
   } finally {
-    pythonWorker.kill('SIGTERM');
     fs.rmSync(specFile, { force: true });
-    await connection.close();
-    await stopDevServer(PORT, stateDir);
-    fs.rmSync(stateDir, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

@@ -13,20 +13,14 @@ validation AUC and log loss, and the wall time of loading and of fitting.
 and seconds.
 """
 import json
-import math
 import sys
 import time
 
-import duckdb
 import lightgbm as lgb
 import numpy as np
 from sklearn.metrics import log_loss, roc_auc_score
 
-
-def load(path, features, label, time_column):
-    columns = ", ".join(f'CAST("{f}" AS FLOAT) AS "{f}"' for f in features)
-    result = duckdb.sql(f"SELECT {columns}, CAST(\"{label}\" AS FLOAT) AS y, CAST(\"{time_column}\" AS DATE) AS day FROM read_parquet('{path}')").fetchnumpy()
-    return np.column_stack([result[f] for f in features]).astype(np.float32, copy=False), result["y"], np.asarray(result["day"], dtype="datetime64[D]")
+from feature_files import holdout, load
 
 
 def fit(train_path, validate_path, label, time_column, params_json, *features):
@@ -43,8 +37,7 @@ def fit(train_path, validate_path, label, time_column, params_json, *features):
     if settings["all_rows"]:
         booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=settings["trees"])
     else:
-        distinct = np.unique(days)
-        held = days >= distinct[-max(1, math.ceil(len(distinct) * settings["holdout"]))]
+        held = holdout(days, settings["holdout"])
         booster = lgb.train(
             params, lgb.Dataset(x[~held], y[~held]), num_boost_round=settings["trees"],
             valid_sets=[lgb.Dataset(x[held], y[held])], callbacks=[lgb.early_stopping(settings["early_stopping_rounds"], verbose=False)],

@@ -7,20 +7,13 @@ the training days for early stopping (as Sluice does), trains with the spec's se
 prints one JSON object: the validation AUC and log loss, and the wall time of loading and of fitting.
 """
 import json
-import math
 import sys
 import time
 
-import duckdb
-import numpy as np
 import xgboost as xgb
 from sklearn.metrics import log_loss, roc_auc_score
 
-
-def load(path, features, label, time_column):
-    columns = ", ".join(f'CAST("{f}" AS FLOAT) AS "{f}"' for f in features)
-    result = duckdb.sql(f"SELECT {columns}, CAST(\"{label}\" AS FLOAT) AS y, CAST(\"{time_column}\" AS DATE) AS day FROM read_parquet('{path}')").fetchnumpy()
-    return np.column_stack([result[f] for f in features]).astype(np.float32, copy=False), result["y"], np.asarray(result["day"], dtype="datetime64[D]")
+from feature_files import holdout, load
 
 
 def main(train_path, validate_path, label, time_column, params_json, *features):
@@ -28,16 +21,15 @@ def main(train_path, validate_path, label, time_column, params_json, *features):
     started = time.perf_counter()
     x, y, days = load(train_path, features, label, time_column)
     x_valid, y_valid, _ = load(validate_path, features, label, time_column)
-    distinct = np.unique(days)
-    held = days >= distinct[-max(1, math.ceil(len(distinct) * s["holdout"]))]
-    fit, holdout = xgb.DMatrix(x[~held], y[~held]), xgb.DMatrix(x[held], y[held])
+    held = holdout(days, s["holdout"])
+    fit, holdout_rows = xgb.DMatrix(x[~held], y[~held]), xgb.DMatrix(x[held], y[held])
     loaded = time.perf_counter()
     params = {
         "objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": s["max_depth"], "eta": s["learning_rate"],
         "min_child_weight": s["min_child_weight"], "subsample": s["subsample"], "colsample_bytree": s["colsample_bytree"], "alpha": s["l1"],
         "lambda": s["l2"], "gamma": s["gamma"], "max_bin": s["max_bin"], "seed": s["seed"], "verbosity": 0, **({"nthread": s["threads"]} if s["threads"] else {}),
     }
-    booster = xgb.train(params, fit, s["trees"], evals=[(holdout, "holdout")], early_stopping_rounds=s["early_stopping_rounds"], verbose_eval=False)
+    booster = xgb.train(params, fit, s["trees"], evals=[(holdout_rows, "holdout")], early_stopping_rounds=s["early_stopping_rounds"], verbose_eval=False)
     fitted = time.perf_counter()
     best = int(booster.attr("best_iteration") or booster.num_boosted_rounds() - 1) + 1
     p = booster.predict(xgb.DMatrix(x_valid), iteration_range=(0, best))
