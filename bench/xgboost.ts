@@ -17,8 +17,8 @@ import { featuresFor, PYTHON } from './reference';
 
 const PORT = 7250;
 const SCRIPT = path.resolve('bench', 'peers', 'xgboost_script.py');
-/** The settings both sides train with: the plug-in's defaults but for these. */
-const TRAINER = { type: 'xgboost', trees: 300, max_depth: 8, learning_rate: 0.1, early_stopping_rounds: 30, threads: 2, seed: 7 };
+/** The settings both sides train with: the plug-in's defaults but for these (no refit: the script follows the early-stopping protocol alone). */
+const TRAINER = { type: 'xgboost', trees: 300, max_depth: 8, learning_rate: 0.1, early_stopping_rounds: 30, threads: 2, seed: 7, refit: false };
 
 interface ScriptFit {
   auc: number;
