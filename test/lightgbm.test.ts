@@ -9,7 +9,7 @@ import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { run } from '../scripts/sluice-cli';
 import { eventually } from './support/eventually';
-import { trainingBeat } from './support/training-beat';
+import { cancelWhileTraining, resumedAfter, trainThroughKill } from './support/python-training';
 import { kill, startPythonWorker } from './support/processes';
 import { flightsSpec, smallFlightsSpec, writeSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -111,16 +111,11 @@ describe('LightGBM on the Python worker', () => {
     const killQueue = `${h.config.taskQueue}-python-kill`;
     const first = await pythonWorker(killQueue);
     // Two fingerprints for the same settings: `seed` here only changes which rows LightGBM samples to build its bins.
-    const { uninterrupted, resumed, beat } = await h.withWorker(async () => {
-      const uninterrupted = await h.client.workflow.execute(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, 11, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-whole-${process.pid}` });
-      const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, 12, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-kill-${process.pid}` });
-      const beat = await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'a LightGBM checkpoint');
-      await kill(first);
-      await pythonWorker(killQueue);
-      return { uninterrupted, resumed: await handle.result(), beat };
-    });
+    const start = (run: 'uninterrupted' | 'killed') =>
+      h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, run === 'uninterrupted' ? 11 : 12, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-${run}-${process.pid}` });
+    const { uninterrupted, resumed, beat } = await trainThroughKill(h, start, first, () => pythonWorker(killQueue));
     const detail = resumed.steps.find((s) => s.name === 'train')?.detail ?? '';
-    const round = Number(/resumed after round (\d+)/.exec(detail)?.[1]);
+    const round = resumedAfter(resumed);
     expect(round).toBeGreaterThanOrEqual(beat?.iteration ?? 10);
     expect(round).toBeLessThan(80);
     expect(detail).toMatch(/^80 rounds, max-iterations, resumed after round \d+$/);
@@ -130,13 +125,7 @@ describe('LightGBM on the Python worker', () => {
 
   it('cancelling a run stops boosting: the Python activity acknowledges within the heartbeat timeout and the run ends cancelled', async () => {
     const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-cancel', 300, 13, queue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-cancel-${process.pid}` });
-    const { err, waited } = await h.withWorker(async () => {
-      await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'LightGBM to be boosting');
-      const asked = Date.now();
-      await handle.cancel();
-      const err = await handle.result().then(() => undefined, (e: unknown) => e);
-      return { err, waited: Date.now() - asked };
-    });
+    const { err, waited } = await cancelWhileTraining(h, handle);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(waited).toBeLessThan(5_000 + 3_000);
     const described = await handle.describe();

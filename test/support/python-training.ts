@@ -1,8 +1,55 @@
+import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { TrainPipelineResult } from '../../workflows/train-pipeline';
+import { eventually } from './eventually';
+import { kill } from './processes';
+import type { TestHarness } from './temporal';
 
 /** The last heartbeat of the run's pending Python train step (`trainPython`), as the server keeps it. */
 export async function trainingBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
   const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainPython');
   const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
   return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
+}
+
+/** Waits until the run's Python train step has heartbeaten its tenth round (a checkpoint of every Python trainer). */
+function tenRounds(handle: WorkflowHandle, what: string): Promise<{ iteration: number } | undefined> {
+  return eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, what);
+}
+
+/**
+ * The durability protocol of a Python trainer, with real processes: `start('uninterrupted')` trains to the end;
+ * `start('killed')` trains until its step has a checkpoint, then `worker` (the Python worker it runs on) is
+ * SIGKILLed and `restart` starts another, on which the retried attempt continues.
+ */
+export async function trainThroughKill(
+  h: TestHarness,
+  start: (run: 'uninterrupted' | 'killed') => Promise<WorkflowHandle>,
+  worker: ChildProcess,
+  restart: () => Promise<unknown>,
+): Promise<{ uninterrupted: TrainPipelineResult; resumed: TrainPipelineResult; beat?: { iteration: number } }> {
+  return h.withWorker(async () => {
+    const uninterrupted = (await (await start('uninterrupted')).result()) as TrainPipelineResult;
+    const handle = await start('killed');
+    const beat = await tenRounds(handle, 'a checkpoint of the Python trainer');
+    await kill(worker);
+    await restart();
+    return { uninterrupted, resumed: (await handle.result()) as TrainPipelineResult, beat };
+  });
+}
+
+/** Cancels `handle` once its Python train step is boosting; the run's failure and how long the cancellation took. */
+export async function cancelWhileTraining(h: TestHarness, handle: WorkflowHandle): Promise<{ err: unknown; waited: number }> {
+  return h.withWorker(async () => {
+    await tenRounds(handle, 'the Python trainer to be boosting');
+    const asked = Date.now();
+    await handle.cancel();
+    const err = await handle.result().then(() => undefined, (e: unknown) => e);
+    return { err, waited: Date.now() - asked };
+  });
+}
+
+/** The round a resumed train step says it continued after ("…, resumed after round 40"). */
+export function resumedAfter(result: TrainPipelineResult): number {
+  return Number(/resumed after round (\d+)/.exec(result.steps.find((s) => s.name === 'train')?.detail ?? '')?.[1]);
 }

@@ -6,8 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { batchInference } from '../../../workflows/batch-inference';
 import { trainPipeline } from '../../../workflows/train-pipeline';
-import { eventually } from '../../../test/support/eventually';
-import { trainingBeat } from '../../../test/support/training-beat';
+import { cancelWhileTraining, resumedAfter, trainThroughKill } from '../../../test/support/python-training';
 import { recordHistory } from '../../../test/support/record-history';
 import { kill, startPythonWorker } from '../../../test/support/processes';
 import { smallFlightsSpec } from '../../../test/support/specs';
@@ -115,16 +114,10 @@ describe('the XGBoost trainer plug-in', () => {
     const first = await pythonWorker(killQueue);
     // Two fingerprints for one model: early stopping never triggers with this patience, so the two settings train the same trees.
     const settings = (patience: number) => ({ trees: 120, max_depth: 10, learning_rate: 0.05, early_stopping_rounds: patience, refit: false });
-    const { uninterrupted, resumed, beat } = await h.withWorker(async () => {
-      const uninterrupted = await (await start(xgboostSpec('xgboost-kill', settings(1000), killQueue), 'xgboost-whole')).result();
-      const handle = await start(xgboostSpec('xgboost-kill', settings(1001), killQueue), 'xgboost-kill');
-      const beat = await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'an XGBoost checkpoint');
-      await kill(first);
-      await pythonWorker(killQueue);
-      return { uninterrupted, resumed: await handle.result(), beat };
-    });
+    const startRun = (run: 'uninterrupted' | 'killed') => start(xgboostSpec('xgboost-kill', settings(run === 'uninterrupted' ? 1000 : 1001), killQueue), `xgboost-${run}`);
+    const { uninterrupted, resumed, beat } = await trainThroughKill(h, startRun, first, () => pythonWorker(killQueue));
     const detail = resumed.steps.find((s) => s.name === 'train')?.detail ?? '';
-    const round = Number(/resumed after round (\d+)/.exec(detail)?.[1]);
+    const round = resumedAfter(resumed);
     expect(round).toBeGreaterThanOrEqual(beat?.iteration ?? 10);
     expect(round).toBeLessThan(120);
     expect(detail).toMatch(/^120 rounds, max-iterations, resumed after round \d+$/);
@@ -134,13 +127,7 @@ describe('the XGBoost trainer plug-in', () => {
 
   it('cancelling a run stops boosting within the heartbeat timeout, and registers nothing', async () => {
     const handle = await start(xgboostSpec('xgboost-cancel', { trees: 2000, max_depth: 10, learning_rate: 0.01, early_stopping_rounds: 5000, refit: false }), 'xgboost-cancel');
-    const { err, waited } = await h.withWorker(async () => {
-      await eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, 'XGBoost to be boosting');
-      const asked = Date.now();
-      await handle.cancel();
-      const err = await handle.result().then(() => undefined, (e: unknown) => e);
-      return { err, waited: Date.now() - asked };
-    });
+    const { err, waited } = await cancelWhileTraining(h, handle);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(waited).toBeLessThan(5_000 + 3_000);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
