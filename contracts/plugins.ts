@@ -5,6 +5,7 @@
  * look a trainer's route up in the loaded spec ({@link TrainerRoute}) instead of naming one.
  */
 import type { z } from 'zod';
+import type { TuneSpace } from './tuning';
 
 /** What a model predicts. Only `binary` exists today; trainers declare the tasks they support. */
 export type Task = 'binary';
@@ -34,6 +35,8 @@ export interface TrainerDescriptor {
    * step is this child workflow (registered by the TypeScript worker), whose input and result are the train step's.
    */
   dataParallel?: { workflowType: string; aboveRows: (params: Record<string, unknown>) => number | undefined };
+  /** A trainer that `tune:` can search (on the Python worker's `tuneTrial`), and its default space. */
+  tuning?: { space: TuneSpace };
 }
 
 /**

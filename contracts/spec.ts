@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PluginParams, TrainerRoute } from './plugins';
+import { tuneSchemaWith } from './tuning';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -131,6 +132,9 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
       .strict()
       .describe('The training and validation windows.'),
     trainer: trainer.describe('How the model is trained: one of the registered trainers (below), with its settings.'),
+    tune: tuneSchemaWith(duration)
+      .optional()
+      .describe("A durable, budgeted hyper-parameter search before the train step: each trial fits on the training window's fit rows and is scored on its holdout days; the best configuration is then trained as `trainer:` says (refit included) and evaluated as usual."),
     evaluation: z
       .object({
         threshold: z.number().gt(0).lt(1).default(0.5).describe('Score from which a row counts as positive, for accuracy, precision and recall.'),

@@ -54,7 +54,7 @@ describe('the Temporal Web UI', () => {
     expect(fs.readFileSync(shot).subarray(1, 4).toString('ascii')).toBe('PNG');
     // The run page shows its input: the pipeline spec it ran.
     // The input block renders after the page's first paint: wait for it rather than reading the page once.
-    await page.waitForFunction((name) => document.documentElement.innerHTML.includes(name), path.basename(spec), { timeout: 30_000 });
+    await page.waitForFunction(`document.documentElement.innerHTML.includes(${JSON.stringify(path.basename(spec))})`, undefined, { timeout: 30_000 });
     expect(await page.content()).toContain(path.basename(spec));
     // The event history names the steps with the summaries the workflow gave its activities, not bare activity types.
     await page.getByText(/features from [\d,]+ extracted rows/).first().waitFor({ state: 'attached' });

@@ -36,7 +36,34 @@ export function activitiesFor(spec?: PipelineSpec) {
     /** Scoring shards, on `execution.score_task_queue` when the spec names one. */
     scoring: heartbeating('1h', execution?.score_task_queue),
     /** Steps the Python worker runs (LightGBM training), on `execution.python_task_queue`. */
-    python: proxyActivities<PythonActivities>({ startToCloseTimeout: '2h', taskQueue: execution?.python_task_queue ?? 'sluice-python', ...long }),
+    python: proxyActivities<PythonActivities>({ startToCloseTimeout: '2h', taskQueue: pythonQueue(spec), ...long }),
+  };
+}
+
+/** The Python worker's queue of the spec. */
+function pythonQueue(spec?: PipelineSpec): string {
+  return (spec?.execution as PipelineSpec['execution'] | undefined)?.python_task_queue ?? 'sluice-python';
+}
+
+/**
+ * The activities of a `tune:` search: the sampler on its own queue (`<python queue>-sampler`, which every Python
+ * worker polls besides its trainer queue, so a suggestion never waits behind a trial), and the trials, each
+ * bounded by `tune.max_trial_time` across its attempts.
+ */
+export function tuningActivities(spec: PipelineSpec) {
+  const retry = retryFor(spec);
+  const heartbeatTimeout = (spec.execution.heartbeat_timeout ?? '1m') as Duration;
+  const maxTrialTime = spec.tune?.max_trial_time as Duration | undefined;
+  return {
+    sampler: proxyActivities<PythonActivities>({ startToCloseTimeout: '1m', taskQueue: `${pythonQueue(spec)}-sampler`, retry }),
+    trials: proxyActivities<PythonActivities>({
+      startToCloseTimeout: '2h',
+      ...(maxTrialTime ? { scheduleToCloseTimeout: maxTrialTime } : {}),
+      taskQueue: pythonQueue(spec),
+      heartbeatTimeout,
+      retry,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
   };
 }
 

@@ -26,6 +26,8 @@ import { Ledger } from './ledger';
 import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
+import { stopTuningUpdate, tuneDetail, tuneSearch, type TuneState } from './tune';
+import type { TuneSummary } from '../contracts/tuning';
 import type { ClassificationMetrics } from '../contracts/metrics';
 import type { ColumnInfo, FeatureSet, ModelArtifact, ExternalModel } from '../contracts/artifacts';
 import type { TrainOutput } from '../activities/train/trainer';
@@ -41,7 +43,7 @@ export interface TrainPipelineInput {
   externalModel?: ExternalModel;
 }
 
-export type StepName = 'load-spec' | 'extract' | 'features' | 'train' | 'evaluate' | 'evaluate-champion' | 'register' | 'promote';
+export type StepName = 'load-spec' | 'extract' | 'features' | 'tune' | 'train' | 'evaluate' | 'evaluate-champion' | 'register' | 'promote';
 export type StepStatus = 'pending' | 'running' | 'done' | 'reused' | 'skipped' | 'failed';
 
 export interface StepState {
@@ -63,6 +65,8 @@ export interface TrainProgress {
   operatorLog?: OperatorLogEntry[];
   /** Fixed specs read on an operator's retry: the run went on from the first step whose inputs changed. */
   specChanges?: SpecChange[];
+  /** The `tune:` search: its trials so far, the best, and the trials running now. */
+  tuning?: TuneSummary & { running: TuneState['running'] };
 }
 
 export interface TrainPipelineResult {
@@ -82,6 +86,8 @@ export interface TrainPipelineResult {
   report?: { uri: string; file: string } | { error: string };
   /** Fixed specs read on an operator's retry (absent when the spec never changed). */
   specChanges?: SpecChange[];
+  /** The `tune:` search the trained configuration came from (absent without `tune:`). */
+  tuning?: TuneSummary;
 }
 
 /** A reviewer's answer to a manual promotion. */
@@ -121,7 +127,23 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     awaitingOperator: operator.awaiting,
     operatorLog: operator.log,
     specChanges: specChanges.length > 0 ? specChanges : undefined,
+    tuning: tuneState.summary ? { ...tuneState.summary, running: tuneState.running } : undefined,
   }));
+  const tuneState: TuneState = { running: [] };
+  setHandler(
+    stopTuningUpdate,
+    ({ actor }) => {
+      tuneState.stoppedBy = actor;
+      return `the search starts no further trial; it goes on with the best of ${tuneState.summary?.trials.length ?? 0} finished trials once the ${tuneState.running.length} running ones end`;
+    },
+    {
+      validator: ({ actor }) => {
+        if (!tuneState.summary || progress.steps.find((s) => s.name === 'tune')?.status !== 'running') throw new Error(`${workflowInfo().workflowId} runs no search now (status: ${progress.status})`);
+        if (tuneState.stoppedBy) throw new Error(`the search was already stopped by ${tuneState.stoppedBy}`);
+        if (!actor) throw new Error('a stop needs an actor, for the audit log');
+      },
+    },
+  );
   let approval: { approved: boolean; decision: ApprovalDecision } | undefined;
   setHandler(approveSignal, (decision) => void (approval ??= { approved: true, decision }));
   setHandler(rejectSignal, (decision) => void (approval ??= { approved: false, decision }));
@@ -216,6 +238,15 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const { extracted } = await step('extract', () => summarized(data.extract, `extract ${spec.name}: ${window.from} .. ${window.to}${spec.features.lookback ? ` and ${spec.features.lookback} before` : ''}`, { loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
     const { features } = await step('features', () => summarized(data.buildFeatures, `features from ${count(extracted.rows)} extracted rows`, { loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
+    // With `tune:`, a search picks the trainer's settings first; the train step then trains the best configuration.
+    let tuning: TuneSummary | undefined;
+    let trainAs = loaded;
+    if (spec.tune && !external) {
+      if (!progress.steps.some((s) => s.name === 'tune')) progress.steps.splice(progress.steps.findIndex((s) => s.name === 'train'), 0, { name: 'tune', status: 'pending' });
+      tuning = await step('tune', () => tuneSearch(loaded, features, ledger, tuneState), tuneDetail, inputsOf(features.fingerprint, spec.trainer, spec.tune, spec.budget));
+      const best = tuning.best as NonNullable<TuneSummary['best']>;
+      trainAs = { ...loaded, spec: { ...spec, trainer: { ...spec.trainer, ...best.params } } };
+    }
     const trained = await step<TrainOutput & { featureTypes?: ColumnInfo[] }>(
       'train',
       // The trainer's route says where it runs; a model trained elsewhere is imported instead.
@@ -223,12 +254,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
         if (external) return summarized(data.importModel, `import ${external.file}, a model trained elsewhere`, { loaded, features, model: external });
         const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
         // Where the trainer runs, from its descriptor: the Python worker's queue, a data-parallel fit, or this worker.
-        if (route.runtime === 'python') return summarized(loaded.trainer ? python.trainPython : python.trainLightgbm, summary, { loaded, features });
+        if (route.runtime === 'python') return summarized(loaded.trainer ? python.trainPython : python.trainLightgbm, tuning ? `${summary}, the best of ${tuning.trials.length} trials` : summary, { loaded: trainAs, features });
         if (route.dataParallel && features.train.rows > route.dataParallel.aboveRows) return dataParallelFit(route.dataParallel.workflowType)(spec, loaded, features, summary);
         return summarized(training.train, summary, { loaded, features });
       },
       (r) => (external ? `imported ${external.file}, ${r.model.featureNames.length} features` : trainDetail(route.progressUnit, r.model.training)),
-      inputsOf(features.fingerprint, spec.trainer, spec.budget, external),
+      inputsOf(features.fingerprint, trainAs.spec.trainer, spec.budget, external),
     );
     const { model } = trained;
     const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
@@ -380,6 +411,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       ledger: ledger.snapshot(),
       report: report && ('error' in report ? report : { uri: report.uri, file: report.file }),
       specChanges: specChanges.length > 0 ? specChanges : undefined,
+      ...(tuning ? { tuning } : {}),
     };
   }
 }

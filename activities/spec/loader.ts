@@ -8,7 +8,7 @@ import { insideDataRoots } from '../storage/data-roots';
 import { fieldsAt } from './fields';
 import { specError } from '../../contracts/errors';
 import type { LoadedSpec } from '../../contracts/spec';
-import { checkTrainerTakes, routeOf } from '../train/trainers';
+import { checkTrainerTakes, resolveTuning, routeOf } from '../train/trainers';
 import { specSchema } from './schema';
 
 /** Reads, parses and validates a pipeline spec; every problem is a non-retryable `SluiceSpecError` naming file and field. */
@@ -36,6 +36,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   }
   const spec = result.data;
   checkTrainerTakes(spec, file);
+  resolveTuning(spec, file);
   return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec, trainer: routeOf(spec) };
 }
 

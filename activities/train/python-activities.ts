@@ -1,4 +1,20 @@
+import type { StepCost } from '../../contracts/costs';
+import type { ParamValue, SuggestInput, TrialRecord, TuneMetric } from '../../contracts/tuning';
 import type { TrainInput, TrainOutput } from './trainer';
+
+/** One trial of a search: the spec's trainer settings with `params` over them, fitted on the fit rows, scored on the holdout days. */
+export interface TrialInput extends TrainInput {
+  params: Record<string, ParamValue>;
+  metric: TuneMetric;
+  /** With `pruning: median`: the finished trials' holdout losses by round, that this trial's are compared with. */
+  pruning?: { finished: Array<Pick<TrialRecord, 'state' | 'intermediate'>> };
+}
+
+export interface TrialOutput {
+  trial: Pick<TrialRecord, 'state' | 'value' | 'holdout' | 'bestIteration' | 'iterations' | 'resumedFrom' | 'intermediate' | 'reason'> & { uri: string; fingerprint: string };
+  reused: boolean;
+  cost: StepCost;
+}
 
 /**
  * Activities the Python worker (`workers/python`, Temporal's Python SDK) implements on its own task queue
@@ -13,4 +29,8 @@ export interface PythonActivities {
   trainPython(input: TrainInput): Promise<TrainOutput>;
   /** The same for LightGBM, under the name runs recorded before trainer plug-ins scheduled it by. */
   trainLightgbm(input: TrainInput): Promise<TrainOutput>;
+  /** The next configuration of a `tune:` search (Optuna, ask-and-tell), on the sampler's queue (`<python queue>-sampler`). */
+  suggestTrial(input: SuggestInput): Promise<{ params: Record<string, ParamValue>; cost: StepCost }>;
+  /** One trial of a `tune:` search; content-addressed, checkpointed and heartbeating like the train step. */
+  tuneTrial(input: TrialInput): Promise<TrialOutput>;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { TrainerRoute } from '../../contracts/plugins';
+import { didYouMean } from '../../contracts/closest-names';
 import { specError } from '../../contracts/errors';
 import type { PipelineSpec } from '../../contracts/spec';
 import { discover } from '../spec/discover';
@@ -41,4 +42,35 @@ export function checkTrainerTakes(spec: PipelineSpec, file: string): void {
   throw specError(
     `${file}: trainer.type: ${trainer.type} cannot take categorical features (features.categorical: ${categorical.join(', ')}); use a trainer that splits on categories (${native.join(', ')}), or encode them in features.sql (a statistics table of rates, a CASE)`,
   );
+}
+
+/**
+ * Refuses a `tune:` its trainer cannot search (a trainer without a space, a setting it does not have, a range the
+ * trainer's own settings refuse) and fills in the trainer's default space when `tune.space` is left out.
+ */
+export function resolveTuning(spec: PipelineSpec, file: string): void {
+  if (!spec.tune) return;
+  const trainer = trainerOf(spec.trainer.type);
+  if (!trainer.tuning) {
+    const tunable = trainers().filter((t) => t.tuning).map((t) => t.type);
+    throw specError(`${file}: tune: trainer.type ${trainer.type} cannot be searched (it declares no space); tune works with ${tunable.join(', ')}, or remove tune:`);
+  }
+  const space = spec.tune.space ?? trainer.tuning.space;
+  const settings = Object.keys(trainer.params.shape).filter((name) => !['type', 'seed', 'threads', 'refit', 'holdout'].includes(name));
+  for (const [name, range] of Object.entries(space)) {
+    const at = `${file}: tune.space.${name}`;
+    if (!settings.includes(name)) {
+      const guess = didYouMean(name, settings);
+      throw specError(`${at}: ${trainer.type} has no setting ${name} to search${guess ? ` (did you mean ${guess}?)` : ''}; it has ${settings.join(', ')}`);
+    }
+    const values: unknown[] = 'choice' in range ? range.choice : 'float' in range ? range.float : range.int;
+    for (const value of values) {
+      const parsed = trainer.params.safeParse({ ...spec.trainer, [name]: value });
+      if (!parsed.success) {
+        const issue = parsed.error.issues.find((i) => i.path[0] === name) ?? parsed.error.issues[0];
+        throw specError(`${at}: ${JSON.stringify(value)} is not a valid trainer.${name} for ${trainer.type} (${issue.message})`);
+      }
+    }
+  }
+  spec.tune.space = space;
 }

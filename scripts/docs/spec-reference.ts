@@ -12,6 +12,7 @@ import { sinks } from '../../activities/sinks/sinks';
 import { specSchema } from '../../activities/spec/schema';
 import { sourceFormats } from '../../activities/sources/formats';
 import { trainers } from '../../activities/train/trainers';
+import type { TuneSpace } from '../../contracts/tuning';
 
 /** The part of JSON Schema the reference reads. */
 interface Node {
@@ -110,7 +111,7 @@ export function specReference(): string {
     const required = (schema.required ?? []).includes(name) && node.default === undefined;
     lines.push(`## \`${name}\`${required ? ' (required)' : ''}`, '', node.description ?? '', '');
     if (name === 'trainer') {
-      lines.push(...options('trainer', node, new Map(trainers().map((t) => [t.type, `${t.summary}. Tasks: ${t.tasks.join(', ')}; runs on the ${t.runtime} worker.`])), 'trainer.'));
+      lines.push(...options('trainer', node, new Map(trainers().map((t) => [t.type, `${t.summary}. Tasks: ${t.tasks.join(', ')}; runs on the ${t.runtime} worker.${t.tuning ? ` Default \`tune.space\`: ${spaceLine(t.tuning.space)}.` : ' Cannot be searched by `tune:`.'}`])), 'trainer.'));
       continue;
     }
     const table = rows({ properties: { [name]: node }, required: schema.required }, '', true).slice(1);
@@ -141,4 +142,15 @@ if (require.main === module) {
     fs.writeFileSync(file, text);
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
   }
+}
+
+/** `leaves` 15..1023 (log), `feature_fraction` 0.5..1: a default search space in a line. */
+function spaceLine(space: TuneSpace): string {
+  return Object.entries(space)
+    .map(([name, range]) => {
+      if ('choice' in range) return `\`${name}\` one of ${range.choice.join(', ')}`;
+      const [low, high] = 'float' in range ? range.float : range.int;
+      return `\`${name}\` ${low}..${high}${range.log ? ' (log)' : ''}`;
+    })
+    .join(', ');
 }

@@ -39,7 +39,7 @@ export function startCompiledWorker(dir: string, env: Record<string, string>): P
 }
 
 /** A real Python worker process (`python -m sluice_python.worker`, the project's venv) polling `taskQueue`. */
-export function startPythonWorker(env: { TEMPORAL_ADDRESS: string; SLUICE_PYTHON_TASK_QUEUE: string; SLUICE_ARTIFACTS: string }): Promise<ChildProcess> {
+export function startPythonWorker(env: { TEMPORAL_ADDRESS: string; SLUICE_PYTHON_TASK_QUEUE: string; SLUICE_ARTIFACTS: string; SLUICE_PYTHON_SLOTS?: string }): Promise<ChildProcess> {
   return startProcess('the Python worker', PYTHON_WORKER.command, PYTHON_WORKER.args, PYTHON_WORKER.cwd, env, 'sluice python worker polling');
 }
 

@@ -38,6 +38,8 @@ def fit(job: Job) -> Fitted:
         lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".lgb"), job),
         lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.lgb"), job),
     )
+    if not job.export:
+        return Fitted(None, training, booster.predict)
     try:
         model = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))], zipmap=False)
     except Exception as err:  # the converter raises many kinds
@@ -60,6 +62,7 @@ def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:
         "lambda_l1": trainer.get("l1", 0.0),
         "lambda_l2": trainer.get("l2", 0.0),
         **({"cat_smooth": trainer["cat_smooth"]} if trainer.get("cat_smooth") is not None else {}),
+        **({"max_bin": trainer["max_bin"]} if trainer.get("max_bin") is not None else {}),
         "seed": trainer.get("seed", 7),
         "num_threads": trainer.get("threads", 0),
         "deterministic": True,
@@ -106,7 +109,8 @@ def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset
         if done % CHECKPOINT_ROUNDS == 0:
             write_atomically(checkpoint_file, env.model.model_to_string().encode())
             job.hooks.saved(checkpoint_file)
-            job.progress(done, rounds)
+            losses = [value for data, _, value, _ in env.evaluation_result_list or [] if data == "holdout"]
+            job.progress(done, rounds, float(losses[0]) if losses else None)
         elif job.hooks.cancelled():
             job.progress(done, rounds)
 

@@ -36,6 +36,8 @@ def fit(job: Job) -> Fitted:
         lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".xgb.json"), job),
         lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.xgb.json"), job),
     )
+    if not job.export:
+        return Fitted(None, training, lambda rows: booster.predict(xgb.DMatrix(rows, feature_names=job.names)))
     booster.feature_names = None  # the ONNX model reads one tensor of columns in order, not named features
     try:
         model = convert_xgboost(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))])
@@ -102,7 +104,8 @@ class Checkpoints(xgb.callback.TrainingCallback):
         if done % CHECKPOINT_ROUNDS == 0:
             write_atomically(self.file, bytes(model.save_raw("json")))
             self.job.hooks.saved(self.file)
-            self.job.progress(done, self.rounds)
+            losses = (evals_log or {}).get("holdout", {}).get("logloss", [])
+            self.job.progress(done, self.rounds, float(losses[-1]) if losses else None)
         elif self.job.hooks.cancelled():
             self.job.progress(done, self.rounds)
         return False

@@ -34,4 +34,18 @@ export const trainer = defineTrainer({
   runtime: 'python',
   progressUnit: 'round',
   categorical: 'none',
+  // What `tune:` searches when its `space` is left out.
+  tuning: {
+    space: {
+      trees: { int: [100, 2000], log: true },
+      max_depth: { int: [3, 12], log: false },
+      learning_rate: { float: [0.01, 0.3], log: true },
+      min_child_weight: { float: [0.5, 50], log: true },
+      subsample: { float: [0.5, 1], log: false },
+      colsample_bytree: { float: [0.5, 1], log: false },
+      max_bin: { int: [63, 511], log: true },
+      l1: { float: [0.001, 10], log: true },
+      l2: { float: [0.001, 10], log: true },
+    },
+  },
 });

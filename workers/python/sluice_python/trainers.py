@@ -7,27 +7,32 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from pathlib import Path
 from types import ModuleType
 
 TRAINERS_DIR = Path(os.environ.get("SLUICE_TRAINERS_DIR") or Path(__file__).resolve().parents[3] / "activities" / "train" / "trainers")
 
 _found: dict[str, ModuleType] | None = None
+# Activities run in threads (SLUICE_PYTHON_SLOTS at a time): the modules are loaded by one of them, once.
+_loading = threading.Lock()
 
 
 def trainers() -> dict[str, ModuleType]:
     """Every trainer module, by its TRAINER name, loaded once."""
     global _found
-    if _found is None:
-        _found = {}
-        for file in sorted(TRAINERS_DIR.glob("*.py")):
-            spec = importlib.util.spec_from_file_location(f"sluice_trainers.{file.stem}", file)
-            if spec is None or spec.loader is None:
-                continue
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            if isinstance(getattr(module, "TRAINER", None), str) and callable(getattr(module, "fit", None)):
-                _found[module.TRAINER] = module
+    with _loading:
+        if _found is None:
+            found: dict[str, ModuleType] = {}
+            for file in sorted(TRAINERS_DIR.glob("*.py")):
+                spec = importlib.util.spec_from_file_location(f"sluice_trainers.{file.stem}", file)
+                if spec is None or spec.loader is None:
+                    continue
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                if isinstance(getattr(module, "TRAINER", None), str) and callable(getattr(module, "fit", None)):
+                    found[module.TRAINER] = module
+            _found = found
     return _found
 
 

@@ -63,7 +63,13 @@ class Job:
     categorical: list[int]
     hooks: Hooks
     store: ArtifactStore
+    #: False for a tuning trial: the fit is scored on the holdout and never exported (`Fitted.model` is None).
+    export: bool = True
+    #: Called with (round, holdout loss) at each checkpoint of the early-stopping fit; a tuning trial's pruner raises there to stop it.
+    report: Callable[[int, float], None] | None = None
     checkpoints: list[Path] = field(default_factory=list)
+    #: The holdout loss at each checkpoint of the early-stopping fit, by round.
+    curve: dict[int, float] = field(default_factory=dict)
 
     def checkpoint(self, suffix: str) -> Path:
         """A checkpoint file of this model (an earlier attempt's, fetched from the store when it has one); removed once the model is published."""
@@ -73,11 +79,19 @@ class Job:
         self.checkpoints.append(path)
         return path
 
-    def progress(self, done: int, total: int) -> None:
-        """Heartbeats the progress; raises Cancelled once the activity is asked to stop."""
-        self.hooks.heartbeat({"fingerprint": self.fingerprint, "iteration": done, "maxIterations": total})
+    def progress(self, done: int, total: int, holdout_loss: float | None = None) -> None:
+        """Heartbeats the progress (and the holdout loss, when the fit has a holdout); raises Cancelled once the
+        activity is asked to stop, and whatever `report` raises (a pruned trial)."""
+        beat: dict[str, Any] = {"fingerprint": self.fingerprint, "iteration": done, "maxIterations": total}
+        if holdout_loss is not None:
+            beat["holdoutLoss"] = holdout_loss
+        self.hooks.heartbeat(beat)
         if self.hooks.cancelled():
             raise Cancelled(f"cancelled after round {done}")
+        if holdout_loss is not None:
+            self.curve[done] = holdout_loss
+            if self.report:
+                self.report(done, holdout_loss)
 
 
 @dataclass
@@ -85,7 +99,7 @@ class Fitted:
     """What a plug-in's `fit` returns: the exported model, how its training went, the library's own scoring (for
     the export check), and optionally the library's own model file to keep beside `model.onnx`."""
 
-    model: onnx.ModelProto
+    model: onnx.ModelProto | None
     training: dict[str, Any]
     predict: Callable[[np.ndarray], np.ndarray]
     native: tuple[str, Callable[[Path], None]] | None = None
@@ -135,6 +149,8 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
         categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
         job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store)
         fitted = plugin.fit(job)
+        if fitted.model is None:
+            raise TrainingError(f"trainer: {plugin.TRAINER} returned no ONNX model; nothing was registered")
         check_export(fitted, x[: min(len(y), CHECK_ROWS)], library)
         set_metadata(fitted.model, loaded, features, params, fitted.training, dictionary(store, features))
         data = fitted.model.SerializeToString()

@@ -1,0 +1,151 @@
+/**
+ * Hyper-parameter search (`tune:`): the spec section, the trials a search records, and the pure rules the
+ * workflow applies between trials (which trial is best, whether the budget allows another). The sampler and the
+ * trials run on the Python worker; the workflow owns the study.
+ */
+import { z } from 'zod';
+import type { StepCost } from './costs';
+
+/** Holdout metrics a search can optimize: AUC (higher is better) or log loss (lower is better). */
+export const TUNE_METRICS = ['auc', 'log_loss'] as const;
+export type TuneMetric = (typeof TUNE_METRICS)[number];
+
+const logScale = z.boolean().default(false).describe('Sample on a log scale (both bounds above 0): for rates, leaves, row counts.');
+const floatRange = z.object({ float: z.tuple([z.number(), z.number()]).describe('[low, high], both included.'), log: logScale }).strict();
+const intRange = z.object({ int: z.tuple([z.number().int(), z.number().int()]).describe('[low, high], both included, whole numbers.'), log: logScale }).strict();
+const choiceRange = z.object({ choice: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).describe('The values to choose from.') }).strict();
+
+/** One parameter's range: `{float: [low, high], log?}`, `{int: [low, high], log?}` or `{choice: [a, b, …]}`. */
+export const paramRange = z
+  .union([floatRange, intRange, choiceRange])
+  .superRefine((range, ctx) => {
+    const pair = ('float' in range ? range.float : 'int' in range ? range.int : undefined) as [number, number] | undefined;
+    if (!pair) return;
+    const [low, high] = pair;
+    if (low > high) ctx.addIssue({ code: 'custom', message: `the range's low bound ${low} is above its high bound ${high}` });
+    if ('log' in range && range.log && low <= 0) ctx.addIssue({ code: 'custom', message: `a log range must stay above 0; this one reaches ${low} (raise the low bound, or drop \`log\`)` });
+  });
+export type ParamRange = z.infer<typeof paramRange>;
+export type TuneSpace = Record<string, ParamRange>;
+
+/** The spec's `tune:` section; `duration` is the spec's duration schema. */
+export const tuneSchemaWith = (duration: z.ZodType<string, string>) =>
+  z
+    .object({
+      trials: z.number().int().min(1).max(1000).default(20).describe('Configurations tried at most (fewer when the budget or an operator stops the search).'),
+      parallel: z.number().int().min(1).max(64).default(1).describe("Trials at once, across every Python worker that polls the trainer's queue (a worker trains `SLUICE_PYTHON_SLOTS` at a time)."),
+      metric: z.enum(TUNE_METRICS).default('auc').describe('What the search optimizes, measured on the holdout days of the training window (never the validation window).'),
+      sampler: z.enum(['tpe', 'random']).default('tpe').describe("`tpe`: Optuna's TPESampler (random for the first 5 trials, then a model of what paid off); `random`: uniform sampling. Seeded: the same spec asks the same trials."),
+      seed: z.number().int().min(0).default(7).describe("The sampler's seed."),
+      pruning: z.enum(['none', 'median']).default('none').describe("`median`: stop a trial whose holdout loss at a checkpoint is worse than the median of the finished trials' at the same round (Optuna's MedianPruner, after 5 finished trials and 20 rounds)."),
+      max_trial_time: duration.optional().describe('Wall time one trial may take, its attempts included; a trial that passes it is recorded as failed and the search goes on.'),
+      space: z.record(z.string(), paramRange).optional().describe("The trainer settings searched, by name, each a range: `{float: [low, high]}`, `{int: [low, high]}` (either with `log: true` for a log scale, both bounds above 0) or `{choice: [a, b, …]}`. Left out, the trainer's default space (in its section above)."),
+    })
+    .strict()
+    .superRefine((tune, ctx) => {
+      if (tune.parallel > tune.trials) ctx.addIssue({ code: 'custom', path: ['parallel'], message: `${tune.parallel} trials at once is more than the ${tune.trials} trials of the search` });
+    });
+export type TuneSpec = z.infer<ReturnType<typeof tuneSchemaWith>>;
+
+export type ParamValue = number | string | boolean;
+export type TrialState = 'complete' | 'pruned' | 'failed';
+
+/** One trial as the search records it. */
+export interface TrialRecord {
+  /** 1, 2, … in the order the trials were asked. */
+  number: number;
+  params: Record<string, ParamValue>;
+  state: TrialState;
+  /** The metric on the holdout days (complete trials). */
+  value?: number;
+  holdout?: { auc: number; logLoss: number };
+  /** Rounds early stopping chose, and rounds boosted. */
+  bestIteration?: number;
+  iterations?: number;
+  /** The round an attempt resumed after, from the trial's checkpoint (0: from scratch). */
+  resumedFrom?: number;
+  /** Holdout loss at each checkpoint: [round, loss]. */
+  intermediate?: Array<[number, number]>;
+  /** Why it was pruned, or how it failed. */
+  reason?: string;
+  reused?: boolean;
+  cost: StepCost;
+}
+
+/** What a search found, and why it stopped. */
+export interface TuneSummary {
+  metric: TuneMetric;
+  planned: number;
+  trials: TrialRecord[];
+  best?: TrialRecord;
+  stopReason: string;
+  cpuSeconds: number;
+}
+
+/** The sampler activity's input: the study as the workflow knows it. */
+export interface SuggestInput {
+  space: TuneSpace;
+  sampler: 'tpe' | 'random';
+  seed: number;
+  metric: TuneMetric;
+  finished: Array<Pick<TrialRecord, 'params' | 'state' | 'value' | 'intermediate'>>;
+  running: Array<Record<string, ParamValue>>;
+}
+
+/** Whether `a` is a better trial than `b` for `metric` (complete trials only). */
+export function better(metric: TuneMetric, a: TrialRecord, b: TrialRecord | undefined): boolean {
+  if (a.state !== 'complete' || a.value === undefined) return false;
+  if (!b || b.value === undefined) return true;
+  return metric === 'auc' ? a.value > b.value : a.value < b.value;
+}
+
+/** The best complete trial, the first of equals. */
+export function bestTrial(metric: TuneMetric, trials: readonly TrialRecord[]): TrialRecord | undefined {
+  let best: TrialRecord | undefined;
+  for (const trial of trials) if (better(metric, trial, best)) best = trial;
+  return best;
+}
+
+/** `learning_rate 0.0512, leaves 127`: a trial's parameters in a summary line. */
+export function paramsLine(params: Record<string, ParamValue>): string {
+  return Object.entries(params)
+    .map(([name, value]) => `${name} ${typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(3)) : String(value)}`)
+    .join(', ');
+}
+
+/** `holdout AUC 0.7712`, `pruned at round 40`, `failed: …`: how a trial ended, in a line. */
+export function outcomeLine(metric: TuneMetric, trial: TrialRecord): string {
+  if (trial.state === 'complete') return `holdout ${metric === 'auc' ? 'AUC' : 'log loss'} ${trial.value?.toFixed(4)}${trial.reused ? ' (reused)' : ''}`;
+  return trial.state === 'pruned' ? (trial.reason ?? 'pruned') : `failed: ${trial.reason ?? 'unknown error'}`;
+}
+
+/** What the search may still spend: the spec budget's CPU seconds and training time, each if set. */
+export interface TuneBudget {
+  maxCpuSeconds?: number;
+  maxTrainingSeconds?: number;
+}
+
+/**
+ * Why no further trial may start (undefined: one may). A trial is not started when the run's spending so far,
+ * the trials still running and this one (each estimated as the mean finished trial), and the final fit after the
+ * search (estimated as the costliest trial, twice with `refit`, which boosts on the holdout and then on every day)
+ * would pass a limit. Estimates come from the trials trained in this run (reused ones cost next to nothing). The
+ * first trial always starts.
+ */
+export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trainingSeconds: number }, finished: readonly TrialRecord[], running: number, refit: boolean): string | undefined {
+  if (finished.length === 0) return undefined;
+  // A reused trial cost next to nothing this time; a new one costs what the trials trained in this run did.
+  const trained = finished.filter((t) => !t.reused);
+  const basis = trained.length > 0 ? trained : finished;
+  const check = (what: string, used: number, of: (c: StepCost) => number, limit: number | undefined, unit: string) => {
+    if (limit === undefined) return undefined;
+    const mean = basis.reduce((sum, t) => sum + of(t.cost), 0) / basis.length;
+    const final = Math.max(...basis.map((t) => of(t.cost))) * (refit ? 2 : 1);
+    if (used + (running + 1) * mean + final <= limit) return undefined;
+    return `${what}: ${used.toFixed(1)} ${unit} used of ${limit}; another trial (about ${mean.toFixed(1)}) and the final fit (about ${final.toFixed(1)}) would pass it`;
+  };
+  return (
+    check('budget.max_cpu_seconds', spent.cpuSeconds, (c) => c.cpuSeconds, budget.maxCpuSeconds, 'CPU seconds') ??
+    check('budget.max_training_time', spent.trainingSeconds, (c) => c.wallSeconds, budget.maxTrainingSeconds, 'seconds of training')
+  );
+}

@@ -1,0 +1,133 @@
+import type { ChildProcess } from 'node:child_process';
+import type { WorkflowHandle } from '@temporalio/client';
+import { trainPipeline } from '../workflows/train-pipeline';
+import type { TrialRecord } from '../contracts/tuning';
+import { eventually } from './support/eventually';
+import { kill, startPythonWorker } from './support/processes';
+import { recordHistory } from './support/record-history';
+import { smallFlightsSpec, type SpecInput } from './support/specs';
+import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+
+/**
+ * `tune:` with real processes: a search on the Python worker (two trials at once), its trials reused when `trials`
+ * is raised, the budget stopping it, and a worker SIGKILLed mid-trial whose trial resumes from its checkpoint.
+ */
+let h: TestHarness;
+let python: ChildProcess;
+let queue: string;
+
+const startWorker = () => startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: queue, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_PYTHON_SLOTS: '2' });
+
+/** The three-week flights spec with LightGBM and a small search over its learning rate and leaves. */
+function spec(name: string, tune: NonNullable<SpecInput['tune']>, change: (s: SpecInput) => void = () => undefined): string {
+  return smallFlightsSpec(name, (s) => {
+    s.trainer = { type: 'lightgbm', trees: 60, early_stopping_rounds: 20, seed: 5, threads: 1 };
+    s.tune = { seed: 3, space: { learning_rate: { float: [0.05, 0.3], log: true }, leaves: { int: [7, 63], log: true } }, ...tune };
+    s.execution = { python_task_queue: queue, heartbeat_timeout: '5s' };
+    change(s);
+  });
+}
+
+const train = (file: string, id: string) => h.client.workflow.start(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
+
+beforeAll(async () => {
+  h = await harness('tune');
+  queue = `${h.config.taskQueue}-python`;
+  python = await startWorker();
+});
+afterAll(async () => {
+  if (python) await kill(python);
+  await h?.close();
+});
+
+function best(trials: TrialRecord[]): TrialRecord {
+  return trials.reduce((a, b) => ((b.value ?? -1) > (a.value ?? -1) ? b : a));
+}
+
+describe('tune: a durable hyper-parameter search', () => {
+  it('runs trials two at a time, trains the best configuration, and reuses every finished trial when trials is raised', async () => {
+    const file = spec('tune-search', { trials: 4, parallel: 2 });
+    const { first, raised } = await h.withWorker(async () => {
+      const handle = await train(file, 'tune-search');
+      recordHistory(handle, 'tuned');
+      const first = await handle.result();
+      const raised = await (await train(spec('tune-search', { trials: 5, parallel: 1 }), 'tune-search-raised')).result();
+      return { first, raised };
+    });
+    const tuning = first.tuning!;
+    for (const t of tuning.trials) console.log(`trial ${t.number}: ${JSON.stringify(t.params)} ${t.state} ${t.value ?? t.reason} (${t.cost.cpuSeconds.toFixed(2)} CPU s${t.reused ? ', reused' : ''})`);
+    expect(tuning.trials.map((t) => t.number)).toEqual([1, 2, 3, 4]);
+    expect(tuning.trials.every((t) => t.state === 'complete' && t.value! > 0.55 && t.value! < 1)).toBe(true);
+    // Four different configurations, each inside its range.
+    expect(new Set(tuning.trials.map((t) => JSON.stringify(t.params))).size).toBe(4);
+    for (const t of tuning.trials) {
+      expect(t.params.learning_rate).toBeGreaterThanOrEqual(0.05);
+      expect(t.params.learning_rate).toBeLessThanOrEqual(0.3);
+      expect(Number.isInteger(t.params.leaves)).toBe(true);
+    }
+    expect(tuning.best!.number).toBe(best(tuning.trials).number);
+    expect(tuning.stopReason).toBe('4 of 4 trials ran');
+    // The train step trained the best configuration, and every trial is on the ledger.
+    const steps = Object.fromEntries(first.steps.map((s) => [s.name, s]));
+    expect(steps.tune.detail).toContain(`best holdout AUC ${tuning.best!.value!.toFixed(4)} (trial ${tuning.best!.number}`);
+    expect(first.ledger!.entries.filter((e) => e.step.startsWith('trial ')).map((e) => e.step).sort()).toEqual(['trial 1', 'trial 2', 'trial 3', 'trial 4']);
+    expect(first.promoted).toBe(true);
+    // Raising `trials` continues the same study: configurations asked before are reused, not trained again.
+    const again = raised.tuning!.trials;
+    expect(again).toHaveLength(5);
+    const before = new Set(tuning.trials.map((t) => JSON.stringify(t.params)));
+    const reused = again.filter((t) => before.has(JSON.stringify(t.params)));
+    expect(reused.length).toBeGreaterThanOrEqual(1);
+    expect(reused.every((t) => t.reused)).toBe(true);
+    if (before.has(JSON.stringify(raised.tuning!.best!.params)) || reused.some((t) => JSON.stringify(t.params) === JSON.stringify(tuning.best!.params))) {
+      expect(raised.tuning!.best!.value).toBeGreaterThanOrEqual(tuning.best!.value!);
+    }
+  });
+
+  it('starts no trial the budget cannot pay for, and says so', async () => {
+    // What extract and features cost, and what one trial costs, from a one-trial run; then a budget for a few more.
+    // Seeds of this process, so no trial is one an earlier test run left in the artifact store (it would cost nothing).
+    const seed = 1000 + (process.pid % 100_000);
+    const probe = await h.withWorker(async () => (await train(spec('tune-budget-probe', { trials: 1, parallel: 1, sampler: 'random', seed }), 'tune-budget-probe')).result());
+    const trial = probe.tuning!.trials[0].cost.cpuSeconds;
+    console.log(`one trial ${trial.toFixed(2)} CPU s, ${JSON.stringify(probe.ledger!.entries.map((e) => [e.step, e.cost.cpuSeconds]))}`);
+    const before = probe.ledger!.entries.filter((e) => ['extract', 'features'].includes(e.step)).reduce((s, e) => s + e.cost.cpuSeconds, 0);
+    const budget = before + 8 * trial;
+    const result = await h.withWorker(async () =>
+      (await train(spec('tune-budget', { trials: 30, parallel: 1, sampler: 'random', seed: seed + 1 }, (s) => (s.budget = { max_cpu_seconds: Math.ceil(budget) })), 'tune-budget')).result(),
+    );
+    const tuning = result.tuning!;
+    expect(tuning.trials.length).toBeGreaterThanOrEqual(1);
+    expect(tuning.trials.length).toBeLessThan(30);
+    expect(tuning.stopReason).toMatch(new RegExp(`^${tuning.trials.length} of 30 trials ran: budget.max_cpu_seconds: [\\d.]+ CPU seconds used of ${Math.ceil(budget)}; another trial`));
+    // It kept enough budget for the final fit: the run ended within it.
+    expect(result.totalCost.cpuSeconds).toBeLessThanOrEqual(Math.ceil(budget));
+    expect(result.ledger!.budgetLines[0]).toMatch(/^cpu seconds /);
+  });
+
+  it('goes on through a SIGKILL of the Python worker mid-trial: the trial resumes from its checkpoint', async () => {
+    const file = spec('tune-killed', { trials: 2, parallel: 1, sampler: 'random' }, (s) => {
+      s.trainer = { type: 'lightgbm', trees: 400, early_stopping_rounds: 400, seed: 5, threads: 1 };
+      s.tune = { ...s.tune, seed: 1000 + (process.pid % 100_000), space: { learning_rate: { float: [0.01, 0.02] }, leaves: { int: [31, 63] } } };
+    });
+    const result = await h.withWorker(async () => {
+      const handle = await train(file, 'tune-killed');
+      await eventually(() => trialBeat(handle), (b) => (b?.iteration ?? 0) >= 20, 'a trial past its second checkpoint');
+      await kill(python);
+      python = await startWorker();
+      return handle.result();
+    });
+    const trials = result.tuning!.trials;
+    expect(trials.map((t) => t.state)).toEqual(['complete', 'complete']);
+    expect(trials[0].resumedFrom).toBeGreaterThanOrEqual(20);
+    expect(trials[0].iterations).toBe(400);
+    expect(result.promoted).toBe(true);
+  });
+});
+
+/** The last heartbeat of the run's pending trial, as the server keeps it. */
+async function trialBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
+  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'tuneTrial');
+  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
+}

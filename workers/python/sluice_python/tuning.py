@@ -1,0 +1,190 @@
+"""Hyper-parameter search on the Python worker, in ask-and-tell form: the workflow owns the study. It passes the
+trials that have finished (and those still running) to `suggest`, which rebuilds an Optuna study from them and
+asks for the next configuration; a `trial` fits one configuration on the training window's fit rows and scores it
+on the holdout days (never the validation window). Nothing is kept between calls, so every suggestion is in the
+run's history and a search resumes wherever the workflow does."""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import time
+from typing import Any
+
+import numpy as np
+import optuna
+import pyarrow.parquet as pq
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState, create_trial
+
+from .artifacts import ArtifactStore, fingerprint_of
+from .training import Hooks, Job, TrainingError, holdout_split, matrix
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+#: Trials before TPE models the space (random until then), and before the median pruner prunes anything.
+STARTUP_TRIALS = 5
+#: Rounds a trial boosts before the median pruner may stop it.
+WARMUP_ROUNDS = 20
+
+_STATES = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "failed": TrialState.FAIL}
+
+
+class Pruned(Exception):
+    """The trial's intermediate holdout loss is worse than the median of the finished trials' at the same round."""
+
+
+def distributions(space: dict[str, dict[str, Any]]) -> dict[str, BaseDistribution]:
+    """The spec's `tune.space` as Optuna distributions (the loader has checked the ranges)."""
+    found: dict[str, BaseDistribution] = {}
+    for name, found_range in space.items():
+        if "float" in found_range:
+            low, high = found_range["float"]
+            found[name] = FloatDistribution(float(low), float(high), log=bool(found_range.get("log")))
+        elif "int" in found_range:
+            low, high = found_range["int"]
+            found[name] = IntDistribution(int(low), int(high), log=bool(found_range.get("log")))
+        else:
+            found[name] = CategoricalDistribution(found_range["choice"])
+    return found
+
+
+def study_of(request: dict[str, Any]) -> tuple[optuna.Study, dict[str, BaseDistribution]]:
+    """A study rebuilt from the finished and running trials of the request. The sampler is seeded by the spec's
+    seed and the number of trials so far, so the same history always asks the same next trial."""
+    dists = distributions(request["space"])
+    seed = int(request["seed"]) + len(request["finished"]) + len(request["running"])
+    if request["sampler"] == "random":
+        sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=seed)
+    else:
+        # constant_liar: a trial still running counts as a bad one, so parallel trials do not all ask the same region.
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS, constant_liar=True, multivariate=True, warn_independent_sampling=False)
+    study = optuna.create_study(direction="maximize" if request["metric"] == "auc" else "minimize", sampler=sampler)
+    for trial in request["finished"]:
+        params = {k: v for k, v in trial["params"].items() if k in dists}
+        state = _STATES[trial["state"]]
+        study.add_trial(
+            create_trial(
+                params=params,
+                distributions={k: dists[k] for k in params},
+                state=state,
+                value=trial["value"] if state == TrialState.COMPLETE else None,
+                intermediate_values={int(step): float(loss) for step, loss in trial.get("intermediate") or []},
+            )
+        )
+    for params in request["running"]:
+        kept = {k: v for k, v in params.items() if k in dists}
+        study.add_trial(create_trial(params=kept, distributions={k: dists[k] for k in kept}, state=TrialState.RUNNING))
+    return study, dists
+
+
+def suggest(request: dict[str, Any]) -> dict[str, Any]:
+    """The next trial's parameters: `{params, cost}`."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    study, dists = study_of(request)
+    params = study.ask(dists).params
+    return {"params": {k: (int(v) if isinstance(dists[k], IntDistribution) else v) for k, v in params.items()}, "cost": cost_since(started, cpu_started, 0, 0, 0)}
+
+
+class MedianPruning:
+    """Optuna's MedianPruner over the holdout loss the trial reports at its checkpoints, against the finished
+    trials' losses at the same rounds (lower is better)."""
+
+    def __init__(self, finished: list[dict[str, Any]], params: dict[str, Any]) -> None:
+        self.pruner = optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_ROUNDS)
+        self.study = optuna.create_study(direction="minimize")
+        dummy = {"_": FloatDistribution(0, 1)}
+        for trial in finished:
+            if trial["state"] == "complete" and trial.get("intermediate"):
+                curve = {int(step): float(loss) for step, loss in trial["intermediate"]}
+                self.study.add_trial(create_trial(params={"_": 0.5}, distributions=dummy, value=min(curve.values()), intermediate_values=curve))
+        self.curve: dict[int, float] = {}
+        self.params = params
+
+    def report(self, step: int, loss: float) -> None:
+        """Records the loss at `step`; raises Pruned when the median rule says stop."""
+        self.curve[step] = loss
+        running = create_trial(params={"_": 0.5}, distributions={"_": FloatDistribution(0, 1)}, state=TrialState.RUNNING, intermediate_values=dict(self.curve))
+        if self.pruner.prune(self.study, running):
+            raise Pruned(f"pruned at round {step}: holdout loss {loss:.5f} is worse than the median of the finished trials")
+
+
+def auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by the rank-sum formula, ties averaged (the Mann-Whitney U statistic)."""
+    order = np.argsort(score, kind="mergesort")
+    ranks = np.empty(len(score), dtype=np.float64)
+    sorted_scores = score[order]
+    # Average ranks over runs of equal scores.
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    ends = np.r_[starts[1:], len(score)]
+    for start, end in zip(starts, ends):
+        ranks[order[start:end]] = (start + end + 1) / 2.0
+    positives = float(np.sum(y == 1))
+    negatives = float(len(y) - positives)
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    return float((np.sum(ranks[y == 1]) - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    q = np.clip(p.astype(np.float64), 1e-15, 1 - 1e-15)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hooks) -> dict[str, Any]:
+    """Fits one configuration (`request["params"]` over the spec's trainer settings, no refit) on the fit rows,
+    with early stopping on the holdout days, and scores it there. Content-addressed by the features, the trainer
+    settings and (with pruning) the finished trials it was compared with: an identical trial is reused, and an
+    attempt that dies resumes from the trial's checkpoint. Returns `{trial, reused, cost}`."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    loaded, features = request["loaded"], request["features"]
+    spec = loaded["spec"]
+    params = {**spec["trainer"], **request["params"], "refit": False}
+    pruning = request.get("pruning")
+    reference = json.dumps(pruning["finished"], separators=(",", ":"), sort_keys=True) if pruning else ""
+    fingerprint = fingerprint_of("trial", plugin.TRAINER, plugin.VERSION, features["fingerprint"], json.dumps(params, separators=(",", ":"), sort_keys=True), reference)
+    rows_in = 0
+
+    def build(staging: Any, uri_of: Any) -> dict[str, Any]:
+        nonlocal rows_in
+        names = [c["name"] for c in features["featureColumns"]]
+        table = pq.read_table(store.fetch(features["train"]["uri"]))
+        library = getattr(plugin, "LIBRARY", plugin.TRAINER)
+        x, y = matrix(table, names, features["label"], library)
+        rows_in = len(y)
+        fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
+        categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
+        pruner = MedianPruning(pruning["finished"], params) if pruning else None
+        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, export=False, report=pruner.report if pruner else None)
+        record: dict[str, Any]
+        try:
+            fitted = plugin.fit(job)
+            held_y, scores = y[holdout_rows], np.asarray(fitted.predict(x[holdout_rows]), dtype=np.float64)
+            holdout = {"auc": auc(held_y, scores), "logLoss": log_loss(held_y, scores)}
+            if not all(math.isfinite(v) for v in holdout.values()):
+                raise TrainingError(f"tune: the holdout days have a single class ({int(held_y.sum())} positives of {len(held_y)}); the metric is undefined")
+            value = holdout["auc"] if request["metric"] == "auc" else holdout["logLoss"]
+            record = {"state": "complete", "value": value, "holdout": holdout, "bestIteration": fitted.training["bestIteration"], "iterations": fitted.training["iterations"], "resumedFrom": fitted.training["resumedFrom"]}
+        except Pruned as err:
+            record = {"state": "pruned", "reason": str(err), "iterations": max(pruner.curve) if pruner and pruner.curve else 0}
+        record["intermediate"] = sorted([step, loss] for step, loss in (pruner.curve if pruner else job.curve).items())
+        (staging / "trial.json").write_text(json.dumps(record))
+        for leftover in job.checkpoints:
+            store.discard(leftover)
+        return {"uri": uri_of("trial.json"), "fingerprint": fingerprint, "bytes": len(json.dumps(record)), **record}
+
+    value, reused = store.reuse_or_build("trials", fingerprint, build)
+    return {"trial": value, "reused": reused, "cost": cost_since(started, cpu_started, rows_in, features["train"]["bytes"], 0)}
+
+
+def cost_since(started: float, cpu_started: float, rows_in: int, bytes_in: int, bytes_out: int) -> dict[str, Any]:
+    return {
+        "wallSeconds": time.perf_counter() - started,
+        "cpuSeconds": time.process_time() - cpu_started,
+        "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "rowsIn": rows_in,
+        "rowsOut": 0,
+        "bytesIn": bytes_in,
+        "bytesOut": bytes_out,
+    }
