@@ -10,20 +10,32 @@ import type { StepCost } from './costs';
 export const TUNE_METRICS = ['auc', 'log_loss'] as const;
 export type TuneMetric = (typeof TUNE_METRICS)[number];
 
-const logScale = z.boolean().default(false).describe('Sample on a log scale (both bounds above 0): for rates, leaves, row counts.');
-const floatRange = z.object({ float: z.tuple([z.number(), z.number()]).describe('[low, high], both included.'), log: logScale }).strict();
-const intRange = z.object({ int: z.tuple([z.number().int(), z.number().int()]).describe('[low, high], both included, whole numbers.'), log: logScale }).strict();
-const choiceRange = z.object({ choice: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).describe('The values to choose from.') }).strict();
-
-/** One parameter's range: `{float: [low, high], log?}`, `{int: [low, high], log?}` or `{choice: [a, b, …]}`. */
+/**
+ * One parameter's range: `{float: [low, high]}`, `{int: [low, high]}` (either with `log: true`) or
+ * `{choice: [a, b, …]}`. One object with exactly one kind, rather than a union, so a mistake is named precisely.
+ */
 export const paramRange = z
-  .union([floatRange, intRange, choiceRange])
+  .object({
+    float: z.tuple([z.number(), z.number()]).optional().describe('[low, high], both included.'),
+    int: z.tuple([z.number().int(), z.number().int()]).optional().describe('[low, high], both included, whole numbers.'),
+    choice: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional().describe('The values to choose from.'),
+    log: z.boolean().optional().describe('Sample on a log scale (both bounds above 0): for rates, leaves, row counts.'),
+  })
+  .strict()
   .superRefine((range, ctx) => {
-    const pair = ('float' in range ? range.float : 'int' in range ? range.int : undefined) as [number, number] | undefined;
-    if (!pair) return;
+    const kinds = (['float', 'int', 'choice'] as const).filter((k) => range[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `expected exactly one of float: [low, high], int: [low, high] or choice: [a, b, …], got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}` });
+      return;
+    }
+    const pair = range.float ?? range.int;
+    if (!pair) {
+      if (range.log) ctx.addIssue({ code: 'custom', path: ['log'], message: 'a choice has no scale; `log` is for float and int ranges' });
+      return;
+    }
     const [low, high] = pair;
     if (low > high) ctx.addIssue({ code: 'custom', message: `the range's low bound ${low} is above its high bound ${high}` });
-    if ('log' in range && range.log && low <= 0) ctx.addIssue({ code: 'custom', message: `a log range must stay above 0; this one reaches ${low} (raise the low bound, or drop \`log\`)` });
+    if (range.log && low <= 0) ctx.addIssue({ code: 'custom', message: `a log range must stay above 0; this one reaches ${low} (raise the low bound, or drop \`log\`)` });
   });
 export type ParamRange = z.infer<typeof paramRange>;
 export type TuneSpace = Record<string, ParamRange>;

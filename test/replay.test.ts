@@ -54,6 +54,7 @@ describe('replay of recorded histories', () => {
 
 /** Every branch a recorded history must cover. */
 const BRANCHES = [
+  'tuned',
   'operator-retry-spec-fix',
   'operator-skip',
   'operator-abort',

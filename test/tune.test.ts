@@ -49,8 +49,8 @@ describe('tune: a durable hyper-parameter search', () => {
     const file = spec('tune-search', { trials: 4, parallel: 2 });
     const { first, raised } = await h.withWorker(async () => {
       const handle = await train(file, 'tune-search');
-      recordHistory(handle, 'tuned');
       const first = await handle.result();
+      recordHistory(handle, 'tuned');
       const raised = await (await train(spec('tune-search', { trials: 5, parallel: 1 }), 'tune-search-raised')).result();
       return { first, raised };
     });

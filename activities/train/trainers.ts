@@ -63,7 +63,7 @@ export function resolveTuning(spec: PipelineSpec, file: string): void {
       const guess = didYouMean(name, settings);
       throw specError(`${at}: ${trainer.type} has no setting ${name} to search${guess ? ` (did you mean ${guess}?)` : ''}; it has ${settings.join(', ')}`);
     }
-    const values: unknown[] = 'choice' in range ? range.choice : 'float' in range ? range.float : range.int;
+    const values: unknown[] = range.choice ?? range.float ?? range.int ?? [];
     for (const value of values) {
       const parsed = trainer.params.safeParse({ ...spec.trainer, [name]: value });
       if (!parsed.success) {

@@ -148,8 +148,8 @@ if (require.main === module) {
 function spaceLine(space: TuneSpace): string {
   return Object.entries(space)
     .map(([name, range]) => {
-      if ('choice' in range) return `\`${name}\` one of ${range.choice.join(', ')}`;
-      const [low, high] = 'float' in range ? range.float : range.int;
+      if (range.choice) return `\`${name}\` one of ${range.choice.join(', ')}`;
+      const [low, high] = range.float ?? range.int ?? [];
       return `\`${name}\` ${low}..${high}${range.log ? ' (log)' : ''}`;
     })
     .join(', ');

@@ -59,7 +59,7 @@ def study_of(request: dict[str, Any]) -> tuple[optuna.Study, dict[str, BaseDistr
         sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=seed)
     else:
         # constant_liar: a trial still running counts as a bad one, so parallel trials do not all ask the same region.
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS, constant_liar=True, multivariate=True, warn_independent_sampling=False)
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS, constant_liar=True, multivariate=True)
     study = optuna.create_study(direction="maximize" if request["metric"] == "auc" else "minimize", sampler=sampler)
     for trial in request["finished"]:
         params = {k: v for k, v in trial["params"].items() if k in dists}

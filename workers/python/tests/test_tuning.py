@@ -1,0 +1,71 @@
+"""The search's Python side on real flights rows: the sampler rebuilt from the workflow's trials asks the same
+next trial for the same history, a trial is scored on the holdout days and reused when asked again, and the
+median pruner stops a trial whose holdout loss trails the finished trials'."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from sluice_python.trainers import trainer_of
+from sluice_python.training import Hooks, holdout_split, matrix
+from sluice_python.tuning import auc, suggest, trial
+from test_lightgbm_trainer import NAMES, feature_set, request  # noqa: F401 - the fixture is used by name
+
+import pyarrow.parquet as pq
+
+SPACE = {"learning_rate": {"float": [0.01, 0.3], "log": True}, "leaves": {"int": [7, 127], "log": True}, "max_bin": {"choice": [63, 255]}}
+
+
+def ask(finished: list, running: list | None = None, sampler: str = "tpe") -> dict:
+    return suggest({"space": SPACE, "sampler": sampler, "seed": 11, "metric": "auc", "finished": finished, "running": running or []})["params"]
+
+
+def test_the_same_history_asks_the_same_trial_inside_the_space():
+    finished = [{"params": ask([]), "state": "complete", "value": 0.7}]
+    first, again = ask(finished), ask(finished)
+    assert first == again
+    assert 0.01 <= first["learning_rate"] <= 0.3 and isinstance(first["leaves"], int) and 7 <= first["leaves"] <= 127 and first["max_bin"] in (63, 255)
+    # A trial still running is part of the history: the next one is another configuration.
+    assert ask(finished, running=[first]) != first
+    # Past the random start-up trials TPE models the space; still deterministic.
+    many = [{"params": ask([], sampler="random") | {"learning_rate": 0.01 * (i + 1)}, "state": "complete" if i % 3 else "pruned", "value": 0.6 + i / 100, "intermediate": [[10, 0.5]]} for i in range(8)]
+    assert ask(many) == ask(many)
+
+
+def test_auc_is_the_rank_statistic_with_ties():
+    rng = np.random.default_rng(3)
+    y = (rng.random(5000) < 0.3).astype(np.float32)
+    scores = np.round(rng.random(5000) + y * 0.3, 2)  # many ties
+    assert abs(auc(y, scores) - roc_auc_score(y, scores)) < 1e-12
+
+
+def test_a_trial_is_scored_on_the_holdout_days_and_reused(feature_set):  # noqa: F811
+    store, features = feature_set
+    req = request(features) | {"params": {"learning_rate": 0.2, "leaves": 31}, "metric": "auc"}
+    first = trial(store, req, trainer_of("lightgbm"), Hooks())
+    record = first["trial"]
+    assert not first["reused"] and record["state"] == "complete"
+    assert 0 < record["bestIteration"] <= 60 and record["intermediate"][0][0] == 10
+    # The value is the AUC on the training window's last days of the model early stopping chose.
+    table = pq.read_table(store.path_of(features["train"]["uri"]))
+    _, holdout_rows = holdout_split(table, "date", 0.1)
+    x, y = matrix(table, NAMES, "delayed", "LightGBM")
+    assert 0.55 < record["value"] < 1 and record["holdout"]["auc"] == record["value"]
+    assert len(holdout_rows) < len(y) / 5
+    again = trial(store, req, trainer_of("lightgbm"), Hooks())
+    assert again["reused"] and again["trial"]["value"] == record["value"]
+
+
+def test_median_pruning_stops_a_trial_that_trails_the_finished_ones(feature_set):  # noqa: F811
+    store, features = feature_set
+    curve = lambda loss: [[step, loss] for step in range(10, 70, 10)]  # noqa: E731
+    base = request(features) | {"params": {"learning_rate": 0.05, "leaves": 15}, "metric": "auc"}
+    trailing = trial(store, base | {"pruning": {"finished": [{"state": "complete", "intermediate": curve(0.01)}] * 5}}, trainer_of("lightgbm"), Hooks())["trial"]
+    assert trailing["state"] == "pruned" and trailing["reason"].startswith("pruned at round 20: holdout loss ")
+    assert trailing["iterations"] == 20 and [step for step, _ in trailing["intermediate"]] == [10, 20]
+    leading = trial(store, base | {"pruning": {"finished": [{"state": "complete", "intermediate": curve(10.0)}] * 5}}, trainer_of("lightgbm"), Hooks())["trial"]
+    assert leading["state"] == "complete" and leading["value"] > 0.55
+    # Too few finished trials to compare with: no pruning.
+    few = trial(store, base | {"pruning": {"finished": [{"state": "complete", "intermediate": curve(0.01)}] * 4}}, trainer_of("lightgbm"), Hooks())["trial"]
+    assert few["state"] == "complete"
