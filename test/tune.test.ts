@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
-import { trainPipeline } from '../workflows/train-pipeline';
+import { run } from '../scripts/sluice-cli';
+import { trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
 import type { TrialRecord } from '../contracts/tuning';
 import { eventually } from './support/eventually';
 import { kill, startPythonWorker } from './support/processes';
@@ -26,6 +27,12 @@ function spec(name: string, tune: NonNullable<SpecInput['tune']>, change: (s: Sp
     s.execution = { python_task_queue: queue, heartbeat_timeout: '5s' };
     change(s);
   });
+}
+
+async function sluice(...argv: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const code = await run(argv, h.client, (line) => lines.push(line), h.config, () => undefined);
+  return { code, output: lines.join('\n') };
 }
 
 const train = (file: string, id: string) => h.client.workflow.start(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
@@ -103,6 +110,31 @@ describe('tune: a durable hyper-parameter search', () => {
     // It kept enough budget for the final fit: the run ended within it.
     expect(result.totalCost.cpuSeconds).toBeLessThanOrEqual(Math.ceil(budget));
     expect(result.ledger!.budgetLines[0]).toMatch(/^cpu seconds /);
+  });
+
+  it('`sluice tune stop` ends the search after the running trial; `sluice status` shows the trials, and the run trains the best', async () => {
+    const file = spec('tune-stopped', { trials: 20, parallel: 1, sampler: 'random', seed: 2000 + (process.pid % 100_000) });
+    const { result, status, stopped, refused } = await h.withWorker(async () => {
+      const handle = await train(file, 'tune-stopped');
+      await eventually(() => handle.query<TrainProgress>('progress'), (p) => (p.tuning?.trials.length ?? 0) >= 2, 'two finished trials');
+      const status = await sluice('status', handle.workflowId);
+      const stopped = await sluice('tune', 'stop', handle.workflowId);
+      const result = await handle.result();
+      const refused = await sluice('tune', 'stop', handle.workflowId);
+      return { result, status, stopped, refused };
+    });
+    expect(status.code).toBe(0);
+    expect(status.output).toMatch(/step \d\/9 tune: [2-9] of 20 trials done, 1 running, best holdout AUC 0\.\d{4} \(trial \d\); [\d.]+ CPU s/);
+    expect(status.output).toMatch(/^ +1\*? +holdout AUC 0\.\d{4} +learning_rate 0\.\d+, leaves \d+ +[\d.]+$/m);
+    expect(stopped.code).toBe(0);
+    expect(stopped.output).toMatch(/the search starts no further trial; it goes on with the best of \d+ finished trials once the 1 running ones end/);
+    const tuning = result.tuning!;
+    expect(tuning.trials.length).toBeLessThan(20);
+    expect(tuning.stopReason).toMatch(new RegExp(`^${tuning.trials.length} of 20 trials ran: stopped by \\S+`));
+    expect(result.promoted).toBe(true);
+    // The run has ended: a second stop is refused, saying why.
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/refused the stop: the run has ended, and its search with it$/);
   });
 
   it('goes on through a SIGKILL of the Python worker mid-trial: the trial resumes from its checkpoint', async () => {

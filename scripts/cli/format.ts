@@ -3,6 +3,7 @@ import type { BatchInferenceResult } from '../../workflows/batch-inference';
 import type { CostLedger } from '../../contracts/ledger';
 import type { TrainPipelineResult } from '../../workflows/train-pipeline';
 import { table } from './table';
+import { trialsTable } from './tune-commands';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -26,6 +27,7 @@ export function formatTrainResult(result: TrainPipelineResult): string {
       result.steps.map((s) => [s.name, s.status, seconds(s, 'wallSeconds'), seconds(s, 'cpuSeconds'), s.detail ?? '']),
     ),
   );
+  if (result.tuning) lines.push(`Search: ${result.tuning.stopReason}; ${result.tuning.cpuSeconds.toFixed(1)} CPU s in trials (* the configuration trained)`, trialsTable(result.tuning));
   const t = result.totalCost;
   lines.push(`Cost: ${t.wallSeconds.toFixed(1)} s activity wall time, ${t.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
   if (result.report) lines.push('error' in result.report ? `Report: not written (${result.report.error})` : `Report: ${result.report.file}`);

@@ -8,6 +8,8 @@ import type { AwaitingStep } from '../../workflows/operator';
 import type { TrainProgress } from '../../workflows/train-pipeline';
 import { progressText, type ProgressView } from './progress-bar';
 import { table } from './table';
+import { trialsTable } from './tune-commands';
+import { outcomeLine } from '../../contracts/tuning';
 import type { TrainHeartbeat } from '../../contracts/artifacts';
 
 const indent = (text: string) => text.split('\n').map((line) => `  ${line}`);
@@ -120,7 +122,9 @@ function trainLine(workflowId: string, progress: TrainProgress, pending: Pending
   const python = pending.find((a) => a.unpolledQueue !== undefined);
   const detail = python
     ? `train: waiting on task queue "${python.unpolledQueue}", which no Python worker polls; start one: SLUICE_PYTHON_TASK_QUEUE=${python.unpolledQueue} npm run worker:python`
-    : current?.name === 'train' && beat
+    : current?.name === 'tune' && progress.tuning
+      ? `tune: ${tuneLine(progress.tuning)}`
+      : current?.name === 'train' && beat
       ? `train: iteration ${beat.iteration} of at most ${beat.maxIterations}`
       : current
         ? current.name
@@ -129,6 +133,12 @@ function trainLine(workflowId: string, progress: TrainProgress, pending: Pending
     share: share(done, progress.steps.length),
     detail: `step ${Math.min(finished + 1, progress.steps.length)}/${progress.steps.length} ${detail}${progress.awaiting ? ` | ${progress.awaiting}` : ''}${waiting(workflowId, progress.awaitingOperator)}`,
   };
+}
+
+/** `5 of 30 trials done, 2 running, best holdout AUC 0.7712 (trial 4); 321.4 CPU s`. */
+function tuneLine(tuning: NonNullable<TrainProgress['tuning']>): string {
+  const best = tuning.best ? `, best ${outcomeLine(tuning.metric, tuning.best)} (trial ${tuning.best.number})` : '';
+  return `${tuning.trials.length} of ${tuning.planned} trials done, ${tuning.running.length} running${best}; ${tuning.cpuSeconds.toFixed(1)} CPU s`;
 }
 
 function inferenceLine(workflowId: string, progress: InferenceProgress, pending: PendingActivity[]): Shown {
@@ -152,8 +162,14 @@ function backfillLine(state: BackfillState): Shown {
 export function progressDetails(state: RunState): string[] {
   if (state.progress === undefined) return [];
   switch (state.type) {
-    case 'trainPipeline':
-      return indent(table([{ head: 'step' }, { head: 'status' }, { head: 'detail' }], (state.progress as TrainProgress).steps.map((s) => [s.name, s.status, s.detail ?? ''])));
+    case 'trainPipeline': {
+      const progress = state.progress as TrainProgress;
+      const steps = indent(table([{ head: 'step' }, { head: 'status' }, { head: 'detail' }], progress.steps.map((s) => [s.name, s.status, s.detail ?? ''])));
+      const tuning = progress.tuning;
+      if (!tuning || tuning.trials.length === 0) return steps;
+      const running = tuning.running.map((r) => `  trial ${r.number}: running`);
+      return [...steps, '', `  trials of the search (* the best so far; ${tuning.cpuSeconds.toFixed(1)} CPU s):`, ...indent(trialsTable(tuning)), ...running];
+    }
     case 'batchInference':
       return indent(
         table(
