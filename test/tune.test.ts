@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { run } from '../scripts/sluice-cli';
 import { trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
@@ -79,6 +81,13 @@ describe('tune: a durable hyper-parameter search', () => {
     expect(steps.tune.detail).toContain(`best holdout AUC ${tuning.best!.value!.toFixed(4)} (trial ${tuning.best!.number}`);
     expect(first.ledger!.entries.filter((e) => e.step.startsWith('trial ')).map((e) => e.step).sort()).toEqual(['trial 1', 'trial 2', 'trial 3', 'trial 4']);
     expect(first.promoted).toBe(true);
+    // The report has the trials table and the two search charts.
+    const report = first.report as { file: string };
+    const page = fs.readFileSync(report.file, 'utf8');
+    expect(page).toContain('<h2>Hyper-parameter search</h2>');
+    expect(page).toContain('4 of 4 trials ran');
+    expect(page).toContain(`${tuning.best!.number} (best)`);
+    for (const chart of ['trials', 'params']) expect(fs.readFileSync(path.join(path.dirname(report.file), `${chart}.svg`), 'utf8')).toMatch(/^<svg/);
     // Raising `trials` continues the same study: configurations asked before are reused, not trained again.
     const again = raised.tuning!.trials;
     expect(again).toHaveLength(5);

@@ -379,6 +379,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
         roc: { candidate: roc, champion: championRoc },
         ledger: ledger.snapshot(),
         specChanges: specChanges.length > 0 ? specChanges : undefined,
+        ...(tuning ? { tuning } : {}),
       };
       // A report that cannot be written is noted in the result; it does not undo a trained, promoted model.
       report = await ledger.measure('report', () => data.writeRunReport(reportInput)).catch((err: unknown) => ({ error: rootMessage(err) }));

@@ -111,6 +111,52 @@ export function timelineChart(steps: Array<{ step: string; start: number; end: n
   };
 }
 
+/** A search's metric by trial (points; pruned and failed trials have none) and the best so far as a step line. */
+export function trialsChart(trials: Array<{ number: number; state: string; value?: number }>, metric: string, higherIsBetter: boolean): ChartSpec {
+  let best: number | undefined;
+  const rows = trials.map((t) => {
+    if (t.state === 'complete' && t.value !== undefined && (best === undefined || (higherIsBetter ? t.value > best : t.value < best))) best = t.value;
+    return { trial: t.number, state: t.state, value: t.state === 'complete' ? t.value : undefined, best };
+  });
+  return {
+    $schema: SCHEMA,
+    title: `Holdout ${metric} by trial`,
+    width: SIZE.width,
+    height: SIZE.height,
+    data: { values: rows },
+    layer: [
+      {
+        mark: { type: 'line', interpolate: 'step-after', color: COLORS.champion },
+        encoding: { x: { field: 'trial', type: 'quantitative', title: 'Trial' }, y: { field: 'best', type: 'quantitative', title: `Holdout ${metric}`, scale: { zero: false } } },
+      },
+      {
+        transform: [{ filter: 'datum.value != null' }],
+        mark: { type: 'point', filled: true, tooltip: true, color: COLORS.candidate },
+        encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+/** Each searched parameter against the holdout metric, one small chart per parameter (complete trials). */
+export function paramsChart(trials: Array<{ params: Record<string, number | string | boolean>; state: string; value?: number }>, metric: string): ChartSpec {
+  const rows = trials.filter((t) => t.state === 'complete').flatMap((t) => Object.entries(t.params).map(([param, setting]) => ({ param, setting: Number(setting), value: t.value })));
+  return {
+    $schema: SCHEMA,
+    title: `Each parameter against the holdout ${metric}`,
+    data: { values: rows },
+    facet: { field: 'param', type: 'nominal', title: null },
+    columns: 3,
+    spec: {
+      width: 200,
+      height: 140,
+      mark: { type: 'point', filled: true, tooltip: true, color: COLORS.candidate },
+      encoding: { x: { field: 'setting', type: 'quantitative', title: null, scale: { zero: false } }, y: { field: 'value', type: 'quantitative', title: `Holdout ${metric}`, scale: { zero: false } } },
+    },
+    resolve: { scale: { x: 'independent' } },
+  } as ChartSpec;
+}
+
 export function stepColor(i: number): string {
   return PALETTE[i % PALETTE.length];
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
-import { calibrationChart, COLORS, metricsChart, renderSvg, rocChart, stepColor, timelineChart, type ChartSpec, type Series } from './charts';
+import { calibrationChart, COLORS, metricsChart, paramsChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
+import { outcomeLine, paramsLine, type TuneSummary } from '../../contracts/tuning';
 import type { ClassificationMetrics } from '../../contracts/metrics';
 import type { SpecChange } from '../../contracts/spec';
 
@@ -21,6 +22,8 @@ export interface RunReportInput {
   ledger: CostLedger;
   /** Fixed specs read on an operator's retry. */
   specChanges?: SpecChange[];
+  /** The `tune:` search the model's settings came from. */
+  tuning?: TuneSummary;
 }
 
 const METRICS: Array<{ key: keyof ClassificationMetrics; name: string }> = [
@@ -62,7 +65,7 @@ export function reportFolder(store: ArtifactStore, workflowId: string, runId: st
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
-export function chartSpecs(input: RunReportInput): Record<'metrics' | 'roc' | 'calibration' | 'timeline', ChartSpec> {
+export function chartSpecs(input: RunReportInput): Record<'metrics' | 'roc' | 'calibration' | 'timeline', ChartSpec> & Partial<Record<'trials' | 'params', ChartSpec>> {
   const { metrics, champion } = input;
   const candidate: Series = { name: `v${input.modelVersion} (this model)`, color: COLORS.candidate };
   const rival: Series | undefined = champion ? { name: `v${champion.version} (champion)`, color: COLORS.champion } : undefined;
@@ -78,7 +81,29 @@ export function chartSpecs(input: RunReportInput): Record<'metrics' | 'roc' | 'c
     roc: rocChart(curves),
     calibration: calibrationChart(metrics.calibration),
     timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
+    ...(input.tuning ? tuningCharts(input.tuning) : {}),
   };
+}
+
+function tuningCharts(tuning: TuneSummary): Record<'trials' | 'params', ChartSpec> {
+  const metric = tuning.metric === 'auc' ? 'AUC' : 'log loss';
+  return { trials: trialsChart(tuning.trials, metric, tuning.metric === 'auc'), params: paramsChart(tuning.trials, metric) };
+}
+
+/** The search's trials as a table, and its two charts. */
+function tuningHtml(tuning: TuneSummary | undefined, figure: (name: string, caption: string) => string): string {
+  if (!tuning) return '';
+  const rows = tuning.trials
+    .map((t) => `<tr><td>${t.number === tuning.best?.number ? '<strong>' : ''}${t.number}${t.number === tuning.best?.number ? ' (best)</strong>' : ''}</td><td>${escape(outcomeLine(tuning.metric, t))}</td><td>${escape(paramsLine(t.params))}</td><td>${t.bestIteration ?? ''}</td><td>${t.cost.wallSeconds.toFixed(1)}</td><td>${t.cost.cpuSeconds.toFixed(1)}</td></tr>`)
+    .join('\n');
+  return `<h2>Hyper-parameter search</h2>
+<p>${escape(tuning.stopReason)}; ${tuning.cpuSeconds.toFixed(1)} CPU seconds in trials. The model was trained with the best trial's settings.</p>
+<table>
+<tr><th>trial</th><th>outcome (holdout days)</th><th>parameters</th><th>rounds</th><th>wall s</th><th>CPU s</th></tr>
+${rows}
+</table>
+${figure('trials', 'Points: each complete trial; line: the best so far.')}
+${figure('params', 'Each searched setting against the holdout metric, complete trials.')}`;
 }
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
@@ -130,6 +155,7 @@ figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; 
 <p><strong>${escape(input.decision.outcome)}</strong></p>
 <ul>${input.decision.reasons.map((r) => `<li>${escape(r)}</li>`).join('')}</ul>
 ${specChangesHtml(input.specChanges)}
+${tuningHtml(input.tuning, figure)}
 
 <h2>Metrics against the ${vs} (same validation rows, threshold ${metrics.threshold})</h2>
 <table>
