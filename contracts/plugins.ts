@@ -28,8 +28,8 @@ export interface TrainerDescriptor {
   runtime: TrainerRuntime;
   /** What one step of its progress is called in status lines: "iteration 4 of 30", "round 120 of 300". */
   progressUnit: 'iteration' | 'round';
-  /** How it takes `features.categorical`: `native` categorical splits, or not at all (a spec that has some is refused at load). */
-  categorical: 'native' | 'none';
+  /** How it takes `features.categorical`: `native` categorical splits, `one-hot` indicators of the top categories, or not at all (a spec that has some is refused at load). */
+  categorical: 'native' | 'one-hot' | 'none';
   /**
    * A trainer that can fit data-parallel: above `aboveRows(params)` training rows (undefined: never), the train
    * step is this child workflow (registered by the TypeScript worker), whose input and result are the train step's.

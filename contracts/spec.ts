@@ -120,7 +120,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
           .array(identifier('extract.query (or features.sql)'))
           .optional()
           .describe(
-            'Output columns of features.sql (text or integers) that are categories, not numbers: coded by a dictionary learned from the training window alone (the most frequent first, at most `max_categories`; the rarer ones share one code; a category training never saw is missing, never an error) and split natively by the trainers that can.',
+            'Output columns of features.sql (text or integers) that are categories, not numbers: coded by a dictionary learned from the training window alone (the most frequent first, at most `max_categories`; the rarer ones share one code; a category training never saw is missing, never an error) ; tree trainers split on them natively, the logistic trainer one-hots the most frequent (`trainer.one_hot_top`).',
           ),
         max_categories: z.number().int().min(1).max(10_000).optional().describe('Categories per categorical column at most (255 when left out); the rarer ones share one code.'),
         lookback: timeSpan('how much history before a row its features read', '7d').optional().describe("How much history before a row its features may read (window functions over time, e.g. `7d`); every window reads it."),

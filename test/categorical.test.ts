@@ -21,14 +21,14 @@ let python: ChildProcess;
 let queue: string;
 let work: string;
 
-/** The three-week flights spec with LightGBM, and origin and destination as categorical features when `categorical`. */
-function spec(name: string, categorical: boolean): string {
+/** The three-week flights spec with LightGBM (or `trainer`), and origin and destination as categorical features when `categorical`. */
+function spec(name: string, categorical: boolean, trainer?: SpecInput['trainer']): string {
   return smallFlightsSpec(name, (s: SpecInput) => {
     if (categorical) {
       s.features.sql = s.features.sql.replace('s.date, s.origin, s.destination, s.delayed,', 's.date, s.origin, s.destination, s.delayed, s.origin AS origin_airport, s.destination AS destination_airport,');
       s.features.categorical = ['origin_airport', 'destination_airport'];
     }
-    s.trainer = { type: 'lightgbm', trees: 120, leaves: 31, learning_rate: 0.1, early_stopping_rounds: 20, seed: 5, threads: 2 };
+    s.trainer = trainer ?? { type: 'lightgbm', trees: 120, leaves: 31, learning_rate: 0.1, early_stopping_rounds: 20, seed: 5, threads: 2 };
     s.execution = { python_task_queue: queue };
     s.inference = { shard_rows: 100_000, slice_rows: 100_000, max_parallel_shards: 1, sink: { type: 'parquet', path: path.join(work, name) } };
   });
@@ -92,5 +92,34 @@ describe('categorical features with LightGBM', () => {
     expect(result.codedAsRaw).toBe(true); // the dictionary in the model codes the raw columns as the feature set did
     expect(result.vsLightgbm).toBeLessThanOrEqual(1e-5);
     expect(result.vsRawOnnx).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('the logistic trainer one-hots the top categories, in memory and data-parallel alike, and states the dictionary in its model', async () => {
+    const logistic = { type: 'logistic_regression' as const, one_hot_top: 10 };
+    const { inMemory, parallel, numeric } = await h.withWorker(async () => {
+      const run = (file: string, id: string) => h.client.workflow.execute(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
+      return {
+        numeric: await run(spec('categorical-logistic-numeric', false, logistic), 'categorical-logistic-numeric'),
+        inMemory: await run(spec('categorical-logistic', true, logistic), 'categorical-logistic'),
+        parallel: await run(spec('categorical-logistic-parallel', true, { ...logistic, chunk_rows: 20_000 }), 'categorical-logistic-parallel'),
+      };
+    });
+    console.log(`logistic validation AUC with the top 10 origins and destinations one-hot ${inMemory.metrics.auc.toFixed(4)}, without ${numeric.metrics.auc.toFixed(4)}`);
+    expect(inMemory.metrics.auc).toBeGreaterThan(0.6);
+    // The data-parallel fit sums the same design over chunks: the same model, to float32 rounding.
+    // (it streamed the rows every iteration, where the in-memory fit read them once)
+    const trainRows = (r: typeof parallel) => r.ledger!.entries.find((e) => e.step === 'train')!.cost.rowsIn;
+    expect(trainRows(parallel)).toBeGreaterThan(3 * trainRows(inMemory));
+    expect(Math.abs(parallel.metrics.auc - inMemory.metrics.auc)).toBeLessThan(1e-4);
+    expect(Math.abs(parallel.metrics.logLoss - inMemory.metrics.logLoss)).toBeLessThan(1e-4);
+    // The model reads the coded columns (its inputs are the 18 features) and states the dictionary they come from.
+    const model = path.join(TEST_ARTIFACTS, inMemory.modelUri.replace(/^artifact:/, ''));
+    const meta = spawnSync(PYTHON, ['-c', 'import json, sys, onnx; m = onnx.load(sys.argv[1]); p = {x.key: x.value for x in m.metadata_props}; print(json.dumps({"names": json.loads(p["sluice.feature_names"]), "categories": json.loads(p["sluice.categories"]), "inputs": [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]}))', model], { encoding: 'utf8' });
+    expect(meta.stderr).toBe('');
+    const found = JSON.parse(meta.stdout) as { names: string[]; categories: Record<string, { codes: string[]; rare: string[] }>; inputs: number[] };
+    expect(found.names).toContain('origin_airport');
+    expect(found.inputs[1]).toBe(found.names.length);
+    expect(found.categories.origin_airport.codes.length).toBeGreaterThan(10);
+    expect(found.categories.origin_airport.codes[0]).toMatch(/^[A-Z]{3}$/);
   });
 });

@@ -57,15 +57,15 @@ describe('categorical features', () => {
     expect(dictionary.filter((r) => r[0] === 'origin_airport')).toEqual([['origin_airport', 'AAA', 0], ['origin_airport', 'BBB', 1], ['origin_airport', 'CCC', 2]]);
   });
 
-  it('a trainer without categorical splits refuses them when the spec is loaded, naming the ones that split on them', () => {
+  it('a trainer that cannot take categorical features refuses them when the spec is loaded, naming the ones that can', () => {
     let err: unknown;
     try {
-      loadSpecFile(spec('categories-logistic', (s) => void (s.trainer = { type: 'logistic_regression' })));
+      loadSpecFile(spec('categories-xgboost', (s) => void (s.trainer = { type: 'xgboost' })));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect((err as Error).message).toMatch(/: trainer\.type: logistic_regression cannot take categorical features \(features\.categorical: origin_airport, destination_airport\); use a trainer that splits on categories \(lightgbm\), or encode them in features\.sql/);
+    expect((err as Error).message).toMatch(/: trainer\.type: xgboost cannot take categorical features \(features\.categorical: origin_airport, destination_airport\); use a trainer that takes them \(lightgbm, logistic_regression\), or encode them in features\.sql/);
   });
 
   it('a categorical column must be an output of features.sql, and not a key', async () => {

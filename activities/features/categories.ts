@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactRef, CategoricalColumn } from '../../contracts/artifacts';
 import { CATEGORIES_TABLE, DEFAULT_MAX_CATEGORIES, type LoadedSpec } from '../../contracts/spec';
-import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString } from '../sql/duckdb';
-import type { StagingArea } from '../storage/artifact-store';
+import { describeQuery, runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
+import type { ArtifactStore, StagingArea } from '../storage/artifact-store';
+import type { FeatureSet } from '../../contracts/artifacts';
 
 /**
  * Categorical features: a dictionary learned from the training window alone, like every statistic. Each
@@ -53,4 +54,25 @@ export function codedFeaturesSql(inner: string, categorical: readonly string[]):
   const codes = categorical.map((c, i) => `coalesce(CAST(k${i}.code AS FLOAT), CAST('nan' AS FLOAT)) AS ${sqlIdent(c)}`);
   const joins = categorical.map((c, i) => `LEFT JOIN ${CATEGORIES_TABLE} k${i} ON k${i}."column" = ${sqlString(c)} AND k${i}.value = CAST(f.${sqlIdent(c)} AS VARCHAR)`);
   return `SELECT f.* REPLACE (${codes.join(', ')}) FROM (${inner}) f ${joins.join(' ')}`;
+}
+
+/** A dictionary as a model's `sluice.categories` metadata states it: per column, the values with a code of their own in code order, and the rarer ones that share the next code. */
+export type CategoryDictionary = Record<string, { codes: string[]; rare: string[] }>;
+
+/** The feature set's dictionary (its `sluice_categories` table), or undefined when it has no categorical features. */
+export async function readDictionary(store: ArtifactStore, features: FeatureSet): Promise<CategoryDictionary | undefined> {
+  const ref = features.stats?.[CATEGORIES_TABLE];
+  if (!features.categorical?.length || !ref) return undefined;
+  const file = await store.fetch(ref.uri);
+  return withDuckDB(async (connection) => {
+    const reader = await connection.runAndReadAll(`SELECT "column", value, code FROM read_parquet(${sqlString(file)}) ORDER BY "column", code, value`);
+    const found: CategoryDictionary = {};
+    for (const column of features.categorical ?? []) found[column.name] = { codes: [], rare: [] };
+    for (const [column, value, code] of reader.getRowsJS() as Array<[string, string, number]>) {
+      const entry = found[column];
+      const limit = features.categorical?.find((c) => c.name === column)?.codes ?? 0;
+      if (entry) (Number(code) < limit ? entry.codes : entry.rare).push(value);
+    }
+    return found;
+  });
 }

@@ -13,6 +13,8 @@ export interface FeatureMatrix {
 
 export interface ReadMatrixOptions {
   features: string[];
+  /** The SQL reading each feature as FLOAT (a design column), instead of the column of that name. */
+  expressions?: string[];
   label?: string;
   /** When given, each feature j is stored as (x - center[j]) / scale[j]. */
   center?: number[];
@@ -28,14 +30,14 @@ export interface ReadMatrixOptions {
  * memory is viewed in place (no per-value conversion to JS values) and interleaved into the matrix.
  */
 export async function readFeatureMatrix(parquetFile: string, options: ReadMatrixOptions): Promise<FeatureMatrix> {
-  const { features, label, center, scale, bias, where } = options;
+  const { features, label, center, scale, bias, where, expressions } = options;
   return withDuckDB(async (connection) => {
     const source = `read_parquet(${sqlString(parquetFile)}, file_row_number = true)${where ? ` WHERE ${where}` : ''}`;
     const rows = Number(await scalar(connection, `SELECT count(*) FROM ${source}`));
     const width = features.length + (bias ? 1 : 0);
     const x = new Float32Array(rows * width);
     const y = label ? new Float32Array(rows) : undefined;
-    const columns = [...features, ...(label ? [label] : [])].map((c) => `CAST(${sqlIdent(c)} AS FLOAT)`);
+    const columns = [...features.map((c, j) => expressions?.[j] ?? `CAST(${sqlIdent(c)} AS FLOAT)`), ...(label ? [`CAST(${sqlIdent(label)} AS FLOAT)`] : [])];
     const result = await connection.stream(`SELECT ${columns.join(', ')} FROM ${source}`);
     let offset = 0;
     for (;;) {
@@ -64,9 +66,12 @@ function columnView(chunk: duckdb.DataChunk, column: number, rows: number): Floa
 }
 
 /** Per-column mean and standard deviation (population), for standardization; a constant column gets scale 1. */
-export async function columnMoments(parquetFile: string, features: string[]): Promise<{ mean: number[]; std: number[] }> {
+export async function columnMoments(parquetFile: string, features: string[], expressions?: string[]): Promise<{ mean: number[]; std: number[] }> {
   return withDuckDB(async (connection) => {
-    const aggregates = features.flatMap((c) => [`avg(${sqlIdent(c)})`, `stddev_pop(${sqlIdent(c)})`]);
+    const aggregates = features.flatMap((c, j) => {
+      const value = expressions?.[j] ?? sqlIdent(c);
+      return [`avg(${value})`, `stddev_pop(${value})`];
+    });
     const reader = await connection.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM read_parquet(${sqlString(parquetFile)})`);
     const row = reader.getRowsJS()[0].map(Number);
     const mean = features.map((_, j) => row[2 * j]);

@@ -38,9 +38,9 @@ export function checkTrainerTakes(spec: PipelineSpec, file: string): void {
   const categorical = spec.features.categorical ?? [];
   const trainer = trainerOf(spec.trainer.type);
   if (categorical.length === 0 || trainer.categorical !== 'none') return;
-  const native = trainers().filter((t) => t.categorical === 'native').map((t) => t.type);
+  const native = trainers().filter((t) => t.categorical !== 'none').map((t) => t.type);
   throw specError(
-    `${file}: trainer.type: ${trainer.type} cannot take categorical features (features.categorical: ${categorical.join(', ')}); use a trainer that splits on categories (${native.join(', ')}), or encode them in features.sql (a statistics table of rates, a CASE)`,
+    `${file}: trainer.type: ${trainer.type} cannot take categorical features (features.categorical: ${categorical.join(', ')}); use a trainer that takes them (${native.join(', ')}), or encode them in features.sql (a statistics table of rates, a CASE)`,
   );
 }
 

@@ -149,4 +149,37 @@ describe('trainLogistic and the exported scoring model', () => {
     await forward.release();
     await model.release();
   });
+
+  it('one-hots a categorical input inside the model: each code its indicator, an unseen category (NaN) none', async () => {
+    // Inputs: a number, a categorical code (0, 1, 2 = a rarer category, NaN = never seen), another number.
+    const design = [
+      { input: 0, sql: '' },
+      { input: 1, code: 0, sql: '' },
+      { input: 1, code: 1, sql: '' },
+      { input: 2, sql: '' },
+    ];
+    const mean = [1, 0.4, 0.3, -2];
+    const std = [2, 0.5, 0.45, 3];
+    const weights = [0.7, 1.5, -2, 0.25];
+    const intercept = -0.3;
+    const rows = [
+      [1.5, 0, 4],
+      [-3, 1, 0],
+      [0, 2, 1],
+      [2, Number.NaN, -1],
+    ];
+    const bytes = scoringModel({ featureNames: ['x', 'airport', 'z'], design, mean, std, weights, intercept, metadata: {} });
+    const model = await ort.InferenceSession.create(bytes);
+    const scores = (await model.run({ features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 3]) })).probability.data as Float32Array;
+    const expected = rows.map(([x, code, z]) => {
+      const designed = [x, code === 0 ? 1 : 0, code === 1 ? 1 : 0, z];
+      const logit = designed.reduce((sum, v, j) => sum + ((v - mean[j]) / std[j]) * weights[j], intercept);
+      return 1 / (1 + Math.exp(-logit));
+    });
+    for (let i = 0; i < rows.length; i++) expect(Math.abs(scores[i] - expected[i])).toBeLessThan(1e-6);
+    // The rarer code and the unseen category share the baseline: the same score when the numbers are the same.
+    const baseline = (await model.run({ features: new ort.Tensor('float32', Float32Array.from([0, 2, 1, 0, Number.NaN, 1]), [2, 3]) })).probability.data as Float32Array;
+    expect(baseline[0]).toBeCloseTo(baseline[1], 7);
+    await model.release();
+  });
 });

@@ -1,4 +1,31 @@
 import { GraphBuilder } from '../../onnx/graph-builder';
+import { plainDesign, type DesignColumn } from './design';
+
+/**
+ * The design matrix [batch, D] from the model's input [batch, F]: each design column is an input column
+ * (Gather), or the indicator that a categorical input equals a code (Equal, Cast to float; NaN equals none).
+ * Runs of numeric columns are gathered at once.
+ */
+function designMatrix(g: GraphBuilder, input: string, design: DesignColumn[]): string {
+  const parts: string[] = [];
+  let run: number[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    parts.push(g.op('Gather', [input, g.constantInt64(`columns_${parts.length}`, run)], { axis: { i: 1 } }));
+    run = [];
+  };
+  for (const [i, column] of design.entries()) {
+    if (column.code === undefined) {
+      run.push(column.input);
+      continue;
+    }
+    flush();
+    const value = g.op('Gather', [input, g.constantInt64(`column_${i}`, [column.input])], { axis: { i: 1 } });
+    parts.push(g.op('Cast', [g.op('Equal', [value, g.constant(`code_${i}`, [1], [column.code])])], { to: { i: 1 } }));
+  }
+  flush();
+  return g.op('Concat', parts, { axis: { i: 1 } });
+}
 
 /**
  * Graphs for logistic regression. Training graphs take the design matrix already standardized with a
@@ -62,6 +89,8 @@ export function forwardGraph(width: number): Uint8Array {
 
 export interface ScoringModelParts {
   featureNames: string[];
+  /** The columns the weights apply to (absent: the features themselves); a categorical feature's are indicators of its codes. */
+  design?: DesignColumn[];
   mean: number[];
   std: number[];
   weights: number[];
@@ -74,9 +103,11 @@ export interface ScoringModelParts {
  * graph, so any ONNX runtime scores raw feature values with nothing else.
  */
 export function scoringModel(parts: ScoringModelParts): Uint8Array {
-  const f = parts.featureNames.length;
   const g = new GraphBuilder('sluice_logistic_regression');
-  const x = g.input('features', ['batch', f]);
+  const input = g.input('features', ['batch', parts.featureNames.length]);
+  const design = parts.design && !plainDesign(parts.design) ? parts.design : undefined;
+  const x = design ? designMatrix(g, input, design) : input;
+  const f = design ? design.length : parts.featureNames.length;
   g.constant('mean', [1, f], parts.mean);
   g.constant('std', [1, f], parts.std);
   g.constant('weights', [f, 1], parts.weights);

@@ -5,6 +5,8 @@ import { columnMoments, readFeatureMatrix } from '../../features/feature-matrix'
 import { holdoutSplit } from '../holdout';
 import { trainLogistic } from './logistic-trainer';
 import { scoringModel } from './logistic-graphs';
+import { designColumns, logisticDesign, type DesignColumn } from './design';
+import { readDictionary, type CategoryDictionary } from '../../features/categories';
 import { budgetExceeded, budgetOf, durationSeconds } from '../../../contracts/budget';
 import type { TrainerResult } from '../../../contracts/newton';
 import type { FeatureSet, ModelArtifact, TrainHeartbeat } from '../../../contracts/artifacts';
@@ -34,12 +36,14 @@ export async function trainLogisticModel({ store, loaded, features, params: trai
   const spent = () => spentBefore + (performance.now() - started) / 1000;
   return metered(async (meter) => {
     const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
-      const names = features.featureColumns.map((c) => c.name);
+      // Categorical features become indicators of their most frequent categories (the design); numeric ones stay.
+      const design = logisticDesign(features, trainer.one_hot_top);
+      const columns = designColumns(features, design);
       const trainFile = await store.fetch(features.train.uri);
       hooks.alive?.();
-      const { mean, std } = await columnMoments(trainFile, names);
+      const { mean, std } = await columnMoments(trainFile, columns.features, columns.expressions);
       hooks.alive?.();
-      const matrixOptions = { features: names, label: features.label, center: mean, scale: std, bias: true };
+      const matrixOptions = { ...columns, label: features.label, center: mean, scale: std, bias: true };
       const split = await holdoutSplit(trainFile, spec.extract.time_column, trainer.holdout, features.train.columns.map((c) => c.name));
       const train = await readFeatureMatrix(trainFile, { ...matrixOptions, where: split.fit });
       hooks.alive?.();
@@ -64,7 +68,7 @@ export async function trainLogisticModel({ store, loaded, features, params: trai
           }
         },
       );
-      return writeLogisticModel(staging, { loaded, features, fingerprint, names, mean, std }, result);
+      return writeLogisticModel(staging, { loaded, features, fingerprint, design, mean, std, categories: await readDictionary(store, features) }, result);
     });
     await store.remove(checkpointUri);
     meter.bytesOut = output.value.bytes;
@@ -72,28 +76,32 @@ export async function trainLogisticModel({ store, loaded, features, params: trai
   });
 }
 
-/** What a logistic model is exported with: its lineage, feature columns and their standardization. */
+/** What a logistic model is exported with: its lineage, its design (the features, categories one-hot) and the design's standardization. */
 export interface LogisticModelInputs {
   loaded: LoadedSpec;
   features: FeatureSet;
   fingerprint: string;
-  names: string[];
+  design: DesignColumn[];
   mean: number[];
   std: number[];
+  /** The categorical features' dictionary, stated in the model's metadata. */
+  categories?: CategoryDictionary;
 }
 
 /** Writes the trained parameters as one self-contained ONNX file (standardization in the graph, lineage and metrics in metadata_props) into `staging`. */
 export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelInputs, result: TrainerResult): ModelArtifact {
-  const { loaded, features, fingerprint, names, mean, std } = inputs;
+  const { loaded, features, fingerprint, design, mean, std, categories } = inputs;
+  const names = features.featureColumns.map((c) => c.name);
   const { spec } = loaded;
   const trainer = spec.trainer;
   const { theta, ...training } = result;
   const bytes = scoringModel({
     featureNames: names,
+    design,
     mean,
     std,
-    weights: theta.slice(0, names.length),
-    intercept: theta[names.length],
+    weights: theta.slice(0, design.length),
+    intercept: theta[design.length],
     metadata: {
       'sluice.pipeline': spec.name,
       'sluice.feature_names': JSON.stringify(names),
@@ -111,6 +119,7 @@ export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelIn
         best_iteration: training.bestIteration,
         stop_reason: training.stopReason,
       }),
+      ...(categories ? { 'sluice.categories': JSON.stringify(categories) } : {}),
     },
   });
   fs.writeFileSync(staging.file('model.onnx'), bytes);

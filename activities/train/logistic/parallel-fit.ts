@@ -6,6 +6,8 @@ import { specError } from '../../../contracts/errors';
 import { chunkSums, type ChunkSumsRequest } from './streaming/chunk-sums';
 import { planChunks, type RowChunk } from './streaming/chunks';
 import { logisticFingerprint, writeLogisticModel } from './logistic-model';
+import { designColumns, logisticDesign } from './design';
+import { readDictionary } from '../../features/categories';
 import type { LogisticParams } from './params';
 import { chunkTotals, type ChunkSums, type NewtonProblem, type LogisticOptions, type TrainerResult } from '../../../contracts/newton';
 import type { StepCost } from '../../../contracts/costs';
@@ -44,9 +46,9 @@ export async function planLogisticFit(store: ArtifactStore, { loaded, features }
   if (trainer.type !== 'logistic_regression' || trainer.chunk_rows === undefined) throw specError('trainer.chunk_rows: a data-parallel fit needs a logistic_regression trainer with chunk_rows');
   const fingerprint = logisticFingerprint(features, trainer);
   const existing = await store.find<ModelArtifact>('models', fingerprint);
-  const names = features.featureColumns.map((c) => c.name);
+  const design = designColumns(features, logisticDesign(features, trainer.one_hot_top));
   const file = await store.fetch(features.train.uri);
-  const { mean, std } = await columnMoments(file, names);
+  const { mean, std } = await columnMoments(file, design.features, design.expressions);
   const split = await holdoutSplit(file, spec.extract.time_column, trainer.holdout, features.train.columns.map((c) => c.name));
   const fitChunks = await planChunks(file, split.fit, trainer.chunk_rows, features.label);
   const holdoutChunks = await planChunks(file, split.holdout, trainer.chunk_rows);
@@ -55,11 +57,11 @@ export async function planLogisticFit(store: ArtifactStore, { loaded, features }
   return {
     fingerprint,
     trainUri: features.train.uri,
-    problem: { width: names.length + 1, fitRows: fit.rows, holdoutRows: chunkTotals(holdoutChunks).rows, options },
+    problem: { width: design.features.length + 1, fitRows: fit.rows, holdoutRows: chunkTotals(holdoutChunks).rows, options },
     positives: fit.positives,
     fitChunks,
     holdoutChunks,
-    columns: { features: names, label: features.label, center: mean, scale: std },
+    columns: { ...design, label: features.label, center: mean, scale: std },
     ...(existing ? { existing } : {}),
   };
 }
@@ -90,7 +92,8 @@ export interface ExportFitInput {
 /** Writes the data-parallel fit's parameters as the model (the same ONNX file the train step writes). */
 export async function exportLogisticFit(store: ArtifactStore, { loaded, features, plan, result }: ExportFitInput) {
   return metered(async (meter) => {
-    const inputs = { loaded, features, fingerprint: plan.fingerprint, names: plan.columns.features, mean: plan.columns.center, std: plan.columns.scale };
+    const trainer = loaded.spec.trainer as LogisticParams;
+    const inputs = { loaded, features, fingerprint: plan.fingerprint, design: logisticDesign(features, trainer.one_hot_top), mean: plan.columns.center, std: plan.columns.scale, categories: await readDictionary(store, features) };
     const output = await store.reuseOrBuild('models', plan.fingerprint, async (staging) => writeLogisticModel(staging, inputs, result));
     meter.rowsIn = plan.problem.fitRows + plan.problem.holdoutRows;
     meter.bytesOut = output.value.bytes;

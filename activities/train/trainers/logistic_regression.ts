@@ -14,7 +14,7 @@ export const trainer = defineTrainer({
   tasks: ['binary'],
   runtime: 'typescript',
   progressUnit: 'iteration',
-  categorical: 'none',
+  categorical: 'one-hot',
   dataParallel: { workflowType: 'fitLogistic', aboveRows: (p) => (p as LogisticParams).chunk_rows },
   train: (context) => trainLogisticModel(context),
 });

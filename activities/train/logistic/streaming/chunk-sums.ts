@@ -7,6 +7,8 @@ import { thetaSumsGraph, trialLossGraph } from './sum-graphs';
 
 export interface ChunkSumsRequest {
   features: string[];
+  /** The SQL reading each feature as FLOAT (a design column: a category's indicator), instead of the column of that name. */
+  expressions?: string[];
   label: string;
   /** Standardization, as readFeatureMatrix applies it: feature j is stored as (x - center[j]) / scale[j]. */
   center: number[];
@@ -29,7 +31,7 @@ const DEFAULT_BATCH_ROWS = 65_536;
  * the driver divides by the total row count.
  */
 export async function chunkSums(parquetFile: string, chunk: RowChunk, request: ChunkSumsRequest): Promise<ChunkSums> {
-  const { features, label, center, scale, theta, trials = [] } = request;
+  const { features, label, center, scale, theta, trials = [], expressions } = request;
   const f = features.length;
   const k = f + 1;
   if (center.length !== f || scale.length !== f) throw new Error(`chunkSums: ${f} features but ${center.length} centers and ${scale.length} scales`);
@@ -70,7 +72,7 @@ export async function chunkSums(parquetFile: string, chunk: RowChunk, request: C
   };
 
   await withDuckDB(async (connection) => {
-    const columns = [...features, label].map((c) => `CAST(${sqlIdent(c)} AS FLOAT)`);
+    const columns = [...features.map((c, j) => expressions?.[j] ?? `CAST(${sqlIdent(c)} AS FLOAT)`), `CAST(${sqlIdent(label)} AS FLOAT)`];
     const result = await connection.stream(`SELECT ${columns.join(', ')} FROM read_parquet(${sqlString(parquetFile)}, file_row_number = true) WHERE ${chunkCondition(chunk)}`);
     let filled = 0;
     for (;;) {

@@ -6,6 +6,8 @@ import { addChunkSums, chunkTotals, finishIteration, lineSearch, startIteration,
 /** The columns to train on and their standardization (columnMoments' mean and std). */
 export interface StreamingColumns {
   features: string[];
+  /** The SQL reading each design column (absent: the columns of those names). */
+  expressions?: string[];
   label: string;
   center: number[];
   scale: number[];
