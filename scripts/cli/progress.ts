@@ -16,8 +16,8 @@ const indent = (text: string) => text.split('\n').map((line) => `  ${line}`);
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-/** The train step's activities on the Python worker's queue (`trainLightgbm`: runs recorded before trainer plug-ins). */
-const QUEUED_TRAIN_STEPS = ['trainPython', 'trainLightgbm'];
+/** The activities on the Python worker's queues (`trainLightgbm`: runs recorded before trainer plug-ins; `suggestTrial` on its `-sampler` queue). */
+const QUEUED_TRAIN_STEPS = ['trainPython', 'trainLightgbm', 'tuneTrial', 'suggestTrial'];
 
 /** A pending activity of the run with its last heartbeat, as the server keeps it. */
 export interface PendingActivity {
@@ -121,7 +121,7 @@ function trainLine(workflowId: string, progress: TrainProgress, pending: Pending
   const done = finished + (current?.name === 'train' && beat ? beat.iteration / beat.maxIterations : 0);
   const python = pending.find((a) => a.unpolledQueue !== undefined);
   const detail = python
-    ? `train: waiting on task queue "${python.unpolledQueue}", which no Python worker polls; start one: SLUICE_PYTHON_TASK_QUEUE=${python.unpolledQueue} npm run worker:python`
+    ? `${current?.name ?? 'train'}: waiting on task queue "${python.unpolledQueue}", which no Python worker polls; start one: SLUICE_PYTHON_TASK_QUEUE=${(python.unpolledQueue ?? '').replace(/-sampler$/, '')} npm run worker:python`
     : current?.name === 'tune' && progress.tuning
       ? `tune: ${tuneLine(progress.tuning)}`
       : current?.name === 'train' && beat
