@@ -140,11 +140,12 @@ export interface TuneBudget {
 /**
  * Why no further trial may start (undefined: one may). A trial is not started when the run's spending so far,
  * the trials still running and this one (each estimated as the mean finished trial), and the final fit after the
- * search (estimated as the costliest trial, twice with `refit`, which boosts on the holdout and then on every day)
- * would pass a limit. Estimates come from the trials trained in this run (reused ones cost next to nothing). The
- * first trial always starts.
+ * search would pass a limit. The final fit trains the best configuration: it is estimated as the best trial so far,
+ * or the mean trial if that costs more (the next trial may become the best), twice with `refit` (which boosts on
+ * the holdout and then on every day). Estimates come from the trials trained in this run (reused ones cost next
+ * to nothing). The first trial always starts.
  */
-export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trainingSeconds: number }, finished: readonly TrialRecord[], running: number, refit: boolean): string | undefined {
+export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trainingSeconds: number }, finished: readonly TrialRecord[], running: number, refit: boolean, best?: TrialRecord): string | undefined {
   if (finished.length === 0) return undefined;
   // A reused trial cost next to nothing this time; a new one costs what the trials trained in this run did.
   const trained = finished.filter((t) => !t.reused);
@@ -152,7 +153,7 @@ export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trai
   const check = (what: string, used: number, of: (c: StepCost) => number, limit: number | undefined, unit: string) => {
     if (limit === undefined) return undefined;
     const mean = basis.reduce((sum, t) => sum + of(t.cost), 0) / basis.length;
-    const final = Math.max(...basis.map((t) => of(t.cost))) * (refit ? 2 : 1);
+    const final = Math.max(mean, best && !best.reused ? of(best.cost) : 0) * (refit ? 2 : 1);
     if (used + (running + 1) * mean + final <= limit) return undefined;
     return `${what}: ${used.toFixed(1)} ${unit} used of ${limit}; another trial (about ${mean.toFixed(1)}) and the final fit (about ${final.toFixed(1)}) would pass it`;
   };

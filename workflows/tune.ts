@@ -68,7 +68,7 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
   for (;;) {
     while (running.size < tune.parallel && asked < tune.trials && !state.stoppedBy && !budgetReason) {
       const spent = { cpuSeconds: ledger.total.cpuSeconds, trainingSeconds: summary.trials.reduce((s, t) => s + t.cost.wallSeconds, 0) };
-      budgetReason = budgetStop(budget, spent, summary.trials, running.size, refit);
+      budgetReason = budgetStop(budget, spent, summary.trials, running.size, refit, summary.best);
       if (budgetReason) break;
       const suggestion = await sampler.suggestTrial({
         space,

@@ -61,6 +61,16 @@ describe('tune: at load', () => {
 describe('the search budget', () => {
   const trial = (cpuSeconds: number, reused = false): TrialRecord => ({ number: 1, params: {}, state: 'complete', value: 0.7, reused, cost: { ...zeroCost(), cpuSeconds, wallSeconds: cpuSeconds } });
 
+  it('reserves the final fit of the best configuration, or of the mean trial when that costs more', () => {
+    const cheapBest = { ...trial(5), value: 0.8 };
+    // Spent 5 + 30: one more trial (mean 17.5) and the final fit (the mean costs more than the best: 2 × 17.5) = 87.5.
+    expect(budgetStop({ maxCpuSeconds: 88 }, { cpuSeconds: 35, trainingSeconds: 35 }, [cheapBest, trial(30)], 0, true, cheapBest)).toBeUndefined();
+    expect(budgetStop({ maxCpuSeconds: 87 }, { cpuSeconds: 35, trainingSeconds: 35 }, [cheapBest, trial(30)], 0, true, cheapBest)).toMatch(/final fit \(about 35\.0\)/);
+    // A costly best is reserved whole.
+    const costlyBest = { ...trial(30), value: 0.8 };
+    expect(budgetStop({ maxCpuSeconds: 112 }, { cpuSeconds: 35, trainingSeconds: 35 }, [trial(5), costlyBest], 0, true, costlyBest)).toMatch(/final fit \(about 60\.0\)/);
+  });
+
   it('always starts the first trial, then none that with the final fit would pass the budget', () => {
     expect(budgetStop({ maxCpuSeconds: 1 }, { cpuSeconds: 5, trainingSeconds: 0 }, [], 0, true)).toBeUndefined();
     // 10 spent + one more trial (10) + the final fit (2 × 10 with refit) = 40.
