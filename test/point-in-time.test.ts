@@ -26,9 +26,26 @@ afterAll(async () => {
 
 type Inference = NonNullable<SpecInput['inference']>;
 
-/** A pipeline of pipelines/ under a test name, scoring into a sink folder of its own, with `shards` changed. */
+/**
+ * The cases the invariance test runs: every pipeline of pipelines/, and seattle-rain with today's reported weather
+ * as a categorical feature (its dictionary learned in training, applied to every day scored; one-hot by the
+ * logistic trainer inside the model).
+ */
+const CASES: Record<string, () => SpecInput> = {
+  ...Object.fromEntries(pipelineNames().map((name) => [name, () => pipelineSpec(name)])),
+  'seattle-rain-categorical': () => {
+    const spec = pipelineSpec('seattle-rain');
+    spec.extract.query = spec.extract.query.replace(/\n\s*FROM weather/, ',\n       weather\nFROM weather');
+    spec.features.sql = spec.features.sql.replace('s.wind,', 's.wind, s.weather AS weather_today,');
+    spec.features.categorical = ['weather_today'];
+    return spec;
+  },
+};
+const caseSpec = (name: string): SpecInput => (CASES[name] as () => SpecInput)();
+
+/** A case under a test name, scoring into a sink folder of its own, with `shards` changed. */
 function variant(name: string, sink: string, shards: Partial<Inference> = {}): string {
-  const spec = pipelineSpec(name);
+  const spec = caseSpec(name);
   spec.name = `pit-${name}`;
   spec.inference = { ...(spec.inference as Inference), ...shards, sink: { type: 'parquet', path: path.join(sinks, name, sink) } };
   return writeSpec(`pit-${name}-${sink}`, spec);
@@ -75,9 +92,9 @@ async function validationRows(modelUri: string, keys: string[], time: string, la
 
 const onDays = (rows: string[], days: string[]) => rows.filter((r) => days.includes(r.slice(0, 10)));
 
-describe.each(pipelineNames())('pipelines/%s.yaml: a day scores the same alone, in a range, in one-day shards, and in training', (name) => {
+describe.each(Object.keys(CASES))('%s: a day scores the same alone, in a range, in one-day shards, and in training', (name) => {
   it('gives bit-identical scores, equal to the validation scores training computed', async () => {
-    const spec = pipelineSpec(name);
+    const spec = caseSpec(name);
     const { keys, lookback } = spec.features;
     const validation = spec.split.validate;
     expect(lookback).toBeDefined(); // every pipeline here has windows over time
@@ -87,6 +104,8 @@ describe.each(pipelineNames())('pipelines/%s.yaml: a day scores the same alone, 
       return { result, progress: await handle.query(trainProgressQuery) };
     });
     expect(trained.result.promoted).toBe(true);
+    // The categorical case's model reads the coded column and states its dictionary.
+    if (spec.features.categorical) expect(Object.keys(JSON.parse(readMetadata(fs.readFileSync(store.pathOf(trained.result.modelUri)))['sluice.categories']))).toEqual(['weather_today']);
 
     // The first validation days: their history comes from before the window, where a split would lose it.
     const firstDays = [0, 1, 2].map((n) => new Date(Date.parse(`${validation.from}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10));
