@@ -76,8 +76,8 @@ export interface TrialRecord {
   iterations?: number;
   /** The round an attempt resumed after, from the trial's checkpoint (0: from scratch). */
   resumedFrom?: number;
-  /** Holdout loss at each checkpoint: [round, loss]. */
-  intermediate?: Array<[number, number]>;
+  /** The trial's record in the artifact store (content-addressed): with its holdout loss at each checkpoint, which pruning and the sampler read. */
+  uri?: string;
   /** Why it was pruned, or how it failed. */
   reason?: string;
   reused?: boolean;
@@ -100,7 +100,7 @@ export interface SuggestInput {
   sampler: 'tpe' | 'random';
   seed: number;
   metric: TuneMetric;
-  finished: Array<Pick<TrialRecord, 'params' | 'state' | 'value' | 'intermediate'>>;
+  finished: Array<Pick<TrialRecord, 'params' | 'state' | 'value' | 'uri'>>;
   running: Array<Record<string, ParamValue>>;
 }
 

@@ -47,11 +47,11 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
 
   async function runTrial(number: number, params: Record<string, ParamValue>): Promise<TrialRecord> {
     const startedAt = new Date().toISOString();
-    const pruning = tune.pruning === 'median' ? { finished: byNumber().filter((t) => t.state === 'complete').map((t) => ({ state: t.state, intermediate: t.intermediate })) } : undefined;
+    const pruning = tune.pruning === 'median' ? { finished: byNumber().flatMap((t) => (t.state === 'complete' && t.uri ? [t.uri] : [])) } : undefined;
     let record: TrialRecord;
     try {
       const out = await summarized(trials.tuneTrial, `trial ${number} of ${tune.trials}: ${paramsLine(params)}`, { loaded, features, params, metric: tune.metric, ...(pruning ? { pruning } : {}) });
-      const { uri: _uri, fingerprint: _fingerprint, ...result } = out.trial;
+      const { fingerprint: _fingerprint, bytes: _bytes, ...result } = out.trial;
       record = { number, params, ...result, reused: out.reused, cost: out.cost };
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -75,8 +75,8 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
         sampler: tune.sampler,
         seed: tune.seed,
         metric: tune.metric,
-        // Pruned trials keep their curves (TPE reads them); complete ones need only their value.
-        finished: byNumber().map((t) => ({ params: t.params, state: t.state, value: t.value, ...(t.state === 'pruned' ? { intermediate: t.intermediate } : {}) })),
+        // A pruned trial's record has its curve, which TPE reads; a complete one needs only its value.
+        finished: byNumber().map((t) => ({ params: t.params, state: t.state, value: t.value, ...(t.state === 'pruned' && t.uri ? { uri: t.uri } : {}) })),
         running: state.running.map((r) => r.params),
       });
       samplerCost = sumCosts([samplerCost, suggestion.cost]);

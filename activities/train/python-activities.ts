@@ -6,12 +6,12 @@ import type { TrainInput, TrainOutput } from './trainer';
 export interface TrialInput extends TrainInput {
   params: Record<string, ParamValue>;
   metric: TuneMetric;
-  /** With `pruning: median`: the finished trials' holdout losses by round, that this trial's are compared with. */
-  pruning?: { finished: Array<Pick<TrialRecord, 'state' | 'intermediate'>> };
+  /** With `pruning: median`: the records of the complete trials whose holdout losses by round this trial's are compared with. */
+  pruning?: { finished: string[] };
 }
 
 export interface TrialOutput {
-  trial: Pick<TrialRecord, 'state' | 'value' | 'holdout' | 'bestIteration' | 'iterations' | 'resumedFrom' | 'intermediate' | 'reason'> & { uri: string; fingerprint: string };
+  trial: Pick<TrialRecord, 'state' | 'value' | 'holdout' | 'bestIteration' | 'iterations' | 'resumedFrom' | 'reason'> & { uri: string; fingerprint: string; bytes: number };
   reused: boolean;
   cost: StepCost;
 }

@@ -2,7 +2,9 @@
 trials that have finished (and those still running) to `suggest`, which rebuilds an Optuna study from them and
 asks for the next configuration; a `trial` fits one configuration on the training window's fit rows and scores it
 on the holdout days (never the validation window). Nothing is kept between calls, so every suggestion is in the
-run's history and a search resumes wherever the workflow does."""
+run's history and a search resumes wherever the workflow does. A trial's holdout-loss curve stays in its
+content-addressed record (`trial.json`); the workflow passes its address, never the curve, so a long search's
+history stays small."""
 
 from __future__ import annotations
 
@@ -50,7 +52,13 @@ def distributions(space: dict[str, dict[str, Any]]) -> dict[str, BaseDistributio
     return found
 
 
-def study_of(request: dict[str, Any]) -> tuple[optuna.Study, dict[str, BaseDistribution]]:
+def curve_of(store: ArtifactStore, uri: str) -> dict[int, float]:
+    """A finished trial's holdout loss by round, from its record."""
+    record = json.loads(store.fetch(uri).read_text())
+    return {int(step): float(loss) for step, loss in record.get("intermediate") or []}
+
+
+def study_of(store: ArtifactStore, request: dict[str, Any]) -> tuple[optuna.Study, dict[str, BaseDistribution]]:
     """A study rebuilt from the finished and running trials of the request. The sampler is seeded by the spec's
     seed and the number of trials so far, so the same history always asks the same next trial."""
     dists = distributions(request["space"])
@@ -70,7 +78,8 @@ def study_of(request: dict[str, Any]) -> tuple[optuna.Study, dict[str, BaseDistr
                 distributions={k: dists[k] for k in params},
                 state=state,
                 value=trial["value"] if state == TrialState.COMPLETE else None,
-                intermediate_values={int(step): float(loss) for step, loss in trial.get("intermediate") or []},
+                # A pruned trial's curve: TPE weighs it by how far it got.
+                intermediate_values=curve_of(store, trial["uri"]) if state == TrialState.PRUNED and trial.get("uri") else {},
             )
         )
     for params in request["running"]:
@@ -79,10 +88,10 @@ def study_of(request: dict[str, Any]) -> tuple[optuna.Study, dict[str, BaseDistr
     return study, dists
 
 
-def suggest(request: dict[str, Any]) -> dict[str, Any]:
+def suggest(store: ArtifactStore, request: dict[str, Any]) -> dict[str, Any]:
     """The next trial's parameters: `{params, cost}`."""
     started, cpu_started = time.perf_counter(), time.process_time()
-    study, dists = study_of(request)
+    study, dists = study_of(store, request)
     params = study.ask(dists).params
     return {"params": {k: (int(v) if isinstance(dists[k], IntDistribution) else v) for k, v in params.items()}, "cost": cost_since(started, cpu_started, 0, 0, 0)}
 
@@ -91,16 +100,14 @@ class MedianPruning:
     """Optuna's MedianPruner over the holdout loss the trial reports at its checkpoints, against the finished
     trials' losses at the same rounds (lower is better)."""
 
-    def __init__(self, finished: list[dict[str, Any]], params: dict[str, Any]) -> None:
+    def __init__(self, curves: list[dict[int, float]]) -> None:
         self.pruner = optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_ROUNDS)
         self.study = optuna.create_study(direction="minimize")
         dummy = {"_": FloatDistribution(0, 1)}
-        for trial in finished:
-            if trial["state"] == "complete" and trial.get("intermediate"):
-                curve = {int(step): float(loss) for step, loss in trial["intermediate"]}
+        for curve in curves:
+            if curve:
                 self.study.add_trial(create_trial(params={"_": 0.5}, distributions=dummy, value=min(curve.values()), intermediate_values=curve))
         self.curve: dict[int, float] = {}
-        self.params = params
 
     def report(self, step: int, loss: float) -> None:
         """Records the loss at `step`; raises Pruned when the median rule says stop."""
@@ -135,14 +142,15 @@ def log_loss(y: np.ndarray, p: np.ndarray) -> float:
 def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hooks) -> dict[str, Any]:
     """Fits one configuration (`request["params"]` over the spec's trainer settings, no refit) on the fit rows,
     with early stopping on the holdout days, and scores it there. Content-addressed by the features, the trainer
-    settings and (with pruning) the finished trials it was compared with: an identical trial is reused, and an
-    attempt that dies resumes from the trial's checkpoint. Returns `{trial, reused, cost}`."""
+    settings and (with pruning) the finished trials it is compared with (`pruning.finished`: their records'
+    addresses): an identical trial is reused, and an attempt that dies resumes from the trial's checkpoint.
+    Returns `{trial, reused, cost}`; the trial's holdout-loss curve is in its record (`trial.uri`)."""
     started, cpu_started = time.perf_counter(), time.process_time()
     loaded, features = request["loaded"], request["features"]
     spec = loaded["spec"]
     params = {**spec["trainer"], **request["params"], "refit": False}
     pruning = request.get("pruning")
-    reference = json.dumps(pruning["finished"], separators=(",", ":"), sort_keys=True) if pruning else ""
+    reference = json.dumps(sorted(pruning["finished"]), separators=(",", ":")) if pruning else ""
     fingerprint = fingerprint_of("trial", plugin.TRAINER, plugin.VERSION, features["fingerprint"], json.dumps(params, separators=(",", ":"), sort_keys=True), reference)
     rows_in = 0
 
@@ -155,7 +163,7 @@ def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hoo
         rows_in = len(y)
         fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
         categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
-        pruner = MedianPruning(pruning["finished"], params) if pruning else None
+        pruner = MedianPruning([curve_of(store, uri) for uri in pruning["finished"]]) if pruning else None
         job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, export=False, report=pruner.report if pruner else None)
         record: dict[str, Any]
         try:
@@ -169,10 +177,11 @@ def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hoo
         except Pruned as err:
             record = {"state": "pruned", "reason": str(err), "iterations": max(pruner.curve) if pruner and pruner.curve else 0}
         record["intermediate"] = sorted([step, loss] for step, loss in (pruner.curve if pruner else job.curve).items())
-        (staging / "trial.json").write_text(json.dumps(record))
+        text = json.dumps(record)
+        (staging / "trial.json").write_text(text)
         for leftover in job.checkpoints:
             store.discard(leftover)
-        return {"uri": uri_of("trial.json"), "fingerprint": fingerprint, "bytes": len(json.dumps(record)), **record}
+        return {"uri": uri_of("trial.json"), "fingerprint": fingerprint, "bytes": len(text), **{k: v for k, v in record.items() if k != "intermediate"}}
 
     value, reused = store.reuse_or_build("trials", fingerprint, build)
     return {"trial": value, "reused": reused, "cost": cost_since(started, cpu_started, rows_in, features["train"]["bytes"], 0)}

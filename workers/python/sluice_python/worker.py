@@ -106,7 +106,7 @@ def train_lightgbm_activity(request: dict[str, Any]) -> dict[str, Any]:
 def suggest_trial_activity(request: dict[str, Any]) -> dict[str, Any]:
     """The next configuration of a `tune:` search, from the trials so far (the workflow owns the study)."""
     try:
-        return suggest(request)
+        return suggest(STORE, request)
     except ValueError as err:
         raise ApplicationError(f"tune.space: {err}", type="SluiceSpecError", non_retryable=True) from err
 
