@@ -67,7 +67,7 @@ export interface ModelArtifact {
    * (`bestIteration`), in `refitSeconds` (absent in models trained before it was reported);
    * `imported`: a model trained elsewhere (no iterations here).
    */
-  training: Omit<TrainerResult, 'theta' | 'stopReason'> & { stopReason: TrainerResult['stopReason'] | 'imported'; refit?: boolean; refitSeconds?: number };
+  training: Omit<TrainerResult, 'theta' | 'stopReason'> & { stopReason: TrainerResult['stopReason'] | 'imported'; refit?: boolean; refitSeconds?: number; searched?: boolean };
 }
 
 /** What the train activity heartbeats: progress, and a checkpoint a retried attempt resumes from. */

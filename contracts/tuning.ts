@@ -76,6 +76,8 @@ export interface TrialRecord {
   iterations?: number;
   /** The round an attempt resumed after, from the trial's checkpoint (0: from scratch). */
   resumedFrom?: number;
+  /** How its early stopping went (complete trials): the final train step's refit starts from the best trial's. */
+  searched?: { iterations: number; bestIteration: number; trainLoss: number; validationLoss: number; stopReason: string };
   /** The trial's record in the artifact store (content-addressed): with its holdout loss at each checkpoint, which pruning and the sampler read. */
   uri?: string;
   /** Why it was pruned, or how it failed. */
@@ -137,15 +139,18 @@ export interface TuneBudget {
   maxTrainingSeconds?: number;
 }
 
+/** The final fit and the steps after it, against the trial they train: the refit reads every training day, and evaluation, the champion's and the report follow, all inside the budget. */
+const FINAL_FIT_MARGIN = 1.5;
+
 /**
  * Why no further trial may start (undefined: one may). A trial is not started when the run's spending so far,
  * the trials still running and this one (each estimated as the mean finished trial), and the final fit after the
- * search would pass a limit. The final fit trains the best configuration: it is estimated as the best trial so far,
- * or the mean trial if that costs more (the next trial may become the best), twice with `refit` (which boosts on
- * the holdout and then on every day). Estimates come from the trials trained in this run (reused ones cost next
- * to nothing). The first trial always starts.
+ * search would pass a limit. The final fit trains the best configuration once (a refit starts from the best
+ * trial's rounds; without refit the early-stopping fit is repeated): it is estimated as the best trial so far, or
+ * the mean trial if that costs more (the next trial may become the best), times {@link FINAL_FIT_MARGIN}. Estimates come from the trials trained
+ * in this run (reused ones cost next to nothing). The first trial always starts.
  */
-export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trainingSeconds: number }, finished: readonly TrialRecord[], running: number, refit: boolean, best?: TrialRecord): string | undefined {
+export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trainingSeconds: number }, finished: readonly TrialRecord[], running: number, best?: TrialRecord): string | undefined {
   if (finished.length === 0) return undefined;
   // A reused trial cost next to nothing this time; a new one costs what the trials trained in this run did.
   const trained = finished.filter((t) => !t.reused);
@@ -153,7 +158,7 @@ export function budgetStop(budget: TuneBudget, spent: { cpuSeconds: number; trai
   const check = (what: string, used: number, of: (c: StepCost) => number, limit: number | undefined, unit: string) => {
     if (limit === undefined) return undefined;
     const mean = basis.reduce((sum, t) => sum + of(t.cost), 0) / basis.length;
-    const final = Math.max(mean, best && !best.reused ? of(best.cost) : 0) * (refit ? 2 : 1);
+    const final = FINAL_FIT_MARGIN * Math.max(mean, best && !best.reused ? of(best.cost) : 0);
     if (used + (running + 1) * mean + final <= limit) return undefined;
     return `${what}: ${used.toFixed(1)} ${unit} used of ${limit}; another trial (about ${mean.toFixed(1)}) and the final fit (about ${final.toFixed(1)}) would pass it`;
   };

@@ -81,6 +81,8 @@ describe('tune: a durable hyper-parameter search', () => {
     expect(steps.tune.detail).toContain(`best holdout AUC ${tuning.best!.value!.toFixed(4)} (trial ${tuning.best!.number}`);
     expect(first.ledger!.entries.filter((e) => e.step.startsWith('trial ')).map((e) => e.step).sort()).toEqual(['trial 1', 'trial 2', 'trial 3', 'trial 4']);
     expect(first.promoted).toBe(true);
+    // The refit started from the best trial's rounds: nothing was searched again.
+    expect(steps.train.detail).toMatch(new RegExp(`refit ${tuning.best!.bestIteration} \\(the search's best trial's rounds\\) on the whole window in [\\d.]+ s`));
     // The report has the trials table and the two search charts.
     const report = first.report as { file: string };
     const page = fs.readFileSync(report.file, 'utf8');

@@ -254,7 +254,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
         if (external) return summarized(data.importModel, `import ${external.file}, a model trained elsewhere`, { loaded, features, model: external });
         const summary = `train ${spec.trainer.type}: ${count(features.train.rows)} rows × ${features.featureColumns.length} features`;
         // Where the trainer runs, from its descriptor: the Python worker's queue, a data-parallel fit, or this worker.
-        if (route.runtime === 'python') return summarized(loaded.trainer ? python.trainPython : python.trainLightgbm, tuning ? `${summary}, the best of ${tuning.trials.length} trials` : summary, { loaded: trainAs, features });
+        if (route.runtime === 'python') return summarized(loaded.trainer ? python.trainPython : python.trainLightgbm, tuning ? `${summary}, the best of ${tuning.trials.length} trials` : summary, { loaded: trainAs, features, ...(tuning?.best?.searched ? { searched: tuning.best.searched } : {}) });
         if (route.dataParallel && features.train.rows > route.dataParallel.aboveRows) return dataParallelFit(route.dataParallel.workflowType)(spec, loaded, features, summary);
         return summarized(training.train, summary, { loaded, features });
       },
@@ -457,7 +457,7 @@ function featuresDetail(features: FeatureSet): string {
  */
 function trainDetail(unit: 'round' | 'iteration', training: ModelArtifact['training']): string {
   const took = training.refitSeconds !== undefined ? ` in ${training.refitSeconds.toFixed(1)} s` : '';
-  const refit = training.refit ? `, refit ${training.bestIteration} on the whole window${took}` : '';
+  const refit = training.refit ? `, refit ${training.bestIteration}${training.searched ? " (the search's best trial's rounds)" : ''} on the whole window${took}` : '';
   const resumed = training.resumedFrom > 0 ? `, resumed after ${unit} ${training.resumedFrom}` : '';
   return `${training.iterations} ${unit}s, ${training.stopReason}${refit}${resumed}`;
 }

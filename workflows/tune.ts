@@ -38,7 +38,6 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
     maxCpuSeconds: spec.budget?.max_cpu_seconds,
     maxTrainingSeconds: spec.budget?.max_training_time ? durationSeconds(spec.budget.max_training_time) : undefined,
   };
-  const refit = (spec.trainer as { refit?: boolean }).refit !== false;
   const byNumber = () => [...summary.trials].sort((a, b) => a.number - b.number);
   let samplerCost = zeroCost();
   let asked = 0;
@@ -68,7 +67,7 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
   for (;;) {
     while (running.size < tune.parallel && asked < tune.trials && !state.stoppedBy && !budgetReason) {
       const spent = { cpuSeconds: ledger.total.cpuSeconds, trainingSeconds: summary.trials.reduce((s, t) => s + t.cost.wallSeconds, 0) };
-      budgetReason = budgetStop(budget, spent, summary.trials, running.size, refit, summary.best);
+      budgetReason = budgetStop(budget, spent, summary.trials, running.size, summary.best);
       if (budgetReason) break;
       const suggestion = await sampler.suggestTrial({
         space,

@@ -61,29 +61,28 @@ describe('tune: at load', () => {
 describe('the search budget', () => {
   const trial = (cpuSeconds: number, reused = false): TrialRecord => ({ number: 1, params: {}, state: 'complete', value: 0.7, reused, cost: { ...zeroCost(), cpuSeconds, wallSeconds: cpuSeconds } });
 
-  it('reserves the final fit of the best configuration, or of the mean trial when that costs more', () => {
-    const cheapBest = { ...trial(5), value: 0.8 };
-    // Spent 5 + 30: one more trial (mean 17.5) and the final fit (the mean costs more than the best: 2 × 17.5) = 87.5.
-    expect(budgetStop({ maxCpuSeconds: 88 }, { cpuSeconds: 35, trainingSeconds: 35 }, [cheapBest, trial(30)], 0, true, cheapBest)).toBeUndefined();
-    expect(budgetStop({ maxCpuSeconds: 87 }, { cpuSeconds: 35, trainingSeconds: 35 }, [cheapBest, trial(30)], 0, true, cheapBest)).toMatch(/final fit \(about 35\.0\)/);
-    // A costly best is reserved whole.
-    const costlyBest = { ...trial(30), value: 0.8 };
-    expect(budgetStop({ maxCpuSeconds: 112 }, { cpuSeconds: 35, trainingSeconds: 35 }, [trial(5), costlyBest], 0, true, costlyBest)).toMatch(/final fit \(about 60\.0\)/);
+  it('always starts the first trial, then none that with the final fit would pass the budget', () => {
+    expect(budgetStop({ maxCpuSeconds: 1 }, { cpuSeconds: 5, trainingSeconds: 0 }, [], 0)).toBeUndefined();
+    // 10 spent + one more trial (10) + the final fit and what follows it (1.5 × the best trial, 15) = 35.
+    expect(budgetStop({ maxCpuSeconds: 35 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 0)).toBeUndefined();
+    expect(budgetStop({ maxCpuSeconds: 34 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 0)).toMatch(/^budget\.max_cpu_seconds: 10\.0 CPU seconds used of 34; another trial \(about 10\.0\) and the final fit \(about 15\.0\) would pass it$/);
+    // A running trial counts too, and the training-time limit is checked the same way.
+    expect(budgetStop({ maxCpuSeconds: 35 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 1)).toMatch(/max_cpu_seconds/);
+    expect(budgetStop({ maxTrainingSeconds: 35 }, { cpuSeconds: 0, trainingSeconds: 10 }, [trial(10)], 0)).toBeUndefined();
+    expect(budgetStop({ maxTrainingSeconds: 34 }, { cpuSeconds: 0, trainingSeconds: 10 }, [trial(10)], 0)).toMatch(/^budget\.max_training_time: /);
   });
 
-  it('always starts the first trial, then none that with the final fit would pass the budget', () => {
-    expect(budgetStop({ maxCpuSeconds: 1 }, { cpuSeconds: 5, trainingSeconds: 0 }, [], 0, true)).toBeUndefined();
-    // 10 spent + one more trial (10) + the final fit (2 × 10 with refit) = 40.
-    expect(budgetStop({ maxCpuSeconds: 40 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 0, true)).toBeUndefined();
-    expect(budgetStop({ maxCpuSeconds: 39 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 0, true)).toMatch(/^budget\.max_cpu_seconds: 10\.0 CPU seconds used of 39; another trial \(about 10\.0\) and the final fit \(about 20\.0\) would pass it$/);
-    expect(budgetStop({ maxCpuSeconds: 39 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 0, false)).toBeUndefined();
-    // A running trial counts too, and the training-time limit is checked the same way.
-    expect(budgetStop({ maxCpuSeconds: 40 }, { cpuSeconds: 10, trainingSeconds: 10 }, [trial(10)], 1, true)).toMatch(/max_cpu_seconds/);
-    expect(budgetStop({ maxTrainingSeconds: 30 }, { cpuSeconds: 0, trainingSeconds: 10 }, [trial(10)], 0, false)).toBeUndefined();
-    expect(budgetStop({ maxTrainingSeconds: 29 }, { cpuSeconds: 0, trainingSeconds: 10 }, [trial(10)], 0, false)).toMatch(/^budget\.max_training_time: /);
+  it('reserves the final fit of the best configuration, or of the mean trial when that costs more', () => {
+    const cheapBest = { ...trial(5), value: 0.8 };
+    // Spent 35: one more trial (mean 17.5) and the final fit (the mean costs more than the best: 1.5 × 17.5) = 78.75.
+    expect(budgetStop({ maxCpuSeconds: 79 }, { cpuSeconds: 35, trainingSeconds: 35 }, [cheapBest, trial(30)], 0, cheapBest)).toBeUndefined();
+    expect(budgetStop({ maxCpuSeconds: 78 }, { cpuSeconds: 35, trainingSeconds: 35 }, [cheapBest, trial(30)], 0, cheapBest)).toMatch(/final fit \(about 26\.3\)/);
+    // A costly best is reserved whole.
+    const costlyBest = { ...trial(30), value: 0.8 };
+    expect(budgetStop({ maxCpuSeconds: 97 }, { cpuSeconds: 35, trainingSeconds: 35 }, [trial(5), costlyBest], 0, costlyBest)).toMatch(/final fit \(about 45\.0\)/);
   });
 
   it('estimates a new trial from the trials trained in this run, not from reused ones', () => {
-    expect(budgetStop({ maxCpuSeconds: 31 }, { cpuSeconds: 10, trainingSeconds: 0 }, [trial(0.01, true), trial(10)], 0, true)).toMatch(/about 10\.0/);
+    expect(budgetStop({ maxCpuSeconds: 34 }, { cpuSeconds: 10, trainingSeconds: 0 }, [trial(0.01, true), trial(10)], 0)).toMatch(/about 10\.0/);
   });
 });

@@ -11,7 +11,7 @@ export interface TrialInput extends TrainInput {
 }
 
 export interface TrialOutput {
-  trial: Pick<TrialRecord, 'state' | 'value' | 'holdout' | 'bestIteration' | 'iterations' | 'resumedFrom' | 'reason'> & { uri: string; fingerprint: string; bytes: number };
+  trial: Pick<TrialRecord, 'state' | 'value' | 'holdout' | 'bestIteration' | 'iterations' | 'resumedFrom' | 'searched' | 'reason'> & { uri: string; fingerprint: string; bytes: number };
   reused: boolean;
   cost: StepCost;
 }

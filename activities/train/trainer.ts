@@ -19,6 +19,21 @@ export interface TrainHooks {
 export interface TrainInput {
   loaded: LoadedSpec;
   features: FeatureSet;
+  /**
+   * After a `tune:` search: how the best trial's early stopping went, for a trainer that refits (the Python
+   * boosting trainers). The refit trains that many rounds on every training day without searching again: the
+   * trial already did, with the same settings on the same rows.
+   */
+  searched?: SearchedRounds;
+}
+
+/** What early stopping chose in a fit on the training window's fit rows, scored on its holdout days. */
+export interface SearchedRounds {
+  iterations: number;
+  bestIteration: number;
+  trainLoss: number;
+  validationLoss: number;
+  stopReason: string;
 }
 
 /** What a TypeScript trainer gets: the artifact store, the spec and feature-set references, its parsed settings, and the hooks. */

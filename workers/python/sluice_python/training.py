@@ -70,6 +70,8 @@ class Job:
     checkpoints: list[Path] = field(default_factory=list)
     #: The holdout loss at each checkpoint of the early-stopping fit, by round.
     curve: dict[int, float] = field(default_factory=dict)
+    #: After a tuning search: the best trial's early stopping (the same settings on the same rows), which a refit starts from.
+    searched: dict[str, Any] | None = None
 
     def checkpoint(self, suffix: str) -> Path:
         """A checkpoint file of this model (an earlier attempt's, fetched from the store when it has one); removed once the model is published."""
@@ -110,11 +112,14 @@ def search_then_refit(job: Job, search: Callable[[], tuple[Any, dict[str, Any]]]
     returns the model and how training went (`bestIteration`: the rounds it chose). With `refit` set, those rounds
     are kept in a checkpoint (so an attempt that dies in the refit does not search again), and `refit(rounds)`
     trains that many rounds on every training row, returning the model and the round it resumed after; the
-    refit's wall seconds (this attempt's) are reported as `refitSeconds`."""
+    refit's wall seconds (this attempt's) are reported as `refitSeconds`. After a tuning search (`job.searched`),
+    the best trial's rounds are used and nothing is searched again."""
     if not job.params.get("refit"):
         return search()
     chosen = job.checkpoint(".rounds.json")
-    if chosen.exists():
+    if job.searched:
+        training = {"history": [], **job.searched, "resumedFrom": 0, "searched": True}
+    elif chosen.exists():
         training = json.loads(chosen.read_text())
     else:
         _, training = search()
@@ -147,7 +152,7 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
         rows_in = len(y)
         fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
         categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
-        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store)
+        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, searched=request.get("searched"))
         fitted = plugin.fit(job)
         if fitted.model is None:
             raise TrainingError(f"trainer: {plugin.TRAINER} returned no ONNX model; nothing was registered")

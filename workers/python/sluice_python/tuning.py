@@ -173,7 +173,12 @@ def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hoo
             if not all(math.isfinite(v) for v in holdout.values()):
                 raise TrainingError(f"tune: the holdout days have a single class ({int(held_y.sum())} positives of {len(held_y)}); the metric is undefined")
             value = holdout["auc"] if request["metric"] == "auc" else holdout["logLoss"]
-            record = {"state": "complete", "value": value, "holdout": holdout, "bestIteration": fitted.training["bestIteration"], "iterations": fitted.training["iterations"], "resumedFrom": fitted.training["resumedFrom"]}
+            training = fitted.training
+            record = {
+                "state": "complete", "value": value, "holdout": holdout, "bestIteration": training["bestIteration"], "iterations": training["iterations"], "resumedFrom": training["resumedFrom"],
+                # What the final train step's refit starts from when this trial is the best.
+                "searched": {k: training[k] for k in ("iterations", "bestIteration", "trainLoss", "validationLoss", "stopReason")},
+            }
         except Pruned as err:
             record = {"state": "pruned", "reason": str(err), "iterations": max(pruner.curve) if pruner and pruner.curve else 0}
         record["intermediate"] = sorted([step, loss] for step, loss in (pruner.curve if pruner else job.curve).items())
