@@ -133,6 +133,23 @@ export function outcomeLine(metric: TuneMetric, trial: TrialRecord): string {
   return trial.state === 'pruned' ? (trial.reason ?? 'pruned') : `failed: ${trial.reason ?? 'unknown error'}`;
 }
 
+/**
+ * The search as the Web UI shows it in the run's details (markdown): a line per trial, e.g. `trial 7 of 30:
+ * learning_rate 0.05, leaves 127 → holdout AUC 0.7710 (best so far)`, and the trials running now.
+ */
+export function searchDetails(summary: TuneSummary, running: ReadonlyArray<{ number: number; params: Record<string, ParamValue> }>): string {
+  let best: TrialRecord | undefined;
+  const lines = [...summary.trials]
+    .sort((a, b) => a.number - b.number)
+    .map((t) => {
+      const leads = better(summary.metric, t, best);
+      if (leads) best = t;
+      return `- trial ${t.number} of ${summary.planned}: ${paramsLine(t.params)} → ${outcomeLine(summary.metric, t)}${leads ? ' (best so far)' : ''}`;
+    });
+  const now = running.map((r) => `- trial ${r.number} of ${summary.planned}: ${paramsLine(r.params)} → running`);
+  return [`**Search** ${summary.trials.length} of ${summary.planned} trials done${summary.stopReason ? `; ${summary.stopReason}` : ''}`, [...lines, ...now].join('\n')].join('\n\n');
+}
+
 /** What the search may still spend: the spec budget's CPU seconds and training time, each if set. */
 export interface TuneBudget {
   maxCpuSeconds?: number;

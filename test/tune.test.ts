@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { run } from '../scripts/sluice-cli';
 import { trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
-import type { TrialRecord } from '../contracts/tuning';
+import { outcomeLine, type TrialRecord } from '../contracts/tuning';
 import { eventually } from './support/eventually';
 import { kill, startPythonWorker } from './support/processes';
 import { recordHistory } from './support/record-history';
@@ -56,10 +56,12 @@ function best(trials: TrialRecord[]): TrialRecord {
 describe('tune: a durable hyper-parameter search', () => {
   it('runs trials two at a time, trains the best configuration, and reuses every finished trial when trials is raised', async () => {
     const file = spec('tune-search', { trials: 4, parallel: 2 });
+    let details = '';
     const { first, raised } = await h.withWorker(async () => {
       const handle = await train(file, 'tune-search');
       const first = await handle.result();
       recordHistory(handle, 'tuned');
+      details = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
       const raised = await (await train(spec('tune-search', { trials: 5, parallel: 1 }), 'tune-search-raised')).result();
       return { first, raised };
     });
@@ -76,6 +78,10 @@ describe('tune: a durable hyper-parameter search', () => {
     }
     expect(tuning.best!.number).toBe(best(tuning.trials).number);
     expect(tuning.stopReason).toBe('4 of 4 trials ran');
+    // The Web UI's run details list every trial, how it ended, and which led.
+    expect(details).toContain('**Search** 4 of 4 trials done; 4 of 4 trials ran');
+    expect(details).toMatch(/^- trial 1 of 4: learning_rate 0\.\d+, leaves \d+ → holdout AUC 0\.\d{4} \(best so far\)$/m);
+    expect(details).toContain(`→ ${outcomeLine('auc', tuning.best!)}`);
     // The train step trained the best configuration, and every trial is on the ledger.
     const steps = Object.fromEntries(first.steps.map((s) => [s.name, s]));
     expect(steps.tune.detail).toContain(`best holdout AUC ${tuning.best!.value!.toFixed(4)} (trial ${tuning.best!.number}`);
@@ -102,7 +108,7 @@ describe('tune: a durable hyper-parameter search', () => {
     }
   });
 
-  it('starts no trial the budget cannot pay for, and says so', async () => {
+  it('starts no trial the budget cannot pay for, and says so (with median pruning on: the trials read the finished ones\' curves)', async () => {
     // What extract and features cost, and what one trial costs, from a one-trial run; then a budget for a few more.
     // Seeds of this process, so no trial is one an earlier test run left in the artifact store (it would cost nothing).
     const seed = 1000 + (process.pid % 100_000);
@@ -112,7 +118,7 @@ describe('tune: a durable hyper-parameter search', () => {
     const before = probe.ledger!.entries.filter((e) => ['extract', 'features'].includes(e.step)).reduce((s, e) => s + e.cost.cpuSeconds, 0);
     const budget = before + 8 * trial;
     const result = await h.withWorker(async () =>
-      (await train(spec('tune-budget', { trials: 30, parallel: 1, sampler: 'random', seed: seed + 1 }, (s) => (s.budget = { max_cpu_seconds: Math.ceil(budget) })), 'tune-budget')).result(),
+      (await train(spec('tune-budget', { trials: 30, parallel: 1, sampler: 'random', seed: seed + 1, pruning: 'median' }, (s) => (s.budget = { max_cpu_seconds: Math.ceil(budget) })), 'tune-budget')).result(),
     );
     const tuning = result.tuning!;
     expect(tuning.trials.length).toBeGreaterThanOrEqual(1);

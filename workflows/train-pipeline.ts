@@ -27,7 +27,7 @@ import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from 
 import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 import { stopTuningUpdate, tuneDetail, tuneSearch, type TuneState } from './tune';
-import type { TuneSummary } from '../contracts/tuning';
+import { searchDetails, type TuneSummary } from '../contracts/tuning';
 import type { ClassificationMetrics } from '../contracts/metrics';
 import type { ColumnInfo, FeatureSet, ModelArtifact, ExternalModel } from '../contracts/artifacts';
 import type { TrainOutput } from '../activities/train/trainer';
@@ -230,7 +230,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     // What the Web UI shows as the run's details, the model version once it is registered.
     const details = (version?: number) =>
       setCurrentDetails(
-        [`**Pipeline** ${spec.name} (${loaded.file})`, `**Training window** ${spec.split.train.from} .. ${spec.split.train.to}`, `**Validation window** ${spec.split.validate.from} .. ${spec.split.validate.to}`, external ? `**Model** ${external.file}, trained elsewhere` : `**Trainer** ${spec.trainer.type}`, ...(version ? [`**Model version** v${version}`] : [])].join('\n\n'),
+        [`**Pipeline** ${spec.name} (${loaded.file})`, `**Training window** ${spec.split.train.from} .. ${spec.split.train.to}`, `**Validation window** ${spec.split.validate.from} .. ${spec.split.validate.to}`, external ? `**Model** ${external.file}, trained elsewhere` : `**Trainer** ${spec.trainer.type}`, ...(version ? [`**Model version** v${version}`] : []), ...(tuneState.summary ? [searchDetails(tuneState.summary, tuneState.running)] : [])].join('\n\n'),
       );
     details();
     const window = { from: spec.split.train.from, to: spec.split.validate.to };
@@ -243,7 +243,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     let trainAs = loaded;
     if (spec.tune && !external) {
       if (!progress.steps.some((s) => s.name === 'tune')) progress.steps.splice(progress.steps.findIndex((s) => s.name === 'train'), 0, { name: 'tune', status: 'pending' });
-      tuning = await step('tune', () => tuneSearch(loaded, features, ledger, tuneState), tuneDetail, inputsOf(features.fingerprint, spec.trainer, spec.tune, spec.budget));
+      tuning = await step('tune', () => tuneSearch(loaded, features, ledger, tuneState, () => details()), tuneDetail, inputsOf(features.fingerprint, spec.trainer, spec.tune, spec.budget));
       const best = tuning.best as NonNullable<TuneSummary['best']>;
       trainAs = { ...loaded, spec: { ...spec, trainer: { ...spec.trainer, ...best.params } } };
     }

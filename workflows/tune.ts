@@ -27,7 +27,7 @@ export interface TuneState {
  * trial in a later run is reused); it books every trial in the ledger and starts none the budget cannot pay for.
  * A failed trial is recorded with its error and the search goes on; only a search whose every trial failed fails.
  */
-export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledger: Ledger, state: TuneState): Promise<TuneSummary & { cost: StepCost }> {
+export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledger: Ledger, state: TuneState, onChange: () => void = () => undefined): Promise<TuneSummary & { cost: StepCost }> {
   const { spec } = loaded;
   const tune = spec.tune as NonNullable<typeof spec.tune>;
   const space = tune.space as NonNullable<typeof tune.space>;
@@ -61,6 +61,7 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
     summary.trials.push(record);
     summary.cpuSeconds += record.cost.cpuSeconds;
     state.running = state.running.filter((r) => r.number !== number);
+    onChange();
     return record;
   }
 
@@ -82,6 +83,7 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
       const number = ++asked;
       state.running.push({ number, params: suggestion.params });
       running.set(number, runTrial(number, suggestion.params));
+      onChange();
     }
     if (running.size === 0) break;
     const done = await Promise.race(running.values());
@@ -96,6 +98,7 @@ export async function tuneSearch(loaded: LoadedSpec, features: FeatureSet, ledge
   const ran = `${summary.trials.length} of ${tune.trials} trials ran`;
   summary.stopReason = state.stoppedBy ? `${ran}: stopped by ${state.stoppedBy}` : budgetReason ? `${ran}: ${budgetReason}` : ran;
   summary.trials = byNumber();
+  onChange();
   return { ...summary, cost: samplerCost };
 }
 

@@ -1,7 +1,7 @@
 """A plain script doing what a Sluice search does, directly on the feature files: Optuna's TPE sampler (seeded,
 5 random start-up trials, multivariate, constant liar) and median pruner (5 trials, 20 rounds) over the same
 space, the same number of trials, each a LightGBM fit on the fit rows with early stopping on the holdout days and
-its holdout log loss reported every 10 rounds. Prints the search's wall seconds and the best holdout AUC.
+its holdout log loss reported every 10 rounds (a Dataset per trial, since max_bin is searched). Prints the search's wall seconds and the best holdout AUC.
 Usage: optuna_script.py train.parquet label time_column trials seed 'space json' 'trainer json' 'categorical,columns' feature..."""
 import json
 import sys
@@ -22,8 +22,6 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 started = time.perf_counter()
 x, y, days = load(train_file, features, label, time_column)
 held = holdout(days, trainer.get("holdout", 0.1))
-fit_set = lgb.Dataset(x[~held], y[~held], feature_name=features, categorical_feature=categorical, free_raw_data=False)
-holdout_set = lgb.Dataset(x[held], y[held], reference=fit_set)
 NAMES = {"leaves": "num_leaves", "l1": "lambda_l1", "l2": "lambda_l2"}
 
 
@@ -51,6 +49,9 @@ def objective(trial):
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
+    # A Dataset per trial: its bins depend on max_bin, which the search sets.
+    fit_set = lgb.Dataset(x[~held], y[~held], feature_name=features, categorical_feature=categorical, params={"max_bin": params.get("max_bin", 255)})
+    holdout_set = lgb.Dataset(x[held], y[held], reference=fit_set)
     booster = lgb.train(params, fit_set, num_boost_round=chosen["trees"], valid_sets=[holdout_set], valid_names=["holdout"],
                         callbacks=[lgb.early_stopping(chosen.get("early_stopping_rounds", 30), verbose=False), report])
     return float(roc_auc_score(y[held], booster.predict(x[held], num_iteration=booster.best_iteration or None)))
