@@ -127,6 +127,13 @@ describe('tune: a durable hyper-parameter search', () => {
     // It kept enough budget for the final fit: the run ended within it.
     expect(result.totalCost.cpuSeconds).toBeLessThanOrEqual(Math.ceil(budget));
     expect(result.ledger!.budgetLines[0]).toMatch(/^cpu seconds /);
+    // Training time on the ledger counts the trials too.
+    const withTime = await h.withWorker(async () => (await train(spec('tune-budget-time', { trials: 2, parallel: 1, sampler: 'random', seed: seed + 500 }, (s) => (s.budget = { max_training_time: '1h' })), 'tune-budget-time')).result());
+    const line = withTime.ledger!.budgetLines.find((l) => l.startsWith('training seconds '));
+    const counted = withTime.ledger!.entries.filter((e) => e.step === 'train' || e.step.startsWith('trial ')).reduce((s, e) => s + e.cost.wallSeconds, 0);
+    expect(line).toBe(`training seconds ${counted.toFixed(2)} of 3600 (${((100 * counted) / 3600).toFixed(1)}%)`);
+    expect(counted).toBeGreaterThan(withTime.ledger!.entries.find((e) => e.step === 'train')!.cost.wallSeconds);
+
   });
 
   it('`sluice tune stop` ends the search after the running trial; `sluice status` shows the trials, and the run trains the best', async () => {

@@ -55,7 +55,9 @@ export class Ledger {
 
   snapshot(): CostLedger {
     const total = this.total;
-    const training = this.entries.find((e) => e.step === 'train')?.cost.wallSeconds;
+    // Training time is the train step's and every trial's of a search (budget.max_training_time counts both).
+    const trainingEntries = this.entries.filter((e) => e.step === 'train' || /^trial \d+$/.test(e.step));
+    const training = trainingEntries.length > 0 ? trainingEntries.reduce((sum, e) => sum + e.cost.wallSeconds, 0) : undefined;
     return {
       pipeline: this.pipeline,
       rows: this.rows,
