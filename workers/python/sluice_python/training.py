@@ -145,14 +145,9 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
 
     def build(staging: Path, uri_of: Callable[[str], str]) -> dict[str, Any]:
         nonlocal rows_in
-        names = [c["name"] for c in features["featureColumns"]]
-        table = pq.read_table(store.fetch(features["train"]["uri"]))
-        library = getattr(plugin, "LIBRARY", plugin.TRAINER)
-        x, y = matrix(table, names, features["label"], library)
+        job = job_of(store, request, plugin, params, fingerprint, hooks, searched=request.get("searched"))
+        x, y, names, library = job.x, job.y, job.names, getattr(plugin, "LIBRARY", plugin.TRAINER)
         rows_in = len(y)
-        fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
-        categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
-        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, searched=request.get("searched"))
         fitted = plugin.fit(job)
         if fitted.model is None:
             raise TrainingError(f"trainer: {plugin.TRAINER} returned no ONNX model; nothing was registered")
@@ -177,6 +172,18 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
         "bytesOut": value["bytes"],
     }
     return {"model": value, "reused": reused, "cost": cost}
+
+
+def job_of(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, params: dict[str, Any], fingerprint: str, hooks: Hooks, **options: Any) -> Job:
+    """The Job of a train step or a tuning trial: the feature set's training rows (float32), the fit and holdout rows
+    (the last `holdout` share of the training window's days), the categorical columns, and `options` (Job fields)."""
+    features = request["features"]
+    names = [c["name"] for c in features["featureColumns"]]
+    table = pq.read_table(store.fetch(features["train"]["uri"]))
+    x, y = matrix(table, names, features["label"], getattr(plugin, "LIBRARY", plugin.TRAINER))
+    fit_rows, holdout_rows = holdout_split(table, request["loaded"]["spec"]["extract"]["time_column"], params.get("holdout", 0.1))
+    categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
+    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, **options)
 
 
 def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.ndarray, np.ndarray]:

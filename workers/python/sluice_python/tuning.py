@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 import optuna
-import pyarrow.parquet as pq
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
 from .artifacts import ArtifactStore, fingerprint_of
-from .training import Hooks, Job, TrainingError, holdout_split, matrix
+from .training import Hooks, TrainingError, job_of
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -156,15 +155,10 @@ def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hoo
 
     def build(staging: Any, uri_of: Any) -> dict[str, Any]:
         nonlocal rows_in
-        names = [c["name"] for c in features["featureColumns"]]
-        table = pq.read_table(store.fetch(features["train"]["uri"]))
-        library = getattr(plugin, "LIBRARY", plugin.TRAINER)
-        x, y = matrix(table, names, features["label"], library)
-        rows_in = len(y)
-        fit_rows, holdout_rows = holdout_split(table, spec["extract"]["time_column"], params.get("holdout", 0.1))
-        categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
         pruner = MedianPruning([curve_of(store, uri) for uri in pruning["finished"]]) if pruning else None
-        job = Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, export=False, report=pruner.report if pruner else None)
+        job = job_of(store, request, plugin, params, fingerprint, hooks, export=False, report=pruner.report if pruner else None)
+        x, y, holdout_rows = job.x, job.y, job.holdout_rows
+        rows_in = len(y)
         record: dict[str, Any]
         try:
             fitted = plugin.fit(job)
