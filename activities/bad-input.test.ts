@@ -226,7 +226,7 @@ describe('bad input is refused precisely, and nothing is published', () => {
       const text = await failure(importFile(loaded, set, byo, [{ name: 'hour_of_day', type: 'VARCHAR' }, { name: 'log_distance' }, { name: 'origin_delay_rate' }]));
       expect(text.message).toBe('byo-model.onnx: feature `hour_of_day` is declared VARCHAR; a model reads numbers (every feature reaches it as float32): declare a numeric type, or cast the column in features.sql');
       const unnamed = await failure(importFile(loaded, set, byo, undefined));
-      expect(unnamed.message).toMatch(/^byo-model\.onnx: the model reads 3 features and carries no names, and features\.sql makes 16 \(hour_of_day, .*give the names in the model's input order with --schema/);
+      expect(unnamed.message).toMatch(/^byo-model\.onnx: the model reads 3 features and carries no names, and features\.sql makes 18 \(origin_airport, destination_airport, hour_of_day, .*give the names in the model's input order with --schema/);
     });
 
     it('is imported with the metadata contract, and the same file with another schema is another model', async () => {

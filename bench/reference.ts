@@ -4,6 +4,7 @@ import type { ArtifactStore } from '../activities/storage/artifact-store';
 import { extractWindow } from '../activities/extract/extract';
 import { buildFeatures } from '../activities/features/features';
 import { loadSpecFile } from '../activities/spec/loader';
+import { designColumns, logisticDesign } from '../activities/train/logistic/design';
 import type { FeatureSet } from '../contracts/artifacts';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -27,14 +28,20 @@ export interface SklearnResult {
   features: number;
 }
 
-/** scikit-learn's LogisticRegression (lbfgs) on the same train/validation Parquet files as ours. */
-export function sklearnReference(store: ArtifactStore, features: FeatureSet): SklearnResult {
+/**
+ * scikit-learn's LogisticRegression (lbfgs) on the same train/validation Parquet files as ours, and the same design
+ * matrix: each categorical feature as the indicators of its most frequent categories (`one_hot_top`).
+ */
+export function sklearnReference(store: ArtifactStore, features: FeatureSet, oneHotTop?: number): SklearnResult {
+  const design = logisticDesign(features, oneHotTop);
+  const { features: names } = designColumns(features, design);
+  const columns = design.map((d, i) => [names[i], d.sql]);
   const args = [
     path.join(ROOT, 'bench', 'peers', 'sklearn_logistic.py'),
     store.pathOf(features.train.uri),
     store.pathOf(features.validate.uri),
     features.label,
-    ...features.featureColumns.map((c) => c.name),
+    JSON.stringify(columns),
   ];
   const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (run.status !== 0) throw new Error(`scikit-learn reference failed (run \`bash scripts/setup-python.sh\`): ${run.stderr || run.error}`);

@@ -218,10 +218,11 @@ describe('batchInference on a real dev server', () => {
     const spec = inferenceSpec('wf-byo', { type: 'parquet', path: dir }, (s) => void (s.gates = { beat_baseline: false }));
     const byo = path.join(ROOT, 'test', 'fixtures', 'byo');
     const lines: string[] = [];
-    const result = await h.withWorker(async () => {
+    // The registry is read while the worker runs: a query needs a worker polling the registry's queue.
+    const { result, version } = await h.withWorker(async () => {
       const code = await run(['models', 'register', spec, path.join(byo, 'byo-model.onnx'), '--schema', path.join(byo, 'byo-model.schema.json'), '--json'], h.client, (l) => lines.push(l), h.config);
       expect(code).toBe(0);
-      return (await infer({ spec, partition: '2001-01-25', modelVersion: 1 })).result();
+      return { result: await (await infer({ spec, partition: '2001-01-25', modelVersion: 1 })).result(), version: (await queryRegistry(h.client, 'wf-byo'))?.versions[0] };
     });
     const registered = JSON.parse(lines.join('\n')) as TrainPipelineResult;
     expect(registered.modelVersion).toBe(1);
@@ -229,7 +230,6 @@ describe('batchInference on a real dev server', () => {
     expect(registered.metrics.rows).toBeGreaterThan(10_000);
     expect(registered.metrics.auc).toBeGreaterThan(0.5);
     expect(registered.steps.find((s) => s.name === 'train')?.detail).toBe('imported byo-model.onnx, 3 features');
-    const version = (await queryRegistry(h.client, 'wf-byo'))?.versions[0];
     expect(version).toMatchObject({ version: 1, origin: 'external', featureNames: ['hour_of_day', 'log_distance', 'origin_delay_rate'], description: 'scikit-learn StandardScaler + LogisticRegression' });
     // Its input schema carries the feature SQL's types (the drift check compares them), not the FLOAT Sluice stores.
     expect(version?.featureTypes).toEqual([{ name: 'hour_of_day', type: 'DOUBLE' }, { name: 'log_distance', type: 'DOUBLE' }, { name: 'origin_delay_rate', type: 'DOUBLE' }]);

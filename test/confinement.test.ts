@@ -226,11 +226,9 @@ describe('secrets stay out of histories', () => {
 
   it('after every probe: nothing was written outside the roots, and the planted secret is in no artifact, sink or history', async () => {
     expect(fs.readdirSync(outside).sort()).toEqual(['credentials.csv', 'spec.yaml']);
-    const files = [TEST_ARTIFACTS, roots, path.join(ROOT, 'test', 'histories')].flatMap((dir) =>
-      fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)) : [],
-    );
+    // Other test files share the artifact store and stage slices meanwhile: a folder or file renamed since it was listed is skipped.
+    const files = [TEST_ARTIFACTS, roots, path.join(ROOT, 'test', 'histories')].flatMap(filesUnder);
     expect(files.length).toBeGreaterThan(10);
-    // Other test files share the artifact store and stage slices meanwhile: a file renamed since the listing is skipped.
     const holds = (file: string) => {
       try {
         return fs.readFileSync(file).includes(SECRET);
@@ -246,3 +244,15 @@ describe('secrets stay out of histories', () => {
     expect(histories.filter((text) => text.includes(SECRET) || text.includes(CELL_SECRET))).toEqual([]);
   });
 });
+
+/** Every file below `dir`, walked folder by folder: one that vanishes while it is walked (a slice renamed into place) is skipped. */
+function filesUnder(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+}

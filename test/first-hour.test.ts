@@ -159,6 +159,7 @@ describe('promotion', () => {
       s.gates = {};
       s.features.sql = "SELECT s.date, s.origin, s.destination, s.delayed, CASE WHEN s.date < DATE '2001-01-22' THEN s.delay ELSE -s.delay END AS flipped_delay FROM source s";
       s.features.lookback = undefined;
+      delete s.features.categorical;
     });
     const { code, output } = await h.withWorker(() => sluice('train', spec, '--json'));
     expect(code).toBe(0);

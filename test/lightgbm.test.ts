@@ -35,11 +35,11 @@ async function pythonWorker(taskQueue: string): Promise<ChildProcess> {
 
 
 /** The flights pipeline on its whole training window (2.5M rows) with a LightGBM trainer: seconds per 10 rounds. */
-function fullGbdt(name: string, trees: number, seed: number, taskQueue: string): string {
+function fullGbdt(name: string, trees: number, patience: number, taskQueue: string): string {
   const spec = flightsSpec();
   spec.name = name;
   // No refit: the kill must land in the boosting that early stopping watches (the refit resumes the same way).
-  spec.trainer = { type: 'lightgbm', trees, leaves: 63, learning_rate: 0.1, seed, threads: 2, refit: false };
+  spec.trainer = { type: 'lightgbm', trees, leaves: 63, learning_rate: 0.1, early_stopping_rounds: patience, seed: 11, threads: 2, refit: false };
   spec.execution = { python_task_queue: taskQueue, heartbeat_timeout: '5s' };
   spec.on_failure = { wait_for_operator: false };
   return writeSpec(name, spec);
@@ -110,9 +110,9 @@ describe('LightGBM on the Python worker', () => {
   it('SIGKILL of the Python worker mid-training: the next attempt resumes after round R > 0 and scores like an uninterrupted run', async () => {
     const killQueue = `${h.config.taskQueue}-python-kill`;
     const first = await pythonWorker(killQueue);
-    // Two fingerprints for the same settings: `seed` here only changes which rows LightGBM samples to build its bins.
+    // Two fingerprints for one model: early stopping never triggers with this patience, so the two settings train the same trees.
     const start = (run: 'uninterrupted' | 'killed') =>
-      h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, run === 'uninterrupted' ? 11 : 12, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-${run}-${process.pid}` });
+      h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-kill', 80, run === 'uninterrupted' ? 1000 : 1001, killQueue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-${run}-${process.pid}` });
     const { uninterrupted, resumed, beat } = await trainThroughKill(h, start, first, () => pythonWorker(killQueue));
     const detail = resumed.steps.find((s) => s.name === 'train')?.detail ?? '';
     const round = resumedAfter(resumed);
@@ -124,7 +124,7 @@ describe('LightGBM on the Python worker', () => {
   });
 
   it('cancelling a run stops boosting: the Python activity acknowledges within the heartbeat timeout and the run ends cancelled', async () => {
-    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-cancel', 300, 13, queue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-cancel-${process.pid}` });
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: fullGbdt('gbdt-cancel', 300, 1002, queue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-cancel-${process.pid}` });
     const { err, waited } = await cancelWhileTraining(h, handle);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(waited).toBeLessThan(5_000 + 3_000);

@@ -60,7 +60,7 @@ describe('the Temporal Web UI', () => {
     await page.getByText(/features from [\d,]+ extracted rows/).first().waitFor({ state: 'attached' });
     const html = await page.content();
     expect(html).toMatch(/features from [\d,]+ extracted rows/);
-    expect(html).toMatch(/train logistic_regression: [\d,]+ rows × 16 features/);
+    expect(html).toMatch(/train logistic_regression: [\d,]+ rows × 18 features/);
     await page.close();
   });
 });

@@ -66,6 +66,11 @@ export interface BatchInferenceResult {
   ledger?: CostLedger;
   /** Scores per day — rows, mean score, drift from the training distribution — as a chart (absent in runs recorded before it). */
   report?: { uri: string; file: string } | { error: string };
+  /**
+   * Per categorical feature, the rows (and days) whose category the training window never saw: scored as
+   * missing, and a sign of drift. Absent when there were none.
+   */
+  unseenCategories?: Record<string, { rows: number; days: number }>;
 }
 
 export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
@@ -241,8 +246,22 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       ledger: ledger.snapshot(),
       specChanges: specChanges.length > 0 ? specChanges : undefined,
       report,
+      unseenCategories: unseenTotals(dayScores),
     };
   }
+}
+
+/** The days' unseen-category counts summed per feature, or undefined when no day had one. */
+function unseenTotals(days: DayScores[]): BatchInferenceResult['unseenCategories'] {
+  const totals: Record<string, { rows: number; days: number }> = {};
+  for (const d of days) {
+    for (const [feature, rows] of Object.entries(d.unseen ?? {})) {
+      const total = (totals[feature] ??= { rows: 0, days: 0 });
+      total.rows += rows;
+      total.days++;
+    }
+  }
+  return Object.keys(totals).length > 0 ? totals : undefined;
 }
 
 function windowOf(input: BatchInferenceInput): { from: string; to: string } {

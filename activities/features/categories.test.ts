@@ -7,6 +7,7 @@ import { extractWindow } from '../extract/extract';
 import { loadSpecFile } from '../spec/loader';
 import { sqlString, withDuckDB } from '../sql/duckdb';
 import { ArtifactStore } from '../storage/artifact-store';
+import { checkTrainerTakes, trainerOf, trainers } from '../train/trainers';
 import { buildFeatures } from './features';
 
 /** Categorical features on the 8-row fixture: January trains (AAA ×3, BBB ×2, CCC), February validates (AAA, DDD). */
@@ -18,8 +19,6 @@ function spec(name: string, change: (s: SpecInput) => void = () => undefined): s
   s.name = name;
   s.sources = { flights: { path: path.join(fixtures, 'tiny-flights.csv') }, airports: { path: path.join(fixtures, 'tiny-airports.csv') } };
   s.split = { train: { from: '2001-01-01', to: '2001-01-31' }, validate: { from: '2001-02-01', to: '2001-02-28' } };
-  s.features.sql = s.features.sql.replace('s.date, s.origin, s.destination, s.delayed,', 's.date, s.origin, s.destination, s.delayed, s.origin AS origin_airport, s.destination AS destination_airport,');
-  s.features.categorical = ['origin_airport', 'destination_airport'];
   s.features.max_categories = 2;
   s.trainer = { type: 'lightgbm' };
   change(s);
@@ -58,14 +57,19 @@ describe('categorical features', () => {
   });
 
   it('a trainer that cannot take categorical features refuses them when the spec is loaded, naming the ones that can', () => {
+    // Every trainer Sluice ships takes them; a plug-in that declares `categorical: 'none'` does not.
+    const loaded = loadSpecFile(spec('categories-xgboost', (s) => void (s.trainer = { type: 'xgboost' })));
+    expect(trainers().map((t) => [t.type, t.categorical])).toEqual([['lightgbm', 'native'], ['logistic_regression', 'one-hot'], ['xgboost', 'native']]);
     let err: unknown;
     try {
-      loadSpecFile(spec('categories-xgboost', (s) => void (s.trainer = { type: 'xgboost' })));
+      checkTrainerTakes(loaded.spec, 'pipeline.yaml', { ...trainerOf('xgboost'), categorical: 'none' });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect((err as Error).message).toMatch(/: trainer\.type: xgboost cannot take categorical features \(features\.categorical: origin_airport, destination_airport\); use a trainer that takes them \(lightgbm, logistic_regression\), or encode them in features\.sql/);
+    expect((err as Error).message).toBe(
+      'pipeline.yaml: trainer.type: xgboost cannot take categorical features (features.categorical: origin_airport, destination_airport); use a trainer that takes them (lightgbm, logistic_regression, xgboost), or encode them in features.sql (a statistics table of rates, a CASE)',
+    );
   });
 
   it('a categorical column must be an output of features.sql, and not a key', async () => {

@@ -8,7 +8,7 @@ import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 import { ModelRunner } from './model-runner';
-import { dayScores } from './score-stats';
+import { dayScores, type DayScores } from './score-stats';
 import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
 import { groupDays, type Shard } from './plan';
@@ -107,12 +107,14 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         };
         let sliceStart = 0;
         let reported = 0;
-        const tally = registerScoringFunction(connection, 'sluice_score', runner, (rows) => {
+        const categorical = model.featureNames.map((name) => (loaded.spec.features.categorical ?? []).includes(name));
+        const onRows = (rows: number) => {
           if (rows - reported < PROGRESS_ROWS) return;
           reported = rows;
           hooks.progress?.({ ...beat, rowsInSlice: rows - sliceStart });
           hooks.checkCancelled?.();
-        });
+        };
+        const tally = registerScoringFunction(connection, 'sluice_score', runner, { onRows, categorical });
         for (let k = 0; k < slices.length; k++) {
           if (staged.has(k)) continue;
           hooks.checkCancelled?.();
@@ -126,10 +128,12 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
           await selectSource(connection, loaded, window);
           sliceStart = reported = tally.rows;
+          tally.unseen.clear();
           const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window);
           // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
           fs.mkdirSync(partial, { recursive: true });
-          fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify({ rows: written }));
+          const marker: SliceMarker = { rows: written, unseen: unseenByDay(tally, model.featureNames, window.from) };
+          fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify(marker));
           fs.renameSync(partial, sliceDir);
           await store.push(`${shardUri}/slice-${k}`);
           beat = { ...beat, slicesDone: beat.slicesDone + 1, rowsDone: beat.rowsDone + written };
@@ -139,7 +143,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
         // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-        const days = await dayScores(connection, shardDir);
+        const days = withUnseen(await dayScores(connection, shardDir), shardDir);
         return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length, days };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
@@ -160,7 +164,9 @@ async function stageSlice(
   window: DateWindow,
 ): Promise<number> {
   const keys = loaded.spec.features.keys.map(sqlIdent);
-  const columns = ['day', ...keys, 'sluice_score(features) AS score', `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
+  // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
+  const group = model.featureNames.some((name) => (loaded.spec.features.categorical ?? []).includes(name)) ? `, CAST(day - DATE ${sqlString(window.from)} AS INTEGER)` : '';
+  const columns = ['day', ...keys, `sluice_score(features${group}) AS score`, `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
   const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames, window)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
   let written: number;
   try {
@@ -179,6 +185,37 @@ async function stageSlice(
   return written;
 }
 
+/** A staged slice's marker: its rows, and per day the rows each categorical feature had a category training never saw. */
+interface SliceMarker {
+  rows: number;
+  unseen?: Record<string, Record<string, number>>;
+}
+
+/** The tally's unseen-category counts of a slice, by day (`YYYY-MM-DD`) and feature name. */
+function unseenByDay(tally: ScoringTally, featureNames: string[], from: string): Record<string, Record<string, number>> {
+  const found: Record<string, Record<string, number>> = {};
+  const start = Date.parse(`${from}T00:00:00Z`);
+  for (const [offset, counts] of tally.unseen) {
+    const day = new Date(start + offset * 86_400_000).toISOString().slice(0, 10);
+    const byFeature: Record<string, number> = {};
+    counts.forEach((n, k) => {
+      if (n > 0) byFeature[featureNames[k]] = n;
+    });
+    found[day] = byFeature;
+  }
+  return found;
+}
+
+/** `days` with the unseen-category counts every staged slice's marker under `shardDir` recorded. */
+function withUnseen(days: DayScores[], shardDir: string): DayScores[] {
+  const unseen: Record<string, Record<string, number>> = {};
+  for (const name of fs.readdirSync(shardDir)) {
+    const marker = path.join(shardDir, name, SLICE_DONE);
+    if (/^slice-\d+$/.test(name) && fs.existsSync(marker)) Object.assign(unseen, (JSON.parse(fs.readFileSync(marker, 'utf8')) as SliceMarker).unseen);
+  }
+  return days.map((d) => (unseen[d.day] ? { ...d, unseen: unseen[d.day] } : d));
+}
+
 /** Rows of each slice an earlier attempt staged completely (its folder renamed into place with its marker), by slice number. */
 function stagedSlices(shardDir: string): Map<number, number> {
   const staged = new Map<number, number>();
@@ -186,7 +223,7 @@ function stagedSlices(shardDir: string): Map<number, number> {
   for (const name of fs.readdirSync(shardDir)) {
     const match = /^slice-(\d+)$/.exec(name);
     const marker = path.join(shardDir, name, SLICE_DONE);
-    if (match && fs.existsSync(marker)) staged.set(Number(match[1]), (JSON.parse(fs.readFileSync(marker, 'utf8')) as { rows: number }).rows);
+    if (match && fs.existsSync(marker)) staged.set(Number(match[1]), (JSON.parse(fs.readFileSync(marker, 'utf8')) as SliceMarker).rows);
   }
   return staged;
 }

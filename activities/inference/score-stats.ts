@@ -12,6 +12,8 @@ export interface DayScores {
   rows: number;
   meanScore: number;
   bins: number[];
+  /** Per categorical feature, the day's rows whose category training never saw (scored as missing); absent when none had one. */
+  unseen?: Record<string, number>;
 }
 
 /** Per-day score statistics of the slices staged under `dir` (day-partitioned Parquet). */

@@ -61,13 +61,43 @@ describe('the DuckDB scoring function', () => {
     }
   });
 
+  it('scores a categorical feature’s NaN (a category training never saw) as missing, counting it by the row’s group', async () => {
+    const runner = ModelRunner.open(MODEL, 'byo-model.onnx', 3);
+    try {
+      const { tally, scored } = await withDuckDB(async (c) => {
+        // feature 0 is categorical: NaN on every 1000th row; feature 2's NaN on row 7 is still refused
+        const tally = registerScoringFunction(c, 'score', runner, { categorical: [true, false, false] });
+        await c.run(`CREATE TABLE t AS SELECT i, i // 2000 AS day, ${FEATURES_SQL} AS features FROM range(5000) r(i)`);
+        await c.run(`UPDATE t SET features = ['nan'::FLOAT, 2, 0.5]::FLOAT[3] WHERE i % 1000 = 0`);
+        await c.run(`UPDATE t SET features = ['nan'::FLOAT, 2, 'nan'::FLOAT]::FLOAT[3] WHERE i = 7`);
+        const reader = await c.runAndReadAll('SELECT count(score(features, day::INTEGER)) FROM t WHERE i <> 7');
+        return { tally, scored: Number(reader.getRowsJS()[0][0]) };
+      });
+      expect(scored).toBe(4999);
+      expect(tally.badRows).toBe(0); // row 7 was filtered out of this statement
+      // rows 0 and 1000 are day 0, 2000 and 3000 day 1, 4000 day 2
+      expect(Object.fromEntries(tally.unseen)).toEqual({ 0: [2, 0, 0], 1: [2, 0, 0], 2: [1, 0, 0] });
+      const refused = await withDuckDB(async (c) => {
+        const t = registerScoringFunction(c, 'score', runner, { categorical: [true, false, false] });
+        await c.run(`SELECT score(['nan'::FLOAT, i, 'nan'::FLOAT]::FLOAT[3], 4) FROM range(3) r(i)`);
+        return t;
+      });
+      expect(refused).toMatchObject({ badRows: 3, badByFeature: [0, 0, 3] });
+      expect(Object.fromEntries(refused.unseen)).toEqual({ 4: [3, 0, 0] });
+    } finally {
+      runner.close();
+    }
+  });
+
   it('fails the statement with the very error a progress report raised', async () => {
     const runner = ModelRunner.open(MODEL, 'byo-model.onnx', 3);
     const raised = new Error('worker is shutting down');
     try {
       const outcome = await withDuckDB(async (c) => {
-        const tally = registerScoringFunction(c, 'score', runner, () => {
-          throw raised;
+        const tally = registerScoringFunction(c, 'score', runner, {
+          onRows: () => {
+            throw raised;
+          },
         });
         const failed = await c.run(`SELECT score(${FEATURES_SQL}) FROM range(100) r(i)`).then(
           () => undefined,

@@ -1,5 +1,5 @@
 import duckdb from '@duckdb/node-bindings';
-import { ARRAY, FLOAT, type DuckDBConnection } from '@duckdb/node-api';
+import { ARRAY, FLOAT, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import type { ModelRunner } from './model-runner';
 
 /** What a scoring function saw: rows scored, and rows refused per feature (NULL, NaN or ±inf). */
@@ -7,24 +7,42 @@ export interface ScoringTally {
   rows: number;
   badRows: number;
   badByFeature: number[];
+  /**
+   * Rows whose categorical feature was missing (NaN: a category training never saw), by the row's group (the
+   * function's second argument) and feature; scored, not refused. Empty without categorical features.
+   */
+  unseen: Map<number, number[]>;
   /** An error raised while scoring (model, progress report); DuckDB reports it as text, this keeps its type. */
   error?: unknown;
 }
 
+export interface ScoringOptions {
+  /** Called with the rows scored so far after every chunk. */
+  onRows?: (rows: number) => void;
+  /**
+   * By feature position, whether it is categorical: NaN there (a category the dictionary lacks) is a missing
+   * value the model handles, counted in `unseen`, not refused. With any, the function takes a second argument,
+   * `group INTEGER`, the key the counts are kept under (the row's day).
+   */
+  categorical?: readonly boolean[];
+}
+
 /**
- * Registers `name(features FLOAT[width]) → FLOAT` on the connection, scoring with `runner`. DuckDB
- * calls it once per flattened chunk of about 2,048 rows from its worker threads while the query runs,
- * so features are computed, scored and written in one pipeline: the rows go to ONNX Runtime straight
- * from DuckDB's memory and the scores straight into DuckDB's output vector, with no table in between.
- * Rows with a NULL, NaN or infinite feature are counted (per feature) and not scored; the caller
- * refuses the result when the tally has any.
+ * Registers `name(features FLOAT[width]) → FLOAT` (or `name(features, group INTEGER)` with categorical features)
+ * on the connection, scoring with `runner`. DuckDB calls it once per flattened chunk of about 2,048 rows from its
+ * worker threads while the query runs, so features are computed, scored and written in one pipeline: the rows go
+ * to ONNX Runtime straight from DuckDB's memory and the scores straight into DuckDB's output vector, with no table
+ * in between. Rows with a NULL, NaN or infinite feature are counted (per feature) and not scored; the caller
+ * refuses the result when the tally has any. A categorical feature's NaN is the exception: see {@link ScoringOptions}.
  */
-export function registerScoringFunction(connection: DuckDBConnection, name: string, runner: ModelRunner, onRows?: (rows: number) => void): ScoringTally {
+export function registerScoringFunction(connection: DuckDBConnection, name: string, runner: ModelRunner, options: ScoringOptions = {}): ScoringTally {
   const width = runner.width;
-  const tally: ScoringTally = { rows: 0, badRows: 0, badByFeature: new Array<number>(width).fill(0) };
+  const categorical = options.categorical?.some(Boolean) ? options.categorical : undefined;
+  const tally: ScoringTally = { rows: 0, badRows: 0, badByFeature: new Array<number>(width).fill(0), unseen: new Map() };
   const fn = duckdb.create_scalar_function();
   duckdb.scalar_function_set_name(fn, name);
   duckdb.scalar_function_add_parameter(fn, ARRAY(FLOAT, width).toLogicalType().logical_type);
+  if (categorical) duckdb.scalar_function_add_parameter(fn, INTEGER.toLogicalType().logical_type);
   duckdb.scalar_function_set_return_type(fn, FLOAT.toLogicalType().logical_type);
   duckdb.scalar_function_set_function(fn, (_info, input, output) => {
     try {
@@ -33,14 +51,20 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
       const child = duckdb.array_vector_get_child(array);
       const bytes = duckdb.vector_get_data(child, n * width * 4);
       const x = new Float32Array(bytes.buffer, bytes.byteOffset, n * width);
-      const bad = badRows(x, n, width, duckdb.vector_get_validity(array, n), duckdb.vector_get_validity(child, n * width), tally.badByFeature);
+      const groups = categorical
+        ? () => {
+            const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(input, 1), n * 4);
+            return new Int32Array(data.buffer, data.byteOffset, n);
+          }
+        : undefined;
+      const bad = badRows(x, n, width, duckdb.vector_get_validity(array, n), duckdb.vector_get_validity(child, n * width), tally, categorical, groups);
       tally.rows += n;
       tally.badRows += bad;
       if (tally.badRows === 0) {
         const scores = runner.score(x, n);
         duckdb.copy_data_to_vector(output, 0, scores.buffer as ArrayBuffer, scores.byteOffset, n * 4);
       }
-      onRows?.(tally.rows);
+      options.onRows?.(tally.rows);
     } catch (err) {
       // DuckDB turns a thrown error into its own text; the caller rethrows this one, type and all.
       tally.error = err;
@@ -55,19 +79,38 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
   return tally;
 }
 
-/** Counts rows with a NULL array, a NULL element or a NaN/±inf value, adding each bad value to its feature's count. */
-function badRows(x: Float32Array, n: number, width: number, arrayValid: Uint8Array | null, valuesValid: Uint8Array | null, byFeature: number[]): number {
+/**
+ * Counts rows with a NULL array, a NULL element or a NaN/±inf value, adding each bad value to its feature's count;
+ * a NaN of a categorical feature is counted in `tally.unseen` under the row's group instead.
+ */
+function badRows(
+  x: Float32Array,
+  n: number,
+  width: number,
+  arrayValid: Uint8Array | null,
+  valuesValid: Uint8Array | null,
+  tally: ScoringTally,
+  categorical?: readonly boolean[],
+  groups?: () => Int32Array,
+): number {
   let sum = 0;
   for (let i = 0; i < x.length; i++) sum += x[i];
   if (Number.isFinite(sum) && allSet(arrayValid, n) && allSet(valuesValid, n * width)) return 0;
+  const group = groups?.();
   let bad = 0;
   for (let r = 0; r < n; r++) {
     const nullRow = arrayValid !== null && !bit(arrayValid, r);
     let rowBad = nullRow;
     for (let k = 0; k < width; k++) {
       const at = r * width + k;
-      if (nullRow || (valuesValid !== null && !bit(valuesValid, at)) || !Number.isFinite(x[at])) {
-        byFeature[k]++;
+      const isNull = nullRow || (valuesValid !== null && !bit(valuesValid, at));
+      if (!isNull && categorical?.[k] && Number.isNaN(x[at]) && group) {
+        const key = group[r];
+        const counts = tally.unseen.get(key) ?? new Array<number>(width).fill(0);
+        counts[k]++;
+        tally.unseen.set(key, counts);
+      } else if (isNull || !Number.isFinite(x[at])) {
+        tally.badByFeature[k]++;
         rowBad = true;
       }
     }

@@ -25,8 +25,9 @@ const PSI_LINES = [
 ];
 
 /**
- * Writes a batch-inference run's scores over time — per day the rows scored, the mean score, and the drift of
- * the day's score distribution from the one the model had on its validation window (PSI) — as
+ * Writes a batch-inference run's scores over time — per day the rows scored, the mean score, the drift of
+ * the day's score distribution from the one the model had on its validation window (PSI), and the rows with a
+ * category training never saw — as
  * `scores.html` with the chart inline, `scores.svg` and its Vega-Lite spec `scores.vl.json`, under
  * `reports/<workflow id>/<run id>/` in the artifact store.
  */
@@ -45,10 +46,15 @@ export async function writeScoresReport(store: ArtifactStore, input: ScoresRepor
   });
 }
 
-/** Three panels over the same days: rows scored, mean score, and (when the model has a reference) PSI drift. */
+/**
+ * Panels over the same days: rows scored, mean score, (when the model has a reference) PSI drift, and (when a
+ * categorical feature met a category training never saw) those rows per feature.
+ */
 export function scoresChart(input: ScoresReportInput): ChartSpec {
   const reference = referenceBins(input.calibration);
   const values = input.days.map((d) => ({ day: d.day, rows: d.rows, meanScore: d.meanScore, psi: reference ? psi(d.bins, reference) : null }));
+  // Categories the training window never saw, per day and feature: scored as missing, a sign of drift.
+  const unseen = input.days.flatMap((d) => Object.entries(d.unseen ?? {}).map(([feature, rows]) => ({ day: d.day, feature, rows })));
   const day = { field: 'day', type: 'temporal' as const, timeUnit: 'utcyearmonthdate' as const, title: 'Day (UTC)' };
   const panel = { width: 560, height: 130 };
   const title = `${input.pipeline} v${input.modelVersion}: scores per day`;
@@ -68,6 +74,21 @@ export function scoresChart(input: ScoresReportInput): ChartSpec {
                 { data: { values: PSI_LINES }, mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#999999' }, encoding: { y: { field: 'psi', type: 'quantitative' as const } } },
                 { data: { values: PSI_LINES }, mark: { type: 'text' as const, align: 'left' as const, dx: 4, dy: -6, color: '#666666' }, encoding: { y: { field: 'psi', type: 'quantitative' as const }, x: { value: 0 }, text: { field: 'label' } } },
               ],
+            },
+          ]
+        : []),
+      ...(unseen.length > 0
+        ? [
+            {
+              ...panel,
+              data: { values: unseen },
+              mark: { type: 'bar' as const, tooltip: true },
+              encoding: {
+                x: day,
+                y: { field: 'rows', type: 'quantitative' as const, title: 'Rows, category never seen in training' },
+                color: { field: 'feature', type: 'nominal' as const, title: 'Categorical feature' },
+                xOffset: { field: 'feature', type: 'nominal' as const },
+              },
             },
           ]
         : []),

@@ -33,10 +33,12 @@ export function routeOf(spec: PipelineSpec): TrainerRoute {
   };
 }
 
-/** Refuses a spec whose trainer cannot take what its features are (categorical columns, for a trainer without categorical splits). */
-export function checkTrainerTakes(spec: PipelineSpec, file: string): void {
+/**
+ * Refuses a spec whose trainer cannot take what its features are (categorical columns, for a trainer that declares
+ * `categorical: 'none'`). `trainer` is the spec's own unless given (a plug-in's test passes its descriptor).
+ */
+export function checkTrainerTakes(spec: PipelineSpec, file: string, trainer: TrainerPlugin = trainerOf(spec.trainer.type)): void {
   const categorical = spec.features.categorical ?? [];
-  const trainer = trainerOf(spec.trainer.type);
   if (categorical.length === 0 || trainer.categorical !== 'none') return;
   const native = trainers().filter((t) => t.categorical !== 'none').map((t) => t.type);
   throw specError(

@@ -4,7 +4,10 @@ Reads the train and validation Parquet files the features step wrote, standardiz
 StandardScaler (fit on train), fits LogisticRegression() with its defaults, and prints one JSON
 object: validation AUC and log loss, and the wall time of loading and of fitting.
 
-    python sklearn_logistic.py TRAIN.parquet VALIDATE.parquet LABEL FEATURE [FEATURE ...]
+    python sklearn_logistic.py TRAIN.parquet VALIDATE.parquet LABEL COLUMNS
+
+COLUMNS is a JSON list of [name, SQL] pairs: the design matrix's columns as Sluice's logistic trainer reads
+them (a numeric feature as itself, a category's indicator as `origin_airport = 3`).
 """
 import json
 import sys
@@ -17,15 +20,16 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 
-def load(path, features, label):
-    columns = ", ".join(f'CAST("{f}" AS FLOAT) AS "{f}"' for f in features)
-    result = duckdb.sql(f"SELECT {columns}, CAST(\"{label}\" AS FLOAT) AS y FROM read_parquet('{path}')").fetchnumpy()
-    x = np.column_stack([result[f] for f in features]).astype(np.float32, copy=False)
+def load(path, columns, label):
+    selected = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
+    result = duckdb.sql(f"SELECT {selected}, CAST(\"{label}\" AS FLOAT) AS y FROM read_parquet('{path}')").fetchnumpy()
+    x = np.column_stack([result[f"c{i}"] for i in range(len(columns))]).astype(np.float32, copy=False)
     return x, result["y"]
 
 
 def main():
-    train_path, validate_path, label, *features = sys.argv[1:]
+    train_path, validate_path, label, columns = sys.argv[1:]
+    features = json.loads(columns)
     started = time.perf_counter()
     x_train, y_train = load(train_path, features, label)
     x_valid, y_valid = load(validate_path, features, label)

@@ -30,10 +30,16 @@ export async function follow<T>(context: Context, handle: WorkflowHandle, option
     if (options.untilWaiting && state?.status === 'RUNNING' && waiting.length > 0) onWaiting(waiting);
   };
   const timer = setInterval(() => void tick(), options.intervalMs ?? 500);
+  // The result's long poll is cancelled when the run is left waiting, so no call outlives the command (a poll
+  // retried after the connection closed would otherwise crash the process).
+  const stop = new AbortController();
+  const result = context.client.withAbortSignal(stop.signal, () => handle.result()).then((value: T) => ({ result: value }));
   try {
-    return await Promise.race([handle.result().then((result: T) => ({ result })), waitingSeen]);
+    return await Promise.race([result, waitingSeen]);
   } finally {
     clearInterval(timer);
+    stop.abort();
+    result.catch(() => undefined);
     await tick();
   }
 }

@@ -41,6 +41,13 @@ export function formatInferenceResult(r: BatchInferenceResult): string {
     `Scored ${r.rows} rows of ${r.pipeline} (${r.from} .. ${r.to}, ${r.days} days, ${r.shards} shards) with model v${r.modelVersion}`,
     `Published to ${r.sink.type} sink ${r.sink.location}: ${r.sink.days} day partitions, ${r.sink.rows} rows`,
     ...(r.skippedDays.length > 0 ? [`Skipped by an operator (not published): ${r.skippedDays.join(', ')}`] : []),
+    ...(r.unseenCategories
+      ? [
+          `Categories training never saw (scored as missing): ${Object.entries(r.unseenCategories)
+            .map(([feature, u]) => `${feature} ${count(u.rows)} rows on ${u.days} days`)
+            .join(', ')}`,
+        ]
+      : []),
     `Cost: ${r.totalCost.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(r.totalCost.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
     ...(r.report ? ['error' in r.report ? `Scores per day: not charted (${r.report.error})` : `Scores per day (rows, mean score, drift from training): ${r.report.file}`] : []),
   ].join('\n');

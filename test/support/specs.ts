@@ -31,6 +31,18 @@ export function flightsSpec(): SpecInput {
   return pipelineSpec('flights');
 }
 
+/** The line of flights.yaml's features.sql: the two categorical features. */
+const AIRPORT_COLUMNS = 's.origin AS origin_airport, s.destination AS destination_airport,';
+
+/** Removes flights.yaml's categorical features (the airports), for a spec with numeric features only. */
+export function withoutAirports(spec: SpecInput): void {
+  const lines = spec.features.sql.split('\n');
+  const kept = lines.filter((line) => !line.includes(AIRPORT_COLUMNS));
+  if (kept.length !== lines.length - 1) throw new Error('flights.yaml no longer selects the airports as categorical features');
+  spec.features.sql = kept.join('\n');
+  delete spec.features.categorical;
+}
+
 /** Writes a spec object as YAML under .sluice/test-specs and returns its path (named by content, so variants never overwrite each other). */
 export function writeSpec(name: string, spec: unknown): string {
   fs.mkdirSync(SPEC_DIR, { recursive: true });

@@ -43,18 +43,24 @@ function xgboostSpec(name: string, trainer: Record<string, unknown>, taskQueue =
 
 const start = (spec: string, id: string) => h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
 
-/** Python that joins a sink day's scores with the feature set's rows and XGBoost's own predictions from `xgboost.json`. */
+/**
+ * Python that joins the sink's scores of `first`..`last` with the feature set's rows and XGBoost's own predictions
+ * from `xgboost.json`, and counts the booster's categorical splits.
+ */
 const COMPARE = `
 import json, sys, duckdb, numpy as np, onnx, xgboost as xgb
-root, model, sink, day = sys.argv[1:5]
+root, model, sink, first, last = sys.argv[1:6]
 meta = {p.key: p.value for p in onnx.load(f"{model}/model.onnx").metadata_props}
 names = json.loads(meta["sluice.feature_names"])
 booster = xgb.Booster(); booster.load_model(f"{model}/xgboost.json")
 rows = duckdb.sql(f"""SELECT DISTINCT s.score, {", ".join(f'f."{n}"' for n in names)} FROM read_parquet('{sink}') s
   JOIN read_parquet('{root}/features/{meta["sluice.features_fingerprint"]}/validate.parquet') f ON s.date = f.date AND s.origin = f.origin AND s.destination = f.destination
-  WHERE CAST(f.date AS DATE) = DATE '{day}'""").fetchnumpy()
-theirs = booster.predict(xgb.DMatrix(np.column_stack([np.asarray(rows[n], dtype=np.float32) for n in names])))
-print(json.dumps({"matched": len(theirs), "maxDifference": float(np.max(np.abs(np.asarray(rows["score"], dtype=np.float64) - theirs)))}))
+  WHERE CAST(f.date AS DATE) BETWEEN DATE '{first}' AND DATE '{last}'""").fetchnumpy()
+x = np.column_stack([np.asarray(rows[n], dtype=np.float32) for n in names])
+theirs = booster.predict(xgb.DMatrix(x, feature_types=booster.feature_types, enable_categorical=True))
+trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+print(json.dumps({"matched": len(theirs), "maxDifference": float(np.max(np.abs(np.asarray(rows["score"], dtype=np.float64) - theirs))),
+  "featureTypes": booster.feature_types, "categoricalSplits": sum(sum(1 for t in tree["split_type"] if t == 1) for tree in trees)}))
 `;
 
 beforeAll(async () => {
@@ -83,11 +89,11 @@ describe('the XGBoost trainer plug-in', () => {
   it('trains on the Python worker, beats the logistic champion, is promoted, and batchInference scores like XGBoost itself', async () => {
     const logistic = smallFlightsSpec('xgboost-vs-logistic');
     const trees = xgboostSpec('xgboost-vs-logistic', { trees: 150, max_depth: 6, learning_rate: 0.1, early_stopping_rounds: 20 });
-    const day = '2001-01-23'; // a validation day: its rows are in the feature set, to feed XGBoost itself
+    const validation = { from: '2001-01-22', to: '2001-01-24' }; // every validation row: in the feature set, to feed XGBoost itself
     const { first, second, scored } = await h.withWorker(async () => {
       const first = await (await start(logistic, 'xgboost-logistic')).result();
       const second = await (await start(trees, 'xgboost-trees')).result();
-      const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: trees, partition: day }], taskQueue: h.config.taskQueue, workflowId: `xgboost-infer-${process.pid}` });
+      const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: trees, ...validation }], taskQueue: h.config.taskQueue, workflowId: `xgboost-infer-${process.pid}` });
       return { first, second, scored };
     });
     expect(second.metrics.auc).toBeGreaterThan(first.metrics.auc);
@@ -102,11 +108,15 @@ describe('the XGBoost trainer plug-in', () => {
     expect(scored.modelVersion).toBe(second.modelVersion);
 
     const modelFolder = path.dirname(path.join(TEST_ARTIFACTS, second.modelUri.replace(/^artifact:/, '')));
-    const compared = spawnSync(PYTHON, ['-c', COMPARE, TEST_ARTIFACTS, modelFolder, path.join(work, 'xgboost-vs-logistic', '*', '*.parquet'), day], { encoding: 'utf8' });
+    const compared = spawnSync(PYTHON, ['-c', COMPARE, TEST_ARTIFACTS, modelFolder, path.join(work, 'xgboost-vs-logistic', '*', '*.parquet'), validation.from, validation.to], { encoding: 'utf8' });
     expect(compared.stderr).toBe('');
-    const { matched, maxDifference } = JSON.parse(compared.stdout) as { matched: number; maxDifference: number };
+    const { matched, maxDifference, featureTypes, categoricalSplits } = JSON.parse(compared.stdout) as { matched: number; maxDifference: number; featureTypes: string[]; categoricalSplits: number };
     expect(matched).toBeGreaterThan(scored.rows * 0.9); // distinct rows: flights sharing every key share their features
     expect(maxDifference).toBeLessThanOrEqual(1e-5);
+    // The airports (flights.yaml's categorical features) are split on natively, and the ONNX model scores those splits like XGBoost.
+    expect(featureTypes.slice(0, 2)).toEqual(['c', 'c']);
+    expect(featureTypes.slice(2).every((t) => t === 'q')).toBe(true);
+    expect(categoricalSplits).toBeGreaterThan(0);
   });
 
   it('SIGKILL of the Python worker mid-training: the next attempt resumes after round R > 0 and scores like an uninterrupted run', async () => {

@@ -33,7 +33,7 @@ export const trainer = defineTrainer({
   tasks: ['binary'],
   runtime: 'python',
   progressUnit: 'round',
-  categorical: 'none',
+  categorical: 'native',
   // What `tune:` searches when its `space` is left out.
   tuning: {
     space: {
