@@ -19,7 +19,7 @@ import { loadSpecFile } from '../activities/spec/loader';
 import { batchInference } from '../workflows/batch-inference';
 import { inMemoryFeatures, ortAloneSeconds } from './in-memory-features';
 import { freshArtifactRoot, withPythonBench } from './python-bench';
-import { featuresFor, PYTHON } from './reference';
+import { categoricalIndices, featuresFor, PYTHON } from './reference';
 
 const FROM = '2001-01-01';
 const TO = '2001-07-01';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const root = freshArtifactRoot(cached, work);
   const store = new ArtifactStore(root);
 
-  const settings = (allRows: boolean) => JSON.stringify({ ...trainer, all_rows: allRows });
+  const settings = (allRows: boolean) => JSON.stringify({ ...trainer, all_rows: allRows, categorical: categoricalIndices(features) });
   const fitArgs = (allRows: boolean) => ['fit', cached.pathOf(features.train.uri), cached.pathOf(features.validate.uri), features.label, loaded.spec.extract.time_column, settings(allRows), ...names];
   const script = python<ScriptFit>(fitArgs(false));
   const scriptAllRows = python<ScriptFit>(fitArgs(true));

@@ -18,6 +18,12 @@ export async function featuresFor(store: ArtifactStore, specFile: string): Promi
   return (await buildFeatures(store, { loaded, extracted })).features;
 }
 
+/** The positions of a feature set's categorical features among its features, as the plain-script peers take them. */
+export function categoricalIndices(features: FeatureSet): number[] {
+  const names = features.featureColumns.map((c) => c.name);
+  return (features.categorical ?? []).map((c) => names.indexOf(c.name));
+}
+
 export interface SklearnResult {
   auc: number;
   log_loss: number;

@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { loadSpecFile } from '../activities/spec/loader';
 import { freshArtifactRoot, withPythonBench } from './python-bench';
-import { featuresFor, PYTHON } from './reference';
+import { categoricalIndices, featuresFor, PYTHON } from './reference';
 
 const PORT = 7250;
 const SCRIPT = path.resolve('bench', 'peers', 'xgboost_script.py');
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const specFile = path.join('pipelines', `.bench-xgboost-${process.pid}.yaml`);
   fs.writeFileSync(specFile, stringify({ extends: 'flights.yaml', trainer: TRAINER, execution: { python_task_queue: 'bench-python' } }));
   const trainer = loadSpecFile(specFile).spec.trainer; // with every default filled in, for the script too
-  const run = spawnSync(PYTHON, [SCRIPT, cached.pathOf(features.train.uri), cached.pathOf(features.validate.uri), features.label, loaded.spec.extract.time_column, JSON.stringify(trainer), ...names], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  const run = spawnSync(PYTHON, [SCRIPT, cached.pathOf(features.train.uri), cached.pathOf(features.validate.uri), features.label, loaded.spec.extract.time_column, JSON.stringify({ ...trainer, categorical: categoricalIndices(features) }), ...names], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (run.status !== 0) throw new Error(`xgboost_script.py failed: ${run.stderr}`);
   const script = JSON.parse(run.stdout.trim().split('\n').pop() as string) as ScriptFit;
 

@@ -6,7 +6,8 @@
 `fit` reads the train and validation Parquet files the features step wrote and trains with the given
 settings (trees, leaves, learning_rate, min_data_in_leaf, early_stopping_rounds, holdout, seed, threads).
 With `"all_rows": false` it follows Sluice's protocol (early stopping on the last `holdout` share of the
-training days); with `true` it fits every training row for `trees` rounds. Prints one JSON object: the
+training days); with `true` it fits every training row for `trees` rounds. `categorical` lists the categorical
+features' indices, split on natively as Sluice's trainer does. Prints one JSON object: the
 validation AUC and log loss, and the wall time of loading and of fitting.
 
 `predict` scores a raw float32 row-major matrix with a saved model (best of two runs) and prints the rows
@@ -34,12 +35,13 @@ def fit(train_path, validate_path, label, time_column, params_json, *features):
         "min_data_in_leaf": settings["min_data_in_leaf"], "seed": settings["seed"], "num_threads": settings["threads"],
         "deterministic": True, "force_row_wise": True, "verbose": -1,
     }
+    categorical = settings.get("categorical") or "auto"
     if settings["all_rows"]:
-        booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=settings["trees"])
+        booster = lgb.train(params, lgb.Dataset(x, y, categorical_feature=categorical), num_boost_round=settings["trees"])
     else:
         held = holdout(days, settings["holdout"])
         booster = lgb.train(
-            params, lgb.Dataset(x[~held], y[~held]), num_boost_round=settings["trees"],
+            params, lgb.Dataset(x[~held], y[~held], categorical_feature=categorical), num_boost_round=settings["trees"],
             valid_sets=[lgb.Dataset(x[held], y[held])], callbacks=[lgb.early_stopping(settings["early_stopping_rounds"], verbose=False)],
         )
     fitted = time.perf_counter()
