@@ -19,6 +19,7 @@ import { loadConfig } from '../workers/config';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { inMemoryFeatures, ortAloneSeconds } from './in-memory-features';
+import { codedFeaturesSql } from '../activities/features/categories';
 import { featuresFor, PYTHON } from './reference';
 
 const FROM = '2001-01-01';
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
         time_column: loaded.spec.extract.time_column,
         keys: loaded.spec.features.keys,
         features: names,
-        features_sql: loaded.spec.features.sql,
+        // Categorical features coded by the dictionary (the `sluice_categories` statistics table), as Sluice codes them.
+        features_sql: codedFeaturesSql(loaded.spec.features.sql, loaded.spec.features.categorical ?? []),
         model: store.pathOf(model.uri),
         out: path.join(work, `peer-${mode}-${engine}-${Date.now()}`),
       }),

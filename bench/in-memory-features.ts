@@ -4,6 +4,7 @@ import { runSpecSql, withDuckDB } from '../activities/sql/duckdb';
 import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
 import { ModelRunner } from '../activities/inference/model-runner';
 import { windowFeaturesSql } from '../activities/features/point-in-time';
+import { codedFeaturesSql } from '../activities/features/categories';
 import type { FeatureSet } from '../contracts/artifacts';
 import type { LoadedSpec } from '../contracts/spec';
 
@@ -17,7 +18,9 @@ export async function inMemoryFeatures(store: ArtifactStore, loaded: LoadedSpec,
   return withDuckDB(async (c) => {
     await prepareFeatureContext(c, store, loaded, features.stats);
     await selectSource(c, loaded, window);
-    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${windowFeaturesSql(loaded, window)})`;
+    // Categorical features coded by the training window's dictionary, as every scoring run codes them.
+    const coded = codedFeaturesSql(windowFeaturesSql(loaded, window), loaded.spec.features.categorical ?? []);
+    const select = `SELECT CAST(date AS DATE) AS day, origin, destination, ${names.map((n) => `CAST(${n} AS FLOAT) AS ${n}`).join(', ')} FROM (${coded})`;
     const times: number[] = [];
     for (let i = 0; i < 2; i++) {
       const t = performance.now();

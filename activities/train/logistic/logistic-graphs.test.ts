@@ -182,4 +182,37 @@ describe('trainLogistic and the exported scoring model', () => {
     expect(baseline[0]).toBeCloseTo(baseline[1], 7);
     await model.release();
   });
+
+  it('scores two categorical inputs and no numeric one like the indicators they stand for, codes past the indicators at the baseline', async () => {
+    // origin (input 1) has indicators for codes 0..2, destination (input 0) for codes 0 and 1; codes 3 and 7 are rarer ones.
+    const design = [
+      { input: 1, code: 0, sql: '' },
+      { input: 1, code: 1, sql: '' },
+      { input: 1, code: 2, sql: '' },
+      { input: 0, code: 0, sql: '' },
+      { input: 0, code: 1, sql: '' },
+    ];
+    const mean = [0.3, 0.2, 0.1, 0.5, 0.25];
+    const std = [0.46, 0.4, 0.3, 0.5, 0.43];
+    const weights = [0.4, -1.1, 0.8, 1.3, -0.6];
+    const intercept = 0.2;
+    const rows = [
+      [0, 0],
+      [1, 2],
+      [3, 1],
+      [Number.NaN, 7],
+      [1, Number.NaN],
+      [0, 3],
+    ];
+    const bytes = scoringModel({ featureNames: ['destination', 'origin'], design, mean, std, weights, intercept, metadata: {} });
+    const model = await ort.InferenceSession.create(bytes);
+    const scores = (await model.run({ features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 2]) })).probability.data as Float32Array;
+    const expected = rows.map((row) => {
+      const logit = design.reduce((sum, d, j) => sum + (((row[d.input] === d.code ? 1 : 0) - mean[j]) / std[j]) * weights[j], intercept);
+      return 1 / (1 + Math.exp(-logit));
+    });
+    expect(new Set(expected.map((e) => e.toFixed(6))).size).toBeGreaterThan(4);
+    for (let i = 0; i < rows.length; i++) expect(Math.abs(scores[i] - expected[i])).toBeLessThan(1e-6);
+    await model.release();
+  });
 });

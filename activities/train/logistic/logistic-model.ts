@@ -15,7 +15,7 @@ import type { TrainContext } from '../trainer';
 import type { LogisticParams } from './params';
 
 /** Bumped when the trainer's output for the same inputs would change. */
-const TRAINER_VERSION = 2;
+const TRAINER_VERSION = 3; // 3: categorical indicators scored by one lookup per input
 
 /**
  * Trains a logistic model in memory on the training split (early stopping on its last days, `holdoutSplit`) and
