@@ -54,7 +54,7 @@ raw = coded.copy()
 raw[:, names.index("origin_airport")] = code("origin_airport", rows["raw_origin"])
 raw[:, names.index("destination_airport")] = code("destination_airport", rows["raw_destination"])
 session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-onnx_raw = session.run(["probabilities"], {"input": raw})[0][:, 1]
+onnx_raw = session.run(["probability"], {"input": raw})[0]
 print(json.dumps({"rows": len(ours), "vsLightgbm": float(np.max(np.abs(ours - booster.predict(coded)))), "vsRawOnnx": float(np.max(np.abs(ours - onnx_raw))), "codedAsRaw": bool(np.array_equal(np.nan_to_num(raw, nan=-1), np.nan_to_num(coded, nan=-1)))}))
 `;
 

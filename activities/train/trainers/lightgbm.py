@@ -1,7 +1,7 @@
 """LightGBM as a Sluice trainer plug-in (its descriptor is lightgbm.ts beside this file): gradient-boosted trees
 with early stopping on the holdout days, checkpoints every few rounds that a retried attempt resumes from
-(`init_model`), an optional refit on the whole training window, and one ONNX TreeEnsemble (onnxmltools, no
-ZipMap). The Python worker's training module (sluice_python.training) does the rest of the train step."""
+(`init_model`), an optional refit on the whole training window, and one ONNX TreeEnsemble with set-membership
+splits for the categorical features (sluice_python.tree_ensemble). The Python worker's training module (sluice_python.training) does the rest of the train step."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 
 from sluice_python.artifacts import write_atomically
 from sluice_python.training import Fitted, Job, TrainingError, search_then_refit
+from sluice_python.tree_ensemble import Unsupported, lightgbm_to_onnx
 
 TRAINER = "lightgbm"
 LIBRARY = "LightGBM"
 #: Bumped when the trainer's output for the same inputs would change.
-VERSION = 1
+VERSION = 2  # 2: exported as one TreeEnsemble with set-membership splits
 #: Boosting rounds between two checkpoints (and heartbeats).
 CHECKPOINT_ROUNDS = 10
 
@@ -41,11 +42,20 @@ def fit(job: Job) -> Fitted:
     if not job.export:
         return Fitted(None, training, booster.predict)
     try:
-        model = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))], zipmap=False)
+        model = export(booster, len(job.names))
     except Exception as err:  # the converter raises many kinds
         raise TrainingError(f"trainer: the LightGBM model could not be exported to ONNX ({err}); nothing was registered") from err
     # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
     return Fitted(model, training, booster.predict, native=("lightgbm.txt", lambda path: booster.save_model(path)))
+
+
+def export(booster: lgb.Booster, width: int) -> Any:
+    """One ONNX-ML TreeEnsemble with set-membership splits (sluice_python.tree_ensemble); onnxmltools' converter for
+    a booster that has a split it cannot state (zero_as_missing)."""
+    try:
+        return lightgbm_to_onnx(booster, width)
+    except Unsupported:
+        return convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, width]))], zipmap=False)
 
 
 def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:

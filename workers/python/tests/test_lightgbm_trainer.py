@@ -69,7 +69,7 @@ def request(features: dict, **trainer) -> dict:
 
 def scores(store: ArtifactStore, uri: str, x: np.ndarray) -> np.ndarray:
     session = ort.InferenceSession(str(store.path_of(uri)), providers=["CPUExecutionProvider"])
-    return session.run(["probabilities"], {"input": x})[0][:, 1]
+    return session.run(["probability"], {"input": x})[0]
 
 
 def validation(store: ArtifactStore, features: dict) -> tuple[np.ndarray, np.ndarray]:
