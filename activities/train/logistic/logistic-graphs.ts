@@ -7,8 +7,8 @@ import { plainDesign, type DesignColumn } from './design';
  * Σ_c w_c ([code = c] − m_c) / s_c = w_code / s_code − Σ_c w_c m_c / s_c. The codes of every categorical input are
  * gathered at once, NaN (a category training never saw) and codes past the indicators (the rarer ones) become the
  * baseline slot of their table, and one Gather from the tables concatenated reads every row's contributions.
- * Measured on the 3M flights rows with 40 indicators: 0.2 s of ONNX Runtime instead of 2.8 s for the indicators
- * built column by column (Gather, Equal, Cast, Concat).
+ * Measured on the 3M flights rows with 40 indicators (`npm run bench`, ONNX Runtime alone): 0.44 s instead of 2.78 s
+ * for the indicators built column by column (Gather, Equal, Cast, Concat); 0.08 s with no categorical feature.
  */
 function designLogit(g: GraphBuilder, input: string, parts: ScoringModelParts & { design: DesignColumn[] }): string {
   const { design, mean, std, weights } = parts;
