@@ -102,7 +102,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           shard: shard.index,
           slicesDone: found.length,
           slices: slices.length,
-          rowsDone: found.reduce((sum, k) => sum + (staged.get(k) ?? 0), 0),
+          rowsDone: found.reduce((sum, k) => sum + (staged.get(k)?.rows ?? 0), 0),
           rowsTotal: shard.rows,
         };
         let sliceStart = 0;
@@ -129,7 +129,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           await selectSource(connection, loaded, window);
           sliceStart = reported = tally.rows;
           tally.unseen.clear();
-          const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window);
+          const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window, categorical.some(Boolean));
           // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
           fs.mkdirSync(partial, { recursive: true });
           const marker: SliceMarker = { rows: written, unseen: unseenByDay(tally, model.featureNames, window.from) };
@@ -162,10 +162,11 @@ async function stageSlice(
   model: ScoringModel,
   runId: string,
   window: DateWindow,
+  categorical: boolean,
 ): Promise<number> {
   const keys = loaded.spec.features.keys.map(sqlIdent);
   // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
-  const group = model.featureNames.some((name) => (loaded.spec.features.categorical ?? []).includes(name)) ? `, CAST(day - DATE ${sqlString(window.from)} AS INTEGER)` : '';
+  const group = categorical ? `, CAST(day - DATE ${sqlString(window.from)} AS INTEGER)` : '';
   const columns = ['day', ...keys, `sluice_score(features${group}) AS score`, `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
   const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames, window)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
   let written: number;
@@ -209,21 +210,18 @@ function unseenByDay(tally: ScoringTally, featureNames: string[], from: string):
 /** `days` with the unseen-category counts every staged slice's marker under `shardDir` recorded. */
 function withUnseen(days: DayScores[], shardDir: string): DayScores[] {
   const unseen: Record<string, Record<string, number>> = {};
-  for (const name of fs.readdirSync(shardDir)) {
-    const marker = path.join(shardDir, name, SLICE_DONE);
-    if (/^slice-\d+$/.test(name) && fs.existsSync(marker)) Object.assign(unseen, (JSON.parse(fs.readFileSync(marker, 'utf8')) as SliceMarker).unseen);
-  }
+  for (const marker of stagedSlices(shardDir).values()) Object.assign(unseen, marker.unseen);
   return days.map((d) => (unseen[d.day] ? { ...d, unseen: unseen[d.day] } : d));
 }
 
-/** Rows of each slice an earlier attempt staged completely (its folder renamed into place with its marker), by slice number. */
-function stagedSlices(shardDir: string): Map<number, number> {
-  const staged = new Map<number, number>();
+/** The marker of each slice an earlier attempt staged completely (its folder renamed into place with its marker), by slice number. */
+function stagedSlices(shardDir: string): Map<number, SliceMarker> {
+  const staged = new Map<number, SliceMarker>();
   if (!fs.existsSync(shardDir)) return staged;
   for (const name of fs.readdirSync(shardDir)) {
     const match = /^slice-(\d+)$/.exec(name);
     const marker = path.join(shardDir, name, SLICE_DONE);
-    if (match && fs.existsSync(marker)) staged.set(Number(match[1]), (JSON.parse(fs.readFileSync(marker, 'utf8')) as SliceMarker).rows);
+    if (match && fs.existsSync(marker)) staged.set(Number(match[1]), JSON.parse(fs.readFileSync(marker, 'utf8')) as SliceMarker);
   }
   return staged;
 }
