@@ -12,8 +12,7 @@ import lightgbm as lgb
 from onnxmltools import convert_lightgbm
 from onnxmltools.convert.common.data_types import FloatTensorType
 
-from sluice_python.artifacts import write_atomically
-from sluice_python.training import Fitted, Job, TrainingError, search_then_refit
+from sluice_python.training import EarlyStopping, Fitted, Job, TrainingError, load_checkpoint, save_checkpoint, search_then_refit
 from sluice_python.tree_ensemble import Unsupported, lightgbm_to_onnx
 
 TRAINER = "lightgbm"
@@ -36,8 +35,8 @@ def fit(job: Job) -> Fitted:
     whole = lambda: lgb.Dataset(job.x, job.y, feature_name=job.names, categorical_feature=categorical, free_raw_data=False)  # noqa: E731
     booster, training = search_then_refit(
         job,
-        lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".lgb"), job),
-        lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.lgb"), job),
+        lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".lgb.checkpoint.json"), job),
+        lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.lgb.checkpoint.json"), job),
     )
     if not job.export:
         return Fitted(None, training, booster.predict)
@@ -84,49 +83,48 @@ def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:
 def boost(params: dict[str, Any], fit_set: lgb.Dataset, holdout: lgb.Dataset, trainer: dict[str, Any], checkpoint_file: Path, job: Job) -> tuple[lgb.Booster, dict[str, Any]]:
     """Boosts up to `trees` rounds with early stopping on the holdout, and keeps the best round's model."""
     trees = trainer.get("trees", 300)
-    evals: dict[str, Any] = {}
-    booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, trainer.get("early_stopping_rounds", 30), checkpoint_file, job, evals)
-    losses = evals.get("holdout", {}).get("binary_logloss", [])
-    best = booster.best_iteration or booster.current_iteration()
-    stopped_early = booster.current_iteration() < trees and booster.best_iteration > 0
+    stopping = EarlyStopping(trainer.get("early_stopping_rounds", 30))
+    booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, stopping, checkpoint_file, job)
+    rounds, losses = booster.current_iteration(), stopping.losses
+    best = stopping.best or rounds
     training = {
-        "iterations": booster.current_iteration(),
+        "iterations": rounds,
         "bestIteration": best,
         # Losses on the holdout (JSON has no NaN: 0 when LightGBM recorded none).
         "trainLoss": float(losses[-1]) if losses else 0.0,
         "validationLoss": float(min(losses)) if losses else 0.0,
-        "stopReason": "early-stopped" if stopped_early else "max-iterations",
+        "stopReason": "early-stopped" if rounds < trees else "max-iterations",
         "resumedFrom": resumed_from,
         "history": [],
     }
-    if best and best < booster.current_iteration():
+    if best < rounds:
         booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     return booster, training
 
 
-def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset | None, rounds: int, patience: int | None, checkpoint_file: Path, job: Job, evals: dict[str, Any] | None = None) -> tuple[lgb.Booster, int]:
-    """Boosts `rounds` rounds (fewer when early stopping on `holdout` ends sooner). Every few rounds it writes
-    a checkpoint (the model so far) and heartbeats; an attempt that finds a checkpoint continues from it.
-    Returns the booster and the round it resumed after (0: from scratch)."""
-    init_model, resumed_from = None, 0
-    if checkpoint_file.exists():
-        init_model = lgb.Booster(model_str=checkpoint_file.read_text())
-        resumed_from = init_model.current_iteration()
+def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset | None, rounds: int, stopping: EarlyStopping | None, checkpoint_file: Path, job: Job) -> tuple[lgb.Booster, int]:
+    """Boosts `rounds` rounds (fewer when `stopping` ends it sooner on `holdout`'s losses). Every few rounds it
+    writes a checkpoint (the model so far and its holdout losses) and heartbeats; an attempt that finds a
+    checkpoint continues from it. Returns the booster and the round it resumed after (0: from scratch)."""
+    stopping = stopping or EarlyStopping(None)
+    saved = load_checkpoint(checkpoint_file, stopping)
+    init_model = lgb.Booster(model_str=saved) if saved is not None else None
+    resumed_from = init_model.current_iteration() if init_model else 0
+    if init_model:
         job.hooks.log(f"resuming LightGBM after round {resumed_from}")
 
-    def checkpoint(env: lgb.callback.CallbackEnv) -> None:
+    def each_round(env: lgb.callback.CallbackEnv) -> None:
         done = env.iteration + 1
+        losses = [value for data, _, value, _ in env.evaluation_result_list or [] if data == "holdout"]
+        stop = stopping.add(float(losses[0])) if losses else False
         if done % CHECKPOINT_ROUNDS == 0:
-            write_atomically(checkpoint_file, env.model.model_to_string().encode())
-            job.hooks.saved(checkpoint_file)
-            losses = [value for data, _, value, _ in env.evaluation_result_list or [] if data == "holdout"]
+            save_checkpoint(checkpoint_file, env.model.model_to_string(), stopping, job)
             job.progress(done, rounds, float(losses[0]) if losses else None)
         elif job.hooks.cancelled():
             job.progress(done, rounds)
+        if stop:  # LightGBM's way out of its boosting loop
+            raise lgb.callback.EarlyStopException(stopping.best - 1, env.evaluation_result_list or [])
 
-    callbacks: list[Any] = [checkpoint]
-    if holdout is not None and patience:
-        callbacks += [lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals if evals is not None else {})]
     booster = lgb.train(
         params,
         data,
@@ -135,6 +133,6 @@ def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset
         valid_names=["holdout"] if holdout is not None else None,
         init_model=init_model,
         keep_training_booster=True,
-        callbacks=callbacks,
+        callbacks=[each_round],
     )
     return booster, resumed_from

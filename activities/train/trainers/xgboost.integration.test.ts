@@ -132,7 +132,8 @@ describe('the XGBoost trainer plug-in', () => {
     expect(round).toBeLessThan(120);
     expect(detail).toMatch(/^120 rounds, max-iterations, resumed after round \d+$/);
     expect(uninterrupted.steps.find((s) => s.name === 'train')?.detail).toBe('120 rounds, max-iterations');
-    expect(Math.abs(resumed.metrics.auc - uninterrupted.metrics.auc)).toBeLessThanOrEqual(0.002);
+    // The same trees: the resumed attempt continues the checkpointed model and its early stopping's losses.
+    expect(resumed.metrics.auc).toBe(uninterrupted.metrics.auc);
   });
 
   it('cancelling a run stops boosting within the heartbeat timeout, and registers nothing', async () => {

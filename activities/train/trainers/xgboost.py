@@ -12,8 +12,7 @@ import xgboost as xgb
 from onnxmltools import convert_xgboost
 from onnxmltools.convert.common.data_types import FloatTensorType
 
-from sluice_python.artifacts import write_atomically
-from sluice_python.training import Fitted, Job, TrainingError, search_then_refit
+from sluice_python.training import EarlyStopping, Fitted, Job, TrainingError, load_checkpoint, save_checkpoint, search_then_refit
 
 TRAINER = "xgboost"
 LIBRARY = "XGBoost"
@@ -42,8 +41,8 @@ def fit(job: Job) -> Fitted:
     whole = lambda: matrix(job.x, job.y)  # noqa: E731
     booster, training = search_then_refit(
         job,
-        lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".xgb.json"), job),
-        lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.xgb.json"), job),
+        lambda: boost(params, fit_set, holdout, trainer, job.checkpoint(".xgb.checkpoint.json"), job),
+        lambda rounds: boost_rounds(params, whole(), None, rounds, None, job.checkpoint(".refit.xgb.checkpoint.json"), job),
     )
     if not job.export:
         return Fitted(None, training, lambda rows: booster.predict(matrix(rows)))
@@ -84,15 +83,14 @@ def xgboost_params(trainer: dict[str, Any]) -> dict[str, Any]:
 def boost(params: dict[str, Any], fit_set: xgb.DMatrix, holdout: xgb.DMatrix, trainer: dict[str, Any], checkpoint_file: Path, job: Job) -> tuple[xgb.Booster, dict[str, Any]]:
     """Boosts up to `trees` rounds with early stopping on the holdout, and keeps the rounds up to the best."""
     trees = trainer.get("trees", 300)
-    evals: dict[str, Any] = {}
-    booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, trainer.get("early_stopping_rounds", 30), checkpoint_file, job, evals)
-    losses = evals.get("holdout", {}).get("logloss", [])
-    rounds = booster.num_boosted_rounds()
-    best = int(booster.attr("best_iteration") or rounds - 1) + 1
+    stopping = EarlyStopping(trainer.get("early_stopping_rounds", 30))
+    booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, stopping, checkpoint_file, job)
+    rounds, losses = booster.num_boosted_rounds(), stopping.losses
+    best = stopping.best or rounds
     training = {
         "iterations": rounds,
         "bestIteration": best,
-        # Losses on the holdout since this attempt started (JSON has no NaN: 0 when none were recorded).
+        # Losses on the holdout (JSON has no NaN: 0 when none were recorded).
         "trainLoss": float(losses[-1]) if losses else 0.0,
         "validationLoss": float(min(losses)) if losses else 0.0,
         "stopReason": "early-stopped" if rounds < trees else "max-iterations",
@@ -105,32 +103,35 @@ def boost(params: dict[str, Any], fit_set: xgb.DMatrix, holdout: xgb.DMatrix, tr
 
 
 class Checkpoints(xgb.callback.TrainingCallback):
-    """Every few rounds: the model so far to the checkpoint file, and a heartbeat; between them, a stop when the
+    """After every round: the holdout loss to the early stopping (True stops boosting); every few rounds, the
+    model so far and those losses to the checkpoint file, and a heartbeat; between them, a stop when the
     activity is cancelled."""
 
-    def __init__(self, file: Path, job: Job, rounds: int) -> None:
+    def __init__(self, file: Path, job: Job, rounds: int, stopping: EarlyStopping) -> None:
         super().__init__()
-        self.file, self.job, self.rounds = file, job, rounds
+        self.file, self.job, self.rounds, self.stopping = file, job, rounds, stopping
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
         done = model.num_boosted_rounds()  # `epoch` counts from this attempt's first round
+        losses = (evals_log or {}).get("holdout", {}).get("logloss", [])
+        stop = self.stopping.add(float(losses[-1])) if losses else False
         if done % CHECKPOINT_ROUNDS == 0:
-            write_atomically(self.file, bytes(model.save_raw("json")))
-            self.job.hooks.saved(self.file)
-            losses = (evals_log or {}).get("holdout", {}).get("logloss", [])
+            save_checkpoint(self.file, bytes(model.save_raw("json")).decode(), self.stopping, self.job)
             self.job.progress(done, self.rounds, float(losses[-1]) if losses else None)
         elif self.job.hooks.cancelled():
             self.job.progress(done, self.rounds)
-        return False
+        return stop
 
 
-def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix | None, rounds: int, patience: int | None, checkpoint_file: Path, job: Job, evals: dict[str, Any] | None = None) -> tuple[xgb.Booster, int]:
-    """Boosts `rounds` rounds (fewer when early stopping on `holdout` ends sooner), continuing from the
+def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix | None, rounds: int, stopping: EarlyStopping | None, checkpoint_file: Path, job: Job) -> tuple[xgb.Booster, int]:
+    """Boosts `rounds` rounds (fewer when `stopping` ends it sooner on `holdout`'s losses), continuing from the
     checkpoint an earlier attempt left. Returns the booster and the round it resumed after (0: from scratch)."""
+    stopping = stopping or EarlyStopping(None)
+    saved = load_checkpoint(checkpoint_file, stopping)
     init_model, resumed_from = None, 0
-    if checkpoint_file.exists():
+    if saved is not None:
         init_model = xgb.Booster()
-        init_model.load_model(bytearray(checkpoint_file.read_bytes()))
+        init_model.load_model(bytearray(saved.encode()))
         resumed_from = init_model.num_boosted_rounds()
         job.hooks.log(f"resuming XGBoost after round {resumed_from}")
     booster = xgb.train(
@@ -138,10 +139,8 @@ def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix
         data,
         num_boost_round=max(0, rounds - resumed_from),
         evals=[(holdout, "holdout")] if holdout is not None else (),
-        early_stopping_rounds=patience if holdout is not None else None,
-        evals_result=evals if evals is not None else {},
         xgb_model=init_model,
-        callbacks=[Checkpoints(checkpoint_file, job, rounds)],
+        callbacks=[Checkpoints(checkpoint_file, job, rounds, stopping)],
         verbose_eval=False,
     )
     return booster, resumed_from

@@ -97,6 +97,42 @@ class Job:
 
 
 @dataclass
+class EarlyStopping:
+    """Early stopping that a resumed attempt continues: the holdout loss of every round so far, kept in the
+    checkpoint with the model. Both boosting libraries stop the same way (a strictly lower loss is better; stop
+    after `patience` rounds without one), but theirs start afresh at `init_model`, so an attempt resumed after a
+    kill chose its best round among its own rounds only, and its model differed from an uninterrupted run's."""
+
+    patience: int | None
+    losses: list[float] = field(default_factory=list)
+
+    def add(self, loss: float) -> bool:
+        """Records the next round's holdout loss; True once `patience` rounds have passed without a better one."""
+        self.losses.append(loss)
+        return self.patience is not None and len(self.losses) - self.best >= self.patience
+
+    @property
+    def best(self) -> int:
+        """Rounds of the best model so far (the first round with the lowest loss); 0 before any round."""
+        return int(np.argmin(self.losses)) + 1 if self.losses else 0
+
+
+def save_checkpoint(path: Path, model: str, stopping: EarlyStopping, job: Job) -> None:
+    """One file, written atomically: the model so far and the holdout losses of its rounds (copied to the store)."""
+    write_atomically(path, json.dumps({"model": model, "holdoutLosses": stopping.losses}).encode())
+    job.hooks.saved(path)
+
+
+def load_checkpoint(path: Path, stopping: EarlyStopping) -> str | None:
+    """The model of an earlier attempt's checkpoint (None without one); its holdout losses go into `stopping`."""
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text())
+    stopping.losses[:] = [float(loss) for loss in saved["holdoutLosses"]]
+    return str(saved["model"])
+
+
+@dataclass
 class Fitted:
     """What a plug-in's `fit` returns: the exported model, how its training went, the library's own scoring (for
     the export check), and optionally the library's own model file to keep beside `model.onnx`."""

@@ -68,8 +68,12 @@ def request(features: dict, **trainer) -> dict:
 
 
 def scores(store: ArtifactStore, uri: str, x: np.ndarray) -> np.ndarray:
+    """The model's positive-class probabilities: `probability` [N] (LightGBM's export), or column 1 of `probabilities` [N, 2]."""
     session = ort.InferenceSession(str(store.path_of(uri)), providers=["CPUExecutionProvider"])
-    return session.run(["probability"], {"input": x})[0]
+    outputs = [o.name for o in session.get_outputs()]
+    if "probability" in outputs:
+        return session.run(["probability"], {"input": x})[0]
+    return session.run(["probabilities"], {"input": x})[0][:, 1]
 
 
 def validation(store: ArtifactStore, features: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +129,34 @@ def test_is_deterministic_for_a_seed_and_resumes_from_a_checkpoint_like_an_unint
     assert resumed["model"]["training"]["resumedFrom"] == 20
     got = scores(fresh, resumed["model"]["uri"], x)
     assert abs(auc(y, got) - auc(y, expected)) < 0.002
+
+
+@pytest.mark.parametrize("trainer", ["lightgbm", "xgboost"])
+def test_a_resumed_attempt_keeps_the_best_round_early_stopping_saw_before_the_kill(feature_set, tmp_path, trainer):
+    """A high learning rate overfits within a few rounds: the best round comes before the kill, and the resumed
+    attempt must keep it (the libraries' own early stopping forgets the rounds before a resume)."""
+    store, features = feature_set
+    settings = dict(trainer=trainer, seed=13, trees=60, learning_rate=0.8, leaves=63, max_depth=8, early_stopping_rounds=1000)
+    settings = {k: v for k, v in settings.items() if k != ("max_depth" if trainer == "lightgbm" else "leaves")}
+    run = lambda store, hooks=None: train(store, request(features, **{k: v for k, v in settings.items() if k != "trainer"}, type=trainer), trainer_of(trainer), hooks)
+    uninterrupted = run(store)["model"]
+    fresh = ArtifactStore(str(tmp_path))
+    (tmp_path / "features").symlink_to(store.root / "features")
+
+    def die(details: dict) -> None:
+        if details["iteration"] >= 40:
+            raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        run(fresh, Hooks(heartbeat=die))
+    resumed = run(fresh)["model"]
+    assert resumed["training"]["resumedFrom"] == 40
+    assert uninterrupted["training"]["iterations"] == resumed["training"]["iterations"] == 60
+    assert uninterrupted["training"]["bestIteration"] < 40, "the setting must overfit before the kill"
+    for key in ("bestIteration", "validationLoss", "trainLoss"):
+        assert resumed["training"][key] == uninterrupted["training"][key], key
+    x, _ = validation(store, features)
+    assert np.array_equal(scores(fresh, resumed["uri"], x), scores(store, uninterrupted["uri"], x))
 
 
 def test_refuses_a_feature_that_is_not_a_number(feature_set):
