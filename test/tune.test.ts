@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
 import { run } from '../scripts/sluice-cli';
 import { trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
 import { outcomeLine, type TrialRecord } from '../contracts/tuning';
 import { eventually } from './support/eventually';
+import { trainingBeat } from './support/python-training';
 import { kill, startPythonWorker } from './support/processes';
 import { recordHistory } from './support/record-history';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
@@ -168,22 +168,16 @@ describe('tune: a durable hyper-parameter search', () => {
     });
     const result = await h.withWorker(async () => {
       const handle = await train(file, 'tune-killed');
-      await eventually(() => trialBeat(handle), (b) => (b?.iteration ?? 0) >= 20, 'a trial past its second checkpoint');
+      const beat = await eventually(() => trainingBeat(handle, 'tuneTrial'), (b) => (b?.checkpoint ?? 0) >= 20, 'a trial past its second checkpoint');
       await kill(python);
       python = await startWorker();
-      return handle.result();
+      return { ...(await handle.result()), kept: beat?.checkpoint ?? 0 };
     });
     const trials = result.tuning!.trials;
     expect(trials.map((t) => t.state)).toEqual(['complete', 'complete']);
-    expect(trials[0].resumedFrom).toBeGreaterThanOrEqual(20);
+    expect(trials[0].resumedFrom).toBeGreaterThanOrEqual(result.kept); // the checkpoint the killed attempt had heartbeaten, or a newer one
+    expect(result.kept).toBeGreaterThanOrEqual(20);
     expect(trials[0].iterations).toBe(400);
     expect(result.promoted).toBe(true);
   });
 });
-
-/** The last heartbeat of the run's pending trial, as the server keeps it. */
-async function trialBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
-  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'tuneTrial');
-  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
-}

@@ -5,21 +5,27 @@ import { eventually } from './eventually';
 import { kill } from './processes';
 import type { TestHarness } from './temporal';
 
-/** The last heartbeat of the run's pending Python train step (`trainPython`), as the server keeps it. */
-export async function trainingBeat(handle: WorkflowHandle): Promise<{ iteration: number } | undefined> {
-  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'trainPython');
-  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { iteration: number }) : undefined;
+/** A Python train step's heartbeat: the rounds done, and the rounds of its newest checkpoint. */
+export interface TrainingBeat {
+  iteration: number;
+  checkpoint?: number;
 }
 
-/** Waits until the run's Python train step has heartbeaten its tenth round (a checkpoint of every Python trainer). */
-function tenRounds(handle: WorkflowHandle, what: string): Promise<{ iteration: number } | undefined> {
-  return eventually(() => trainingBeat(handle), (b) => (b?.iteration ?? 0) >= 10, what);
+/** The last heartbeat of the run's pending Python train step (`trainPython`, or a tuning trial: `tuneTrial`), as the server keeps it. */
+export async function trainingBeat(handle: WorkflowHandle, activity: 'trainPython' | 'tuneTrial' = 'trainPython'): Promise<TrainingBeat | undefined> {
+  const pending = ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === activity);
+  const data = pending?.heartbeatDetails?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as TrainingBeat) : undefined;
+}
+
+/** Waits until the run's Python train step has heartbeaten a checkpoint (every boosting trainer writes its first at round 10). */
+function checkpointed(handle: WorkflowHandle, what: string): Promise<TrainingBeat | undefined> {
+  return eventually(() => trainingBeat(handle), (b) => (b?.checkpoint ?? 0) >= 10, what);
 }
 
 /**
  * The durability protocol of a Python trainer, with real processes: `start('uninterrupted')` trains to the end;
- * `start('killed')` trains until its step has a checkpoint, then `worker` (the Python worker it runs on) is
+ * `start('killed')` trains until its step has heartbeaten a checkpoint, then `worker` (the Python worker it runs on) is
  * SIGKILLed and `restart` starts another, on which the retried attempt continues.
  */
 export async function trainThroughKill(
@@ -27,11 +33,11 @@ export async function trainThroughKill(
   start: (run: 'uninterrupted' | 'killed') => Promise<WorkflowHandle>,
   worker: ChildProcess,
   restart: () => Promise<unknown>,
-): Promise<{ uninterrupted: TrainPipelineResult; resumed: TrainPipelineResult; beat?: { iteration: number } }> {
+): Promise<{ uninterrupted: TrainPipelineResult; resumed: TrainPipelineResult; beat?: TrainingBeat }> {
   return h.withWorker(async () => {
     const uninterrupted = (await (await start('uninterrupted')).result()) as TrainPipelineResult;
     const handle = await start('killed');
-    const beat = await tenRounds(handle, 'a checkpoint of the Python trainer');
+    const beat = await checkpointed(handle, 'a checkpoint of the Python trainer');
     await kill(worker);
     await restart();
     return { uninterrupted, resumed: (await handle.result()) as TrainPipelineResult, beat };
@@ -41,7 +47,7 @@ export async function trainThroughKill(
 /** Cancels `handle` once its Python train step is boosting; the run's failure and how long the cancellation took. */
 export async function cancelWhileTraining(h: TestHarness, handle: WorkflowHandle): Promise<{ err: unknown; waited: number }> {
   return h.withWorker(async () => {
-    await tenRounds(handle, 'the Python trainer to be boosting');
+    await checkpointed(handle, 'the Python trainer to be boosting');
     const asked = Date.now();
     await handle.cancel();
     const err = await handle.result().then(() => undefined, (e: unknown) => e);

@@ -12,15 +12,13 @@ import lightgbm as lgb
 from onnxmltools import convert_lightgbm
 from onnxmltools.convert.common.data_types import FloatTensorType
 
-from sluice_python.training import EarlyStopping, Fitted, Job, TrainingError, load_checkpoint, save_checkpoint, search_then_refit
+from sluice_python.training import Checkpoint, EarlyStopping, Fitted, Job, TrainingError, search_then_refit
 from sluice_python.tree_ensemble import Unsupported, lightgbm_to_onnx
 
 TRAINER = "lightgbm"
 LIBRARY = "LightGBM"
 #: Bumped when the trainer's output for the same inputs would change.
 VERSION = 2  # 2: exported as one TreeEnsemble with set-membership splits
-#: Boosting rounds between two checkpoints (and heartbeats).
-CHECKPOINT_ROUNDS = 10
 
 
 def fit(job: Job) -> Fitted:
@@ -104,24 +102,20 @@ def boost(params: dict[str, Any], fit_set: lgb.Dataset, holdout: lgb.Dataset, tr
 
 def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset | None, rounds: int, stopping: EarlyStopping | None, checkpoint_file: Path, job: Job) -> tuple[lgb.Booster, int]:
     """Boosts `rounds` rounds (fewer when `stopping` ends it sooner on `holdout`'s losses). Every few rounds it
-    writes a checkpoint (the model so far and its holdout losses) and heartbeats; an attempt that finds a
-    checkpoint continues from it. Returns the booster and the round it resumed after (0: from scratch)."""
+    heartbeats and writes a checkpoint (the model so far and its holdout losses: Checkpoint); an attempt that
+    finds a checkpoint continues from it. Returns the booster and the round it resumed after (0: from scratch)."""
     stopping = stopping or EarlyStopping(None)
-    saved = load_checkpoint(checkpoint_file, stopping)
+    checkpoint = Checkpoint(checkpoint_file, job, stopping, rounds)
+    saved = checkpoint.load()
     init_model = lgb.Booster(model_str=saved) if saved is not None else None
     resumed_from = init_model.current_iteration() if init_model else 0
     if init_model:
         job.hooks.log(f"resuming LightGBM after round {resumed_from}")
 
     def each_round(env: lgb.callback.CallbackEnv) -> None:
-        done = env.iteration + 1
         losses = [value for data, _, value, _ in env.evaluation_result_list or [] if data == "holdout"]
         stop = stopping.add(float(losses[0])) if losses else False
-        if done % CHECKPOINT_ROUNDS == 0:
-            save_checkpoint(checkpoint_file, env.model.model_to_string(), stopping, job)
-            job.progress(done, rounds, float(losses[0]) if losses else None)
-        elif job.hooks.cancelled():
-            job.progress(done, rounds)
+        checkpoint.reached(env.iteration + 1, env.model.model_to_string, float(losses[0]) if losses else None)
         if stop:  # LightGBM's way out of its boosting loop
             raise lgb.callback.EarlyStopException(stopping.best - 1, env.evaluation_result_list or [])
 

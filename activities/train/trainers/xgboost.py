@@ -12,14 +12,12 @@ import xgboost as xgb
 from onnxmltools import convert_xgboost
 from onnxmltools.convert.common.data_types import FloatTensorType
 
-from sluice_python.training import EarlyStopping, Fitted, Job, TrainingError, load_checkpoint, save_checkpoint, search_then_refit
+from sluice_python.training import Checkpoint, EarlyStopping, Fitted, Job, TrainingError, search_then_refit
 
 TRAINER = "xgboost"
 LIBRARY = "XGBoost"
 #: Bumped when the trainer's output for the same inputs would change.
 VERSION = 1
-#: Boosting rounds between two checkpoints (and heartbeats).
-CHECKPOINT_ROUNDS = 10
 
 
 def fit(job: Job) -> Fitted:
@@ -102,24 +100,19 @@ def boost(params: dict[str, Any], fit_set: xgb.DMatrix, holdout: xgb.DMatrix, tr
     return booster, training
 
 
-class Checkpoints(xgb.callback.TrainingCallback):
-    """After every round: the holdout loss to the early stopping (True stops boosting); every few rounds, the
-    model so far and those losses to the checkpoint file, and a heartbeat; between them, a stop when the
-    activity is cancelled."""
+class EachRound(xgb.callback.TrainingCallback):
+    """After every round: the holdout loss to the early stopping (True stops boosting), and the checkpoint's turn
+    (Checkpoint: a heartbeat every few rounds, the model and its losses when due, a stop when cancelled)."""
 
-    def __init__(self, file: Path, job: Job, rounds: int, stopping: EarlyStopping) -> None:
+    def __init__(self, checkpoint: Checkpoint) -> None:
         super().__init__()
-        self.file, self.job, self.rounds, self.stopping = file, job, rounds, stopping
+        self.checkpoint = checkpoint
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
-        done = model.num_boosted_rounds()  # `epoch` counts from this attempt's first round
         losses = (evals_log or {}).get("holdout", {}).get("logloss", [])
-        stop = self.stopping.add(float(losses[-1])) if losses else False
-        if done % CHECKPOINT_ROUNDS == 0:
-            save_checkpoint(self.file, bytes(model.save_raw("json")).decode(), self.stopping, self.job)
-            self.job.progress(done, self.rounds, float(losses[-1]) if losses else None)
-        elif self.job.hooks.cancelled():
-            self.job.progress(done, self.rounds)
+        stop = self.checkpoint.stopping.add(float(losses[-1])) if losses else False
+        # `epoch` counts from this attempt's first round; the checkpoint counts every round.
+        self.checkpoint.reached(model.num_boosted_rounds(), lambda: bytes(model.save_raw("json")).decode(), float(losses[-1]) if losses else None)
         return stop
 
 
@@ -127,7 +120,8 @@ def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix
     """Boosts `rounds` rounds (fewer when `stopping` ends it sooner on `holdout`'s losses), continuing from the
     checkpoint an earlier attempt left. Returns the booster and the round it resumed after (0: from scratch)."""
     stopping = stopping or EarlyStopping(None)
-    saved = load_checkpoint(checkpoint_file, stopping)
+    checkpoint = Checkpoint(checkpoint_file, job, stopping, rounds)
+    saved = checkpoint.load()
     init_model, resumed_from = None, 0
     if saved is not None:
         init_model = xgb.Booster()
@@ -140,7 +134,7 @@ def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix
         num_boost_round=max(0, rounds - resumed_from),
         evals=[(holdout, "holdout")] if holdout is not None else (),
         xgb_model=init_model,
-        callbacks=[Checkpoints(checkpoint_file, job, rounds, stopping)],
+        callbacks=[EachRound(checkpoint)],
         verbose_eval=False,
     )
     return booster, resumed_from

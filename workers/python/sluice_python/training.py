@@ -26,6 +26,10 @@ from .artifacts import ArtifactStore, fingerprint_of, write_atomically
 EXPORT_TOLERANCE = 1e-5
 #: Rows the export is checked on.
 CHECK_ROWS = 10_000
+#: Boosting rounds between two heartbeats (and checkpoints, while they are cheap: Checkpoint).
+CHECKPOINT_ROUNDS = 10
+#: The largest share of a fit's time its checkpoints may take.
+CHECKPOINT_SHARE = 0.05
 
 
 class TrainingError(Exception):
@@ -81,12 +85,14 @@ class Job:
         self.checkpoints.append(path)
         return path
 
-    def progress(self, done: int, total: int, holdout_loss: float | None = None) -> None:
-        """Heartbeats the progress (and the holdout loss, when the fit has a holdout); raises Cancelled once the
-        activity is asked to stop, and whatever `report` raises (a pruned trial)."""
+    def progress(self, done: int, total: int, holdout_loss: float | None = None, checkpoint: int | None = None) -> None:
+        """Heartbeats the progress (and the holdout loss, when the fit has a holdout, and the rounds of the newest
+        checkpoint); raises Cancelled once the activity is asked to stop, and whatever `report` raises (a pruned trial)."""
         beat: dict[str, Any] = {"fingerprint": self.fingerprint, "iteration": done, "maxIterations": total}
         if holdout_loss is not None:
             beat["holdoutLoss"] = holdout_loss
+        if checkpoint is not None:
+            beat["checkpoint"] = checkpoint
         self.hooks.heartbeat(beat)
         if self.hooks.cancelled():
             raise Cancelled(f"cancelled after round {done}")
@@ -117,19 +123,43 @@ class EarlyStopping:
         return int(np.argmin(self.losses)) + 1 if self.losses else 0
 
 
-def save_checkpoint(path: Path, model: str, stopping: EarlyStopping, job: Job) -> None:
-    """One file, written atomically: the model so far and the holdout losses of its rounds (copied to the store)."""
-    write_atomically(path, json.dumps({"model": model, "holdoutLosses": stopping.losses}).encode())
-    job.hooks.saved(path)
+class Checkpoint:
+    """A boosting fit's checkpoint: the model so far and the holdout loss of each of its rounds (`EarlyStopping`)
+    in one file, written atomically and copied to the store, so a resumed attempt trains the same trees as an
+    uninterrupted one. Written every CHECKPOINT_ROUNDS rounds while that costs at most CHECKPOINT_SHARE of the
+    training time: a tree ensemble's text grows with every round, and writing it every 10 rounds made the
+    checkpoints quadratic (735 leaves, 300 rounds on 1M rows: 8.6 s of a 31.1 s fit; 1,765 rounds spent more time
+    writing than boosting)."""
 
+    def __init__(self, path: Path, job: Job, stopping: EarlyStopping, total: int) -> None:
+        self.path, self.job, self.stopping, self.total = path, job, stopping, total
+        #: Rounds in the newest checkpoint written or loaded (heartbeaten as `checkpoint`).
+        self.rounds = 0
+        self._next = 0.0
 
-def load_checkpoint(path: Path, stopping: EarlyStopping) -> str | None:
-    """The model of an earlier attempt's checkpoint (None without one); its holdout losses go into `stopping`."""
-    if not path.exists():
-        return None
-    saved = json.loads(path.read_text())
-    stopping.losses[:] = [float(loss) for loss in saved["holdoutLosses"]]
-    return str(saved["model"])
+    def load(self) -> str | None:
+        """The model of an earlier attempt's checkpoint (None without one); its holdout losses go into `stopping`."""
+        if not self.path.exists():
+            return None
+        saved = json.loads(self.path.read_text())
+        self.stopping.losses[:] = [float(loss) for loss in saved["holdoutLosses"]]
+        self.rounds = int(saved["rounds"])
+        return str(saved["model"])
+
+    def reached(self, done: int, model: Callable[[], str], holdout_loss: float | None) -> None:
+        """Called after round `done`: every CHECKPOINT_ROUNDS rounds, writes the checkpoint when it is due
+        (`model()` is the model's text) and heartbeats (Job.progress); between them, stops a cancelled attempt."""
+        if done % CHECKPOINT_ROUNDS:
+            if self.job.hooks.cancelled():
+                self.job.progress(done, self.total)
+            return
+        if time.perf_counter() >= self._next:
+            started = time.perf_counter()
+            write_atomically(self.path, json.dumps({"rounds": done, "model": model(), "holdoutLosses": self.stopping.losses}).encode())
+            self.job.hooks.saved(self.path)
+            self.rounds = done
+            self._next = time.perf_counter() + (time.perf_counter() - started) / CHECKPOINT_SHARE
+        self.job.progress(done, self.total, holdout_loss, self.rounds)
 
 
 @dataclass
