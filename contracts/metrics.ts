@@ -19,3 +19,38 @@ export interface ClassificationMetrics {
   threshold: number;
   calibration: CalibrationBin[];
 }
+
+/** Regression quality of predictions against numeric labels, beside the trivial model's. */
+export interface RegressionMetrics {
+  rows: number;
+  rmse: number;
+  mae: number;
+  /** 1 − residual sum of squares / total sum of squares around the validation mean. */
+  r2: number;
+  /** Mean of |error| / |label|; undefined (null) when a label is 0. */
+  mape: number | null;
+  /** The mean of the labels. */
+  labelMean: number;
+  /** RMSE of always predicting the training window's mean label (`baselineMean`). */
+  baselineRmse: number;
+  baselineMean: number;
+}
+
+/** One class's precision, recall and F1 (predicted = the most probable class), and its validation rows. */
+export interface ClassReport {
+  class: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** Multiclass quality of per-class probabilities against class labels. */
+export interface MulticlassMetrics {
+  rows: number;
+  logLoss: number;
+  accuracy: number;
+  /** Mean F1 over the classes present in the labels or the predictions (scikit-learn's `average='macro'`). */
+  macroF1: number;
+  perClass: ClassReport[];
+}

@@ -27,4 +27,27 @@ describe('promotion', () => {
     expect(decidePromotion(metrics(0.9), { beat_baseline: false }, 0.005, undefined, baseline).eligible).toBe(true);
     expect(decidePromotion(metrics(0.9), {}, 0.005, undefined, baseline).reasons).toEqual(['pass: no champion yet']);
   });
+
+  it('gates any metric by name, in words, with each bound that fails', () => {
+    const decision = decidePromotion(metrics(0.45, 0.995), { auc: { min: 0.6, max: 0.99 }, precision: { min: 0.3 }, recall: { min: 0.05 } }, 0.005);
+    expect(decision.eligible).toBe(false);
+    expect(decision.reasons).toEqual([
+      'pass: AUC 0.9950 >= gates.auc.min 0.6',
+      'FAIL: AUC 0.9950 > gates.auc.max 0.99',
+      'pass: precision 0.5000 >= gates.precision.min 0.3',
+      'pass: recall 0.1000 >= gates.recall.min 0.05',
+      'pass: no champion yet',
+    ]);
+  });
+
+  it('compares with the champion on promotion.metric, in its own direction and units', () => {
+    const champion = { version: 3, metrics: metrics(0.45, 0.7) };
+    // AUC by default: higher is better.
+    expect(decidePromotion(metrics(0.44, 0.694), {}, 0.005, champion).reasons).toEqual(['FAIL: AUC 0.6940 vs champion v3 0.7000 on the same data (-0.0060, tolerance 0.005)']);
+    // Log loss: lower is better, so a higher one is worse.
+    const worse = decidePromotion(metrics(0.456, 0.9), {}, 0.005, champion, undefined, 'log_loss');
+    expect(worse.eligible).toBe(false);
+    expect(worse.reasons).toEqual(['FAIL: log loss 0.4560 vs champion v3 0.4500 on the same data (+0.0060, tolerance 0.005)']);
+    expect(decidePromotion(metrics(0.454, 0.6), {}, 0.005, champion, undefined, 'log_loss').eligible).toBe(true);
+  });
 });

@@ -1,5 +1,5 @@
 import type { ClassificationMetrics } from './metrics';
-
+import { metricOf, type MetricGate } from './tasks';
 
 export interface PromotionGates {
   min_auc?: number;
@@ -7,6 +7,16 @@ export interface PromotionGates {
   min_accuracy?: number;
   /** The candidate must beat the trivial model on validation (absent in specs recorded before the gate: off). */
   beat_baseline?: boolean;
+  /** Bounds on a metric by its name (`auc: {min: 0.6}`, `precision: {min: 0.3}`). */
+  [metric: string]: MetricGate | number | boolean | undefined;
+}
+
+/** A binary classifier's metric by the name specs give it. */
+export function binaryMetric(metrics: ClassificationMetrics, name: string): number {
+  const values: Record<string, number> = { auc: metrics.auc, log_loss: metrics.logLoss, accuracy: metrics.accuracy, precision: metrics.precision, recall: metrics.recall };
+  const value = values[name];
+  if (value === undefined) throw new Error(`binaryMetric: a binary classifier has no metric ${name}`);
+  return value;
 }
 
 /**
@@ -36,8 +46,8 @@ const f = (x: number) => x.toFixed(4);
 
 /**
  * Decides whether a candidate may replace the champion: every gate of the spec must pass — by default it must
- * beat the trivial model (`baseline`) — and the candidate's AUC may be below the champion's (scored on the
- * same data) by at most `tolerance`.
+ * beat the trivial model (`baseline`) — and the candidate's `metric` (`promotion.metric`: AUC unless the spec
+ * says otherwise) may be worse than the champion's (scored on the same data) by at most `tolerance`.
  */
 export function decidePromotion(
   candidate: ClassificationMetrics,
@@ -45,6 +55,7 @@ export function decidePromotion(
   tolerance: number,
   champion?: { version: number; metrics: ClassificationMetrics },
   baseline?: Baseline,
+  metric = 'auc',
 ): PromotionDecision {
   const reasons: string[] = [];
   let eligible = true;
@@ -64,11 +75,22 @@ export function decidePromotion(
   if (gates.min_accuracy !== undefined) {
     check(candidate.accuracy >= gates.min_accuracy, `accuracy ${f(candidate.accuracy)} ${candidate.accuracy >= gates.min_accuracy ? '>=' : '<'} gate ${gates.min_accuracy}`);
   }
+  for (const [name, gate] of Object.entries(gates)) {
+    const info = metricOf('binary', name);
+    if (!info || typeof gate !== 'object') continue;
+    const value = binaryMetric(candidate, name);
+    if (gate.min !== undefined) check(value >= gate.min, `${info.words} ${f(value)} ${value >= gate.min ? '>=' : '<'} gates.${name}.min ${gate.min}`);
+    if (gate.max !== undefined) check(value <= gate.max, `${info.words} ${f(value)} ${value <= gate.max ? '<=' : '>'} gates.${name}.max ${gate.max}`);
+  }
   if (champion) {
-    const delta = candidate.auc - champion.metrics.auc;
+    const info = metricOf('binary', metric) ?? { name: metric, words: metric, better: 'higher' };
+    const ours = binaryMetric(candidate, metric);
+    const theirs = binaryMetric(champion.metrics, metric);
+    const delta = ours - theirs;
+    // Worse by at most `tolerance`, in the metric's own units and direction.
     check(
-      delta >= -tolerance,
-      `AUC ${f(candidate.auc)} vs champion v${champion.version} ${f(champion.metrics.auc)} on the same data (${delta >= 0 ? '+' : ''}${f(delta)}, tolerance ${tolerance})`,
+      (info.better === 'higher' ? delta : -delta) >= -tolerance,
+      `${info.words} ${f(ours)} vs champion v${champion.version} ${f(theirs)} on the same data (${delta >= 0 ? '+' : ''}${f(delta)}, tolerance ${tolerance})`,
     );
   } else {
     reasons.push('pass: no champion yet');

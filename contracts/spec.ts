@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PluginParams, TrainerRoute } from './plugins';
 import { tuneSchemaWith } from './tuning';
+import { METRIC_NAMES, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type Task } from './tasks';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -83,6 +84,25 @@ export const DEFAULT_MAX_CATEGORIES = 255;
 /** A plug-in's section (a trainer, a sink) as code outside the plug-in sees it: its `type` and its settings. */
 export type PluginSection = { type: string } & Record<string, unknown>;
 
+/** Bounds on one validation metric (`gates.rmse: {max: 18}`); `min` at most `max`. */
+const metricGate = z
+  .object({ min: z.number().optional().describe('The least value allowed.'), max: z.number().optional().describe('The largest value allowed.') })
+  .strict()
+  .refine((g) => g.min !== undefined || g.max !== undefined, 'expected `min`, `max` or both')
+  .refine((g) => g.min === undefined || g.max === undefined || g.min <= g.max, '`min` is above `max`');
+
+/** `gates.<metric>` for every metric some task reports; the spec check refuses one its task does not. */
+const metricGates = Object.fromEntries(
+  METRIC_NAMES.map((name) => {
+    const tasks = TASKS.filter((t) => metricOf(t, name));
+    const info = metricOf(tasks[0], name);
+    return [name, metricGate.optional().describe(`Bounds on the validation ${info?.words ?? name} (${tasks.join(' and ')} pipelines; ${info?.better ?? 'higher'} is better).`)];
+  }),
+) as Record<
+  string,
+  z.ZodOptional<typeof metricGate>
+>;
+
 /**
  * The pipeline spec: one YAML file that describes a batch-AI pipeline from source query to promotion.
  * Field names are snake_case as written in YAML. The trainer, the sink and the source formats are those of the
@@ -149,6 +169,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
         max_log_loss: z.number().positive().optional().describe('Largest validation log loss a candidate may have.'),
         min_accuracy: z.number().min(0).max(1).optional().describe('Least validation accuracy at `evaluation.threshold`.'),
         beat_baseline: z.boolean().default(true).describe("The candidate's validation log loss must be below the trivial model's (always predicting the training window's positive rate): a model that learned nothing is never promoted automatically."),
+        ...metricGates,
       })
       .strict()
       .default({ beat_baseline: true })
@@ -156,7 +177,8 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     promotion: z
       .object({
         mode: z.enum(['auto', 'manual']).default('auto').describe('`auto`: an eligible candidate becomes the champion; `manual`: it becomes the challenger and the run waits for an approve or reject.'),
-        tolerance: z.number().min(0).max(1).default(0.005).describe('How far below the champion\'s AUC (on the same rows) a candidate may be and still be promoted.'),
+        metric: z.string().optional().describe("The metric the champion comparison uses (default: `auc` for a yes/no pipeline); any metric the task reports, each compared in its own direction."),
+        tolerance: z.number().min(0).default(0.005).describe('How much worse than the champion\'s (on the same rows, in `metric`\'s units) a candidate\'s metric may be and still be promoted.'),
         approval_timeout: duration.default('1d').describe('How long a manual promotion waits for a decision.'),
       })
       .strict()
@@ -207,6 +229,15 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
         ctx.addIssue({ code: 'custom', path: ['features', 'categorical'], message: `\`${column}\` is ${column === spec.label.name ? 'the label' : 'a key'}: a categorical feature is a model input` });
       }
     }
+    const task: Task = 'binary'; // every pipeline answers a yes/no question until the spec names its task
+    const reported = TASK_METRICS[task].map((m) => m.name).join(', ');
+    for (const name of METRIC_NAMES) {
+      if ((spec.gates as Record<string, unknown>)[name] !== undefined && !metricOf(task, name)) {
+        ctx.addIssue({ code: 'custom', path: ['gates', name], message: `a ${task} pipeline has no metric ${name}; it reports ${reported}` });
+      }
+    }
+    const compared = spec.promotion.metric ?? PRIMARY_METRIC[task];
+    if (!metricOf(task, compared)) ctx.addIssue({ code: 'custom', path: ['promotion', 'metric'], message: `a ${task} pipeline has no metric ${compared}; it reports ${reported}` });
     if (CATEGORIES_TABLE in spec.features.stats) {
       ctx.addIssue({ code: 'custom', path: ['features', 'stats', CATEGORIES_TABLE], message: `the name ${CATEGORIES_TABLE} is Sluice's own (the categorical dictionary); choose another` });
     }

@@ -315,7 +315,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     details(version.version);
 
     // Specs recorded before the baseline gate have no `beat_baseline`: off for them, as they were decided.
-    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion, baselineOf(features.positiveRate, metrics.positiveRate));
+    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion, baselineOf(features.positiveRate, metrics.positiveRate), spec.promotion.metric);
     const mode = spec.promotion.mode;
     let outcome: string;
     let promoted = false;

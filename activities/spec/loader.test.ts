@@ -67,6 +67,11 @@ describe('pipeline spec loading', () => {
     ['a missing section', valid.replace(/extract:\n.*\n.*\n/, ''), 'bad.yaml:2: extract: is required (expected object)'],
     ['a bad label name', valid.replace('name: y,', 'name: 1y,'), 'label.name: expected a plain SQL name (letters, digits and _, not starting with a digit); use a name such as c_1y, got "1y"'],
     ['a negative penalty', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, l2: -1 }'), 'trainer.l2: Too small: expected number to be >=0, got -1'],
+    ['a gate on a metric the task does not report', `${valid}gates: { rmse: { max: 18 } }\n`, 'bad.yaml:15: gates.rmse: a binary pipeline has no metric rmse; it reports auc, log_loss, accuracy, precision, recall'],
+    ['a gate with neither bound', `${valid}gates: { auc: {} }\n`, 'gates.auc: expected `min`, `max` or both'],
+    ['a gate whose min is above its max', `${valid}gates: { precision: { min: 0.6, max: 0.4 } }\n`, 'gates.precision: `min` is above `max`'],
+    ['a misspelt gate bound', `${valid}gates: { auc: { mn: 0.6 } }\n`, 'gates.auc: unknown field `mn`; did you mean `min`?'],
+    ['a champion comparison on a metric the task does not report', `${valid}promotion: { metric: macro_f1 }\n`, 'promotion.metric: a binary pipeline has no metric macro_f1; it reports auc, log_loss, accuracy, precision, recall'],
     ['invalid YAML', 'name: [demo\n', 'bad.yaml:2:1: invalid YAML:'],
     ['a list instead of a mapping', '- a\n- b\n', 'bad.yaml: a pipeline spec must be a YAML mapping'],
   ])('rejects %s with a message naming file, line and field', (_, text, message) => {
@@ -102,6 +107,14 @@ describe('pipeline spec loading', () => {
     const message = failure(() => loadSpecFile(path.join(dir, 'child.yaml'))).message;
     expect(message).toContain(`${path.join(dir, 'base.yaml')}:7: extract.time_column: expected a plain SQL name`);
     expect(message).toContain(`${path.join(dir, 'child.yaml')}:2: trainer.trees:`);
+  });
+
+  it('gates any metric the task reports by name, and leaves the hash of a spec without them unchanged', () => {
+    const gated = parseSpec(`${valid}gates: { precision: { min: 0.3 }, auc: { min: 0.6, max: 0.99 } }\npromotion: { metric: log_loss, tolerance: 0.002 }\n`, 'gated.yaml').spec;
+    expect(gated.gates.precision).toEqual({ min: 0.3 });
+    expect(gated.gates.auc).toEqual({ min: 0.6, max: 0.99 });
+    expect(gated.promotion.metric).toBe('log_loss');
+    expect(parseSpec(valid, 'a.yaml').spec.gates).toEqual({ beat_baseline: true });
   });
 
   it('says which file it cannot read', () => {

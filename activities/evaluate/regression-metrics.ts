@@ -1,0 +1,41 @@
+import type { RegressionMetrics } from '../../contracts/metrics';
+
+/**
+ * RMSE, MAE, R² and MAPE of `predictions` against `labels` (sums in double precision), and the RMSE of always
+ * predicting `baselineMean` (the training window's mean label): the trivial model a regression must beat.
+ */
+export function regressionMetrics(predictions: ArrayLike<number>, labels: ArrayLike<number>, baselineMean: number): RegressionMetrics {
+  const n = predictions.length;
+  if (n !== labels.length) throw new Error(`regressionMetrics: ${n} predictions but ${labels.length} labels`);
+  if (n === 0) throw new Error('regressionMetrics: no rows');
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += labels[i];
+  const mean = sum / n;
+  let squared = 0;
+  let absolute = 0;
+  let total = 0;
+  let baseline = 0;
+  let relative = 0;
+  let zeroLabel = false;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    const error = predictions[i] - y;
+    squared += error * error;
+    absolute += Math.abs(error);
+    total += (y - mean) * (y - mean);
+    baseline += (y - baselineMean) * (y - baselineMean);
+    if (y === 0) zeroLabel = true;
+    else relative += Math.abs(error) / Math.abs(y);
+  }
+  return {
+    rows: n,
+    rmse: Math.sqrt(squared / n),
+    mae: absolute / n,
+    // A constant label has no variance to explain: R² is 1 for exact predictions, else 0 (scikit-learn's convention).
+    r2: total > 0 ? 1 - squared / total : squared === 0 ? 1 : 0,
+    mape: zeroLabel ? null : relative / n,
+    labelMean: mean,
+    baselineRmse: Math.sqrt(baseline / n),
+    baselineMean,
+  };
+}
