@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PluginParams, TrainerRoute } from './plugins';
 import { tuneSchemaWith } from './tuning';
-import { METRIC_NAMES, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type Task } from './tasks';
+import { METRIC_NAMES, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -98,10 +98,7 @@ const metricGates = Object.fromEntries(
     const info = metricOf(tasks[0], name);
     return [name, metricGate.optional().describe(`Bounds on the validation ${info?.words ?? name} (${tasks.join(' and ')} pipelines; ${info?.better ?? 'higher'} is better).`)];
   }),
-) as Record<
-  string,
-  z.ZodOptional<typeof metricGate>
->;
+) as { [name in MetricName]: z.ZodOptional<typeof metricGate> };
 
 /**
  * The pipeline spec: one YAML file that describes a batch-AI pipeline from source query to promotion.
@@ -232,7 +229,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     const task: Task = 'binary'; // every pipeline answers a yes/no question until the spec names its task
     const reported = TASK_METRICS[task].map((m) => m.name).join(', ');
     for (const name of METRIC_NAMES) {
-      if ((spec.gates as Record<string, unknown>)[name] !== undefined && !metricOf(task, name)) {
+      if (spec.gates[name] !== undefined && !metricOf(task, name)) {
         ctx.addIssue({ code: 'custom', path: ['gates', name], message: `a ${task} pipeline has no metric ${name}; it reports ${reported}` });
       }
     }

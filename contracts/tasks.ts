@@ -8,14 +8,18 @@ export type Task = 'binary' | 'regression' | 'multiclass';
 
 export const TASKS: readonly Task[] = ['binary', 'regression', 'multiclass'];
 
+/** Every metric some task reports, as specs name them. */
+export const METRIC_NAMES = ['auc', 'log_loss', 'accuracy', 'precision', 'recall', 'rmse', 'mae', 'r2', 'mape', 'macro_f1'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
 /** A metric as specs and reports name it (`gates: {rmse: {max: 18}}`), in words, and which way is better. */
 export interface MetricInfo {
-  name: string;
+  name: MetricName;
   words: string;
   better: 'higher' | 'lower';
 }
 
-const metric = (name: string, words: string, better: MetricInfo['better']): MetricInfo => ({ name, words, better });
+const metric = (name: MetricName, words: string, better: MetricInfo['better']): MetricInfo => ({ name, words, better });
 
 /** Every metric a task reports on the validation window; each can be gated (`gates.<name>: {min, max}`). */
 export const TASK_METRICS: Record<Task, readonly MetricInfo[]> = {
@@ -40,10 +44,7 @@ export const TASK_METRICS: Record<Task, readonly MetricInfo[]> = {
 };
 
 /** The metric a task's champion comparison uses unless `promotion.metric` says otherwise. */
-export const PRIMARY_METRIC: Record<Task, string> = { binary: 'auc', regression: 'rmse', multiclass: 'log_loss' };
-
-/** Every metric name some task has, for the spec schema's `gates`. */
-export const METRIC_NAMES: readonly string[] = [...new Set(TASKS.flatMap((t) => TASK_METRICS[t].map((m) => m.name)))];
+export const PRIMARY_METRIC: Record<Task, MetricName> = { binary: 'auc', regression: 'rmse', multiclass: 'log_loss' };
 
 /** The metric `name` of `task`, or undefined when the task does not report it. */
 export function metricOf(task: Task, name: string): MetricInfo | undefined {
