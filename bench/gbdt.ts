@@ -20,6 +20,7 @@ import { batchInference } from '../workflows/batch-inference';
 import { inMemoryFeatures, ortAloneSeconds } from './in-memory-features';
 import { freshArtifactRoot, withPythonBench } from './python-bench';
 import { categoricalIndices, featuresFor, PYTHON } from './reference';
+import { binaryMetrics } from '../contracts/metric-values';
 
 const FROM = '2001-01-01';
 const TO = '2001-07-01';
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(rowsFile, x);
     const lightgbm = python<{ rows: number; seconds: number }>(['predict', path.join(path.dirname(modelFile), 'lightgbm.txt'), rowsFile, String(names.length), '2']);
 
-    const aucGap = ours.result.metrics.auc - script.auc;
+    const aucGap = binaryMetrics(ours.result.metrics).auc - script.auc;
     const fitRatio = ours.seconds / (script.load_seconds + script.fit_seconds);
     const vsOrt = ortSeconds / scoringSeconds;
     const vsLightgbm = lightgbm.seconds / ortSeconds;
@@ -104,9 +105,9 @@ async function main(): Promise<void> {
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nGBDT benchmark: LightGBM ${trainer.trees} trees, ${trainer.leaves} leaves, learning rate ${trainer.learning_rate}; ${features.train.rows} training rows × ${names.length} features`);
     console.log(`plain script (same holdout):  AUC ${script.auc.toFixed(4)}  ${script.iterations} rounds  load ${script.load_seconds.toFixed(1)} s + fit ${script.fit_seconds.toFixed(1)} s`);
-    console.log(`sluice train step:            AUC ${ours.result.metrics.auc.toFixed(4)}  ${ours.result.steps.find((s) => s.name === 'train')?.detail}  ${ours.seconds.toFixed(1)} s scheduled to completed`);
+    console.log(`sluice train step:            AUC ${binaryMetrics(ours.result.metrics).auc.toFixed(4)}  ${ours.result.steps.find((s) => s.name === 'train')?.detail}  ${ours.seconds.toFixed(1)} s scheduled to completed`);
     console.log(`plain script, every row:      AUC ${scriptAllRows.auc.toFixed(4)}  ${scriptAllRows.iterations} rounds  fit ${scriptAllRows.fit_seconds.toFixed(1)} s`);
-    console.log(`sluice with refit: true:      AUC ${refit.result.metrics.auc.toFixed(4)}  ${refit.result.steps.find((s) => s.name === 'train')?.detail}  ${refit.seconds.toFixed(1)} s`);
+    console.log(`sluice with refit: true:      AUC ${binaryMetrics(refit.result.metrics).auc.toFixed(4)}  ${refit.result.steps.find((s) => s.name === 'train')?.detail}  ${refit.seconds.toFixed(1)} s`);
     console.log(`scoring ${rows} rows: sluice batchInference ${scoringSeconds.toFixed(2)} s (${rate(scoringSeconds)}), ONNX Runtime alone ${ortSeconds.toFixed(2)} s (${rate(ortSeconds)}), LightGBM predict ${lightgbm.seconds.toFixed(2)} s (${rate(lightgbm.seconds)})`);
     console.log(`\nAUC, sluice − script: ${aucGap >= 0 ? '+' : ''}${aucGap.toFixed(4)}  (target ≥ −0.002: ${met(aucGap >= -0.002)})`);
     console.log(`fit time, sluice/script: ${fitRatio.toFixed(2)}×  (target ≤ 1.15×: ${met(fitRatio <= 1.15)})`);

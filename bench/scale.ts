@@ -21,6 +21,7 @@ import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import type { CostLedger } from '../contracts/ledger';
 import { FLIGHTS_3M, scaledFlights } from './scale/data';
+import { binaryMetrics } from '../contracts/metric-values';
 
 const PORT = 7248;
 const argv = process.argv.slice(2);
@@ -103,7 +104,7 @@ async function run(client: Client, address: string, work: string, name: string, 
     add(trained.ledger, '');
     add(scored.ledger, 'infer: ');
     const steps = new Map([...spans].map(([name, s]) => [name, { seconds: (s.end - s.start) / 1000, rss: s.rss }]));
-    const figures = { rows: trained.ledger?.rows ?? 0, steps, totalSeconds, peakRss: procs.map(peakRss), auc: trained.metrics.auc, scored: scored.rows };
+    const figures = { rows: trained.ledger?.rows ?? 0, steps, totalSeconds, peakRss: procs.map(peakRss), auc: binaryMetrics(trained.metrics).auc, scored: scored.rows };
     console.log(`${name}: ${figures.rows.toLocaleString('en-US')} rows extracted, AUC ${figures.auc.toFixed(4)}, ${figures.scored.toLocaleString('en-US')} rows scored, ${totalSeconds.toFixed(1)} s, peak RSS ${figures.peakRss.map(gb).join(', ')}`);
     return figures;
   } finally {

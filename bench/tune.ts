@@ -21,6 +21,7 @@ import { durationSeconds } from '../contracts/budget';
 import { paramsLine } from '../contracts/tuning';
 import { freshArtifactRoot, withPythonBench } from './python-bench';
 import { featuresFor, PYTHON } from './reference';
+import { binaryMetrics } from '../contracts/metric-values';
 
 const PORT = 7252;
 const PEERS = path.resolve('bench', 'peers');
@@ -72,13 +73,13 @@ async function main(): Promise<void> {
     ]);
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nTuning benchmark: ${features.train.rows} training rows × ${names.length} features (${categorical.join(', ')} categorical); budget.max_training_time ${BUDGET}`);
-    console.log(`categorical features, trainer defaults: validation AUC ${plain.metrics.auc.toFixed(4)}  log loss ${plain.metrics.logLoss.toFixed(4)}`);
-    console.log(`sluice tune:  validation AUC ${search.metrics.auc.toFixed(4)}  log loss ${search.metrics.logLoss.toFixed(4)}  (target ≥ 0.82: ${met(search.metrics.auc >= 0.82)})`);
+    console.log(`categorical features, trainer defaults: validation AUC ${binaryMetrics(plain.metrics).auc.toFixed(4)}  log loss ${binaryMetrics(plain.metrics).logLoss.toFixed(4)}`);
+    console.log(`sluice tune:  validation AUC ${binaryMetrics(search.metrics).auc.toFixed(4)}  log loss ${binaryMetrics(search.metrics).logLoss.toFixed(4)}  (target ≥ 0.82: ${met(binaryMetrics(search.metrics).auc >= 0.82)})`);
     console.log(`  search ${searchSeconds.toFixed(0)} s wall, ${tuning.stopReason}; best holdout AUC ${tuning.best?.value?.toFixed(4)} (trial ${tuning.best?.number}: ${paramsLine(tuning.best?.params ?? {})})`);
     console.log(`  final fit ${trainEntry.cost.wallSeconds.toFixed(0)} s; trials' CPU ${tuning.cpuSeconds.toFixed(0)} s; ${search.ledger!.budgetLines.join('; ')}`);
     console.log(`FLAML 2.8 (lgbm, ${Math.round(searchSeconds)} s, same holdout, refit): validation AUC ${flaml.auc.toFixed(4)}  log loss ${flaml.log_loss.toFixed(4)}  ${flaml.trials} trials, best holdout AUC ${flaml.best_holdout_auc.toFixed(4)}, ${flaml.seconds.toFixed(0)} s with refit`);
     console.log(`  FLAML's best: ${JSON.stringify(flaml.best)}`);
-    const gap = search.metrics.auc - flaml.auc;
+    const gap = binaryMetrics(search.metrics).auc - flaml.auc;
     console.log(`\nAUC, sluice − FLAML at the same search time: ${gap >= 0 ? '+' : ''}${gap.toFixed(4)}  (target ≥ −0.002: ${met(gap >= -0.002)})`);
     if (!process.argv.includes('--no-script')) {
       const script = python<{ seconds: number; best_holdout_auc: number; trials: number; pruned: number }>('optuna_script.py', [

@@ -14,6 +14,7 @@ import { ArtifactStore } from '../activities/storage/artifact-store';
 import { loadSpecFile } from '../activities/spec/loader';
 import { freshArtifactRoot, withPythonBench } from './python-bench';
 import { categoricalIndices, featuresFor, PYTHON } from './reference';
+import { binaryMetrics } from '../contracts/metric-values';
 
 const PORT = 7250;
 const SCRIPT = path.resolve('bench', 'peers', 'xgboost_script.py');
@@ -47,12 +48,12 @@ async function main(): Promise<void> {
 
   try {
     const ours = await withPythonBench(PORT, root, ({ train }) => train(specFile, 'bench-xgboost'));
-    const aucGap = ours.result.metrics.auc - script.auc;
+    const aucGap = binaryMetrics(ours.result.metrics).auc - script.auc;
     const fitRatio = ours.seconds / (script.load_seconds + script.fit_seconds);
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nXGBoost benchmark: ${TRAINER.trees} trees at most, depth ${TRAINER.max_depth}, learning rate ${TRAINER.learning_rate}; ${features.train.rows} training rows × ${names.length} features`);
     console.log(`plain script (same holdout): AUC ${script.auc.toFixed(4)}  ${script.iterations} rounds  load ${script.load_seconds.toFixed(1)} s + fit ${script.fit_seconds.toFixed(1)} s`);
-    console.log(`sluice train step:           AUC ${ours.result.metrics.auc.toFixed(4)}  ${ours.result.steps.find((s) => s.name === 'train')?.detail}  ${ours.seconds.toFixed(1)} s scheduled to completed`);
+    console.log(`sluice train step:           AUC ${binaryMetrics(ours.result.metrics).auc.toFixed(4)}  ${ours.result.steps.find((s) => s.name === 'train')?.detail}  ${ours.seconds.toFixed(1)} s scheduled to completed`);
     console.log(`\nAUC, sluice − script: ${aucGap >= 0 ? '+' : ''}${aucGap.toFixed(4)}  (target ≥ −0.002: ${met(aucGap >= -0.002)})`);
     console.log(`fit time, sluice/script: ${fitRatio.toFixed(2)}×  (target ≤ 1.15×: ${met(fitRatio <= 1.15)})`);
   } finally {

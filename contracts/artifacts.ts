@@ -39,7 +39,7 @@ export interface FeatureSet {
   featureColumns: ColumnInfo[];
   keys: string[];
   label: string;
-  /** Share of positive labels in the training window. */
+  /** Mean of the training window's labels: the share of positive ones for a yes/no task, the mean a regression's baseline predicts. */
   positiveRate: number;
   /** Rows of each split left out because their label horizon reaches past the end of the data (never given a made-up label). */
   horizonDropped?: { train: number; validate: number };

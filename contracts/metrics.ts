@@ -22,6 +22,7 @@ export interface ClassificationMetrics {
 
 /** Regression quality of predictions against numeric labels, beside the trivial model's. */
 export interface RegressionMetrics {
+  task: 'regression';
   rows: number;
   rmse: number;
   mae: number;
@@ -47,6 +48,7 @@ export interface ClassReport {
 
 /** Multiclass quality of per-class probabilities against class labels. */
 export interface MulticlassMetrics {
+  task: 'multiclass';
   rows: number;
   logLoss: number;
   accuracy: number;
@@ -54,3 +56,6 @@ export interface MulticlassMetrics {
   macroF1: number;
   perClass: ClassReport[];
 }
+
+/** A model's validation metrics: a binary classifier's (which has no `task` field: recorded before tasks), a regression's or a multiclass classifier's. */
+export type ModelMetrics = ClassificationMetrics | RegressionMetrics | MulticlassMetrics;

@@ -5,10 +5,8 @@
  * look a trainer's route up in the loaded spec ({@link TrainerRoute}) instead of naming one.
  */
 import type { z } from 'zod';
+import type { Task } from './tasks';
 import type { TuneSpace } from './tuning';
-
-/** What a model predicts. Only `binary` exists today; trainers declare the tasks they support. */
-export type Task = 'binary';
 
 /** The schema of a plug-in's spec section: a strict zod object whose `type` is the plug-in's literal name. */
 export type PluginParams = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape>;
@@ -24,7 +22,10 @@ export interface TrainerDescriptor {
   summary: string;
   /** The `trainer:` section's settings (`type` included), with defaults and doc comments. */
   params: PluginParams;
+  /** The tasks it trains models for (`task:` in the spec). */
   tasks: readonly Task[];
+  /** Settings that apply to one task only (`objective: 'regression'`): written in a spec of another task, they are refused. */
+  taskSettings?: Readonly<Record<string, Task>>;
   runtime: TrainerRuntime;
   /** What one step of its progress is called in status lines: "iteration 4 of 30", "round 120 of 300". */
   progressUnit: 'iteration' | 'round';

@@ -1,5 +1,6 @@
-import type { ClassificationMetrics } from './metrics';
-import { metricOf, type MetricGate } from './tasks';
+import { metricValue, taskOf } from './metric-values';
+import type { ModelMetrics } from './metrics';
+import { metricOf, PRIMARY_METRIC, type MetricGate } from './tasks';
 
 export interface PromotionGates {
   min_auc?: number;
@@ -9,14 +10,6 @@ export interface PromotionGates {
   beat_baseline?: boolean;
   /** Bounds on a metric by its name (`auc: {min: 0.6}`, `precision: {min: 0.3}`). */
   [metric: string]: MetricGate | number | boolean | undefined;
-}
-
-/** A binary classifier's metric by the name specs give it. */
-export function binaryMetric(metrics: ClassificationMetrics, name: string): number {
-  const values: Record<string, number> = { auc: metrics.auc, log_loss: metrics.logLoss, accuracy: metrics.accuracy, precision: metrics.precision, recall: metrics.recall };
-  const value = values[name];
-  if (value === undefined) throw new Error(`binaryMetric: a binary classifier has no metric ${name}`);
-  return value;
 }
 
 /**
@@ -46,46 +39,58 @@ const f = (x: number) => x.toFixed(4);
 
 /**
  * Decides whether a candidate may replace the champion: every gate of the spec must pass — by default it must
- * beat the trivial model (`baseline`) — and the candidate's `metric` (`promotion.metric`: AUC unless the spec
- * says otherwise) may be worse than the champion's (scored on the same data) by at most `tolerance`.
+ * beat the trivial model (a classifier: `baseline`, always predicting the training rate; a regression: always
+ * predicting the training mean) — and the candidate's `metric` (`promotion.metric`, else the task's primary
+ * metric) may be worse than the champion's (scored on the same data) by at most `tolerance`.
  */
 export function decidePromotion(
-  candidate: ClassificationMetrics,
+  candidate: ModelMetrics,
   gates: PromotionGates,
   tolerance: number,
-  champion?: { version: number; metrics: ClassificationMetrics },
+  champion?: { version: number; metrics: ModelMetrics },
   baseline?: Baseline,
-  metric = 'auc',
+  metric?: string,
 ): PromotionDecision {
+  const task = taskOf(candidate);
   const reasons: string[] = [];
   let eligible = true;
   const check = (ok: boolean, text: string) => {
     eligible &&= ok;
     reasons.push(`${ok ? 'pass' : 'FAIL'}: ${text}`);
   };
-  if (gates.beat_baseline === true && baseline !== undefined) {
+  if (gates.beat_baseline === true && 'task' in candidate && candidate.task === 'regression') {
+    const beats = candidate.rmse < candidate.baselineRmse;
+    const trivial = `the baseline ${f(candidate.baselineRmse)} of always predicting the training mean ${f(candidate.baselineMean)}`;
+    check(beats, beats ? `RMSE ${f(candidate.rmse)} beats ${trivial}` : `RMSE ${f(candidate.rmse)} does not beat ${trivial} (gates.beat_baseline)`);
+  } else if (gates.beat_baseline === true && baseline !== undefined && !('task' in candidate)) {
     const beats = candidate.logLoss < baseline.logLoss;
     const trivial = `the baseline ${f(baseline.logLoss)} of always predicting the training rate ${(baseline.trainingRate * 100).toFixed(1)}%`;
     check(beats, beats ? `log loss ${f(candidate.logLoss)} beats ${trivial}` : `log loss ${f(candidate.logLoss)} does not beat ${trivial} (gates.beat_baseline)`);
   }
-  if (gates.min_auc !== undefined) check(candidate.auc >= gates.min_auc, `AUC ${f(candidate.auc)} ${candidate.auc >= gates.min_auc ? '>=' : '<'} gate ${gates.min_auc}`);
-  if (gates.max_log_loss !== undefined) {
-    check(candidate.logLoss <= gates.max_log_loss, `log loss ${f(candidate.logLoss)} ${candidate.logLoss <= gates.max_log_loss ? '<=' : '>'} gate ${gates.max_log_loss}`);
-  }
-  if (gates.min_accuracy !== undefined) {
-    check(candidate.accuracy >= gates.min_accuracy, `accuracy ${f(candidate.accuracy)} ${candidate.accuracy >= gates.min_accuracy ? '>=' : '<'} gate ${gates.min_accuracy}`);
+  if (!('task' in candidate)) {
+    if (gates.min_auc !== undefined) check(candidate.auc >= gates.min_auc, `AUC ${f(candidate.auc)} ${candidate.auc >= gates.min_auc ? '>=' : '<'} gate ${gates.min_auc}`);
+    if (gates.max_log_loss !== undefined) {
+      check(candidate.logLoss <= gates.max_log_loss, `log loss ${f(candidate.logLoss)} ${candidate.logLoss <= gates.max_log_loss ? '<=' : '>'} gate ${gates.max_log_loss}`);
+    }
+    if (gates.min_accuracy !== undefined) {
+      check(candidate.accuracy >= gates.min_accuracy, `accuracy ${f(candidate.accuracy)} ${candidate.accuracy >= gates.min_accuracy ? '>=' : '<'} gate ${gates.min_accuracy}`);
+    }
   }
   for (const [name, gate] of Object.entries(gates)) {
-    const info = metricOf('binary', name);
+    const info = metricOf(task, name);
     if (!info || typeof gate !== 'object') continue;
-    const value = binaryMetric(candidate, name);
+    const value = metricValue(candidate, info.name);
+    if (value === undefined) {
+      check(false, `${info.words} is undefined on these rows (gates.${name})`);
+      continue;
+    }
     if (gate.min !== undefined) check(value >= gate.min, `${info.words} ${f(value)} ${value >= gate.min ? '>=' : '<'} gates.${name}.min ${gate.min}`);
     if (gate.max !== undefined) check(value <= gate.max, `${info.words} ${f(value)} ${value <= gate.max ? '<=' : '>'} gates.${name}.max ${gate.max}`);
   }
   if (champion) {
-    const info = metricOf('binary', metric) ?? { name: metric, words: metric, better: 'higher' };
-    const ours = binaryMetric(candidate, metric);
-    const theirs = binaryMetric(champion.metrics, metric);
+    const info = metricOf(task, metric ?? PRIMARY_METRIC[task]) ?? { name: PRIMARY_METRIC[task], words: PRIMARY_METRIC[task], better: 'higher' };
+    const ours = metricValue(candidate, info.name) ?? NaN;
+    const theirs = metricValue(champion.metrics, info.name) ?? NaN;
     const delta = ours - theirs;
     // Worse by at most `tolerance`, in the metric's own units and direction.
     check(

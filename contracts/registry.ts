@@ -3,7 +3,7 @@
  * queue. The registry workflow (workflows/model-registry.ts), the activities that call it and the CLI share it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ClassificationMetrics } from './metrics';
+import type { ModelMetrics } from './metrics';
 import type { ColumnInfo } from './artifacts';
 
 
@@ -28,7 +28,7 @@ export interface ModelVersion {
   description?: string;
   trainingWindow: string;
   /** Validation metrics; absent for external models until evaluated. */
-  metrics?: ClassificationMetrics;
+  metrics?: ModelMetrics;
 }
 
 export type NewModelVersion = Omit<ModelVersion, 'version' | 'registeredAt'>;

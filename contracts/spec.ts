@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PluginParams, TrainerRoute } from './plugins';
-import { tuneSchemaWith } from './tuning';
+import { TUNE_METRICS, tuneSchemaWith } from './tuning';
 import { METRIC_NAMES, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -112,6 +112,10 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a lower-case name (letters, digits, - and _)').describe('The pipeline, and the model registry it trains into: lower-case letters, digits, - and _.'),
     description: z.string().optional().describe('What the pipeline predicts, for people.'),
+    task: z
+      .enum(TASKS as unknown as [Task, ...Task[]])
+      .optional()
+      .describe('What the model predicts: `binary` (a yes/no label: a probability per row; the default), `regression` (a numeric label: a number per row) or `multiclass`. The trainer must take the task.'),
     sources: z.record(identifier(), source).refine((s) => Object.keys(s).length > 0, 'expected at least one source').describe('Named input files; each becomes a table or view of that name that spec SQL reads (`FROM flights`).'),
     extract: z
       .object({
@@ -123,7 +127,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     label: z
       .object({
         name: identifier().describe('The label column\'s name.'),
-        sql: z.string().min(1).describe('A boolean or 0/1 SQL expression over a row of the extract (window functions allowed with `horizon`).'),
+        sql: z.string().min(1).describe('An SQL expression over a row of the extract (window functions allowed with `horizon`): boolean or 0/1 for a `binary` task, a number for `regression`.'),
         horizon: timeSpan('how far after a row its label reads', '1d').optional().describe("How far after a row its label may read (e.g. `1d` for \"rain tomorrow\" with lead()); rows whose horizon passes the end of the data are dropped."),
       })
       .strict()
@@ -226,12 +230,21 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
         ctx.addIssue({ code: 'custom', path: ['features', 'categorical'], message: `\`${column}\` is ${column === spec.label.name ? 'the label' : 'a key'}: a categorical feature is a model input` });
       }
     }
-    const task: Task = 'binary'; // every pipeline answers a yes/no question until the spec names its task
+    const task: Task = spec.task ?? 'binary';
+    for (const legacy of ['min_auc', 'max_log_loss', 'min_accuracy'] as const) {
+      if (task !== 'binary' && spec.gates[legacy] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['gates', legacy], message: `a ${task} pipeline is gated by its own metrics: gates.<metric>: {min, max}, one of ${TASK_METRICS[task].map((m) => m.name).join(', ')}` });
+      }
+    }
     const reported = TASK_METRICS[task].map((m) => m.name).join(', ');
     for (const name of METRIC_NAMES) {
       if (spec.gates[name] !== undefined && !metricOf(task, name)) {
         ctx.addIssue({ code: 'custom', path: ['gates', name], message: `a ${task} pipeline has no metric ${name}; it reports ${reported}` });
       }
+    }
+    if (spec.tune && !metricOf(task, spec.tune.metric)) {
+      const searchable = TUNE_METRICS.filter((m) => metricOf(task, m)).join(' or ');
+      ctx.addIssue({ code: 'custom', path: ['tune', 'metric'], message: `a ${task} pipeline has no metric ${spec.tune.metric}; its search optimizes ${searchable} (set tune.metric)` });
     }
     const compared = spec.promotion.metric ?? PRIMARY_METRIC[task];
     if (!metricOf(task, compared)) ctx.addIssue({ code: 'custom', path: ['promotion', 'metric'], message: `a ${task} pipeline has no metric ${compared}; it reports ${reported}` });

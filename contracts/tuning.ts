@@ -5,10 +5,17 @@
  */
 import { z } from 'zod';
 import type { StepCost } from './costs';
+import { TASK_METRICS, TASKS, type MetricName } from './tasks';
 
-/** Holdout metrics a search can optimize: AUC (higher is better) or log loss (lower is better). */
-export const TUNE_METRICS = ['auc', 'log_loss'] as const;
+/** Holdout metrics a search can optimize: a yes/no pipeline's AUC or log loss, a regression's RMSE or MAE. */
+export const TUNE_METRICS = ['auc', 'log_loss', 'rmse', 'mae'] as const satisfies readonly MetricName[];
 export type TuneMetric = (typeof TUNE_METRICS)[number];
+
+/** A tuning metric's words and whether higher is better. */
+function tuneMetric(metric: TuneMetric): { words: string; higher: boolean } {
+  const info = TASKS.flatMap((t) => TASK_METRICS[t]).find((m) => m.name === metric);
+  return { words: info?.words ?? metric, higher: info?.better === 'higher' };
+}
 
 /**
  * One parameter's range: `{float: [low, high]}`, `{int: [low, high]}` (either with `log: true`) or
@@ -70,7 +77,7 @@ export interface TrialRecord {
   state: TrialState;
   /** The metric on the holdout days (complete trials). */
   value?: number;
-  holdout?: { auc: number; logLoss: number };
+  holdout?: { auc: number; logLoss: number } | { rmse: number; mae: number };
   /** Rounds early stopping chose, and rounds boosted. */
   bestIteration?: number;
   iterations?: number;
@@ -106,11 +113,14 @@ export interface SuggestInput {
   running: Array<Record<string, ParamValue>>;
 }
 
+export const tuneMetricWords = (metric: TuneMetric): string => tuneMetric(metric).words;
+export const higherIsBetter = (metric: TuneMetric): boolean => tuneMetric(metric).higher;
+
 /** Whether `a` is a better trial than `b` for `metric` (complete trials only). */
 export function better(metric: TuneMetric, a: TrialRecord, b: TrialRecord | undefined): boolean {
   if (a.state !== 'complete' || a.value === undefined) return false;
   if (!b || b.value === undefined) return true;
-  return metric === 'auc' ? a.value > b.value : a.value < b.value;
+  return tuneMetric(metric).higher ? a.value > b.value : a.value < b.value;
 }
 
 /** The best complete trial, the first of equals. */
@@ -129,7 +139,7 @@ export function paramsLine(params: Record<string, ParamValue>): string {
 
 /** `holdout AUC 0.7712`, `pruned at round 40`, `failed: …`: how a trial ended, in a line. */
 export function outcomeLine(metric: TuneMetric, trial: TrialRecord): string {
-  if (trial.state === 'complete') return `holdout ${metric === 'auc' ? 'AUC' : 'log loss'} ${trial.value?.toFixed(4)}${trial.reused ? ' (reused)' : ''}`;
+  if (trial.state === 'complete') return `holdout ${tuneMetric(metric).words} ${trial.value?.toFixed(4)}${trial.reused ? ' (reused)' : ''}`;
   return trial.state === 'pruned' ? (trial.reason ?? 'pruned') : `failed: ${trial.reason ?? 'unknown error'}`;
 }
 

@@ -17,6 +17,7 @@ import { batchInference, inferenceProgressQuery, type BatchInferenceInput } from
 import { trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { binaryMetrics } from '../contracts/metric-values';
 
 const FLIGHTS = path.resolve(__dirname, '..', 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 const ROOT = path.resolve(__dirname, '..');
@@ -228,7 +229,7 @@ describe('batchInference on a real dev server', () => {
     expect(registered.modelVersion).toBe(1);
     // Evaluated on the spec's validation window when registered: it has metrics, and its import step says what it read.
     expect(registered.metrics.rows).toBeGreaterThan(10_000);
-    expect(registered.metrics.auc).toBeGreaterThan(0.5);
+    expect(binaryMetrics(registered.metrics).auc).toBeGreaterThan(0.5);
     expect(registered.steps.find((s) => s.name === 'train')?.detail).toBe('imported byo-model.onnx, 3 features');
     expect(version).toMatchObject({ version: 1, origin: 'external', featureNames: ['hour_of_day', 'log_distance', 'origin_delay_rate'], description: 'scikit-learn StandardScaler + LogisticRegression' });
     // Its input schema carries the feature SQL's types (the drift check compares them), not the FLOAT Sluice stores.

@@ -187,7 +187,7 @@ describe('registering a model trained elsewhere', () => {
       const reordered = await sluice('models', 'register', spec, path.join(BYO, 'byo-model.onnx'), '--schema', schema);
       expect(reordered.output).toMatch(/^Pipeline first-register — model version 2 /m);
       const listed = (await sluice('models', 'first-register')).output;
-      expect(listed).toMatch(/^v1 +\S+ +external +0\.\d{4} /m); // evaluated: an AUC, not '-'
+      expect(listed).toMatch(/^v1 +\S+ +external +AUC 0\.\d{4} /m); // evaluated: an AUC, not '-'
     });
   });
 });

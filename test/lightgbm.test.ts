@@ -13,6 +13,7 @@ import { cancelWhileTraining, resumedAfter, trainThroughKill } from './support/p
 import { kill, startPythonWorker } from './support/processes';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { binaryMetrics } from '../contracts/metric-values';
 
 /**
  * Gradient-boosted trees through the same pipeline: the train step runs on the Python worker (Temporal's
@@ -73,7 +74,7 @@ describe('LightGBM on the Python worker', () => {
       return { first, second, scored };
     });
     expect(first.promoted).toBe(true);
-    expect(second.metrics.auc).toBeGreaterThan(first.metrics.auc);
+    expect(binaryMetrics(second.metrics).auc).toBeGreaterThan(binaryMetrics(first.metrics).auc);
     expect(second.promoted).toBe(true);
     expect(second.champion?.version).toBe(first.modelVersion);
     // Refit by default: the rounds early stopping chose, trained again on every training day.
@@ -120,7 +121,7 @@ describe('LightGBM on the Python worker', () => {
     expect(detail).toMatch(/^150 rounds, max-iterations, resumed after round \d+$/);
     expect(uninterrupted.steps.find((s) => s.name === 'train')?.detail).toBe('150 rounds, max-iterations');
     // The same trees: the resumed attempt continues the checkpointed model and its early stopping's losses.
-    expect(resumed.metrics.auc).toBe(uninterrupted.metrics.auc);
+    expect(binaryMetrics(resumed.metrics).auc).toBe(binaryMetrics(uninterrupted.metrics).auc);
   });
 
   it('cancelling a run stops boosting: the Python activity acknowledges within the heartbeat timeout and the run ends cancelled', async () => {

@@ -2,6 +2,7 @@ import { queryRegistry } from '../activities/registry/registry';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
+import { binaryMetrics } from '../contracts/metric-values';
 
 let h: TestHarness;
 
@@ -30,7 +31,7 @@ describe('load', () => {
     expect(results.map((r) => r.pipeline).sort()).toEqual(specs.map((_, i) => `load-${i}`).sort());
     // Same data and settings: one model, registered once per pipeline, with identical metrics.
     expect(new Set(results.map((r) => r.modelUri)).size).toBe(1);
-    expect(new Set(results.map((r) => r.metrics.auc)).size).toBe(1);
+    expect(new Set(results.map((r) => binaryMetrics(r.metrics).auc)).size).toBe(1);
     for (const [i, r] of results.entries()) {
       expect(r.modelVersion).toBe(1);
       expect(r.promoted).toBe(true);

@@ -5,6 +5,7 @@ import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { smallFlightsSpec } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { binaryMetrics } from '../contracts/metric-values';
 
 let h: TestHarness;
 
@@ -61,18 +62,18 @@ describe('the run report', () => {
       expect(html).toContain(svg.slice(0, 200));
     }
     // The second run has a champion (v1): both series, named, in the ROC and metrics legends.
-    expect(legend(specs.roc)).toEqual([`v2 (this model), AUC ${v2.metrics.auc.toFixed(4)}`, `v1 (champion), AUC ${v2.champion?.metrics.auc.toFixed(4)}`]);
+    expect(legend(specs.roc)).toEqual([`v2 (this model), AUC ${binaryMetrics(v2.metrics).auc.toFixed(4)}`, `v1 (champion), AUC ${binaryMetrics(v2.champion?.metrics).auc.toFixed(4)}`]);
     expect(legend(specs.metrics)).toEqual(['v2 (this model)', 'v1 (champion)']);
     expect(fs.readFileSync(path.join(dir, 'roc.svg'), 'utf8')).toContain('>v1 (champion), AUC');
     // The timeline names every step on its axis.
     const timeline = fs.readFileSync(path.join(dir, 'timeline.svg'), 'utf8');
     for (const step of ['extract', 'features', 'train', 'evaluate', 'evaluate-champion']) expect(timeline).toContain(`>${step}</text>`);
-    expect(html).toContain(`<td>AUC</td><td>${v2.metrics.auc.toFixed(4)}</td><td>${v2.champion?.metrics.auc.toFixed(4)}</td>`);
+    expect(html).toContain(`<td>AUC</td><td>${binaryMetrics(v2.metrics).auc.toFixed(4)}</td><td>${binaryMetrics(v2.champion?.metrics).auc.toFixed(4)}</td>`);
     expect(html).toContain(v2.decision.outcome);
     for (const step of ['extract', 'features', 'train', 'evaluate', 'evaluate-champion']) expect(html).toContain(`</span>${step}</td>`);
     // The first run had no champion: one series only.
     const firstSpecs = JSON.parse(fs.readFileSync(path.join(path.dirname((v1.report as { file: string }).file), 'charts.vl.json'), 'utf8')) as Record<string, Layer>;
-    expect(legend(firstSpecs.roc)).toEqual([`v1 (this model), AUC ${v1.metrics.auc.toFixed(4)}`]);
+    expect(legend(firstSpecs.roc)).toEqual([`v1 (this model), AUC ${binaryMetrics(v1.metrics).auc.toFixed(4)}`]);
   });
 
   it('charts a batch-inference run: rows, mean score and drift from the training distribution per day', async () => {

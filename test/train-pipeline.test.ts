@@ -10,6 +10,7 @@ import { smallFlightsSpec, writeSpec } from './support/specs';
 import { eventually } from './support/eventually';
 import { harness, type TestHarness } from './support/temporal';
 import { recordHistory } from './support/record-history';
+import { binaryMetrics } from '../contracts/metric-values';
 
 let h: TestHarness;
 let counter = 0;
@@ -36,8 +37,8 @@ describe('trainPipeline on a real dev server with real flights data', () => {
     expect(first.pipeline).toBe('wf-auto');
     expect(first.modelVersion).toBe(1);
     expect(first.metrics.rows).toBeGreaterThan(40_000);
-    expect(first.metrics.auc).toBeGreaterThan(0.6);
-    expect(first.metrics.auc).toBeLessThan(0.9);
+    expect(binaryMetrics(first.metrics).auc).toBeGreaterThan(0.6);
+    expect(binaryMetrics(first.metrics).auc).toBeLessThan(0.9);
     expect(first.promoted).toBe(true);
     expect(first.decision.reasons).toContain('pass: no champion yet');
     expect(first.modelUri).toMatch(/^artifact:models\/[0-9a-f]{32}\/model\.onnx$/);
@@ -60,7 +61,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
     expect(statusOf(second, 'evaluate-champion')).toBe('done');
     expect(second.modelVersion).toBe(2);
     expect(second.champion?.version).toBe(1);
-    expect(second.champion?.metrics.auc).toBeCloseTo(first.metrics.auc, 6);
+    expect(binaryMetrics(second.champion?.metrics).auc).toBeCloseTo(binaryMetrics(first.metrics).auc, 6);
 
     const described = await handle.describe();
     expect(described.memo?.summary).toMatch(/^wf-auto v2: AUC 0\.\d{4}, log loss 0\.\d{4}, (promoted|not promoted); \d+\.\d s CPU$/);
@@ -97,7 +98,7 @@ describe('trainPipeline on a real dev server with real flights data', () => {
         },
       }),
     );
-    expect(result.metrics.auc).toBeGreaterThan(0.6);
+    expect(binaryMetrics(result.metrics).auc).toBeGreaterThan(0.6);
     const history = await handle.fetchHistory();
     const events = history.events ?? [];
     const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluate');

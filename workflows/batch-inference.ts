@@ -11,6 +11,7 @@ import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 import type { StepCost } from '../contracts/costs';
 import type { LoadedSpec, SpecChange } from '../contracts/spec';
+import { taskOf } from '../contracts/metric-values';
 
 export interface BatchInferenceInput {
   /** Path of the pipeline spec, as the worker sees it. */
@@ -138,6 +139,11 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
 
     const model = await operator.run('resolve-model', () => quick.resolveModel({ model: spec.name, version: input.modelVersion }));
     progress.modelVersion = model.version;
+    // A model writes what its task predicts: a model of another task than the spec's is refused, not misread.
+    const modelTask = model.metrics ? taskOf(model.metrics) : 'binary';
+    if (modelTask !== (spec.task ?? 'binary')) {
+      throw ApplicationFailure.nonRetryable(`${spec.name} v${model.version} is a ${modelTask} model; the spec's task is ${spec.task ?? 'binary'} (train a model for it, or score with a version of that task)`, 'SluiceSpecError');
+    }
     setCurrentDetails([`**Pipeline** ${spec.name} (${loaded.file})`, `**Days** ${scored.from} .. ${scored.to}`, `**Model version** v${model.version}${input.modelVersion ? ' (pinned)' : ' (champion)'}`, `**Sink** ${spec.inference.sink.type}`].join('\n\n'));
     upsertSearchAttributes([{ key: SluiceModelVersion, value: model.version }]);
 
@@ -217,7 +223,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       const days = [...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1));
       // A chart that cannot be written is noted in the result; it does not undo published scores.
       report = await ledger
-        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days, calibration: model.metrics?.calibration }))
+        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days, calibration: model.metrics && !('task' in model.metrics) ? model.metrics.calibration : undefined }))
         .then((r) => ({ uri: r.uri, file: r.file }))
         .catch((err: unknown) => ({ error: rootMessage(err) }));
     }

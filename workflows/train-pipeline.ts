@@ -28,7 +28,9 @@ import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 import { stopTuningUpdate, tuneDetail, tuneSearch, type TuneState } from './tune';
 import { searchDetails, type TuneSummary } from '../contracts/tuning';
-import type { ClassificationMetrics } from '../contracts/metrics';
+import type { ModelMetrics } from '../contracts/metrics';
+import { headline, metricValue, taskOf } from '../contracts/metric-values';
+import { PRIMARY_METRIC } from '../contracts/tasks';
 import type { ColumnInfo, FeatureSet, ModelArtifact, ExternalModel } from '../contracts/artifacts';
 import type { TrainOutput } from '../activities/train/trainer';
 import type { LoadedSpec, SpecChange } from '../contracts/spec';
@@ -74,8 +76,8 @@ export interface TrainPipelineResult {
   specHash: string;
   modelVersion: number;
   modelUri: string;
-  metrics: ClassificationMetrics;
-  champion?: { version: number; metrics: ClassificationMetrics };
+  metrics: ModelMetrics;
+  champion?: { version: number; metrics: ModelMetrics };
   promoted: boolean;
   decision: PromotionDecision & { mode: 'auto' | 'manual'; outcome: string };
   steps: StepState[];
@@ -262,8 +264,16 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       inputsOf(features.fingerprint, trainAs.spec.trainer, spec.budget, external),
     );
     const { model } = trained;
-    const evaluation = { dataset: features.validate, label: features.label, threshold: spec.evaluation.threshold, calibrationBins: spec.evaluation.calibration_bins };
-    const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => `AUC ${r.metrics.auc.toFixed(4)}`, inputsOf(model.uri, evaluation));
+    // A yes/no pipeline's evaluation input is the one it had before tasks (so its recorded steps are reused on a retry).
+    const task = spec.task ?? 'binary';
+    const evaluation = {
+      dataset: features.validate,
+      label: features.label,
+      threshold: spec.evaluation.threshold,
+      calibrationBins: spec.evaluation.calibration_bins,
+      ...(task === 'binary' ? {} : { task, trainingMean: features.positiveRate }),
+    };
+    const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => headline(r.metrics), inputsOf(model.uri, evaluation));
 
     // The champion alone, not the whole registry (runs recorded before read the whole registry into their history).
     let championVersion: ModelVersion | undefined;
@@ -282,7 +292,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       champion = { version: championVersion.version, metrics };
       skip(progress, 'evaluate-champion', `champion v${championVersion.version} is this model`);
     } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
-      const result = await step('evaluate-champion', () => summarized(data.evaluate, `evaluate champion v${championVersion.version} on the same rows`, { modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} AUC ${r.metrics.auc.toFixed(4)}`);
+      const result = await step('evaluate-champion', () => summarized(data.evaluate, `evaluate champion v${championVersion.version} on the same rows`, { modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} ${headline(r.metrics)}`);
       champion = { version: championVersion.version, metrics: result.metrics };
       championRoc = result.roc;
     } else {
@@ -315,7 +325,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     details(version.version);
 
     // Specs recorded before the baseline gate have no `beat_baseline`: off for them, as they were decided.
-    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion, baselineOf(features.positiveRate, metrics.positiveRate), spec.promotion.metric);
+    const decision = decidePromotion(metrics, spec.gates, spec.promotion.tolerance, champion, 'task' in metrics ? undefined : baselineOf(features.positiveRate, metrics.positiveRate), spec.promotion.metric);
     const mode = spec.promotion.mode;
     let outcome: string;
     let promoted = false;
@@ -390,10 +400,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     ledger.publishAttributes();
     // A memo is a command in the history: runs recorded before it existed must not see it on replay.
     if (patched('memo-run-summary')) {
+      const primary = PRIMARY_METRIC[taskOf(metrics)];
+      const quality = 'task' in metrics ? headline(metrics) : `AUC ${metrics.auc.toFixed(4)}, log loss ${metrics.logLoss.toFixed(4)}`;
       upsertMemo({
-        summary: `${spec.name} v${version.version}: AUC ${metrics.auc.toFixed(4)}, log loss ${metrics.logLoss.toFixed(4)}, ${promoted ? 'promoted' : 'not promoted'}; ${totalCost.cpuSeconds.toFixed(1)} s CPU`,
+        summary: `${spec.name} v${version.version}: ${quality}, ${promoted ? 'promoted' : 'not promoted'}; ${totalCost.cpuSeconds.toFixed(1)} s CPU`,
         modelVersion: version.version,
-        auc: metrics.auc,
+        [primary]: metricValue(metrics, primary),
         promoted,
       });
     }

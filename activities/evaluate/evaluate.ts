@@ -5,8 +5,10 @@ import { dataError, modelError } from '../../contracts/errors';
 import { readFeatureMatrix } from '../features/feature-matrix';
 import { ModelRunner } from '../inference/model-runner';
 import { classificationMetrics, rocCurve } from './metrics';
+import { regressionMetrics } from './regression-metrics';
 import { readMetadata } from '../onnx/graph-builder';
-import type { ClassificationMetrics } from '../../contracts/metrics';
+import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
+import type { Task } from '../../contracts/tasks';
 import type { ArtifactRef } from '../../contracts/artifacts';
 
 export interface EvaluateInput {
@@ -16,17 +18,27 @@ export interface EvaluateInput {
   label: string;
   threshold: number;
   calibrationBins: number;
+  /** What the model predicts (absent in runs recorded before tasks: binary). */
+  task?: Task;
+  /** The training window's mean label: what a regression's baseline predicts. */
+  trainingMean?: number;
 }
 
 /** Rows per ONNX Runtime call when scoring, to bound the memory of one call. */
 const SCORE_BATCH = 262_144;
 
-/** Scores a labelled dataset with an exported model file and measures the scores against the labels. */
+/** Scores a labelled dataset with an exported model file and measures the scores (a regression's predictions) against the labels. */
 export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) {
   return metered(async (meter) => {
     const { names, scores, labels } = await scoreDataset(store, input.modelUri, input.dataset, input.label);
     meter.rowsIn = scores.length;
     meter.bytesIn = input.dataset.bytes;
+    if (input.task === 'regression') {
+      const metrics: ModelMetrics = regressionMetrics(scores, labels, input.trainingMean ?? NaN);
+      const undefinedMetric = (['rmse', 'mae', 'r2', 'baselineRmse'] as const).find((k) => !Number.isFinite(metrics[k]));
+      if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric} came out undefined (${metrics[undefinedMetric]}) on ${metrics.rows} validation rows`);
+      return { metrics, featureNames: names, roc: [] as Array<[number, number]> };
+    }
     const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
     if (metrics.positiveRate === 0 || metrics.positiveRate === 1) {
       throw dataError(
@@ -36,11 +48,11 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
     const undefinedMetric = (Object.keys(metrics) as Array<keyof ClassificationMetrics>).find((k) => typeof metrics[k] === 'number' && !Number.isFinite(metrics[k]));
     if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric} came out undefined (${metrics[undefinedMetric]}) on ${metrics.rows} validation rows`);
     // The ROC curve too (about 200 points), for the run report: the scores are at hand only here.
-    return { metrics, featureNames: names, roc: rocCurve(scores, labels) };
+    return { metrics: metrics as ModelMetrics, featureNames: names, roc: rocCurve(scores, labels) };
   });
 }
 
-/** The model's probability for every row of `dataset`, with the dataset's labels. */
+/** The model's output for every row of `dataset` (a probability, or a regression's number), with the dataset's labels. */
 export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string) {
   let file: string;
   let bytes: Uint8Array;

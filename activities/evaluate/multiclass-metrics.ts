@@ -37,5 +37,5 @@ export function multiclassMetrics(probabilities: ArrayLike<number>, labels: Arra
     return { class: name, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0, support: support[c] };
   });
   const present = perClass.filter((_, c) => support[c] > 0 || predictedCount[c] > 0);
-  return { rows: n, logLoss: logLoss / n, accuracy: correct / n, macroF1: present.reduce((s, r) => s + r.f1, 0) / present.length, perClass };
+  return { task: 'multiclass', rows: n, logLoss: logLoss / n, accuracy: correct / n, macroF1: present.reduce((s, r) => s + r.f1, 0) / present.length, perClass };
 }

@@ -28,6 +28,7 @@ export function regressionMetrics(predictions: ArrayLike<number>, labels: ArrayL
     else relative += Math.abs(error) / Math.abs(y);
   }
   return {
+    task: 'regression',
     rows: n,
     rmse: Math.sqrt(squared / n),
     mae: absolute / n,

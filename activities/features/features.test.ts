@@ -115,6 +115,31 @@ describe('the flights feature SQL on a tiny fixture', () => {
     await expectDataError(run(spec, store), 'label.sql: the training window has only one class');
   });
 
+  it('rejects NULL labels and a yes/no label that is not 0/1, counting the rows and showing the first', async () => {
+    const nulls = tinySpec('tiny-null-label', (s) => (s.label.sql = 'CASE WHEN delay = 0 THEN NULL ELSE delay > 15 END'));
+    await expectDataError(run(nulls, store), 'label.sql: 1 training rows have a NULL label; filter them in extract.query, or give them a value in label.sql (the first: NULL at date 2001-01-02 09:00:00)');
+    const twos = tinySpec('tiny-two-label', (s) => (s.label.sql = 'CAST(delay > 15 AS INTEGER) * 2'));
+    await expectDataError(run(twos, store), 'label.sql: 3 training rows have a label that is not 0/1 (the first: 2.0 at date 2001-01-02 08:00:00)');
+  });
+
+  it('takes a numeric label for a regression, its mean the baseline, and refuses a text, NULL or constant one', async () => {
+    const regression = (name: string, label: string) =>
+      tinySpec(name, (s) => {
+        s.task = 'regression';
+        s.trainer = { type: 'lightgbm' };
+        s.gates = {};
+        s.label.sql = label;
+      });
+    const { features } = await run(regression('tiny-regression', 'delay'), store);
+    expect(features.positiveRate).toBeCloseTo((30 + 0 + 20 - 5 + 16 + 15) / 6, 6);
+    const [first] = await rowsOf(store.pathOf(features.train.uri));
+    expect(first.delayed).toBe(30);
+    await expectDataError(run(regression('tiny-text-label', "CASE WHEN delay > 15 THEN 'late' ELSE 'on time' END"), store), 'label.sql: a regression label is a number, got VARCHAR (the first: "late"); cast it in label.sql, or set task: binary for a yes/no label');
+    await expectDataError(run(regression('tiny-yes-no-label', 'delay > 15'), store), 'label.sql: a regression label is a number, got BOOLEAN (the first: "true")');
+    await expectDataError(run(regression('tiny-null-number', 'CASE WHEN delay > 15 THEN NULL ELSE delay END'), store), 'label.sql: 3 training rows have a NULL label');
+    await expectDataError(run(regression('tiny-constant', '7'), store), 'label.sql: every training label is 7; a regression needs labels that vary');
+  });
+
   it('rejects a join that duplicates rows', async () => {
     const spec = tinySpec('tiny-dup', (s) => (s.features.sql = s.features.sql.replace('LEFT JOIN airports ao ON ao.iata = s.origin', 'LEFT JOIN airports ao ON true')));
     await expectDataError(run(spec, store), 'features.sql: returned 18 rows for 6 source rows in split.train');

@@ -10,6 +10,7 @@ import { buildDictionary, codedFeaturesSql } from './categories';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
 import { CATEGORIES_TABLE, type DateWindow, type LoadedSpec } from '../../contracts/spec';
+import type { Task } from '../../contracts/tasks';
 import type { ArtifactRef, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
 
 /** Bumped when the feature step's output for the same inputs would change. */
@@ -29,7 +30,7 @@ export interface FeaturesInput {
 
 /**
  * Computes features for the training and validation windows with the spec's SQL. Statistics are
- * computed from the training window alone; features are stored as FLOAT, the label as FLOAT 0/1.
+ * computed from the training window alone; features are stored as FLOAT, the label as FLOAT (0/1 for a yes/no task).
  */
 export async function buildFeatures(store: ArtifactStore, { loaded, extracted }: FeaturesInput) {
   const { spec } = loaded;
@@ -42,6 +43,8 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
       JSON.stringify(spec.label),
       JSON.stringify(spec.features),
       JSON.stringify(spec.split),
+      // The task decides which labels are valid: a yes/no pipeline's feature set keeps the fingerprint it had before tasks.
+      ...(spec.task && spec.task !== 'binary' ? [spec.task] : []),
     );
     const output = await store.reuseOrBuild('features', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<FeatureSet> => {
@@ -66,7 +69,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
           if (categories) stats[CATEGORIES_TABLE] = categories.ref;
           const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
           const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
-          const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name);
+          const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name, spec.task ?? 'binary', spec.extract.time_column);
           await checkPointInTime(connection, loaded, featureColumns);
           return {
             fingerprint,
@@ -100,7 +103,21 @@ async function createLabelledView(connection: DuckDBConnection, loaded: LoadedSp
   const { spec } = loaded;
   await runSpecSql('label.sql', () => connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS ${labelledRowsSql(loaded, 'extracted', { window, horizon: true })}`));
   const labelType = (await describeQuery(connection, sqlIdent(name))).find((c) => c.name === spec.label.name)?.type ?? '';
-  if (!NUMERIC_TYPES.test(labelType)) throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}`);
+  if ((spec.task ?? 'binary') === 'regression') {
+    if (!NUMERIC_TYPES.test(labelType) || labelType === 'BOOLEAN') {
+      const first = await firstValue(connection, sqlIdent(name), spec.label.name, spec.extract.time_column);
+      throw dataError(`label.sql: a regression label is a number, got ${labelType}${first === undefined ? '' : ` (the first: ${first})`}; cast it in label.sql, or set task: binary for a yes/no label`);
+    }
+  } else if (!NUMERIC_TYPES.test(labelType)) {
+    throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}`);
+  }
+}
+
+/** The first non-NULL value of `column` in `relation` by `time`, quoted (undefined: there is none). */
+async function firstValue(connection: DuckDBConnection, relation: string, column: string, time: string): Promise<string | undefined> {
+  const reader = await connection.runAndReadAll(`SELECT CAST(${sqlIdent(column)} AS VARCHAR) FROM ${relation} WHERE ${sqlIdent(column)} IS NOT NULL ORDER BY ${sqlIdent(time)} LIMIT 1`);
+  const row = reader.getRowsJS()[0];
+  return row ? JSON.stringify(row[0]) : undefined;
 }
 
 async function computeStats(connection: DuckDBConnection, loaded: LoadedSpec, staging: StagingArea): Promise<Record<string, ArtifactRef>> {
@@ -212,16 +229,30 @@ async function checkFeatureValues(connection: DuckDBConnection, parquet: string,
   }
 }
 
-/** The label must be 0/1 with both classes present in the training window. Returns the positive rate. */
-async function checkLabel(connection: DuckDBConnection, staging: StagingArea, train: ArtifactRef, label: string): Promise<number> {
-  const file = staging.file(train.uri.split('/').pop() ?? '');
-  const reader = await connection.runAndReadAll(
-    `SELECT count(*) FILTER (WHERE ${sqlIdent(label)} NOT IN (0, 1) OR ${sqlIdent(label)} IS NULL), avg(${sqlIdent(label)}), count(DISTINCT ${sqlIdent(label)}) FROM read_parquet(${sqlString(file)})`,
-  );
-  const [invalid, rate, classes] = reader.getRowsJS()[0].map(Number);
-  if (invalid > 0) throw dataError(`label.sql: ${invalid} training rows have a label that is not 0/1 (or NULL)`);
-  if (classes < 2) throw dataError(`label.sql: the training window has only one class (every label is ${rate}); a classifier needs both`);
-  return rate;
+/**
+ * The training window's labels: never NULL; 0/1 with both classes (binary), or finite numbers that vary
+ * (regression). Each refusal counts the rows and shows the first. Returns the labels' mean (a binary label's
+ * positive rate).
+ */
+async function checkLabel(connection: DuckDBConnection, staging: StagingArea, train: ArtifactRef, label: string, task: Task, time: string): Promise<number> {
+  const parquet = `read_parquet(${sqlString(staging.file(train.uri.split('/').pop() ?? ''))})`;
+  const y = sqlIdent(label);
+  const refuse = async (where: string, what: string): Promise<void> => {
+    const n = Number(await scalar(connection, `SELECT count(*) FROM ${parquet} WHERE ${where}`));
+    if (n === 0) return;
+    const reader = await connection.runAndReadAll(`SELECT CAST(${y} AS VARCHAR), CAST(${sqlIdent(time)} AS VARCHAR) FROM ${parquet} WHERE ${where} ORDER BY ${sqlIdent(time)} LIMIT 1`);
+    const [value, at] = reader.getRowsJS()[0];
+    throw dataError(`label.sql: ${n} training rows have ${what} (the first: ${value === null ? 'NULL' : value} at ${time} ${at})`);
+  };
+  await refuse(`${y} IS NULL`, 'a NULL label; filter them in extract.query, or give them a value in label.sql');
+  if (task === 'regression') await refuse(`NOT isfinite(${y})`, 'a NaN or infinite label');
+  else await refuse(`${y} NOT IN (0, 1)`, 'a label that is not 0/1');
+  const reader = await connection.runAndReadAll(`SELECT avg(${y})::DOUBLE, count(DISTINCT ${y}) FROM ${parquet}`);
+  const [mean, distinct] = reader.getRowsJS()[0].map(Number);
+  if (distinct < 2) {
+    throw dataError(task === 'regression' ? `label.sql: every training label is ${mean}; a regression needs labels that vary` : `label.sql: the training window has only one class (every label is ${mean}); a classifier needs both`);
+  }
+  return mean;
 }
 
 /** A stored feature set by fingerprint, or a non-retryable error when the artifact store lacks it. */

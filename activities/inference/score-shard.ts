@@ -8,7 +8,7 @@ import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 import { ModelRunner } from './model-runner';
-import { dayScores, type DayScores } from './score-stats';
+import { dayScores, outputColumn, type DayScores } from './score-stats';
 import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
 import { groupDays, type Shard } from './plan';
@@ -143,7 +143,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
         // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-        const days = withUnseen(await dayScores(connection, shardDir), shardDir);
+        const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task), shardDir);
         return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length, days };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
@@ -167,7 +167,7 @@ async function stageSlice(
   const keys = loaded.spec.features.keys.map(sqlIdent);
   // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
   const group = categorical ? `, CAST(day - DATE ${sqlString(window.from)} AS INTEGER)` : '';
-  const columns = ['day', ...keys, `sluice_score(features${group}) AS score`, `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
+  const columns = ['day', ...keys, `sluice_score(features${group}) AS ${outputColumn(loaded.spec.task ?? 'binary')}`, `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
   const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames, window)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
   let written: number;
   try {

@@ -1,12 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../sql/duckdb';
 import type { CalibrationBin } from '../../contracts/metrics';
+import type { Task } from '../../contracts/tasks';
 
 
 /** Equal-width bins of the score, [k/10, (k+1)/10), for the per-day score distribution. */
 export const SCORE_BINS = 10;
 
-/** One scored day: rows, mean score, and how many scores fell in each of the {@link SCORE_BINS} bins. */
+/** One scored day: rows, mean score (or prediction), and how many scores fell in each of the {@link SCORE_BINS} bins (none for a regression). */
 export interface DayScores {
   day: string;
   rows: number;
@@ -16,10 +17,20 @@ export interface DayScores {
   unseen?: Record<string, number>;
 }
 
-/** Per-day score statistics of the slices staged under `dir` (day-partitioned Parquet). */
-export async function dayScores(connection: DuckDBConnection, dir: string): Promise<DayScores[]> {
+/** The column a model's output is written to: a probability `score`, or a regression's `prediction`. */
+export function outputColumn(task: Task): 'score' | 'prediction' {
+  return task === 'regression' ? 'prediction' : 'score';
+}
+
+/**
+ * Per-day score statistics of the slices staged under `dir` (day-partitioned Parquet). A regression's
+ * predictions (any number) have their rows and mean, and no probability bins.
+ */
+export async function dayScores(connection: DuckDBConnection, dir: string, task: Task = 'binary'): Promise<DayScores[]> {
+  const column = outputColumn(task);
+  const bin = task === 'regression' ? '0' : `least(floor(score * ${SCORE_BINS}), ${SCORE_BINS - 1})::INTEGER`;
   const reader = await connection.runAndReadAll(
-    `SELECT strftime(day, '%Y-%m-%d') AS day, least(floor(score * ${SCORE_BINS}), ${SCORE_BINS - 1})::INTEGER AS bin, count(*)::INTEGER AS n, sum(score)::DOUBLE AS total
+    `SELECT strftime(day, '%Y-%m-%d') AS day, ${bin} AS bin, count(*)::INTEGER AS n, sum(${column})::DOUBLE AS total
      FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, hive_partitioning = true) GROUP BY ALL ORDER BY day, bin`,
   );
   const days = new Map<string, DayScores & { total: number }>();
@@ -30,7 +41,7 @@ export async function dayScores(connection: DuckDBConnection, dir: string): Prom
     entry.bins[bin] += n;
     days.set(day, entry);
   }
-  return [...days.values()].map(({ total, ...d }) => ({ ...d, meanScore: total / d.rows }));
+  return [...days.values()].map(({ total, ...d }) => ({ ...d, meanScore: total / d.rows, ...(task === 'regression' ? { bins: [] } : {}) }));
 }
 
 /** The validation window's score distribution in the same bins, from a model's calibration table (by each bin's middle). */

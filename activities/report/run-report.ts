@@ -4,8 +4,10 @@ import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
 import { calibrationChart, COLORS, metricsChart, paramsChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
-import { outcomeLine, paramsLine, type TuneSummary } from '../../contracts/tuning';
-import type { ClassificationMetrics } from '../../contracts/metrics';
+import { higherIsBetter, outcomeLine, paramsLine, tuneMetricWords, type TuneSummary } from '../../contracts/tuning';
+import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
+import { binaryMetrics, metricValue, taskOf } from '../../contracts/metric-values';
+import { TASK_METRICS } from '../../contracts/tasks';
 import type { SpecChange } from '../../contracts/spec';
 
 export interface RunReportInput {
@@ -14,8 +16,8 @@ export interface RunReportInput {
   runId: string;
   modelVersion: number;
   modelUri: string;
-  metrics: ClassificationMetrics;
-  champion?: { version: number; metrics: ClassificationMetrics };
+  metrics: ModelMetrics;
+  champion?: { version: number; metrics: ModelMetrics };
   decision: { outcome: string; reasons: string[] };
   /** ROC curves from the evaluations on the validation rows; the champion's when it is another model. */
   roc: { candidate?: Array<[number, number]>; champion?: Array<[number, number]> };
@@ -65,12 +67,21 @@ export function reportFolder(store: ArtifactStore, workflowId: string, runId: st
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
-export function chartSpecs(input: RunReportInput): Record<'metrics' | 'roc' | 'calibration' | 'timeline', ChartSpec> & Partial<Record<'trials' | 'params', ChartSpec>> {
-  const { metrics, champion } = input;
+export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'trials' | 'params', ChartSpec>> {
+  const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
+  const common = {
+    timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
+    ...(input.tuning ? tuningCharts(input.tuning) : {}),
+  };
+  return 'task' in input.metrics ? common : { ...classifierCharts(input, binaryMetrics(input.metrics)), ...common };
+}
+
+/** A binary classifier's charts: its metrics against the champion's, the ROC curves and the calibration. */
+function classifierCharts(input: RunReportInput, metrics: ClassificationMetrics): Record<'metrics' | 'roc' | 'calibration', ChartSpec> {
+  const champion = input.champion && { version: input.champion.version, metrics: binaryMetrics(input.champion.metrics) };
   const candidate: Series = { name: `v${input.modelVersion} (this model)`, color: COLORS.candidate };
   const rival: Series | undefined = champion ? { name: `v${champion.version} (champion)`, color: COLORS.champion } : undefined;
   const series = rival ? [candidate, rival] : [candidate];
-  const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
   const curves = [{ ...candidate, name: `${candidate.name}, AUC ${metrics.auc.toFixed(4)}`, points: input.roc.candidate ?? [] }];
   if (rival && input.roc.champion && champion) curves.push({ ...rival, name: `${rival.name}, AUC ${champion.metrics.auc.toFixed(4)}`, points: input.roc.champion });
   return {
@@ -80,14 +91,12 @@ export function chartSpecs(input: RunReportInput): Record<'metrics' | 'roc' | 'c
     ),
     roc: rocChart(curves),
     calibration: calibrationChart(metrics.calibration),
-    timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
-    ...(input.tuning ? tuningCharts(input.tuning) : {}),
   };
 }
 
 function tuningCharts(tuning: TuneSummary): Record<'trials' | 'params', ChartSpec> {
-  const metric = tuning.metric === 'auc' ? 'AUC' : 'log loss';
-  return { trials: trialsChart(tuning.trials, metric, tuning.metric === 'auc'), params: paramsChart(tuning.trials, metric) };
+  const metric = tuneMetricWords(tuning.metric);
+  return { trials: trialsChart(tuning.trials, metric, higherIsBetter(tuning.metric)), params: paramsChart(tuning.trials, metric) };
 }
 
 /** The search's trials as a table, and its two charts. */
@@ -120,12 +129,30 @@ function specChangesHtml(changes: SpecChange[] | undefined): string {
 function html(input: RunReportInput, svgs: Record<string, string>): string {
   const figure = (name: string, caption: string) => `<figure>${svgs[name]}<figcaption>${caption}</figcaption></figure>`;
   const { metrics, champion, ledger } = input;
-  const metricRows = METRICS.map(({ key, name }) => {
-    const ours = metrics[key] as number;
-    const theirs = champion ? (champion.metrics[key] as number) : undefined;
-    const diff = theirs === undefined ? '' : `${ours - theirs >= 0 ? '+' : ''}${(ours - theirs).toFixed(4)}`;
-    return `<tr><td>${name}</td><td>${ours.toFixed(4)}</td><td>${theirs === undefined ? '–' : theirs.toFixed(4)}</td><td>${diff}</td></tr>`;
-  }).join('\n');
+  const binary = !('task' in metrics);
+  const values = (m: ModelMetrics) =>
+    binary ? METRICS.map(({ key, name }) => ({ name, value: binaryMetrics(m)[key] as number })) : TASK_METRICS[taskOf(m)].map((info) => ({ name: info.words, value: metricValue(m, info.name) }));
+  const theirs = champion ? values(champion.metrics) : undefined;
+  const metricRows = values(metrics)
+    .map(({ name, value }, i) => {
+      const other = theirs?.[i]?.value;
+      const diff = value === undefined || other === undefined ? '' : `${value - other >= 0 ? '+' : ''}${(value - other).toFixed(4)}`;
+      return `<tr><td>${name}</td><td>${value === undefined ? '–' : value.toFixed(4)}</td><td>${other === undefined ? '–' : other.toFixed(4)}</td><td>${diff}</td></tr>`;
+    })
+    .join('\n');
+  const about =
+    'task' in metrics
+      ? metrics.task === 'regression'
+        ? `${metrics.rows.toLocaleString('en-US')} validation rows, mean label ${metrics.labelMean.toFixed(4)}; always predicting the training mean ${metrics.baselineMean.toFixed(4)} has RMSE ${metrics.baselineRmse.toFixed(4)}`
+        : `${metrics.rows.toLocaleString('en-US')} validation rows, ${metrics.perClass.length} classes`
+      : `${metrics.rows.toLocaleString('en-US')} validation rows, ${(100 * metrics.positiveRate).toFixed(1)}% positive`;
+  const classifier = binary
+    ? `${figure('metrics', `AUC, accuracy, precision, recall and log loss: ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.`)}
+
+<h2>ROC and calibration</h2>
+${figure('roc', 'Dashed: a model that guesses.')}
+${figure('calibration', 'Per bin of predicted probability; bars: rows in the bin (right axis); dashed: perfect calibration.')}`
+    : '';
   const costRows = ledger.entries
     .map(
       (e, i) =>
@@ -151,22 +178,18 @@ figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; 
 </head>
 <body>
 <h1>${escape(input.pipeline)} — model v${input.modelVersion}</h1>
-<p class="muted">Run ${escape(input.workflowId)} / ${escape(input.runId)} · ${escape(ledger.entries[0]?.startedAt ?? '')} · ${metrics.rows.toLocaleString('en-US')} validation rows, ${(100 * metrics.positiveRate).toFixed(1)}% positive · model ${escape(input.modelUri)}</p>
+<p class="muted">Run ${escape(input.workflowId)} / ${escape(input.runId)} · ${escape(ledger.entries[0]?.startedAt ?? '')} · ${about} · model ${escape(input.modelUri)}</p>
 <p><strong>${escape(input.decision.outcome)}</strong></p>
 <ul>${input.decision.reasons.map((r) => `<li>${escape(r)}</li>`).join('')}</ul>
 ${specChangesHtml(input.specChanges)}
 ${tuningHtml(input.tuning, figure)}
 
-<h2>Metrics against the ${vs} (same validation rows, threshold ${metrics.threshold})</h2>
+<h2>Metrics against the ${vs} (same validation rows${binary ? `, threshold ${binaryMetrics(metrics).threshold}` : ''})</h2>
 <table>
 <tr><th>metric</th><th>${swatch(COLORS.candidate)}v${input.modelVersion}</th><th>${champion ? `${swatch(COLORS.champion)}v${champion.version}` : 'champion'}</th><th>difference</th></tr>
 ${metricRows}
 </table>
-${figure('metrics', `AUC, accuracy, precision, recall and log loss: ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.`)}
-
-<h2>ROC and calibration</h2>
-${figure('roc', 'Dashed: a model that guesses.')}
-${figure('calibration', 'Per bin of predicted probability; bars: rows in the bin (right axis); dashed: perfect calibration.')}
+${classifier}
 
 <h2>Cost</h2>
 <table>

@@ -56,7 +56,7 @@ describe('pipeline spec loading', () => {
     ['a wrong trainer type', valid.replace('type: logistic_regression', 'type: catboost'), `bad.yaml:14: trainer.type: expected one of ${trainers().map((t) => JSON.stringify(t.type)).join(', ')}, got "catboost"`],
     ['an unknown field', `${valid}trainr: {}\n`, 'bad.yaml:15: (top level): unknown field `trainr`; did you mean `trainer`?'],
     ['a misspelt trainer setting', valid.replace('{ type: logistic_regression }', '{ type: logistic_regression, max_iteration: 3 }'), 'bad.yaml:14: trainer: unknown field `max_iteration`; did you mean `max_iterations`?'],
-    ['an unknown field like no other', `${valid}zzzzzz: {}\n`, '(top level): unknown field `zzzzzz` (allowed here: name, description, sources,'],
+    ['an unknown field like no other', `${valid}zzzzzz: {}\n`, '(top level): unknown field `zzzzzz` (allowed here: name, description, task, sources,'],
     [
       'a time column with a space',
       valid.replace("time_column: ts", "time_column: \"Flight Date\""),
@@ -107,6 +107,27 @@ describe('pipeline spec loading', () => {
     const message = failure(() => loadSpecFile(path.join(dir, 'child.yaml'))).message;
     expect(message).toContain(`${path.join(dir, 'base.yaml')}:7: extract.time_column: expected a plain SQL name`);
     expect(message).toContain(`${path.join(dir, 'child.yaml')}:2: trainer.trees:`);
+  });
+
+  const regression = valid.replace('trainer: { type: logistic_regression }', 'task: regression\ntrainer: { type: lightgbm }');
+  it.each([
+    ['a task its trainer does not take', valid.replace('trainer: {', 'task: regression\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not regression ones (task: regression); trainers for regression: lightgbm'],
+    ['a task no trainer takes', valid.replace('trainer: { type: logistic_regression }', 'task: multiclass\ntrainer: { type: lightgbm }'), 'trainer.type: lightgbm trains binary and regression models, not multiclass ones (task: multiclass); no trainer takes multiclass yet'],
+    ['a setting of another task', valid.replace('{ type: logistic_regression }', '{ type: lightgbm, objective: huber }'), "trainer.objective: a setting of regression models (task: regression); this pipeline's task is binary"],
+    ['a yes/no gate on a regression', `${regression}gates: { min_auc: 0.6 }\n`, 'gates.min_auc: a regression pipeline is gated by its own metrics: gates.<metric>: {min, max}, one of rmse, mae, r2, mape'],
+    ['a gate on AUC for a regression', `${regression}gates: { auc: { min: 0.6 } }\n`, 'gates.auc: a regression pipeline has no metric auc; it reports rmse, mae, r2, mape'],
+    ['a search on AUC for a regression', `${regression}tune: { trials: 2 }\n`, 'tune.metric: a regression pipeline has no metric auc; its search optimizes rmse or mae (set tune.metric)'],
+    ['an unknown task', valid.replace('trainer: {', 'task: ranking\ntrainer: {'), 'task: expected one of "binary", "regression", "multiclass", got "ranking"'],
+  ])('refuses %s, naming what would do', (_, text, message) => {
+    expect(failure(() => parseSpec(text, 'bad.yaml')).message).toContain(message);
+  });
+
+  it('takes a regression with its own gates, champion metric and search metric', () => {
+    const loaded = parseSpec(`${regression}gates: { rmse: { max: 18 }, r2: { min: 0.05 } }\npromotion: { metric: mae, tolerance: 0.1 }\ntune: { trials: 2, metric: rmse }\n`, 'r.yaml');
+    expect(loaded.spec.task).toBe('regression');
+    expect(loaded.spec.gates.rmse).toEqual({ max: 18 });
+    expect(loaded.spec.promotion.metric).toBe('mae');
+    expect(loaded.spec.tune?.metric).toBe('rmse');
   });
 
   it('gates any metric the task reports by name, and leaves the hash of a spec without them unchanged', () => {

@@ -42,7 +42,7 @@ describe('tune: at load', () => {
   });
 
   it.each([
-    ['a setting the trainer does not have', '{ type: lightgbm }', '  space: { lerning_rate: { float: [0.01, 0.3] } }', /tune\.space\.lerning_rate: lightgbm has no setting lerning_rate to search \(did you mean learning_rate\?\); it has trees, leaves, /],
+    ['a setting the trainer does not have', '{ type: lightgbm }', '  space: { lerning_rate: { float: [0.01, 0.3] } }', /tune\.space\.lerning_rate: lightgbm has no setting lerning_rate to search \(did you mean learning_rate\?\); it has objective, trees, leaves, /],
     ['a range with low above high', '{ type: lightgbm }', '  space: { leaves: { int: [255, 15] } }', /tune\.yaml:\d+: tune\.space\.leaves: the range's low bound 255 is above its high bound 15/],
     ['a log range that reaches 0', '{ type: lightgbm }', '  space: { l1: { float: [0, 10], log: true } }', /tune\.space\.l1: a log range must stay above 0; this one reaches 0/],
     ['parallel above trials', '{ type: lightgbm }', '  trials: 3\n  parallel: 4', /tune\.parallel: 4 trials at once is more than the 3 trials of the search/],

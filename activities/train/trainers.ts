@@ -34,10 +34,23 @@ export function routeOf(spec: PipelineSpec): TrainerRoute {
 }
 
 /**
- * Refuses a spec whose trainer cannot take what its features are (categorical columns, for a trainer that declares
- * `categorical: 'none'`). `trainer` is the spec's own unless given (a plug-in's test passes its descriptor).
+ * Refuses a spec whose trainer cannot take its task (or has a setting of another task's models), or its features
+ * (categorical columns, for a trainer that declares `categorical: 'none'`). `trainer` is the spec's own unless
+ * given (a plug-in's test passes its descriptor).
  */
 export function checkTrainerTakes(spec: PipelineSpec, file: string, trainer: TrainerPlugin = trainerOf(spec.trainer.type)): void {
+  const task = spec.task ?? 'binary';
+  if (!trainer.tasks.includes(task)) {
+    const takers = trainers().filter((t) => t.tasks.includes(task)).map((t) => t.type);
+    throw specError(
+      `${file}: trainer.type: ${trainer.type} trains ${trainer.tasks.join(' and ')} models, not ${task} ones (task: ${task}); ${takers.length > 0 ? `trainers for ${task}: ${takers.join(', ')}` : `no trainer takes ${task} yet`}`,
+    );
+  }
+  for (const [setting, only] of Object.entries(trainer.taskSettings ?? {})) {
+    if ((spec.trainer as Record<string, unknown>)[setting] !== undefined && only !== task) {
+      throw specError(`${file}: trainer.${setting}: a setting of ${only} models (task: ${only}); this pipeline's task is ${task}`);
+    }
+  }
   const categorical = spec.features.categorical ?? [];
   if (categorical.length === 0 || trainer.categorical !== 'none') return;
   const native = trainers().filter((t) => t.categorical !== 'none').map((t) => t.type);

@@ -1,23 +1,32 @@
 import type { BackfillResult } from '../../workflows/backfill';
 import type { BatchInferenceResult } from '../../workflows/batch-inference';
 import type { CostLedger } from '../../contracts/ledger';
+import type { ModelMetrics } from '../../contracts/metrics';
 import type { TrainPipelineResult } from '../../workflows/train-pipeline';
 import { table } from './table';
 import { trialsTable } from './tune-commands';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+/** A model's validation metrics in one line (`short`: the main ones only, for the champion beside it). */
+export function metricsLine(m: ModelMetrics, short = false): string {
+  const f = (x: number) => x.toFixed(4);
+  if (!('task' in m)) {
+    const main = `AUC ${f(m.auc)}  log loss ${f(m.logLoss)}  accuracy ${pct(m.accuracy)}`;
+    return short ? main : `${main}  precision ${pct(m.precision)}  recall ${pct(m.recall)} at threshold ${m.threshold}  (${m.rows} rows, ${pct(m.positiveRate)} positive)`;
+  }
+  if (m.task === 'regression') {
+    const main = `RMSE ${f(m.rmse)}  MAE ${f(m.mae)}  R² ${f(m.r2)}${m.mape === null ? '' : `  MAPE ${pct(m.mape)}`}`;
+    return short ? main : `${main}  (${m.rows} rows; always predicting the training mean ${f(m.baselineMean)}: RMSE ${f(m.baselineRmse)})`;
+  }
+  const main = `log loss ${f(m.logLoss)}  accuracy ${pct(m.accuracy)}  macro-F1 ${f(m.macroF1)}`;
+  return short ? main : `${main}  (${m.rows} rows, ${m.perClass.length} classes)`;
+}
+
 /** A training run's result as a person reads it. */
 export function formatTrainResult(result: TrainPipelineResult): string {
-  const m = result.metrics;
-  const lines = [
-    `Pipeline ${result.pipeline} — model version ${result.modelVersion} (${result.modelUri})`,
-    `Validation: AUC ${m.auc.toFixed(4)}  log loss ${m.logLoss.toFixed(4)}  accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)} at threshold ${m.threshold}  (${m.rows} rows, ${pct(m.positiveRate)} positive)`,
-  ];
-  if (result.champion) {
-    const c = result.champion.metrics;
-    lines.push(`Champion v${result.champion.version} on the same data: AUC ${c.auc.toFixed(4)}  log loss ${c.logLoss.toFixed(4)}  accuracy ${pct(c.accuracy)}`);
-  }
+  const lines = [`Pipeline ${result.pipeline} — model version ${result.modelVersion} (${result.modelUri})`, `Validation: ${metricsLine(result.metrics)}`];
+  if (result.champion) lines.push(`Champion v${result.champion.version} on the same data: ${metricsLine(result.champion.metrics, true)}`);
   lines.push(`Promotion (${result.decision.mode}): ${result.promoted ? 'PROMOTED' : 'NOT PROMOTED'} — ${result.decision.outcome}`);
   for (const reason of result.decision.reasons) lines.push(`  ${reason}`);
   const seconds = (s: TrainPipelineResult['steps'][number], key: 'wallSeconds' | 'cpuSeconds') => (s.cost && s.cost.wallSeconds > 0 ? s.cost[key].toFixed(2) : '');

@@ -10,6 +10,7 @@ import { actor, JSON_OPTION, modelVersion, output, runId, UsageError, type Defin
 import { formatTrainResult } from './format';
 import { FOLLOW, metadata, NO_WAIT, startAndFollow } from './run-commands';
 import { table } from './table';
+import { headline } from '../../contracts/metric-values';
 
 /** --reason, which an alias change needs: it goes into the audit trail. */
 const REASON = ['--reason <why>', 'why, for the audit trail'] as const;
@@ -36,8 +37,8 @@ export const models: Define = (program, run) => {
               .map(([a]) => a)
               .join(',');
           const versions = table(
-            [{ head: 'version' }, { head: 'aliases' }, { head: 'origin' }, { head: 'AUC', right: true }, { head: 'registered' }, { head: 'artifact' }],
-            registry.versions.map((v) => [`v${v.version}`, alias(v.version) || '-', v.origin ?? 'trained', v.metrics ? v.metrics.auc.toFixed(4) : '-', v.registeredAt, v.artifactUri]),
+            [{ head: 'version' }, { head: 'aliases' }, { head: 'origin' }, { head: 'validation', right: true }, { head: 'registered' }, { head: 'artifact' }],
+            registry.versions.map((v) => [`v${v.version}`, alias(v.version) || '-', v.origin ?? 'trained', v.metrics ? headline(v.metrics) : '-', v.registeredAt, v.artifactUri]),
           );
           const audit = table(
             [{ head: 'at' }, { head: 'alias' }, { head: 'from' }, { head: 'to' }, { head: 'by' }, { head: 'reason' }],

@@ -25,7 +25,9 @@ def fit(job: Job) -> Fitted:
     """Boosts on the fit rows with early stopping on the holdout (and, with `refit`, once more on every
     training row for the rounds early stopping chose); exports the best model."""
     trainer = job.params
-    params = lightgbm_params(trainer)
+    params = lightgbm_params(trainer, job.task)
+    if params["objective"] == "poisson" and (negative := int((job.y < 0).sum())):
+        raise TrainingError(f"trainer.objective: poisson predicts counts, and {negative} training labels are negative (the smallest: {float(job.y.min()):g}); use regression or huber, or shift the label in label.sql")
     # Categorical features split natively on their codes (NaN, a category training never saw, goes the missing way).
     categorical = job.categorical or "auto"
     fit_set = lgb.Dataset(job.x[job.fit_rows], job.y[job.fit_rows], feature_name=job.names, categorical_feature=categorical, free_raw_data=False)
@@ -55,11 +57,16 @@ def export(booster: lgb.Booster, width: int) -> Any:
         return convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, width]))], zipmap=False)
 
 
-def lightgbm_params(trainer: dict[str, Any]) -> dict[str, Any]:
+#: LightGBM's objective and the holdout metric early stopping watches, by task (a regression's by `objective`).
+OBJECTIVES = {"binary": ("binary", "binary_logloss"), "regression": ("regression", "l2"), "huber": ("huber", "huber"), "poisson": ("poisson", "poisson")}
+
+
+def lightgbm_params(trainer: dict[str, Any], task: str = "binary") -> dict[str, Any]:
     """The spec's trainer settings in LightGBM's words; deterministic for a fixed seed."""
+    objective, metric = OBJECTIVES["binary" if task == "binary" else trainer.get("objective") or "regression"]
     return {
-        "objective": "binary",
-        "metric": "binary_logloss",
+        "objective": objective,
+        "metric": metric,
         "num_leaves": trainer.get("leaves", 63),
         "learning_rate": trainer.get("learning_rate", 0.1),
         "min_data_in_leaf": trainer.get("min_data_in_leaf", 20),
@@ -88,7 +95,7 @@ def boost(params: dict[str, Any], fit_set: lgb.Dataset, holdout: lgb.Dataset, tr
     training = {
         "iterations": rounds,
         "bestIteration": best,
-        # Losses on the holdout (JSON has no NaN: 0 when LightGBM recorded none).
+        # Losses on the holdout, in the objective's metric (JSON has no NaN: 0 when LightGBM recorded none).
         "trainLoss": float(losses[-1]) if losses else 0.0,
         "validationLoss": float(min(losses)) if losses else 0.0,
         "stopReason": "early-stopped" if rounds < trees else "max-iterations",

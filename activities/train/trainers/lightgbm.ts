@@ -4,6 +4,10 @@ import { defineTrainer } from '../trainer';
 const params = z
   .object({
     type: z.literal('lightgbm'),
+    objective: z
+      .enum(['regression', 'huber', 'poisson'])
+      .optional()
+      .describe("A regression's loss (task: regression; `regression`, squared error, when left out): `huber` is less swayed by a long tail of large labels, `poisson` predicts counts (labels ≥ 0)."),
     trees: z.number().int().min(1).max(100_000).default(300).describe("Boosting rounds at most (early stopping may end sooner)."),
     leaves: z.number().int().min(2).max(131_072).default(63).describe('Leaves per tree at most (`num_leaves`).'),
     learning_rate: z.number().positive().max(1).default(0.1).describe('Shrinkage of each tree.'),
@@ -24,14 +28,15 @@ const params = z
   .strict();
 
 /**
- * Gradient-boosted trees by LightGBM on the Python worker (`lightgbm.py` beside this file), exported as one ONNX
- * TreeEnsemble by onnxmltools and checked to score like LightGBM itself.
+ * Gradient-boosted trees by LightGBM on the Python worker (`lightgbm.py` beside this file), for yes/no labels and
+ * numbers, exported as one ONNX TreeEnsemble and checked to score like LightGBM itself.
  */
 export const trainer = defineTrainer({
   type: 'lightgbm',
   summary: 'gradient-boosted trees by LightGBM, on the Python worker (queue execution.python_task_queue)',
   params,
-  tasks: ['binary'],
+  tasks: ['binary', 'regression'],
+  taskSettings: { objective: 'regression' },
   runtime: 'python',
   progressUnit: 'round',
   categorical: 'native',

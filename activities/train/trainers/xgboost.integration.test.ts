@@ -62,6 +62,7 @@ trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["mod
 print(json.dumps({"matched": len(theirs), "maxDifference": float(np.max(np.abs(np.asarray(rows["score"], dtype=np.float64) - theirs))),
   "featureTypes": booster.feature_types, "categoricalSplits": sum(sum(1 for t in tree["split_type"] if t == 1) for tree in trees)}))
 `;
+import { binaryMetrics } from '../../../contracts/metric-values';
 
 beforeAll(async () => {
   h = await harness('xgboost');
@@ -96,10 +97,10 @@ describe('the XGBoost trainer plug-in', () => {
       const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: trees, ...validation }], taskQueue: h.config.taskQueue, workflowId: `xgboost-infer-${process.pid}` });
       return { first, second, scored };
     });
-    expect(second.metrics.auc).toBeGreaterThan(first.metrics.auc);
+    expect(binaryMetrics(second.metrics).auc).toBeGreaterThan(binaryMetrics(first.metrics).auc);
     expect(second.promoted).toBe(true);
     expect(second.champion?.version).toBe(first.modelVersion);
-    expect(second.decision.reasons.some((r) => r.startsWith(`pass: AUC ${second.metrics.auc.toFixed(4)} vs champion v${first.modelVersion}`))).toBe(true);
+    expect(second.decision.reasons.some((r) => r.startsWith(`pass: AUC ${binaryMetrics(second.metrics).auc.toFixed(4)} vs champion v${first.modelVersion}`))).toBe(true);
     expect(second.steps.find((s) => s.name === 'train')?.detail).toMatch(/^\d+ rounds, (early-stopped|max-iterations), refit \d+ on the whole window in \d+\.\d s$/);
     recordHistory(h.client.workflow.getHandle(`xgboost-trees-${process.pid}`), 'python-trainer');
     const history = await h.client.workflow.getHandle(`xgboost-trees-${process.pid}`).fetchHistory();
@@ -133,7 +134,7 @@ describe('the XGBoost trainer plug-in', () => {
     expect(detail).toMatch(/^120 rounds, max-iterations, resumed after round \d+$/);
     expect(uninterrupted.steps.find((s) => s.name === 'train')?.detail).toBe('120 rounds, max-iterations');
     // The same trees: the resumed attempt continues the checkpointed model and its early stopping's losses.
-    expect(resumed.metrics.auc).toBe(uninterrupted.metrics.auc);
+    expect(binaryMetrics(resumed.metrics).auc).toBe(binaryMetrics(uninterrupted.metrics).auc);
   });
 
   it('cancelling a run stops boosting within the heartbeat timeout, and registers nothing', async () => {

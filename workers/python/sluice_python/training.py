@@ -67,6 +67,8 @@ class Job:
     categorical: list[int]
     hooks: Hooks
     store: ArtifactStore
+    #: What the model predicts (the spec's `task`): `binary` (the positive class's probability) or `regression` (a number).
+    task: str = "binary"
     #: False for a tuning trial: the fit is scored on the holdout and never exported (`Fitted.model` is None).
     export: bool = True
     #: Called with (round, holdout loss) at each checkpoint of the early-stopping fit; a tuning trial's pruner raises there to stop it.
@@ -249,7 +251,8 @@ def job_of(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, pa
     x, y = matrix(table, names, features["label"], getattr(plugin, "LIBRARY", plugin.TRAINER))
     fit_rows, holdout_rows = holdout_split(table, request["loaded"]["spec"]["extract"]["time_column"], params.get("holdout", 0.1))
     categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
-    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, **options)
+    task = request["loaded"]["spec"].get("task") or "binary"
+    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, task=task, **options)
 
 
 def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.ndarray, np.ndarray]:
@@ -282,12 +285,12 @@ def holdout_split(table: Any, time_column: str, fraction: float) -> tuple[np.nda
 
 
 def check_export(fitted: Fitted, sample: np.ndarray, trainer: str) -> None:
-    """The exported model must score like the library itself (positive-class probability, within
-    EXPORT_TOLERANCE) on a sample; an export that does not is refused, so it is never registered."""
+    """The exported model must score like the library itself (the positive class's probability, or the predicted
+    number, within EXPORT_TOLERANCE) on a sample; an export that does not is refused, so it is never registered."""
     session = ort.InferenceSession(fitted.model.SerializeToString(), providers=["CPUExecutionProvider"])
-    output = next((o.name for o in session.get_outputs() if o.name in ("probabilities", "probability")), session.get_outputs()[-1].name)
+    output = next((o.name for o in session.get_outputs() if o.name in ("probabilities", "probability", "prediction")), session.get_outputs()[-1].name)
     ours = np.asarray(session.run([output], {session.get_inputs()[0].name: sample})[0])
-    ours = ours[:, 1] if ours.ndim == 2 else ours
+    ours = ours[:, -1] if ours.ndim == 2 else ours  # [N, 2]: the positive class; [N, 1]: a regressor's column
     theirs = fitted.predict(sample)
     difference = float(np.max(np.abs(ours - theirs))) if len(sample) else 0.0
     if difference > EXPORT_TOLERANCE:

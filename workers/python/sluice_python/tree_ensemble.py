@@ -1,4 +1,5 @@
-"""A LightGBM booster as one ONNX-ML `TreeEnsemble` (ai.onnx.ml opset 5), categorical splits included.
+"""A LightGBM booster (binary, or a regression: `regression`, `huber`, `poisson`) as one ONNX-ML `TreeEnsemble`
+(ai.onnx.ml opset 5), categorical splits included.
 
 onnxmltools converts a categorical split ("origin in {3, 17, 40, …}") into a chain of equality tests, one node per
 category, so a model with airport splits is many times deeper than LightGBM's own: on the flights features
@@ -31,11 +32,18 @@ class Unsupported(Exception):
     """The booster has a split TreeEnsemble cannot state in one node."""
 
 
+#: What each objective's raw score becomes: the output's name and the ONNX node (None: the score itself).
+OUTPUTS = {"binary": ("probability", "Sigmoid"), "regression": ("prediction", None), "huber": ("prediction", None), "poisson": ("prediction", "Exp")}
+
+
 def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
-    """The binary booster as `input` [batch, width] float → `probability` [batch] (the positive class)."""
+    """The booster as `input` [batch, width] float → `probability` [batch] (a binary booster's positive class) or
+    `prediction` [batch] (a regression's number: the raw score, or its exponential for `poisson`)."""
     dump = booster.dump_model()
-    if dump.get("objective", "").split()[0] != "binary" or dump.get("num_class", 1) != 1:
+    objective = dump.get("objective", "").split()[0] if dump.get("objective") else ""
+    if objective not in OUTPUTS or dump.get("num_class", 1) != 1:
         raise Unsupported(f"objective {dump.get('objective')}")
+    output, transform = OUTPUTS[objective]
     nodes: dict[str, list[Any]] = {k: [] for k in ("feature", "split", "mode", "true", "true_leaf", "false", "false_leaf", "missing_true")}
     members: list[float] = []
     leaves: list[float] = []
@@ -111,13 +119,13 @@ def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
         [
             helper.make_node("Cast", ["input"], ["features_double"], to=TensorProto.DOUBLE),
             ensemble,
-            helper.make_node("Sigmoid", ["raw_score"], ["probability_double"]),
-            helper.make_node("Cast", ["probability_double"], ["probability_column"], to=TensorProto.FLOAT),
-            helper.make_node("Reshape", ["probability_column", "flat"], ["probability"]),
+            helper.make_node(transform or "Identity", ["raw_score"], ["output_double"]),
+            helper.make_node("Cast", ["output_double"], ["output_column"], to=TensorProto.FLOAT),
+            helper.make_node("Reshape", ["output_column", "flat"], [output]),
         ],
         "sluice_lightgbm",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, width])],
-        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, [None])],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [None])],
         [numpy_helper.from_array(np.asarray([-1], dtype=np.int64), "flat")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("ai.onnx.ml", 5)], producer_name="sluice")

@@ -67,7 +67,7 @@ def study_of(store: ArtifactStore, request: dict[str, Any]) -> tuple[optuna.Stud
     else:
         # constant_liar: a trial still running counts as a bad one, so parallel trials do not all ask the same region.
         sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS, constant_liar=True, multivariate=True)
-    study = optuna.create_study(direction="maximize" if request["metric"] == "auc" else "minimize", sampler=sampler)
+    study = optuna.create_study(direction="maximize" if request["metric"] == "auc" else "minimize", sampler=sampler)  # the others are losses
     for trial in request["finished"]:
         params = {k: v for k, v in trial["params"].items() if k in dists}
         state = _STATES[trial["state"]]
@@ -163,10 +163,14 @@ def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hoo
         try:
             fitted = plugin.fit(job)
             held_y, scores = y[holdout_rows], np.asarray(fitted.predict(x[holdout_rows]), dtype=np.float64)
-            holdout = {"auc": auc(held_y, scores), "logLoss": log_loss(held_y, scores)}
-            if not all(math.isfinite(v) for v in holdout.values()):
-                raise TrainingError(f"tune: the holdout days have a single class ({int(held_y.sum())} positives of {len(held_y)}); the metric is undefined")
-            value = holdout["auc"] if request["metric"] == "auc" else holdout["logLoss"]
+            if job.task == "regression":
+                errors = scores - held_y.astype(np.float64)
+                holdout = {"rmse": float(np.sqrt(np.mean(errors**2))), "mae": float(np.mean(np.abs(errors)))}
+            else:
+                holdout = {"auc": auc(held_y, scores), "logLoss": log_loss(held_y, scores)}
+                if not all(math.isfinite(v) for v in holdout.values()):
+                    raise TrainingError(f"tune: the holdout days have a single class ({int(held_y.sum())} positives of {len(held_y)}); the metric is undefined")
+            value = holdout["logLoss" if request["metric"] == "log_loss" else request["metric"]]
             training = fitted.training
             record = {
                 "state": "complete", "value": value, "holdout": holdout, "bestIteration": training["bestIteration"], "iterations": training["iterations"], "resumedFrom": training["resumedFrom"],

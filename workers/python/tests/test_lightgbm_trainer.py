@@ -163,6 +163,58 @@ def test_a_resumed_attempt_keeps_the_best_round_early_stopping_saw_before_the_ki
     assert np.array_equal(scores(fresh, resumed["uri"], x), scores(store, uninterrupted["uri"], x))
 
 
+@pytest.fixture(scope="module")
+def delay_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, dict]:
+    """The feature set's rows with the departure delay in minutes (capped at 180) as the label: a regression."""
+    root = tmp_path_factory.mktemp("regression")
+    folder = root / "features" / "r1"
+    folder.mkdir(parents=True)
+    for split, (start, end) in {"train": ("2001-01-01", "2001-01-14"), "validate": ("2001-01-15", "2001-01-17")}.items():
+        duckdb.sql(
+            f"""COPY (SELECT date, origin, CAST(hour(date) + minute(date) / 60.0 AS FLOAT) AS hour_of_day, CAST(ln(distance) AS FLOAT) AS log_distance,
+                    CAST(isodow(date) AS FLOAT) AS day_of_week, CAST(length(origin) + ascii(origin) AS FLOAT) AS origin_lat, CAST(least(delay, 180) AS FLOAT) AS delay_minutes
+                FROM read_parquet('{FLIGHTS}') WHERE date >= DATE '{start}' AND date < DATE '{end}' + INTERVAL 1 DAY ORDER BY date)
+                TO '{folder / (split + ".parquet")}' (FORMAT parquet)"""
+        )
+    ref = lambda split: {"uri": f"artifact:features/r1/{split}.parquet", "fingerprint": "r1", "rows": 0, "bytes": 1, "columns": []}
+    features = {"fingerprint": "r1", "train": ref("train"), "validate": ref("validate"), "featureColumns": [{"name": n, "type": "FLOAT"} for n in NAMES], "keys": ["date", "origin"], "label": "delay_minutes"}
+    return ArtifactStore(str(root)), features
+
+
+def regression(features: dict, **trainer) -> dict:
+    req = request(features, **trainer)
+    req["loaded"]["spec"]["task"] = "regression"
+    return req
+
+
+@pytest.mark.parametrize("objective", ["regression", "huber"])
+def test_a_regression_predicts_minutes_that_fit_better_than_the_mean_and_scores_like_lightgbm(delay_set, objective):
+    store, features = delay_set
+    model = train_lightgbm(store, regression(features, objective=objective))["model"]
+    session = ort.InferenceSession(str(store.path_of(model["uri"])), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["prediction"]
+    table = pq.read_table(store.path_of(features["validate"]["uri"]))
+    x = np.column_stack([table.column(n).to_numpy() for n in NAMES]).astype(np.float32)
+    y = table.column("delay_minutes").to_numpy().astype(np.float64)
+    ours = session.run(["prediction"], {"input": x})[0].astype(np.float64)
+    booster = lgb.Booster(model_file=str(store.path_of(model["uri"]).with_name("lightgbm.txt")))
+    assert np.max(np.abs(ours - booster.predict(x))) <= 1e-4  # float32 minutes
+    # Four weak features on two weeks of January: on the training rows, better than their mean (it learned).
+    train = pq.read_table(store.path_of(features["train"]["uri"]))
+    tx = np.column_stack([train.column(n).to_numpy() for n in NAMES]).astype(np.float32)
+    ty = train.column("delay_minutes").to_numpy().astype(np.float64)
+    rmse = lambda p, y: float(np.sqrt(np.mean((p - y) ** 2)))  # noqa: E731
+    fitted = session.run(["prediction"], {"input": tx})[0].astype(np.float64)
+    assert rmse(fitted, ty) < rmse(np.full(len(ty), ty.mean()), ty)
+    print(f"{objective}: validation RMSE {rmse(ours, y):.3f}, the training mean's {rmse(np.full(len(y), ty.mean()), y):.3f}")
+
+
+def test_poisson_refuses_a_negative_label_saying_how_many(delay_set):
+    store, features = delay_set
+    with pytest.raises(TrainingError, match=r"^trainer.objective: poisson predicts counts, and \d+ training labels are negative \(the smallest: -\d+(\.\d+)?\); use regression or huber, or shift the label in label.sql$"):
+        train_lightgbm(store, regression(features, objective="poisson"))
+
+
 def test_refuses_a_feature_that_is_not_a_number(feature_set):
     store, features = feature_set
     broken = dict(features, featureColumns=[*features["featureColumns"], {"name": "origin", "type": "VARCHAR"}], fingerprint="f1-text")

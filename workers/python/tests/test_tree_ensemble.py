@@ -20,9 +20,9 @@ def data(rows: int = 20_000, categories: int = 60):
     return x, y
 
 
-def scored(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
+def scored(booster: lgb.Booster, x: np.ndarray, output: str = "probability") -> np.ndarray:
     session = ort.InferenceSession(lightgbm_to_onnx(booster, x.shape[1]).SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(["probability"], {"input": x})[0]
+    return session.run([output], {"input": x})[0]
 
 
 def test_scores_like_lightgbm_with_categorical_splits_and_missing_values():
@@ -34,6 +34,17 @@ def test_scores_like_lightgbm_with_categorical_splits_and_missing_values():
     probe[::11, 0] = 500  # a code past the dictionary (the rarer categories' shared code)
     probe[::13, 3] = np.nan  # NaN where training had none: compared as 0
     assert np.max(np.abs(scored(booster, probe) - booster.predict(probe))) <= 1e-6
+
+
+@pytest.mark.parametrize("objective", ["regression", "huber", "poisson"])
+def test_a_regression_booster_predicts_its_number(objective):
+    x, y = data()
+    target = 3 * y + np.abs(x[:, 1])  # ≥ 0, for poisson
+    booster = lgb.train({"objective": objective, "num_leaves": 31, "verbose": -1, "num_threads": 1, "seed": 1}, lgb.Dataset(x, target, categorical_feature=[0]), 40)
+    ours = scored(booster, x, "prediction")
+    assert ours.shape == (len(x),)
+    # float32 output: within a few units in the last place of numbers up to ~10
+    assert np.max(np.abs(ours - booster.predict(x)) / np.maximum(1, np.abs(booster.predict(x)))) <= 1e-6
 
 
 def test_a_tree_of_one_leaf_and_a_booster_it_cannot_state():
