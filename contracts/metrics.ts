@@ -35,6 +35,10 @@ export interface RegressionMetrics {
   /** RMSE of always predicting the training window's mean label (`baselineMean`). */
   baselineRmse: number;
   baselineMean: number;
+  /** The 10 %, 20 %, … 90 % quantiles of the validation predictions: the bins batch inference's drift (PSI) is measured in. */
+  deciles: number[];
+  /** Validation rows per bin: bin k holds the predictions above k of the deciles (a tenth each, unless predictions tie). */
+  decileRows: number[];
 }
 
 /** One class's precision, recall and F1 (predicted = the most probable class), and its validation rows. */

@@ -94,6 +94,17 @@ describe('a regression pipeline (flights-delay.yaml)', () => {
     expect(sinkRows).toBe(scored.rows);
     expect(matched).toBeGreaterThan(scored.rows * 0.9);
     expect(maxDifference).toBeLessThanOrEqual(1e-4); // minutes, in float32
+
+    // Drift: the day's predictions in the model's validation deciles, against the validation rows in them.
+    const champ = champion.metrics as RegressionMetrics;
+    expect(champ.deciles).toHaveLength(9);
+    expect(champ.decileRows.reduce((a, b) => a + b, 0)).toBe(champ.rows);
+    expect(scored.report && 'file' in scored.report).toBe(true);
+    const chart = JSON.parse(fs.readFileSync(path.join(path.dirname((scored.report as { file: string }).file), 'scores.vl.json'), 'utf8')) as { data: { values: Array<{ day: string; meanScore: number; psi: number | null }> } };
+    const [scoredDay] = chart.data.values;
+    expect(scoredDay.day).toBe(day);
+    expect(scoredDay.psi).toBeGreaterThanOrEqual(0);
+    expect(scoredDay.psi).toBeLessThan(0.25); // a validation day, scored again: the distribution the deciles came from
   });
 
   it('a binary spec cannot score with a regression model: refused, naming both tasks', async () => {

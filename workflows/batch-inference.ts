@@ -12,6 +12,7 @@ import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 import type { StepCost } from '../contracts/costs';
 import type { LoadedSpec, SpecChange } from '../contracts/spec';
 import { taskOf } from '../contracts/metric-values';
+import type { CalibrationBin, ModelMetrics } from '../contracts/metrics';
 
 export interface BatchInferenceInput {
   /** Path of the pipeline spec, as the worker sees it. */
@@ -178,7 +179,9 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     progress.rowsDone = 0;
     progress.shards = plan.shards.map((s) => ({ index: s.index, days: dayRange(s), rows: s.rows, status: 'pending' }));
 
-    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames };
+    // A regression's drift is measured in its validation deciles (a yes/no model's scoring input is the one it had before tasks).
+    const deciles = model.metrics && 'task' in model.metrics && model.metrics.task === 'regression' ? model.metrics.deciles : undefined;
+    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}) };
     const dayScores: DayScores[] = [];
     // After a spec fix, slices staged under the old spec must not count as done.
     if (specChanges.length > 0) await operator.run('remove-staging', () => quick.removeStaging({ staging }));
@@ -223,7 +226,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       const days = [...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1));
       // A chart that cannot be written is noted in the result; it does not undo published scores.
       report = await ledger
-        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days, calibration: model.metrics && !('task' in model.metrics) ? model.metrics.calibration : undefined }))
+        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days, ...referenceOf(model.metrics) }))
         .then((r) => ({ uri: r.uri, file: r.file }))
         .catch((err: unknown) => ({ error: rootMessage(err) }));
     }
@@ -312,4 +315,11 @@ async function boundedParallel<T>(items: T[], limit: number, work: (item: T) => 
     ),
   );
   if (failure) throw failure.error;
+}
+
+/** What a scores chart measures drift against: a classifier's calibration table, or a regression's rows per validation decile. */
+function referenceOf(metrics: ModelMetrics | undefined): { calibration?: CalibrationBin[]; decileRows?: number[] } {
+  if (!metrics) return {};
+  if (!('task' in metrics)) return { calibration: metrics.calibration };
+  return metrics.task === 'regression' ? { decileRows: metrics.decileRows } : {};
 }

@@ -38,5 +38,24 @@ export function regressionMetrics(predictions: ArrayLike<number>, labels: ArrayL
     labelMean: mean,
     baselineRmse: Math.sqrt(baseline / n),
     baselineMean,
+    ...decileBins(predictions),
   };
+}
+
+/** The validation predictions' deciles, and how many predictions each bin holds (bin k: above k of the deciles). */
+function decileBins(predictions: ArrayLike<number>): { deciles: number[]; decileRows: number[] } {
+  const edges = deciles(predictions);
+  const rows = new Array<number>(edges.length + 1).fill(0);
+  for (let i = 0; i < predictions.length; i++) {
+    let bin = 0;
+    for (const edge of edges) if (predictions[i] > edge) bin++;
+    rows[bin]++;
+  }
+  return { deciles: edges, decileRows: rows };
+}
+
+/** The 10 %, 20 %, … 90 % quantiles of `values` (the value at rank ⌈q·n⌉, as the inverted empirical distribution). */
+export function deciles(values: ArrayLike<number>): number[] {
+  const sorted = Float64Array.from(values).sort();
+  return Array.from({ length: 9 }, (_, k) => sorted[Math.max(0, Math.ceil(((k + 1) / 10) * sorted.length) - 1)]);
 }

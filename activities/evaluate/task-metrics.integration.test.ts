@@ -49,6 +49,15 @@ print(json.dumps({"rmse": m.root_mean_squared_error(y, p), "mae": m.mean_absolut
     expect(ours.rmse).toBeLessThan(ours.baselineRmse);
   });
 
+  it('cuts the predictions at their deciles, and counts the rows of each bin (ties stay in one bin)', () => {
+    const ours = regressionMetrics(predictions, labels, 3.5);
+    expect(ours.deciles).toEqual([...ours.deciles].sort((a, b) => a - b));
+    expect(ours.decileRows).toEqual(new Array(10).fill(500)); // distinct predictions: a tenth each
+    const tied = regressionMetrics([1, 1, 1, 1, 1, 1, 2, 2, 3, 4], [1, 1, 1, 1, 1, 1, 2, 2, 3, 4], 2);
+    expect(tied.deciles).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 3]);
+    expect(tied.decileRows).toEqual([6, 0, 0, 0, 0, 0, 2, 0, 1, 1]);
+  });
+
   it('has no MAPE when a label is 0, and R² of a constant label follows scikit-learn', () => {
     expect(regressionMetrics([1, 2], [0, 2], 1).mape).toBeNull();
     expect(regressionMetrics([5, 5], [5, 5], 5).r2).toBe(1);

@@ -19,6 +19,8 @@ export interface ScoringModel {
   uri: string;
   version: number;
   featureNames: string[];
+  /** A regression model's validation deciles: the bins of its per-day prediction distribution. */
+  deciles?: number[];
 }
 
 export interface ScoreShardInput {
@@ -143,7 +145,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
         // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-        const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task), shardDir);
+        const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles), shardDir);
         return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length, days };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {

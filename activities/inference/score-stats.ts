@@ -24,11 +24,17 @@ export function outputColumn(task: Task): 'score' | 'prediction' {
 
 /**
  * Per-day score statistics of the slices staged under `dir` (day-partitioned Parquet). A regression's
- * predictions (any number) have their rows and mean, and no probability bins.
+ * predictions (any number) are binned by `deciles`, the model's validation deciles (no bins without them).
  */
-export async function dayScores(connection: DuckDBConnection, dir: string, task: Task = 'binary'): Promise<DayScores[]> {
+export async function dayScores(connection: DuckDBConnection, dir: string, task: Task = 'binary', deciles?: number[]): Promise<DayScores[]> {
   const column = outputColumn(task);
-  const bin = task === 'regression' ? '0' : `least(floor(score * ${SCORE_BINS}), ${SCORE_BINS - 1})::INTEGER`;
+  const binned = task !== 'regression' || (deciles?.length ?? 0) === SCORE_BINS - 1;
+  const bin =
+    task !== 'regression'
+      ? `least(floor(score * ${SCORE_BINS}), ${SCORE_BINS - 1})::INTEGER`
+      : binned
+        ? `(${(deciles ?? []).map((edge) => `(prediction > ${Number(edge)})::INTEGER`).join(' + ')})`
+        : '0';
   const reader = await connection.runAndReadAll(
     `SELECT strftime(day, '%Y-%m-%d') AS day, ${bin} AS bin, count(*)::INTEGER AS n, sum(${column})::DOUBLE AS total
      FROM read_parquet(${sqlString(`${dir}/**/*.parquet`)}, hive_partitioning = true) GROUP BY ALL ORDER BY day, bin`,
@@ -41,11 +47,15 @@ export async function dayScores(connection: DuckDBConnection, dir: string, task:
     entry.bins[bin] += n;
     days.set(day, entry);
   }
-  return [...days.values()].map(({ total, ...d }) => ({ ...d, meanScore: total / d.rows, ...(task === 'regression' ? { bins: [] } : {}) }));
+  return [...days.values()].map(({ total, ...d }) => ({ ...d, meanScore: total / d.rows, ...(binned ? {} : { bins: [] }) }));
 }
 
-/** The validation window's score distribution in the same bins, from a model's calibration table (by each bin's middle). */
-export function referenceBins(calibration: CalibrationBin[] | undefined): number[] | undefined {
+/**
+ * The validation window's score distribution in the same bins: from a classifier's calibration table (by each
+ * bin's middle), or a regression's validation rows per decile bin (`decileRows`).
+ */
+export function referenceBins(calibration: CalibrationBin[] | undefined, decileRows?: number[]): number[] | undefined {
+  if (decileRows?.length === SCORE_BINS) return decileRows;
   if (!calibration || calibration.length === 0) return undefined;
   const bins = new Array<number>(SCORE_BINS).fill(0);
   for (const b of calibration) bins[Math.min(SCORE_BINS - 1, Math.floor(((b.lower + b.upper) / 2) * SCORE_BINS))] += b.count;
