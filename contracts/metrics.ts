@@ -39,6 +39,8 @@ export interface RegressionMetrics {
   deciles: number[];
   /** Validation rows per bin: bin k holds the predictions above k of the deciles (a tenth each, unless predictions tie). */
   decileRows: number[];
+  /** Per decile bin, the mean prediction and the mean label of its validation rows (0 for an empty bin): predicted against actual. */
+  decileMeans: Array<{ predicted: number; actual: number }>;
 }
 
 /** One class's precision, recall and F1 (predicted = the most probable class), and its validation rows. */

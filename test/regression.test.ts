@@ -76,6 +76,11 @@ describe('a regression pipeline (flights-delay.yaml)', () => {
       'pass: no champion yet',
     ]);
     expect(v1.promoted).toBe(true);
+    // The run report: the regression's metrics table and its predicted-against-actual chart (no ROC, no calibration).
+    const reportDir = path.dirname((v1.report as { file: string }).file);
+    const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
+    expect(html).toContain(`<td>RMSE</td><td>${m.rmse.toFixed(4)}</td>`);
+    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['predicted.svg', 'timeline.svg']);
 
     // The second configuration is compared with v1 on the same rows, on RMSE (lower is better, tolerance in minutes).
     const c = v2.champion?.metrics as RegressionMetrics;

@@ -385,6 +385,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
         modelUri: model.uri,
         metrics,
         champion,
+        ...(task === 'binary' ? {} : { label: spec.label.name }),
         decision: { outcome, reasons: decision.reasons },
         roc: { candidate: roc, champion: championRoc },
         ledger: ledger.snapshot(),

@@ -38,20 +38,25 @@ export function regressionMetrics(predictions: ArrayLike<number>, labels: ArrayL
     labelMean: mean,
     baselineRmse: Math.sqrt(baseline / n),
     baselineMean,
-    ...decileBins(predictions),
+    ...decileBins(predictions, labels),
   };
 }
 
-/** The validation predictions' deciles, and how many predictions each bin holds (bin k: above k of the deciles). */
-function decileBins(predictions: ArrayLike<number>): { deciles: number[]; decileRows: number[] } {
+/** The predictions' deciles, and per bin (bin k: above k of the deciles) its rows, mean prediction and mean label. */
+function decileBins(predictions: ArrayLike<number>, labels: ArrayLike<number>): Pick<RegressionMetrics, 'deciles' | 'decileRows' | 'decileMeans'> {
   const edges = deciles(predictions);
   const rows = new Array<number>(edges.length + 1).fill(0);
+  const predicted = new Array<number>(edges.length + 1).fill(0);
+  const actual = new Array<number>(edges.length + 1).fill(0);
   for (let i = 0; i < predictions.length; i++) {
     let bin = 0;
     for (const edge of edges) if (predictions[i] > edge) bin++;
     rows[bin]++;
+    predicted[bin] += predictions[i];
+    actual[bin] += labels[i];
   }
-  return { deciles: edges, decileRows: rows };
+  const mean = (sum: number, n: number) => (n > 0 ? sum / n : 0);
+  return { deciles: edges, decileRows: rows, decileMeans: rows.map((n, k) => ({ predicted: mean(predicted[k], n), actual: mean(actual[k], n) })) };
 }
 
 /** The 10 %, 20 %, … 90 % quantiles of `values` (the value at rank ⌈q·n⌉, as the inverted empirical distribution). */

@@ -56,6 +56,7 @@ print(json.dumps({"rmse": m.root_mean_squared_error(y, p), "mae": m.mean_absolut
     const tied = regressionMetrics([1, 1, 1, 1, 1, 1, 2, 2, 3, 4], [1, 1, 1, 1, 1, 1, 2, 2, 3, 4], 2);
     expect(tied.deciles).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 3]);
     expect(tied.decileRows).toEqual([6, 0, 0, 0, 0, 0, 2, 0, 1, 1]);
+    expect(tied.decileMeans.filter((_, k) => tied.decileRows[k] > 0)).toEqual([1, 2, 3, 4].map((v) => ({ predicted: v, actual: v })));
   });
 
   it('has no MAPE when a label is 0, and R² of a constant label follows scikit-learn', () => {

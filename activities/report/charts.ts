@@ -93,6 +93,30 @@ export function calibrationChart(bins: CalibrationBin[]): ChartSpec {
   };
 }
 
+/**
+ * A regression's predicted against actual on the validation window: per bin of the validation predictions (its
+ * deciles), the mean prediction against the mean label, sized by the bin's rows, beside the diagonal.
+ */
+export function predictedActualChart(bins: Array<{ rows: number; predicted: number; actual: number }>, label: string): ChartSpec {
+  const values = bins.filter((b) => b.rows > 0);
+  const all = values.flatMap((b) => [b.predicted, b.actual]);
+  const [low, high] = [Math.min(...all), Math.max(...all)];
+  const axis = (title: string) => ({ type: 'quantitative' as const, title, scale: { zero: false } });
+  return {
+    $schema: SCHEMA,
+    title: 'Predicted against actual on the validation window',
+    ...SIZE,
+    layer: [
+      { data: { values: [{ a: low, b: low }, { a: high, b: high }] }, mark: { type: 'line', strokeDash: [6, 4], color: COLORS.reference }, encoding: { x: { field: 'a', ...axis('') }, y: { field: 'b', ...axis('') } } },
+      {
+        data: { values },
+        mark: { type: 'line', point: true, color: COLORS.candidate, tooltip: true },
+        encoding: { x: { field: 'predicted', ...axis(`Mean prediction (${label})`) }, y: { field: 'actual', ...axis(`Mean actual ${label}`) }, size: { field: 'rows', type: 'quantitative', title: 'Rows' } },
+      },
+    ],
+  };
+}
+
 /** One bar per step from its start to its end, in seconds since the run started, named on the y axis. */
 export function timelineChart(steps: Array<{ step: string; start: number; end: number }>): ChartSpec {
   return {

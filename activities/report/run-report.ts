@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
-import { calibrationChart, COLORS, metricsChart, paramsChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
+import { calibrationChart, COLORS, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
 import { higherIsBetter, outcomeLine, paramsLine, tuneMetricWords, type TuneSummary } from '../../contracts/tuning';
 import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
 import { binaryMetrics, metricValue, taskOf } from '../../contracts/metric-values';
@@ -26,6 +26,8 @@ export interface RunReportInput {
   specChanges?: SpecChange[];
   /** The `tune:` search the model's settings came from. */
   tuning?: TuneSummary;
+  /** The label's name, for the axes of a regression's charts (absent in runs recorded before). */
+  label?: string;
 }
 
 const METRICS: Array<{ key: keyof ClassificationMetrics; name: string }> = [
@@ -67,13 +69,16 @@ export function reportFolder(store: ArtifactStore, workflowId: string, runId: st
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
-export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'trials' | 'params', ChartSpec>> {
+export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'trials' | 'params', ChartSpec>> {
   const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
   const common = {
     timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
     ...(input.tuning ? tuningCharts(input.tuning) : {}),
   };
-  return 'task' in input.metrics ? common : { ...classifierCharts(input, binaryMetrics(input.metrics)), ...common };
+  const m = input.metrics;
+  if (!('task' in m)) return { ...classifierCharts(input, m), ...common };
+  if (m.task === 'regression') return { predicted: predictedActualChart(m.decileRows.map((rows, k) => ({ rows, ...m.decileMeans[k] })), input.label ?? 'label'), ...common };
+  return common;
 }
 
 /** A binary classifier's charts: its metrics against the champion's, the ROC curves and the calibration. */
@@ -152,7 +157,9 @@ function html(input: RunReportInput, svgs: Record<string, string>): string {
 <h2>ROC and calibration</h2>
 ${figure('roc', 'Dashed: a model that guesses.')}
 ${figure('calibration', 'Per bin of predicted probability; bars: rows in the bin (right axis); dashed: perfect calibration.')}`
-    : '';
+    : 'task' in metrics && metrics.task === 'regression'
+      ? `<h2>Predicted against actual</h2>\n${figure('predicted', 'Per tenth of the validation predictions (its deciles): the mean prediction against the mean label; dashed: predicted = actual.')}`
+      : '';
   const costRows = ledger.entries
     .map(
       (e, i) =>
