@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,29 +12,38 @@ import { progressQuery as trainProgressQuery, trainPipeline } from '../workflows
 import { pipelineNames, pipelineSpec, writeSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 import { binaryMetrics } from '../contracts/metric-values';
+import { kill, startPythonWorker } from './support/processes';
 
 let h: TestHarness;
 let sinks: string;
 let counter = 0;
 const store = new ArtifactStore(TEST_ARTIFACTS);
 
+let python: ChildProcess;
+let pythonQueue: string;
+
 beforeAll(async () => {
   h = await harness('pit');
   sinks = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pit-sinks-'));
+  // The regression pipeline's LightGBM trains on the Python worker.
+  pythonQueue = `${h.config.taskQueue}-python`;
+  python = await startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: pythonQueue, SLUICE_ARTIFACTS: TEST_ARTIFACTS });
 });
 afterAll(async () => {
+  await kill(python);
   await h?.close();
 });
 
 type Inference = NonNullable<SpecInput['inference']>;
 
 /**
- * The cases the invariance test runs: every pipeline of pipelines/, and seattle-rain with today's reported weather
- * as a categorical feature (its dictionary learned in training, applied to every day scored; one-hot by the
- * logistic trainer inside the model).
+ * The cases the invariance test runs: every pipeline of pipelines/ that stands alone, the regression
+ * flights-delay.yaml (its `prediction`s), and seattle-rain with today's reported weather as a categorical feature
+ * (its dictionary learned in training, applied to every day scored; one-hot by the logistic trainer inside the model).
  */
 const CASES: Record<string, () => SpecInput> = {
   ...Object.fromEntries(pipelineNames().map((name) => [name, () => pipelineSpec(name)])),
+  'flights-delay': () => ({ ...pipelineSpec('flights-delay'), execution: { python_task_queue: pythonQueue } }),
   'seattle-rain-categorical': () => {
     const spec = pipelineSpec('seattle-rain');
     spec.extract.query = spec.extract.query.replace(/\n\s*FROM weather/, ',\n       weather\nFROM weather');
@@ -57,10 +67,10 @@ async function infer(input: BatchInferenceInput): Promise<BatchInferenceResult> 
   return handle.result();
 }
 
-/** Every scored row of a Parquet sink as `day|key…|score`, sorted: equal lists mean the same rows with bit-identical scores. */
-async function sinkRows(dir: string, keys: string[]): Promise<string[]> {
+/** Every scored row of a Parquet sink as `day|key…|score` (a regression's `prediction`), sorted: equal lists mean the same rows with bit-identical scores. */
+async function sinkRows(dir: string, keys: string[], column = 'score'): Promise<string[]> {
   return withDuckDB(async (c) => {
-    const columns = ['CAST(day AS VARCHAR)', ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`), 'CAST(score AS VARCHAR)'];
+    const columns = ['CAST(day AS VARCHAR)', ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`), `CAST(${sqlIdent(column)} AS VARCHAR)`];
     const reader = await c.runAndReadAll(`SELECT concat_ws('|', ${columns.join(', ')}) FROM read_parquet(${sqlString(path.join(dir, '*', '*.parquet'))}, hive_partitioning = true)`);
     return reader.getRowsJS().map(([row]) => String(row)).sort();
   });
@@ -118,9 +128,10 @@ describe.each(Object.keys(CASES))('%s: a day scores the same alone, in a range, 
     });
     expect(runs.smallest.shards).toBe(3);
 
-    const rangeRows = await sinkRows(path.join(sinks, name, 'range'), keys ?? []);
-    const alone = await sinkRows(path.join(sinks, name, 'alone'), keys ?? []);
-    const smallest = await sinkRows(path.join(sinks, name, 'smallest'), keys ?? []);
+    const column = spec.task === 'regression' ? 'prediction' : 'score';
+    const rangeRows = await sinkRows(path.join(sinks, name, 'range'), keys ?? [], column);
+    const alone = await sinkRows(path.join(sinks, name, 'alone'), keys ?? [], column);
+    const smallest = await sinkRows(path.join(sinks, name, 'smallest'), keys ?? [], column);
     expect(rangeRows).toHaveLength(runs.range.rows);
     expect(alone.length).toBeGreaterThan(0);
     expect(alone).toEqual(onDays(rangeRows, firstDays));

@@ -2,14 +2,13 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { WorkflowFailedError } from '@temporalio/client';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import type { RegressionMetrics } from '../contracts/metrics';
 import { rootMessage } from '../contracts/root-cause';
 import { kill, startPythonWorker } from './support/processes';
-import { flightsSpec, writeSpec, type SpecInput } from './support/specs';
+import { pipelineSpec, writeSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
 /**
@@ -25,11 +24,9 @@ let python: ChildProcess;
 let queue: string;
 let work: string;
 
-/** flights-delay.yaml over flights.yaml (what `extends` does) on three weeks, named `name`, with `change` applied. */
+/** flights-delay.yaml on three weeks, named `name`, with `change` applied. */
 function delaySpec(name: string, change: (spec: SpecInput) => void = () => undefined): string {
-  const own = parse(fs.readFileSync(path.join(ROOT, 'pipelines', 'flights-delay.yaml'), 'utf8')) as Partial<SpecInput> & { extends?: string };
-  delete own.extends;
-  const spec = { ...flightsSpec(), ...own } as SpecInput;
+  const spec = pipelineSpec('flights-delay');
   spec.name = name;
   spec.split = { train: { from: '2001-01-01', to: '2001-01-21' }, validate: { from: '2001-01-22', to: '2001-01-24' } };
   // Three January validation days leave early on average (mean delay −0.6 min against the training window's 7.4):

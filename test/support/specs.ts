@@ -18,11 +18,15 @@ export function pipelineNames(): string[] {
     .map((f) => f.slice(0, -'.yaml'.length));
 }
 
-/** A spec of pipelines/ as a plain object, with its source paths made absolute. */
+/**
+ * A spec of pipelines/ as a plain object, with its source paths made absolute; one that `extends` another has
+ * the base's sections it does not write (what the loader does).
+ */
 export function pipelineSpec(name: string): SpecInput {
   const file = path.join(ROOT, 'pipelines', `${name}.yaml`);
-  const spec = parse(fs.readFileSync(file, 'utf8')) as SpecInput;
-  for (const source of Object.values(spec.sources)) source.path = path.resolve(path.dirname(file), source.path);
+  const { extends: base, ...own } = parse(fs.readFileSync(file, 'utf8')) as SpecInput & { extends?: string };
+  const spec = (base ? { ...pipelineSpec(base.replace(/\.yaml$/, '')), ...own } : own) as SpecInput;
+  if (!base) for (const source of Object.values(spec.sources)) source.path = path.resolve(path.dirname(file), source.path);
   return spec;
 }
 
