@@ -1,14 +1,12 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { withDuckDB, sqlString } from '../activities/sql/duckdb';
 import { formatInferenceResult } from '../scripts/cli/format';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
-import { kill, startPythonWorker } from './support/processes';
+import { pythonHarness, type PythonHarness } from './support/python-harness';
 import { smallFlightsSpec, withoutAirports, type SpecInput } from './support/specs';
-import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
 /**
  * Categorical features end to end with LightGBM's native categorical splits: the train step learns from the
@@ -19,7 +17,6 @@ import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 const ROOT = path.resolve(__dirname, '..');
 const PYTHON = path.join(ROOT, '.tools', 'venv', 'bin', 'python');
 let h: TestHarness;
-let python: ChildProcess;
 let queue: string;
 let work: string;
 
@@ -75,16 +72,12 @@ async function unseenIn(trainFrom: string, trainTo: string, from: string, to: st
   });
 }
 
+let setup: PythonHarness;
 beforeAll(async () => {
-  h = await harness('categorical');
-  queue = `${h.config.taskQueue}-python`;
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-categorical-'));
-  python = await startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: queue, SLUICE_ARTIFACTS: TEST_ARTIFACTS });
+  setup = await pythonHarness('categorical');
+  ({ h, queue, work } = setup);
 });
-afterAll(async () => {
-  if (python) await kill(python);
-  await h?.close();
-});
+afterAll(() => setup?.close());
 
 describe('categorical features with LightGBM', () => {
   it('trains on coded origin and destination, scores a new day with the same dictionary, like LightGBM and like the raw columns coded from the model', async () => {

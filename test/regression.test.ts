@@ -1,15 +1,14 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import type { RegressionMetrics } from '../contracts/metrics';
 import { rootMessage } from '../contracts/root-cause';
-import { kill, startPythonWorker } from './support/processes';
+import { pythonHarness, type PythonHarness } from './support/python-harness';
 import { pipelineSpec, writeSpec, type SpecInput } from './support/specs';
-import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 
 /**
  * A regression pipeline end to end on the dev server, with a real Python worker: pipelines/flights-delay.yaml
@@ -20,7 +19,6 @@ import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 const ROOT = path.resolve(__dirname, '..');
 const PYTHON = path.join(ROOT, '.tools', 'venv', 'bin', 'python');
 let h: TestHarness;
-let python: ChildProcess;
 let queue: string;
 let work: string;
 
@@ -39,16 +37,12 @@ function delaySpec(name: string, change: (spec: SpecInput) => void = () => undef
   return writeSpec(name, spec);
 }
 
+let setup: PythonHarness;
 beforeAll(async () => {
-  h = await harness('regression');
-  queue = `${h.config.taskQueue}-python`;
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-regression-'));
-  python = await startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: queue, SLUICE_ARTIFACTS: TEST_ARTIFACTS });
+  setup = await pythonHarness('regression');
+  ({ h, queue, work } = setup);
 });
-afterAll(async () => {
-  await kill(python);
-  await h?.close();
-});
+afterAll(() => setup?.close());
 
 describe('a regression pipeline (flights-delay.yaml)', () => {
   it('is trained, beats the training mean, is gated and promoted, compared on RMSE, and scored into `prediction` like LightGBM predicts', async () => {
