@@ -169,7 +169,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
         min_auc: z.number().min(0).max(1).optional().describe('Least validation AUC a candidate must reach to be promoted.'),
         max_log_loss: z.number().positive().optional().describe('Largest validation log loss a candidate may have.'),
         min_accuracy: z.number().min(0).max(1).optional().describe('Least validation accuracy at `evaluation.threshold`.'),
-        beat_baseline: z.boolean().default(true).describe("The candidate's validation log loss must be below the trivial model's (always predicting the training window's positive rate): a model that learned nothing is never promoted automatically."),
+        beat_baseline: z.boolean().default(true).describe("The candidate must beat the trivial model on validation: a classifier's log loss below always predicting the training window's positive rate, a regression's RMSE below always predicting its mean label. A model that learned nothing is never promoted automatically."),
         ...metricGates,
       })
       .strict()
@@ -178,7 +178,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     promotion: z
       .object({
         mode: z.enum(['auto', 'manual']).default('auto').describe('`auto`: an eligible candidate becomes the champion; `manual`: it becomes the challenger and the run waits for an approve or reject.'),
-        metric: z.string().optional().describe("The metric the champion comparison uses (default: `auc` for a yes/no pipeline); any metric the task reports, each compared in its own direction."),
+        metric: z.string().optional().describe("The metric the champion comparison uses (default: the task's own, `auc` for binary, `rmse` for regression, `log_loss` for multiclass); any metric the task reports, each compared in its own direction."),
         tolerance: z.number().min(0).default(0.005).describe('How much worse than the champion\'s (on the same rows, in `metric`\'s units) a candidate\'s metric may be and still be promoted.'),
         approval_timeout: duration.default('1d').describe('How long a manual promotion waits for a decision.'),
       })
