@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PluginParams, TrainerRoute } from './plugins';
 import { TUNE_METRICS, tuneSchemaWith } from './tuning';
-import { METRIC_NAMES, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
+import { METRIC_NAMES, metricNamed, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -95,7 +95,7 @@ const metricGate = z
 const metricGates = Object.fromEntries(
   METRIC_NAMES.map((name) => {
     const tasks = TASKS.filter((t) => metricOf(t, name));
-    const info = metricOf(tasks[0], name);
+    const info = metricNamed(name);
     return [name, metricGate.optional().describe(`Bounds on the validation ${info?.words ?? name} (${tasks.join(' and ')} pipelines; ${info?.better ?? 'higher'} is better).`)];
   }),
 ) as { [name in MetricName]: z.ZodOptional<typeof metricGate> };

@@ -46,6 +46,15 @@ export const TASK_METRICS: Record<Task, readonly MetricInfo[]> = {
 /** The metric a task's champion comparison uses unless `promotion.metric` says otherwise. */
 export const PRIMARY_METRIC: Record<Task, MetricName> = { binary: 'auc', regression: 'rmse', multiclass: 'log_loss' };
 
+/** The metric `name` as whichever task reports it (its words and direction are the same in every task). */
+export function metricNamed(name: string): MetricInfo | undefined {
+  for (const task of TASKS) {
+    const found = metricOf(task, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** The metric `name` of `task`, or undefined when the task does not report it. */
 export function metricOf(task: Task, name: string): MetricInfo | undefined {
   return TASK_METRICS[task].find((m) => m.name === name);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { StepCost } from './costs';
-import { TASK_METRICS, TASKS, type MetricName } from './tasks';
+import { metricNamed, type MetricName } from './tasks';
 
 /** Holdout metrics a search can optimize: a yes/no pipeline's AUC or log loss, a regression's RMSE or MAE. */
 export const TUNE_METRICS = ['auc', 'log_loss', 'rmse', 'mae'] as const satisfies readonly MetricName[];
@@ -13,7 +13,7 @@ export type TuneMetric = (typeof TUNE_METRICS)[number];
 
 /** A tuning metric's words and whether higher is better. */
 function tuneMetric(metric: TuneMetric): { words: string; higher: boolean } {
-  const info = TASKS.flatMap((t) => TASK_METRICS[t]).find((m) => m.name === metric);
+  const info = metricNamed(metric);
   return { words: info?.words ?? metric, higher: info?.better === 'higher' };
 }
 

@@ -34,10 +34,9 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
     meter.rowsIn = scores.length;
     meter.bytesIn = input.dataset.bytes;
     if (input.task === 'regression') {
-      const metrics: ModelMetrics = regressionMetrics(scores, labels, input.trainingMean ?? NaN);
-      const undefinedMetric = (['rmse', 'mae', 'r2', 'baselineRmse'] as const).find((k) => !Number.isFinite(metrics[k]));
-      if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric} came out undefined (${metrics[undefinedMetric]}) on ${metrics.rows} validation rows`);
-      return { metrics, featureNames: names, roc: [] as Array<[number, number]> };
+      const metrics = regressionMetrics(scores, labels, input.trainingMean ?? NaN);
+      refuseUndefined(metrics);
+      return { metrics: metrics as ModelMetrics, featureNames: names, roc: [] as Array<[number, number]> };
     }
     const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
     if (metrics.positiveRate === 0 || metrics.positiveRate === 1) {
@@ -45,11 +44,16 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
         `split.validate: the validation window has one class (every one of its ${metrics.rows} labels is ${metrics.positiveRate}), so AUC and the gates are undefined; widen split.validate to a window with both outcomes`,
       );
     }
-    const undefinedMetric = (Object.keys(metrics) as Array<keyof ClassificationMetrics>).find((k) => typeof metrics[k] === 'number' && !Number.isFinite(metrics[k]));
-    if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric} came out undefined (${metrics[undefinedMetric]}) on ${metrics.rows} validation rows`);
+    refuseUndefined(metrics);
     // The ROC curve too (about 200 points), for the run report: the scores are at hand only here.
     return { metrics: metrics as ModelMetrics, featureNames: names, roc: rocCurve(scores, labels) };
   });
+}
+
+/** Refuses metrics with a number that came out NaN or infinite (a regression's MAPE is null, not a number, when a label is 0). */
+function refuseUndefined(metrics: ModelMetrics): void {
+  const undefinedMetric = Object.entries(metrics).find(([, v]) => typeof v === 'number' && !Number.isFinite(v));
+  if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric[0]} came out undefined (${undefinedMetric[1]}) on ${metrics.rows} validation rows`);
 }
 
 /** The model's output for every row of `dataset` (a probability, or a regression's number), with the dataset's labels. */

@@ -90,19 +90,9 @@ def boost(params: dict[str, Any], fit_set: lgb.Dataset, holdout: lgb.Dataset, tr
     trees = trainer.get("trees", 300)
     stopping = EarlyStopping(trainer.get("early_stopping_rounds", 30))
     booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, stopping, checkpoint_file, job)
-    rounds, losses = booster.current_iteration(), stopping.losses
-    best = stopping.best or rounds
-    training = {
-        "iterations": rounds,
-        "bestIteration": best,
-        # Losses on the holdout, in the objective's metric (JSON has no NaN: 0 when LightGBM recorded none).
-        "trainLoss": float(losses[-1]) if losses else 0.0,
-        "validationLoss": float(min(losses)) if losses else 0.0,
-        "stopReason": "early-stopped" if rounds < trees else "max-iterations",
-        "resumedFrom": resumed_from,
-        "history": [],
-    }
-    if best < rounds:
+    training = stopping.training(booster.current_iteration(), trees, resumed_from)
+    best = training["bestIteration"]
+    if best < training["iterations"]:
         booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     return booster, training
 
@@ -121,9 +111,8 @@ def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset
 
     def each_round(env: lgb.callback.CallbackEnv) -> None:
         losses = [value for data, _, value, _ in env.evaluation_result_list or [] if data == "holdout"]
-        stop = stopping.add(float(losses[0])) if losses else False
-        checkpoint.reached(env.iteration + 1, env.model.model_to_string, float(losses[0]) if losses else None)
-        if stop:  # LightGBM's way out of its boosting loop
+        if checkpoint.reached(env.iteration + 1, env.model.model_to_string, float(losses[0]) if losses else None):
+            # LightGBM's way out of its boosting loop.
             raise lgb.callback.EarlyStopException(stopping.best - 1, env.evaluation_result_list or [])
 
     booster = lgb.train(

@@ -83,26 +83,16 @@ def boost(params: dict[str, Any], fit_set: xgb.DMatrix, holdout: xgb.DMatrix, tr
     trees = trainer.get("trees", 300)
     stopping = EarlyStopping(trainer.get("early_stopping_rounds", 30))
     booster, resumed_from = boost_rounds(params, fit_set, holdout, trees, stopping, checkpoint_file, job)
-    rounds, losses = booster.num_boosted_rounds(), stopping.losses
-    best = stopping.best or rounds
-    training = {
-        "iterations": rounds,
-        "bestIteration": best,
-        # Losses on the holdout (JSON has no NaN: 0 when none were recorded).
-        "trainLoss": float(losses[-1]) if losses else 0.0,
-        "validationLoss": float(min(losses)) if losses else 0.0,
-        "stopReason": "early-stopped" if rounds < trees else "max-iterations",
-        "resumedFrom": resumed_from,
-        "history": [],
-    }
-    if best < rounds:
+    training = stopping.training(booster.num_boosted_rounds(), trees, resumed_from)
+    best = training["bestIteration"]
+    if best < training["iterations"]:
         booster = booster[:best]
     return booster, training
 
 
 class EachRound(xgb.callback.TrainingCallback):
-    """After every round: the holdout loss to the early stopping (True stops boosting), and the checkpoint's turn
-    (Checkpoint: a heartbeat every few rounds, the model and its losses when due, a stop when cancelled)."""
+    """After every round, the checkpoint's turn (Checkpoint: the holdout loss to the early stopping, whose True
+    stops boosting; a heartbeat every few rounds, the model and its losses when due, a stop when cancelled)."""
 
     def __init__(self, checkpoint: Checkpoint) -> None:
         super().__init__()
@@ -110,10 +100,8 @@ class EachRound(xgb.callback.TrainingCallback):
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
         losses = (evals_log or {}).get("holdout", {}).get("logloss", [])
-        stop = self.checkpoint.stopping.add(float(losses[-1])) if losses else False
         # `epoch` counts from this attempt's first round; the checkpoint counts every round.
-        self.checkpoint.reached(model.num_boosted_rounds(), lambda: bytes(model.save_raw("json")).decode(), float(losses[-1]) if losses else None)
-        return stop
+        return self.checkpoint.reached(model.num_boosted_rounds(), lambda: bytes(model.save_raw("json")).decode(), float(losses[-1]) if losses else None)
 
 
 def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix | None, rounds: int, stopping: EarlyStopping | None, checkpoint_file: Path, job: Job) -> tuple[xgb.Booster, int]:

@@ -124,6 +124,19 @@ class EarlyStopping:
         """Rounds of the best model so far (the first round with the lowest loss); 0 before any round."""
         return int(np.argmin(self.losses)) + 1 if self.losses else 0
 
+    def training(self, rounds: int, trees: int, resumed_from: int) -> dict[str, Any]:
+        """How a boosting fit of `rounds` rounds (at most `trees`) went: the rounds to keep (`bestIteration`) and its
+        holdout losses, in the objective's metric (JSON has no NaN: 0 when none were recorded)."""
+        return {
+            "iterations": rounds,
+            "bestIteration": self.best or rounds,
+            "trainLoss": float(self.losses[-1]) if self.losses else 0.0,
+            "validationLoss": float(min(self.losses)) if self.losses else 0.0,
+            "stopReason": "early-stopped" if rounds < trees else "max-iterations",
+            "resumedFrom": resumed_from,
+            "history": [],
+        }
+
 
 class Checkpoint:
     """A boosting fit's checkpoint: the model so far and the holdout loss of each of its rounds (`EarlyStopping`)
@@ -148,13 +161,15 @@ class Checkpoint:
         self.rounds = int(saved["rounds"])
         return str(saved["model"])
 
-    def reached(self, done: int, model: Callable[[], str], holdout_loss: float | None) -> None:
-        """Called after round `done`: every CHECKPOINT_ROUNDS rounds, writes the checkpoint when it is due
-        (`model()` is the model's text) and heartbeats (Job.progress); between them, stops a cancelled attempt."""
+    def reached(self, done: int, model: Callable[[], str], holdout_loss: float | None) -> bool:
+        """Called after round `done` with its holdout loss (None without a holdout): records it for the early
+        stopping; every CHECKPOINT_ROUNDS rounds, writes the checkpoint when it is due (`model()` is the model's
+        text) and heartbeats (Job.progress); between them, stops a cancelled attempt. True when boosting should stop."""
+        stop = self.stopping.add(holdout_loss) if holdout_loss is not None else False
         if done % CHECKPOINT_ROUNDS:
             if self.job.hooks.cancelled():
                 self.job.progress(done, self.total)
-            return
+            return stop
         if time.perf_counter() >= self._next:
             started = time.perf_counter()
             write_atomically(self.path, json.dumps({"rounds": done, "model": model(), "holdoutLosses": self.stopping.losses}).encode())
@@ -162,6 +177,7 @@ class Checkpoint:
             self.rounds = done
             self._next = time.perf_counter() + (time.perf_counter() - started) / CHECKPOINT_SHARE
         self.job.progress(done, self.total, holdout_loss, self.rounds)
+        return stop
 
 
 @dataclass

@@ -42,31 +42,36 @@ def train_lightgbm(store, request, hooks=None):
 NAMES = ["hour_of_day", "log_distance", "day_of_week", "origin_lat"]
 
 
-@pytest.fixture(scope="module")
-def feature_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, dict]:
-    """A small feature set in the layout the TypeScript features step writes: two weeks of January flights."""
-    root = tmp_path_factory.mktemp("artifacts")
-    folder = root / "features" / "f1"
+def flights_feature_set(root: Path, fingerprint: str, label: str, label_sql: str) -> tuple[ArtifactStore, dict]:
+    """A small feature set in the layout the TypeScript features step writes: two weeks of January flights for
+    training, three days for validation, NAMES as features and `label_sql` as `label`."""
+    folder = root / "features" / fingerprint
     folder.mkdir(parents=True)
     for split, (start, end) in {"train": ("2001-01-01", "2001-01-14"), "validate": ("2001-01-15", "2001-01-17")}.items():
         duckdb.sql(
             f"""COPY (SELECT date, origin,
                     CAST(hour(date) + minute(date) / 60.0 AS FLOAT) AS hour_of_day, CAST(ln(distance) AS FLOAT) AS log_distance,
                     CAST(isodow(date) AS FLOAT) AS day_of_week, CAST(length(origin) + ascii(origin) AS FLOAT) AS origin_lat,
-                    CAST(delay > 15 AS FLOAT) AS delayed
+                    CAST({label_sql} AS FLOAT) AS {label}
                 FROM read_parquet('{FLIGHTS}') WHERE date >= DATE '{start}' AND date < DATE '{end}' + INTERVAL 1 DAY ORDER BY date)
                 TO '{folder / (split + ".parquet")}' (FORMAT parquet)"""
         )
-    ref = lambda split: {"uri": f"artifact:features/f1/{split}.parquet", "fingerprint": "f1", "rows": 0, "bytes": 1, "columns": []}
+    ref = lambda split: {"uri": f"artifact:features/{fingerprint}/{split}.parquet", "fingerprint": fingerprint, "rows": 0, "bytes": 1, "columns": []}
     features = {
-        "fingerprint": "f1",
+        "fingerprint": fingerprint,
         "train": ref("train"),
         "validate": ref("validate"),
         "featureColumns": [{"name": n, "type": "FLOAT"} for n in NAMES],
         "keys": ["date", "origin"],
-        "label": "delayed",
+        "label": label,
     }
     return ArtifactStore(str(root)), features
+
+
+@pytest.fixture(scope="module")
+def feature_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, dict]:
+    """Whether a flight left more than 15 minutes late, as the label."""
+    return flights_feature_set(tmp_path_factory.mktemp("artifacts"), "f1", "delayed", "delay > 15")
 
 
 def request(features: dict, **trainer) -> dict:
@@ -165,20 +170,8 @@ def test_a_resumed_attempt_keeps_the_best_round_early_stopping_saw_before_the_ki
 
 @pytest.fixture(scope="module")
 def delay_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, dict]:
-    """The feature set's rows with the departure delay in minutes (capped at 180) as the label: a regression."""
-    root = tmp_path_factory.mktemp("regression")
-    folder = root / "features" / "r1"
-    folder.mkdir(parents=True)
-    for split, (start, end) in {"train": ("2001-01-01", "2001-01-14"), "validate": ("2001-01-15", "2001-01-17")}.items():
-        duckdb.sql(
-            f"""COPY (SELECT date, origin, CAST(hour(date) + minute(date) / 60.0 AS FLOAT) AS hour_of_day, CAST(ln(distance) AS FLOAT) AS log_distance,
-                    CAST(isodow(date) AS FLOAT) AS day_of_week, CAST(length(origin) + ascii(origin) AS FLOAT) AS origin_lat, CAST(least(delay, 180) AS FLOAT) AS delay_minutes
-                FROM read_parquet('{FLIGHTS}') WHERE date >= DATE '{start}' AND date < DATE '{end}' + INTERVAL 1 DAY ORDER BY date)
-                TO '{folder / (split + ".parquet")}' (FORMAT parquet)"""
-        )
-    ref = lambda split: {"uri": f"artifact:features/r1/{split}.parquet", "fingerprint": "r1", "rows": 0, "bytes": 1, "columns": []}
-    features = {"fingerprint": "r1", "train": ref("train"), "validate": ref("validate"), "featureColumns": [{"name": n, "type": "FLOAT"} for n in NAMES], "keys": ["date", "origin"], "label": "delay_minutes"}
-    return ArtifactStore(str(root)), features
+    """The departure delay in minutes (capped at 180) as the label: a regression."""
+    return flights_feature_set(tmp_path_factory.mktemp("regression"), "r1", "delay_minutes", "least(delay, 180)")
 
 
 def regression(features: dict, **trainer) -> dict:
