@@ -126,9 +126,9 @@ describe('LightGBM on the Python worker', () => {
 
   it('cancelling a run stops boosting: the Python activity acknowledges within the heartbeat timeout and the run ends cancelled', async () => {
     const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec: slowGbdt('gbdt-cancel', 2000, 1002, queue) }], taskQueue: h.config.taskQueue, workflowId: `gbdt-cancel-${process.pid}` });
-    const { err, waited } = await cancelWhileTraining(h, handle);
+    const { err, acknowledged } = await cancelWhileTraining(h, handle);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect(waited).toBeLessThan(5_000 + 3_000);
+    expect(acknowledged).toBeLessThan(5_000 + 3_000); // NaN (no cancel request or no cancelled step) fails too
     const described = await handle.describe();
     expect(described.status.name).toBe('CANCELLED');
     const events = (await handle.fetchHistory()).events ?? [];

@@ -44,14 +44,21 @@ export async function trainThroughKill(
   });
 }
 
-/** Cancels `handle` once its Python train step is boosting; the run's failure and how long the cancellation took. */
-export async function cancelWhileTraining(h: TestHarness, handle: WorkflowHandle): Promise<{ err: unknown; waited: number }> {
+/**
+ * Cancels `handle` once its Python train step is boosting. Returns the run's failure and how long the Python activity
+ * took to acknowledge: from the server's cancel request of the step to the step's cancelled event, both as the history
+ * dates them (the workflow's own turns around them wait on the TypeScript worker, which is not what this measures).
+ */
+export async function cancelWhileTraining(h: TestHarness, handle: WorkflowHandle): Promise<{ err: unknown; acknowledged: number }> {
   return h.withWorker(async () => {
     await checkpointed(handle, 'the Python trainer to be boosting');
-    const asked = Date.now();
     await handle.cancel();
     const err = await handle.result().then(() => undefined, (e: unknown) => e);
-    return { err, waited: Date.now() - asked };
+    const events = (await handle.fetchHistory()).events ?? [];
+    const at = (e: (typeof events)[number] | undefined) => (e?.eventTime?.seconds ? Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6) : NaN);
+    const requested = events.find((e) => e.activityTaskCancelRequestedEventAttributes);
+    const cancelled = events.find((e) => e.activityTaskCanceledEventAttributes);
+    return { err, acknowledged: at(cancelled) - at(requested) };
   });
 }
 

@@ -108,6 +108,8 @@ def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset
     resumed_from = init_model.current_iteration() if init_model else 0
     if init_model:
         job.hooks.log(f"resuming LightGBM after round {resumed_from}")
+        if checkpoint.finished:
+            return init_model, resumed_from
 
     def each_round(env: lgb.callback.CallbackEnv) -> None:
         losses = [value for data, _, value, _ in env.evaluation_result_list or [] if data == "holdout"]
@@ -118,7 +120,7 @@ def boost_rounds(params: dict[str, Any], data: lgb.Dataset, holdout: lgb.Dataset
     booster = lgb.train(
         params,
         data,
-        num_boost_round=max(0, rounds - resumed_from),
+        num_boost_round=rounds - resumed_from,
         valid_sets=[holdout] if holdout is not None else None,
         valid_names=["holdout"] if holdout is not None else None,
         init_model=init_model,

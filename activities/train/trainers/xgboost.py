@@ -116,10 +116,12 @@ def boost_rounds(params: dict[str, Any], data: xgb.DMatrix, holdout: xgb.DMatrix
         init_model.load_model(bytearray(saved.encode()))
         resumed_from = init_model.num_boosted_rounds()
         job.hooks.log(f"resuming XGBoost after round {resumed_from}")
+        if checkpoint.finished:
+            return init_model, resumed_from
     booster = xgb.train(
         params,
         data,
-        num_boost_round=max(0, rounds - resumed_from),
+        num_boost_round=rounds - resumed_from,
         evals=[(holdout, "holdout")] if holdout is not None else (),
         xgb_model=init_model,
         callbacks=[EachRound(checkpoint)],

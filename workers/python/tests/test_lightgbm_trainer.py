@@ -15,6 +15,7 @@ import onnxruntime as ort
 import pyarrow.parquet as pq
 import pytest
 
+from sluice_python import training
 from sluice_python.artifacts import ArtifactStore
 from sluice_python.trainers import trainer_of
 from sluice_python.training import Hooks, TrainingError, train
@@ -163,6 +164,35 @@ def test_a_resumed_attempt_keeps_the_best_round_early_stopping_saw_before_the_ki
     assert uninterrupted["training"]["iterations"] == resumed["training"]["iterations"] == 100
     assert uninterrupted["training"]["bestIteration"] < 40, "the setting must overfit before the kill"
     for key in ("bestIteration", "validationLoss", "trainLoss"):
+        assert resumed["training"][key] == uninterrupted["training"][key], key
+    x, _ = validation(store, features)
+    assert np.array_equal(scores(fresh, resumed["uri"], x), scores(store, uninterrupted["uri"], x))
+
+
+@pytest.mark.parametrize("trainer", ["lightgbm", "xgboost"])
+@pytest.mark.parametrize("ending", ["max-iterations", "early-stopped"])
+def test_an_attempt_killed_after_its_last_checkpoint_is_finished_by_the_next_without_boosting(feature_set, tmp_path, monkeypatch, trainer, ending):
+    """The last checkpoint holds the whole fit (every round, or the round early stopping stopped at) and the worker
+    dies before publishing the model: the next attempt has nothing left to boost (both libraries refuse 0 rounds)."""
+    monkeypatch.setattr(training, "CHECKPOINT_SHARE", float("inf"))  # a checkpoint every 10 rounds, whatever it costs
+    store, features = feature_set
+    settings = dict(seed=13, trees=30, learning_rate=0.8, early_stopping_rounds=1000, type=trainer)
+    run = lambda store, hooks=None, **more: train(store, request(features, **settings, **more), trainer_of(trainer), hooks)
+    if ending == "early-stopped":  # a patience that ends the fit on a checkpoint round: 10 past the best, rounded up
+        best = run(store)["model"]["training"]["bestIteration"]
+        settings.update(trees=1000, early_stopping_rounds=(best // 10 + 2) * 10 - best)
+    uninterrupted = run(store)["model"]
+    last = uninterrupted["training"]["iterations"]
+    assert last % 10 == 0 and uninterrupted["training"]["stopReason"] == ending
+
+    fresh = ArtifactStore(str(tmp_path))
+    (tmp_path / "features").symlink_to(store.root / "features")
+    beats: list[dict] = []
+    with pytest.raises(RuntimeError):
+        run(fresh, dying_after_checkpoint(last, beats))
+    resumed = run(fresh)["model"]
+    assert beats[-1]["checkpoint"] == resumed["training"]["resumedFrom"] == last
+    for key in ("iterations", "bestIteration", "validationLoss", "stopReason"):
         assert resumed["training"][key] == uninterrupted["training"][key], key
     x, _ = validation(store, features)
     assert np.array_equal(scores(fresh, resumed["uri"], x), scores(store, uninterrupted["uri"], x))
