@@ -39,7 +39,7 @@ export interface FeatureSet {
   featureColumns: ColumnInfo[];
   keys: string[];
   label: string;
-  /** Mean of the training window's labels: the share of positive ones for a yes/no task, the mean a regression's baseline predicts. */
+  /** Mean of the training window's labels: the share of positive ones for a yes/no task, the mean a regression's baseline predicts; a multiclass label's most frequent class's share. */
   positiveRate: number;
   /** Rows of each split left out because their label horizon reaches past the end of the data (never given a made-up label). */
   horizonDropped?: { train: number; validate: number };
@@ -47,6 +47,17 @@ export interface FeatureSet {
   definitionHash: string;
   /** The categorical feature columns and their dictionaries (absent when the spec has none). */
   categorical?: CategoricalColumn[];
+  /**
+   * A multiclass label's classes, from the training window, in code order (the label column holds the code: the
+   * position here), with their training rows; the model keeps them and writes a probability column for each.
+   */
+  classes?: ClassCount[];
+}
+
+/** One class of a multiclass label and its rows in the training window. */
+export interface ClassCount {
+  name: string;
+  rows: number;
 }
 
 /** The extracted rows, and the newest time in the whole source: labels whose horizon passes it are not known yet. */

@@ -43,13 +43,14 @@ export interface RegressionMetrics {
   decileMeans: Array<{ predicted: number; actual: number }>;
 }
 
-/** One class's precision, recall and F1 (predicted = the most probable class), and its validation rows. */
+/** One class's precision, recall and F1 (predicted = the most probable class), its validation rows, and the rows predicted as it. */
 export interface ClassReport {
   class: string;
   precision: number;
   recall: number;
   f1: number;
   support: number;
+  predicted: number;
 }
 
 /** Multiclass quality of per-class probabilities against class labels. */
@@ -61,6 +62,10 @@ export interface MulticlassMetrics {
   /** Mean F1 over the classes present in the labels or the predictions (scikit-learn's `average='macro'`). */
   macroF1: number;
   perClass: ClassReport[];
+  /** Rows by actual class (row) and predicted class (column), in the model's class order. */
+  confusion: number[][];
+  /** Log loss of always predicting the training window's class shares: what beating the trivial model means. */
+  baselineLogLoss: number;
 }
 
 /** A model's validation metrics: a binary classifier's (which has no `task` field: recorded before tasks), a regression's or a multiclass classifier's. */

@@ -20,10 +20,10 @@ function uniform(seed: number): () => number {
   };
 }
 
-function sklearn(script: string, data: unknown): Record<string, number | number[]> {
+function sklearn(script: string, data: unknown): Record<string, number | number[] | number[][]> {
   const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(data), encoding: 'utf8' });
   expect(run.stderr).toBe('');
-  return JSON.parse(run.stdout) as Record<string, number | number[]>;
+  return JSON.parse(run.stdout) as Record<string, number | number[] | number[][]>;
 }
 
 describe('regression metrics', () => {
@@ -79,8 +79,10 @@ describe('multiclass metrics', () => {
     probabilities.push(...raw.map((v) => v / sum));
   }
 
-  it('match scikit-learn: log loss, accuracy, macro-F1 over the classes present, per-class precision, recall and support', () => {
-    const ours = multiclassMetrics(probabilities, labels, classes);
+  const shares = [0.4, 0.3, 0.2, 0.05, 0.05];
+
+  it('match scikit-learn: log loss, accuracy, macro-F1 over the classes present, per-class precision, recall and support, the confusion matrix, the class shares\' log loss', () => {
+    const ours = multiclassMetrics(probabilities, labels, classes, shares);
     const theirs = sklearn(
       `import json, sys, numpy as np
 from sklearn import metrics as m
@@ -88,8 +90,9 @@ d = json.load(sys.stdin); y, p = np.array(d["y"]), np.array(d["p"]).reshape(-1, 
 hat = p.argmax(axis=1)
 pr, rc, f1, sup = m.precision_recall_fscore_support(y, hat, labels=range(5), zero_division=0)
 print(json.dumps({"logLoss": m.log_loss(y, p, labels=range(5)), "accuracy": m.accuracy_score(y, hat), "macroF1": m.f1_score(y, hat, average="macro", zero_division=0),
-  "precision": pr.tolist(), "recall": rc.tolist(), "f1": f1.tolist(), "support": sup.tolist()}))`,
-      { y: labels, p: probabilities },
+  "precision": pr.tolist(), "recall": rc.tolist(), "f1": f1.tolist(), "support": sup.tolist(),
+  "confusion": m.confusion_matrix(y, hat, labels=range(5)).tolist(), "baseline": m.log_loss(y, np.tile(d["shares"], (len(y), 1)), labels=range(5))}))`,
+      { y: labels, p: probabilities, shares },
     );
     expect(Math.abs(ours.logLoss - (theirs.logLoss as number))).toBeLessThan(1e-9);
     expect(Math.abs(ours.accuracy - (theirs.accuracy as number))).toBeLessThan(1e-9);
@@ -99,12 +102,15 @@ print(json.dumps({"logLoss": m.log_loss(y, p, labels=range(5)), "accuracy": m.ac
       ours.perClass.forEach((r, c) => expect(Math.abs(r[key] - expected[c])).toBeLessThan(1e-9));
     }
     expect(ours.perClass.map((r) => r.class)).toEqual(classes);
+    expect(ours.confusion).toEqual(theirs.confusion);
+    expect(ours.perClass.map((r) => r.predicted)).toEqual(classes.map((_, c) => ours.confusion.reduce((sum, row) => sum + row[c], 0)));
+    expect(Math.abs(ours.baselineLogLoss - (theirs.baseline as number))).toBeLessThan(1e-9);
     expect(ours.perClass[3].support).toBe(0);
     expect(ours.perClass[3].precision).toBe(0); // predicted, never right
   });
 
   it('refuses a label that is not a class index, and fewer than two classes', () => {
-    expect(() => multiclassMetrics([0.5, 0.5], [2], ['a', 'b'])).toThrow('row 0 has label 2, not a class index below 2');
-    expect(() => multiclassMetrics([1], [0], ['a'])).toThrow('1 class(es); a multiclass model has at least 2');
+    expect(() => multiclassMetrics([0.5, 0.5], [2], ['a', 'b'], [0.5, 0.5])).toThrow('row 0 has label 2, not a class index below 2');
+    expect(() => multiclassMetrics([1], [0], ['a'], [1])).toThrow('1 class(es); a multiclass model has at least 2');
   });
 });

@@ -7,11 +7,12 @@ import { dataError, modelError } from '../../contracts/errors';
 import { checkPointInTime } from './point-in-time-check';
 import { explainSqlError, NESTED } from '../sql/sql-errors';
 import { buildDictionary, codedFeaturesSql } from './categories';
+import { checkValidationClasses, classCodeSql, trainingClasses } from './classes';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
 import { CATEGORIES_TABLE, type DateWindow, type LoadedSpec } from '../../contracts/spec';
 import type { Task } from '../../contracts/tasks';
-import type { ArtifactRef, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
+import type { ArtifactRef, ClassCount, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
 
 /** Bumped when the feature step's output for the same inputs would change. */
 const FEATURES_VERSION = 4;
@@ -30,7 +31,8 @@ export interface FeaturesInput {
 
 /**
  * Computes features for the training and validation windows with the spec's SQL. Statistics are
- * computed from the training window alone; features are stored as FLOAT, the label as FLOAT (0/1 for a yes/no task).
+ * computed from the training window alone; features are stored as FLOAT, the label as FLOAT (0/1 for a yes/no task, the
+ * class code for a multiclass one).
  */
 export async function buildFeatures(store: ArtifactStore, { loaded, extracted }: FeaturesInput) {
   const { spec } = loaded;
@@ -58,6 +60,9 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
           );
           // Every training row's label, computed once here, so a label that fails on the data is reported as label.sql's.
           await runSpecSql('label.sql', () => connection.run(`SELECT count(${sqlIdent(spec.label.name)}) FROM train`));
+          const task = spec.task ?? 'binary';
+          // A multiclass label's classes come from the training window; the split files hold each row's class code.
+          const classes = task === 'multiclass' ? await trainingClasses(connection, 'train', spec.label.name, spec.extract.time_column) : undefined;
           const stats = await computeStats(connection, loaded, staging);
           const featureColumns = await classifyColumns(connection, loaded);
           // Categories are coded by a dictionary of the training window's rows, like every statistic.
@@ -67,9 +72,9 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
             categories = await buildDictionary(connection, loaded, windowFeaturesSql(loaded, spec.split.train, extracted.dataEnd), staging);
           }
           if (categories) stats[CATEGORIES_TABLE] = categories.ref;
-          const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd);
-          const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd);
-          const positiveRate = await checkLabel(connection, staging, train.ref, spec.label.name, spec.task ?? 'binary', spec.extract.time_column);
+          const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd, classes);
+          const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd, classes);
+          const positiveRate = classes ? Math.max(...classes.map((c) => c.rows)) / train.ref.rows : await checkLabel(connection, staging, train.ref, spec.label.name, task, spec.extract.time_column);
           await checkPointInTime(connection, loaded, featureColumns);
           return {
             fingerprint,
@@ -83,6 +88,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
             horizonDropped: { train: train.dropped, validate: validate.dropped },
             definitionHash: featureDefinitionHash(loaded),
             ...(categories ? { categorical: categories.columns } : {}),
+            ...(classes ? { classes } : {}),
           };
         } catch (err) {
           // A text value in a numeric column, a missing column: say which and where, not DuckDB's list of candidate functions.
@@ -108,8 +114,8 @@ async function createLabelledView(connection: DuckDBConnection, loaded: LoadedSp
       const first = await firstValue(connection, sqlIdent(name), spec.label.name, spec.extract.time_column);
       throw dataError(`label.sql: a regression label is a number, got ${labelType}${first === undefined ? '' : ` (the first: ${first})`}; cast it in label.sql, or set task: binary for a yes/no label`);
     }
-  } else if (!NUMERIC_TYPES.test(labelType)) {
-    throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}`);
+  } else if ((spec.task ?? 'binary') === 'binary' && !NUMERIC_TYPES.test(labelType)) {
+    throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}; a label of several classes is task: multiclass`);
   }
 }
 
@@ -184,6 +190,7 @@ async function writeSplit(
   featureColumns: ColumnInfo[],
   fingerprint: string,
   dataEnd: string | undefined,
+  classes?: ClassCount[],
 ): Promise<{ ref: ArtifactRef; dropped: number }> {
   const { spec } = loaded;
   const window = spec.split[split];
@@ -196,10 +203,13 @@ async function writeSplit(
     const why = inWindow > 0 ? `: all ${inWindow} rows have a label.horizon (${spec.label.horizon}) that reaches past the end of the data (${dataEnd})` : '';
     throw dataError(`split.${split}: no rows in ${window.from} .. ${window.to}${why}`);
   }
+  if (classes && split === 'validate') {
+    await checkValidationClasses(connection, 'source', `${windowPredicate(spec.extract.time_column, window)} AND ${horizonWithinData(loaded, dataEnd)}`, spec.label.name, spec.extract.time_column, classes);
+  }
   const select = [
     ...spec.features.keys.map(sqlIdent),
     ...featureColumns.map((c) => `CAST(${sqlIdent(c.name)} AS FLOAT) AS ${sqlIdent(c.name)}`),
-    `CAST(${sqlIdent(spec.label.name)} AS FLOAT) AS ${sqlIdent(spec.label.name)}`,
+    `${classes ? classCodeSql(spec.label.name, classes) : `CAST(${sqlIdent(spec.label.name)} AS FLOAT)`} AS ${sqlIdent(spec.label.name)}`,
   ].join(', ');
   const file = `${split}.parquet`;
   await runSpecSql('features.sql', () =>

@@ -25,7 +25,7 @@ def fit(job: Job) -> Fitted:
     """Boosts on the fit rows with early stopping on the holdout (and, with `refit`, once more on every
     training row for the rounds early stopping chose); exports the best model."""
     trainer = job.params
-    params = lightgbm_params(trainer, job.task)
+    params = lightgbm_params(trainer, job.task, len(job.classes))
     if params["objective"] == "poisson" and (negative := int((job.y < 0).sum())):
         raise TrainingError(f"trainer.objective: poisson predicts counts, and {negative} training labels are negative (the smallest: {float(job.y.min()):g}); use regression or huber, or shift the label in label.sql")
     # Categorical features split natively on their codes (NaN, a category training never saw, goes the missing way).
@@ -58,15 +58,23 @@ def export(booster: lgb.Booster, width: int) -> Any:
 
 
 #: LightGBM's objective and the holdout metric early stopping watches, by task (a regression's by `objective`).
-OBJECTIVES = {"binary": ("binary", "binary_logloss"), "regression": ("regression", "l2"), "huber": ("huber", "huber"), "poisson": ("poisson", "poisson")}
+OBJECTIVES = {
+    "binary": ("binary", "binary_logloss"),
+    "multiclass": ("multiclass", "multi_logloss"),
+    "regression": ("regression", "l2"),
+    "huber": ("huber", "huber"),
+    "poisson": ("poisson", "poisson"),
+}
 
 
-def lightgbm_params(trainer: dict[str, Any], task: str = "binary") -> dict[str, Any]:
-    """The spec's trainer settings in LightGBM's words; deterministic for a fixed seed."""
-    objective, metric = OBJECTIVES["binary" if task == "binary" else trainer.get("objective") or "regression"]
+def lightgbm_params(trainer: dict[str, Any], task: str = "binary", classes: int = 0) -> dict[str, Any]:
+    """The spec's trainer settings in LightGBM's words; deterministic for a fixed seed. A multiclass model
+    boosts one tree per class and round (`num_class`), its probabilities a softmax of their sums."""
+    objective, metric = OBJECTIVES[task if task != "regression" else trainer.get("objective") or "regression"]
     return {
         "objective": objective,
         "metric": metric,
+        **({"num_class": classes} if task == "multiclass" else {}),
         "num_leaves": trainer.get("leaves", 63),
         "learning_rate": trainer.get("learning_rate", 0.1),
         "min_data_in_leaf": trainer.get("min_data_in_leaf", 20),

@@ -35,7 +35,7 @@ export const trainer = defineTrainer({
   type: 'lightgbm',
   summary: 'gradient-boosted trees by LightGBM, on the Python worker (queue execution.python_task_queue)',
   params,
-  tasks: ['binary', 'regression'],
+  tasks: ['binary', 'regression', 'multiclass'],
   taskSettings: { objective: 'regression' },
   runtime: 'python',
   progressUnit: 'round',

@@ -67,8 +67,11 @@ class Job:
     categorical: list[int]
     hooks: Hooks
     store: ArtifactStore
-    #: What the model predicts (the spec's `task`): `binary` (the positive class's probability) or `regression` (a number).
+    #: What the model predicts (the spec's `task`): `binary` (the positive class's probability), `regression` (a
+    #: number) or `multiclass` (a probability per class of `classes`; `y` holds each row's class code).
     task: str = "binary"
+    #: A multiclass label's classes in code order (the feature set's); empty for the other tasks.
+    classes: list[str] = field(default_factory=list)
     #: False for a tuning trial: the fit is scored on the holdout and never exported (`Fitted.model` is None).
     export: bool = True
     #: Called with (round, holdout loss) at each checkpoint of the early-stopping fit; a tuning trial's pruner raises there to stop it.
@@ -281,7 +284,8 @@ def job_of(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, pa
     fit_rows, holdout_rows = holdout_split(table, request["loaded"]["spec"]["extract"]["time_column"], params.get("holdout", 0.1))
     categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
     task = request["loaded"]["spec"].get("task") or "binary"
-    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, task=task, **options)
+    classes = [c["name"] for c in features.get("classes") or []]
+    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, task=task, classes=classes, **options)
 
 
 def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.ndarray, np.ndarray]:
@@ -314,13 +318,17 @@ def holdout_split(table: Any, time_column: str, fraction: float) -> tuple[np.nda
 
 
 def check_export(fitted: Fitted, sample: np.ndarray, trainer: str) -> None:
-    """The exported model must score like the library itself (the positive class's probability, or the predicted
-    number, within EXPORT_TOLERANCE) on a sample; an export that does not is refused, so it is never registered."""
+    """The exported model must score like the library itself (the positive class's probability, the predicted
+    number, or every class's probability, within EXPORT_TOLERANCE) on a sample; an export that does not is refused,
+    so it is never registered."""
     session = ort.InferenceSession(fitted.model.SerializeToString(), providers=["CPUExecutionProvider"])
     output = next((o.name for o in session.get_outputs() if o.name in ("probabilities", "probability", "prediction")), session.get_outputs()[-1].name)
     ours = np.asarray(session.run([output], {session.get_inputs()[0].name: sample})[0])
-    ours = ours[:, -1] if ours.ndim == 2 else ours  # [N, 2]: the positive class; [N, 1]: a regressor's column
-    theirs = fitted.predict(sample)
+    theirs = np.asarray(fitted.predict(sample))
+    if ours.ndim == 2 and theirs.ndim == 1:
+        ours = ours[:, -1]  # [N, 2]: the positive class; [N, 1]: a regressor's column
+    if ours.shape != theirs.shape:
+        raise TrainingError(f"trainer: the exported ONNX model gives {list(ours.shape)} values for {trainer}'s {list(theirs.shape)}; nothing was registered")
     difference = float(np.max(np.abs(ours - theirs))) if len(sample) else 0.0
     if difference > EXPORT_TOLERANCE:
         raise TrainingError(f"trainer: the exported ONNX model scores up to {difference:.2e} away from {trainer}'s own predictions; nothing was registered")
@@ -357,5 +365,6 @@ def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[
         "sluice.trainer": json.dumps(trainer),
         "sluice.metrics": json.dumps({k: training[k] for k in ("iterations", "bestIteration", "validationLoss", "stopReason")}),
         **({"sluice.categories": json.dumps(categories)} if categories else {}),
+        **({"sluice.classes": json.dumps([c["name"] for c in features["classes"]])} if features.get("classes") else {}),
     }
     onnx.helper.set_model_props(model, props)

@@ -1,5 +1,5 @@
-"""A LightGBM booster (binary, or a regression: `regression`, `huber`, `poisson`) as one ONNX-ML `TreeEnsemble`
-(ai.onnx.ml opset 5), categorical splits included.
+"""A LightGBM booster (binary, multiclass, or a regression: `regression`, `huber`, `poisson`) as one ONNX-ML
+`TreeEnsemble` (ai.onnx.ml opset 5), categorical splits included.
 
 onnxmltools converts a categorical split ("origin in {3, 17, 40, …}") into a chain of equality tests, one node per
 category, so a model with airport splits is many times deeper than LightGBM's own: on the flights features
@@ -33,15 +33,24 @@ class Unsupported(Exception):
 
 
 #: What each objective's raw score becomes: the output's name and the ONNX node (None: the score itself).
-OUTPUTS = {"binary": ("probability", "Sigmoid"), "regression": ("prediction", None), "huber": ("prediction", None), "poisson": ("prediction", "Exp")}
+OUTPUTS = {
+    "binary": ("probability", "Sigmoid"),
+    "multiclass": ("probabilities", "Softmax"),
+    "regression": ("prediction", None),
+    "huber": ("prediction", None),
+    "poisson": ("prediction", "Exp"),
+}
 
 
 def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
-    """The booster as `input` [batch, width] float → `probability` [batch] (a binary booster's positive class) or
-    `prediction` [batch] (a regression's number: the raw score, or its exponential for `poisson`)."""
+    """The booster as `input` [batch, width] float → `probability` [batch] (a binary booster's positive class),
+    `probabilities` [batch, classes] (a multiclass booster's: the softmax of each class's trees, which LightGBM
+    boosts in turn, tree i for class i mod classes) or `prediction` [batch] (a regression's number: the raw score, or
+    its exponential for `poisson`)."""
     dump = booster.dump_model()
     objective = dump.get("objective", "").split()[0] if dump.get("objective") else ""
-    if objective not in OUTPUTS or dump.get("num_class", 1) != 1:
+    targets = int(dump.get("num_class", 1))
+    if objective not in OUTPUTS or (targets != 1) != (objective == "multiclass"):
         raise Unsupported(f"objective {dump.get('objective')}")
     output, transform = OUTPUTS[objective]
     nodes: dict[str, list[Any]] = {k: [] for k in ("feature", "split", "mode", "true", "true_leaf", "false", "false_leaf", "missing_true")}
@@ -49,8 +58,12 @@ def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
     leaves: list[float] = []
     roots: list[int] = []
 
+    targets_of_leaves: list[int] = []
+    target = 0  # the class of the tree being added
+
     def leaf(value: float) -> tuple[int, int]:
         leaves.append(float(value))
+        targets_of_leaves.append(target)
         return len(leaves) - 1, 1
 
     def add(node: dict[str, Any]) -> tuple[int, int]:
@@ -82,13 +95,15 @@ def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
     def child(node: dict[str, Any]) -> tuple[int, int]:
         return leaf(node["leaf_value"]) if "leaf_value" in node else add(node)
 
-    for tree in dump["tree_info"]:
+    for index, tree in enumerate(dump["tree_info"]):
+        target = index % targets
         structure = tree["tree_structure"]
         if "leaf_value" in structure:
             # A tree of one leaf: a split whose two ways lead to it.
             add({"split_feature": 0, "decision_type": "<=", "threshold": 0.0, "missing_type": "None", "left_child": structure, "right_child": {"leaf_value": 0.0}})
             nodes["false"][-1] = nodes["true"][-1]
             leaves.pop()
+            targets_of_leaves.pop()
             roots.append(len(nodes["feature"]) - 1)
         else:
             roots.append(add(structure)[0])
@@ -98,7 +113,7 @@ def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
         ["features_double"],
         ["raw_score"],
         domain="ai.onnx.ml",
-        n_targets=1,
+        n_targets=targets,
         aggregate_function=SUM,
         # The sigmoid is a node of its own: ONNX Runtime 1.32 leaves TreeEnsemble's LOGISTIC post-transform unapplied.
         post_transform=NONE,
@@ -112,21 +127,21 @@ def lightgbm_to_onnx(booster: Any, width: int) -> onnx.ModelProto:
         nodes_falseleafs=nodes["false_leaf"],
         nodes_missing_value_tracks_true=nodes["missing_true"],
         **({"membership_values": numpy_helper.from_array(np.asarray(members, dtype=np.float64))} if members else {}),
-        leaf_targetids=[0] * len(leaves),
+        leaf_targetids=targets_of_leaves,
         leaf_weights=numpy_helper.from_array(np.asarray(leaves, dtype=np.float64)),
     )
     graph = helper.make_graph(
         [
             helper.make_node("Cast", ["input"], ["features_double"], to=TensorProto.DOUBLE),
             ensemble,
-            helper.make_node(transform or "Identity", ["raw_score"], ["output_double"]),
+            helper.make_node(transform or "Identity", ["raw_score"], ["output_double"], **({"axis": 1} if transform == "Softmax" else {})),
             helper.make_node("Cast", ["output_double"], ["output_column"], to=TensorProto.FLOAT),
-            helper.make_node("Reshape", ["output_column", "flat"], [output]),
+            helper.make_node("Reshape", ["output_column", "shape"], [output]),
         ],
         "sluice_lightgbm",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, width])],
-        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [None])],
-        [numpy_helper.from_array(np.asarray([-1], dtype=np.int64), "flat")],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [None] if targets == 1 else [None, targets])],
+        [numpy_helper.from_array(np.asarray([-1] if targets == 1 else [-1, targets], dtype=np.int64), "shape")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("ai.onnx.ml", 5)], producer_name="sluice")
     model.ir_version = 10

@@ -166,6 +166,9 @@ def trial(store: ArtifactStore, request: dict[str, Any], plugin: Any, hooks: Hoo
             if job.task == "regression":
                 errors = scores - held_y.astype(np.float64)
                 holdout = {"rmse": float(np.sqrt(np.mean(errors**2))), "mae": float(np.mean(np.abs(errors)))}
+            elif job.task == "multiclass":  # scores: [rows, classes]; a row's label is its class code
+                chosen = scores[np.arange(len(held_y)), held_y.astype(np.int64)]
+                holdout = {"logLoss": float(-np.mean(np.log(np.clip(chosen, 1e-15, 1 - 1e-15))))}
             else:
                 holdout = {"auc": auc(held_y, scores), "logLoss": log_loss(held_y, scores)}
                 if not all(math.isfinite(v) for v in holdout.values()):

@@ -96,7 +96,7 @@ def scores(store: ArtifactStore, uri: str, x: np.ndarray) -> np.ndarray:
 
 def validation(store: ArtifactStore, features: dict) -> tuple[np.ndarray, np.ndarray]:
     table = pq.read_table(store.path_of(features["validate"]["uri"]))
-    return np.column_stack([table.column(n).to_numpy() for n in NAMES]).astype(np.float32), table.column("delayed").to_numpy()
+    return np.column_stack([table.column(n).to_numpy() for n in NAMES]).astype(np.float32), table.column(features["label"]).to_numpy()
 
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -208,6 +208,32 @@ def regression(features: dict, **trainer) -> dict:
     req = request(features, **trainer)
     req["loaded"]["spec"]["task"] = "regression"
     return req
+
+
+@pytest.fixture(scope="module")
+def band_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, dict]:
+    """How late a flight left, in three bands (early or on time, up to an hour late, later), as a class code."""
+    store, features = flights_feature_set(tmp_path_factory.mktemp("multiclass"), "m1", "band", "CASE WHEN delay <= 0 THEN 0 WHEN delay <= 60 THEN 1 ELSE 2 END")
+    return store, {**features, "classes": [{"name": "on time", "rows": 0}, {"name": "late", "rows": 0}, {"name": "very late", "rows": 0}]}
+
+
+def test_a_multiclass_model_exports_a_softmax_over_every_class_and_scores_like_lightgbm(band_set):
+    store, features = band_set
+    req = request(features, trees=40, early_stopping_rounds=10)
+    req["loaded"]["spec"]["task"] = "multiclass"
+    model = train_lightgbm(store, req)["model"]
+    x, y = validation(store, features)
+    session = ort.InferenceSession(str(store.path_of(model["uri"])), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["probabilities"]
+    ours = session.run(["probabilities"], {"input": x})[0]
+    assert ours.shape == (len(y), 3)
+    assert np.allclose(ours.sum(axis=1), 1, atol=1e-5)
+    booster = lgb.Booster(model_file=str(store.path_of(model["uri"]).with_name("lightgbm.txt")))
+    assert np.max(np.abs(ours - booster.predict(x))) <= 1e-5
+    # Four weak features: the log loss beats a uniform guess (ln 3), no more.
+    assert -np.mean(np.log(ours[np.arange(len(y)), y.astype(int)])) < np.log(3) - 0.1
+    props = {p.key: p.value for p in onnx.load(str(store.path_of(model["uri"]))).metadata_props}
+    assert json.loads(props["sluice.classes"]) == ["on time", "late", "very late"]
 
 
 @pytest.mark.parametrize("objective", ["regression", "huber"])
