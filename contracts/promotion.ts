@@ -40,7 +40,7 @@ const f = (x: number) => x.toFixed(4);
 /**
  * Decides whether a candidate may replace the champion: every gate of the spec must pass — by default it must
  * beat the trivial model (a classifier: `baseline`, always predicting the training rate; a regression: always
- * predicting the training mean) — and the candidate's `metric` (`promotion.metric`, else the task's primary
+ * predicting the training mean; a multiclass classifier: always predicting the training class shares) — and the candidate's `metric` (`promotion.metric`, else the task's primary
  * metric) may be worse than the champion's (scored on the same data) by at most `tolerance`.
  */
 export function decidePromotion(
@@ -62,6 +62,10 @@ export function decidePromotion(
     const beats = candidate.rmse < candidate.baselineRmse;
     const trivial = `the baseline ${f(candidate.baselineRmse)} of always predicting the training mean ${f(candidate.baselineMean)}`;
     check(beats, beats ? `RMSE ${f(candidate.rmse)} beats ${trivial}` : `RMSE ${f(candidate.rmse)} does not beat ${trivial} (gates.beat_baseline)`);
+  } else if (gates.beat_baseline === true && 'task' in candidate && candidate.task === 'multiclass') {
+    const beats = candidate.logLoss < candidate.baselineLogLoss;
+    const trivial = `the baseline ${f(candidate.baselineLogLoss)} of always predicting the training window's class shares`;
+    check(beats, beats ? `log loss ${f(candidate.logLoss)} beats ${trivial}` : `log loss ${f(candidate.logLoss)} does not beat ${trivial} (gates.beat_baseline)`);
   } else if (gates.beat_baseline === true && baseline !== undefined && !('task' in candidate)) {
     const beats = candidate.logLoss < baseline.logLoss;
     const trivial = `the baseline ${f(baseline.logLoss)} of always predicting the training rate ${(baseline.trainingRate * 100).toFixed(1)}%`;

@@ -181,7 +181,9 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
 
     // A regression's drift is measured in its validation deciles (a yes/no model's scoring input is the one it had before tasks).
     const deciles = model.metrics && 'task' in model.metrics && model.metrics.task === 'regression' ? model.metrics.deciles : undefined;
-    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}) };
+    // A multiclass model writes a probability column per class, in its class order.
+    const classes = model.metrics && 'task' in model.metrics && model.metrics.task === 'multiclass' ? model.metrics.perClass.map((c) => c.class) : undefined;
+    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}), ...(classes ? { classes } : {}) };
     const dayScores: DayScores[] = [];
     // After a spec fix, slices staged under the old spec must not count as done.
     if (specChanges.length > 0) await operator.run('remove-staging', () => quick.removeStaging({ staging }));
@@ -317,9 +319,9 @@ async function boundedParallel<T>(items: T[], limit: number, work: (item: T) => 
   if (failure) throw failure.error;
 }
 
-/** What a scores chart measures drift against: a classifier's calibration table, or a regression's rows per validation decile. */
-function referenceOf(metrics: ModelMetrics | undefined): { calibration?: CalibrationBin[]; decileRows?: number[] } {
+/** What a scores chart measures drift against: a classifier's calibration table, a regression's rows per validation decile, a multiclass model's validation rows per predicted class. */
+function referenceOf(metrics: ModelMetrics | undefined): { calibration?: CalibrationBin[]; decileRows?: number[]; classRows?: number[] } {
   if (!metrics) return {};
   if (!('task' in metrics)) return { calibration: metrics.calibration };
-  return metrics.task === 'regression' ? { decileRows: metrics.decileRows } : {};
+  return metrics.task === 'regression' ? { decileRows: metrics.decileRows } : { classRows: metrics.perClass.map((c) => c.predicted) };
 }

@@ -272,6 +272,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       threshold: spec.evaluation.threshold,
       calibrationBins: spec.evaluation.calibration_bins,
       ...(task === 'binary' ? {} : { task, trainingMean: features.positiveRate }),
+      ...(features.classes ? { classShares: features.classes.map((c) => c.rows / features.train.rows) } : {}),
     };
     const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => headline(r.metrics), inputsOf(model.uri, evaluation));
 

@@ -6,6 +6,7 @@ import { readFeatureMatrix } from '../features/feature-matrix';
 import { ModelRunner } from '../inference/model-runner';
 import { classificationMetrics, rocCurve } from './metrics';
 import { regressionMetrics } from './regression-metrics';
+import { multiclassMetrics } from './multiclass-metrics';
 import { readMetadata } from '../onnx/graph-builder';
 import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
 import type { Task } from '../../contracts/tasks';
@@ -22,6 +23,8 @@ export interface EvaluateInput {
   task?: Task;
   /** The training window's mean label: what a regression's baseline predicts. */
   trainingMean?: number;
+  /** A multiclass model's training class shares, in its class order: what the trivial model predicts. */
+  classShares?: number[];
 }
 
 /** Rows per ONNX Runtime call when scoring, to bound the memory of one call. */
@@ -30,6 +33,14 @@ const SCORE_BATCH = 262_144;
 /** Scores a labelled dataset with an exported model file and measures the scores (a regression's predictions) against the labels. */
 export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) {
   return metered(async (meter) => {
+    if (input.task === 'multiclass') {
+      const { names, scores, labels, classes } = await scoreDataset(store, input.modelUri, input.dataset, input.label, 'multiclass');
+      meter.rowsIn = labels.length;
+      meter.bytesIn = input.dataset.bytes;
+      const metrics = multiclassMetrics(scores, labels, classes, input.classShares ?? []);
+      refuseUndefined(metrics);
+      return { metrics: metrics as ModelMetrics, featureNames: names, roc: [] as Array<[number, number]> };
+    }
     const { names, scores, labels } = await scoreDataset(store, input.modelUri, input.dataset, input.label);
     meter.rowsIn = scores.length;
     meter.bytesIn = input.dataset.bytes;
@@ -56,31 +67,42 @@ function refuseUndefined(metrics: ModelMetrics): void {
   if (undefinedMetric) throw dataError(`evaluate: the metric ${undefinedMetric[0]} came out undefined (${undefinedMetric[1]}) on ${metrics.rows} validation rows`);
 }
 
-/** The model's output for every row of `dataset` (a probability, or a regression's number), with the dataset's labels. */
-export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string) {
+/**
+ * The model's output for every row of `dataset` (a probability, or a regression's number; with `task` multiclass,
+ * each row's probability per class of `classes`, row-major), with the dataset's labels.
+ */
+export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string, task: Task = 'binary') {
   let file: string;
   let bytes: Uint8Array;
   let names: string[];
+  let classes: string[] = [];
   try {
     file = await store.fetch(modelUri);
     bytes = fs.readFileSync(file);
-    names = JSON.parse(readMetadata(bytes)['sluice.feature_names'] ?? 'null') as string[];
+    const metadata = readMetadata(bytes);
+    names = JSON.parse(metadata['sluice.feature_names'] ?? 'null') as string[];
+    if (task === 'multiclass') classes = JSON.parse(metadata['sluice.classes'] ?? '[]') as string[];
   } catch (err) {
     throw modelError(`${modelUri}: not a readable Sluice ONNX model (${(err as Error).message})`);
   }
   if (!Array.isArray(names)) throw modelError(`${modelUri}: metadata_props has no sluice.feature_names`);
+  if (task === 'multiclass' && classes.length < 2) throw modelError(`${modelUri}: a multiclass model names its classes in metadata_props (sluice.classes); this one does not`);
   const available = new Set(dataset.columns.map((c) => c.name));
   const missing = names.filter((n) => !available.has(n));
   if (missing.length > 0) throw modelError(`${modelUri}: the model needs feature column(s) ${missing.join(', ')} that ${dataset.uri} does not have`);
   const matrix = await readFeatureMatrix(await store.fetch(dataset.uri), { features: names, label });
   const runner = ModelRunner.open(file, modelUri, matrix.width);
+  const perRow = Math.max(1, classes.length);
   try {
-    const scores = new Float32Array(matrix.rows);
+    const scores = new Float32Array(matrix.rows * perRow);
     for (let start = 0; start < matrix.rows; start += SCORE_BATCH) {
       const end = Math.min(matrix.rows, start + SCORE_BATCH);
-      scores.set(runner.score(matrix.x.subarray(start * matrix.width), end - start), start);
+      const x = matrix.x.subarray(start * matrix.width);
+      const out = task === 'multiclass' ? runner.outputs(x, end - start) : runner.score(x, end - start);
+      if (out.length !== (end - start) * perRow) throw modelError(`${modelUri}: the model gives ${out.length} values for ${end - start} rows of ${perRow} classes`);
+      scores.set(out, start * perRow);
     }
-    return { names, scores, labels: matrix.y ?? new Float32Array(0) };
+    return { names, scores, labels: matrix.y ?? new Float32Array(0), classes };
   } finally {
     runner.close();
   }

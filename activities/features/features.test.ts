@@ -7,6 +7,7 @@ import { ArtifactStore } from '../storage/artifact-store';
 import { scalar, sqlString, withDuckDB } from '../sql/duckdb';
 import { extractWindow } from '../extract/extract';
 import { buildFeatures } from './features';
+import { trainingClasses } from './classes';
 import { loadSpecFile } from '../spec/loader';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'test', 'fixtures');
@@ -138,6 +139,52 @@ describe('the flights feature SQL on a tiny fixture', () => {
     await expectDataError(run(regression('tiny-yes-no-label', 'delay > 15'), store), 'label.sql: a regression label is a number, got BOOLEAN (the first: "true")');
     await expectDataError(run(regression('tiny-null-number', 'CASE WHEN delay > 15 THEN NULL ELSE delay END'), store), 'label.sql: 3 training rows have a NULL label');
     await expectDataError(run(regression('tiny-constant', '7'), store), 'label.sql: every training label is 7; a regression needs labels that vary');
+  });
+
+  it('codes a multiclass label by the training window\'s classes, in the label\'s own order, and refuses each bad label with counts and the first row', async () => {
+    const multiclass = (name: string, label: string) =>
+      tinySpec(name, (s) => {
+        s.task = 'multiclass';
+        s.trainer = { type: 'lightgbm' };
+        s.gates = {};
+        s.label.sql = label;
+        // The statistics and the week's history count late flights, whatever the label's classes.
+        const late = (sql: string) => sql.replace(/delayed::(DOUBLE|INT)/g, '(delay > 15)::$1');
+        s.features.stats = Object.fromEntries(Object.entries(s.features.stats ?? {}).map(([k, sql]) => [k, late(sql)]));
+        s.features.sql = late(s.features.sql);
+      });
+    const bands = "CASE WHEN delay <= 0 THEN 'early' WHEN delay <= 15 THEN 'on time' ELSE 'late' END";
+    const { features } = await run(multiclass('tiny-bands', bands), store);
+    expect(features.classes).toEqual([{ name: 'early', rows: 2 }, { name: 'late', rows: 3 }, { name: 'on time', rows: 1 }]);
+    expect(features.positiveRate).toBeCloseTo(3 / 6, 6); // the most frequent class's share
+    // Delays 30, 0, 20, -5, 16, 15 by date: late, early, late, early, late, on time; validation 40, 0: late, early.
+    expect((await rowsOf(store.pathOf(features.train.uri))).map((r) => r.delayed)).toEqual([1, 0, 1, 0, 1, 2]);
+    expect((await rowsOf(store.pathOf(features.validate.uri))).map((r) => r.delayed)).toEqual([1, 0]);
+    // Integers are ordered as numbers: 10 after 2.
+    const numbered = await run(multiclass('tiny-numbered', 'CASE WHEN delay > 25 THEN 10 WHEN delay > 15 THEN 2 ELSE 1 END'), store);
+    expect(numbered.features.classes?.map((c) => c.name)).toEqual(['1', '2', '10']);
+
+    await expectDataError(run(multiclass('tiny-float-class', 'delay / 2'), store), 'label.sql: a multiclass label is text or an integer, got DOUBLE (the first: "15.0"); cast it in label.sql, or set task: regression for a number');
+    await expectDataError(run(multiclass('tiny-null-class', "CASE WHEN delay > 15 THEN 'late' END"), store), 'label.sql: 3 training rows have a NULL label; filter them in extract.query, or give them a class in label.sql (the first at date 2001-01-02 09:00:00)');
+    await expectDataError(run(multiclass('tiny-one-class', "'late'"), store), 'label.sql: the training window has only one class (every label is "late"); a classifier needs two or more');
+    await expectDataError(
+      run(multiclass('tiny-unseen-class', "CASE WHEN delay > 35 THEN 'very late' WHEN delay > 15 THEN 'late' ELSE 'on time' END"), store),
+      'label.sql: 1 validation rows have a class the training window never saw (the first: "very late" at date 2001-02-03 14:30:00); the model knows "late", "on time": widen split.train to a window that has it, or map it to one of those in label.sql',
+    );
+    await expectDataError(
+      run(multiclass('tiny-colliding-classes', "CASE WHEN delay > 15 THEN 'on time' WHEN delay > 0 THEN 'on-time' ELSE 'early' END"), store),
+      'label.sql: the classes "on time" and "on-time" would both be written to the column p_on_time; rename one in label.sql',
+    );
+  });
+
+  it('refuses a multiclass label of more than 100 classes, naming the most frequent', async () => {
+    const err = await withDuckDB(async (c) => {
+      await c.run("CREATE VIEW train AS SELECT 'k' || (range % 101) AS y, DATE '2001-01-01' + CAST(range AS INTEGER) AS date FROM range(150)");
+      return trainingClasses(c, 'train', 'y', 'date').then(() => undefined, (e: unknown) => e);
+    });
+    expect((err as ApplicationFailure).message).toBe(
+      'label.sql: the training window has 101 classes (the most frequent: "k0" (2 rows), "k1" (2 rows), "k10" (2 rows), "k11" (2 rows), "k12" (2 rows)); a multiclass label has at most 100: group the rare ones in label.sql, or set task: regression for a number',
+    );
   });
 
   it('rejects a join that duplicates rows', async () => {

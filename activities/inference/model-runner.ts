@@ -61,8 +61,7 @@ export class ModelRunner {
 
   /** Probability of the positive class for each of `rows` rows of `x` (row-major, `width` columns). */
   score(x: Float32Array, rows: number): Float32Array {
-    const feeds = { [this.input]: new ort.Tensor('float32', x.subarray(0, rows * this.width), [rows, this.width]) };
-    const data = this.session.run(feeds, { [this.output]: null }, {})[this.output].data as Float32Array;
+    const data = this.outputs(x, rows);
     if (data.length === rows) return data;
     if (data.length === 2 * rows) {
       const positive = new Float32Array(rows);
@@ -70,6 +69,12 @@ export class ModelRunner {
       return positive;
     }
     throw modelError(`model output ${this.output} has ${data.length} values for ${rows} rows`);
+  }
+
+  /** Every value of the model's output for `rows` rows of `x`, row-major (a multiclass model's: a probability per class and row). */
+  outputs(x: Float32Array, rows: number): Float32Array {
+    const feeds = { [this.input]: new ort.Tensor('float32', x.subarray(0, rows * this.width), [rows, this.width]) };
+    return this.session.run(feeds, { [this.output]: null }, {})[this.output].data as Float32Array;
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 import { ModelRunner } from './model-runner';
-import { dayScores, outputColumn, type DayScores } from './score-stats';
+import { classColumnsSql, dayScores, outputColumn, type DayScores } from './score-stats';
 import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
 import { groupDays, type Shard } from './plan';
@@ -21,6 +21,8 @@ export interface ScoringModel {
   featureNames: string[];
   /** A regression model's validation deciles: the bins of its per-day prediction distribution. */
   deciles?: number[];
+  /** A multiclass model's classes, in its output's order: a probability column each. */
+  classes?: string[];
 }
 
 export interface ScoreShardInput {
@@ -116,7 +118,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           hooks.progress?.({ ...beat, rowsInSlice: rows - sliceStart });
           hooks.checkCancelled?.();
         };
-        const tally = registerScoringFunction(connection, 'sluice_score', runner, { onRows, categorical });
+        const tally = registerScoringFunction(connection, 'sluice_score', runner, { onRows, categorical, outputs: model.classes?.length ?? 1 });
         for (let k = 0; k < slices.length; k++) {
           if (staged.has(k)) continue;
           hooks.checkCancelled?.();
@@ -145,7 +147,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.rowsOut = beat.rowsDone;
         meter.bytesOut = directorySize(shardDir);
         // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-        const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles), shardDir);
+        const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir);
         return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length, days };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
@@ -169,8 +171,13 @@ async function stageSlice(
   const keys = loaded.spec.features.keys.map(sqlIdent);
   // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
   const group = categorical ? `, CAST(day - DATE ${sqlString(window.from)} AS INTEGER)` : '';
-  const columns = ['day', ...keys, `sluice_score(features${group}) AS ${outputColumn(loaded.spec.task ?? 'binary')}`, `${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`].join(', ');
-  const copy = `COPY (SELECT ${columns} FROM (${scoringSelect(loaded, model.featureNames, window)})) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
+  const lineage = [`${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`];
+  const rows = scoringSelect(loaded, model.featureNames, window);
+  // A multiclass model's probabilities are computed once per row, then spread over its class columns.
+  const select = model.classes
+    ? `SELECT ${['day', ...keys, classColumnsSql('sluice_probabilities', model.classes), ...lineage].join(', ')} FROM (SELECT day, ${[...keys, `sluice_score(features${group}) AS sluice_probabilities`].join(', ')} FROM (${rows}))`
+    : `SELECT ${['day', ...keys, `sluice_score(features${group}) AS ${outputColumn(loaded.spec.task ?? 'binary')}`, ...lineage].join(', ')} FROM (${rows})`;
+  const copy = `COPY (${select}) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
   let written: number;
   try {
     written = Number((await runSpecSql('features.sql', () => connection.run(copy))).rowsChanged);

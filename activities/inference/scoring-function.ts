@@ -25,10 +25,13 @@ export interface ScoringOptions {
    * `group INTEGER`, the key the counts are kept under (the row's day).
    */
   categorical?: readonly boolean[];
+  /** Values the model gives per row: 1 (a probability or a number: the function returns FLOAT), or a multiclass model's classes (FLOAT[classes]). */
+  outputs?: number;
 }
 
 /**
- * Registers `name(features FLOAT[width]) → FLOAT` (or `name(features, group INTEGER)` with categorical features)
+ * Registers `name(features FLOAT[width]) → FLOAT` (or `name(features, group INTEGER)` with categorical features;
+ * `→ FLOAT[classes]` for a multiclass model)
  * on the connection, scoring with `runner`. DuckDB calls it once per flattened chunk of about 2,048 rows from its
  * worker threads while the query runs, so features are computed, scored and written in one pipeline: the rows go
  * to ONNX Runtime straight from DuckDB's memory and the scores straight into DuckDB's output vector, with no table
@@ -38,12 +41,15 @@ export interface ScoringOptions {
 export function registerScoringFunction(connection: DuckDBConnection, name: string, runner: ModelRunner, options: ScoringOptions = {}): ScoringTally {
   const width = runner.width;
   const categorical = options.categorical?.some(Boolean) ? options.categorical : undefined;
+  const outputs = options.outputs ?? 1;
   const tally: ScoringTally = { rows: 0, badRows: 0, badByFeature: new Array<number>(width).fill(0), unseen: new Map() };
   const fn = duckdb.create_scalar_function();
   duckdb.scalar_function_set_name(fn, name);
   duckdb.scalar_function_add_parameter(fn, ARRAY(FLOAT, width).toLogicalType().logical_type);
   if (categorical) duckdb.scalar_function_add_parameter(fn, INTEGER.toLogicalType().logical_type);
-  duckdb.scalar_function_set_return_type(fn, FLOAT.toLogicalType().logical_type);
+  duckdb.scalar_function_set_return_type(fn, (outputs === 1 ? FLOAT : ARRAY(FLOAT, outputs)).toLogicalType().logical_type);
+  // Its array is read once per class by the query around it: volatile, so DuckDB computes it once per row.
+  if (outputs > 1) duckdb.scalar_function_set_volatile(fn);
   duckdb.scalar_function_set_function(fn, (_info, input, output) => {
     try {
       const n = duckdb.data_chunk_get_size(input);
@@ -60,9 +66,13 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
       const bad = badRows(x, n, width, duckdb.vector_get_validity(array, n), duckdb.vector_get_validity(child, n * width), tally, categorical, groups);
       tally.rows += n;
       tally.badRows += bad;
-      if (tally.badRows === 0) {
+      if (tally.badRows === 0 && outputs === 1) {
         const scores = runner.score(x, n);
         duckdb.copy_data_to_vector(output, 0, scores.buffer as ArrayBuffer, scores.byteOffset, n * 4);
+      } else if (tally.badRows === 0) {
+        const values = runner.outputs(x, n);
+        if (values.length !== n * outputs) throw new Error(`the model gives ${values.length} values for ${n} rows of ${outputs} classes`);
+        duckdb.copy_data_to_vector(duckdb.array_vector_get_child(output), 0, values.buffer as ArrayBuffer, values.byteOffset, n * outputs * 4);
       }
       options.onRows?.(tally.rows);
     } catch (err) {

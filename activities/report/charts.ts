@@ -117,6 +117,52 @@ export function predictedActualChart(bins: Array<{ rows: number; predicted: numb
   };
 }
 
+/**
+ * A multiclass model's confusion matrix on the validation window: a cell per actual and predicted class, shaded by
+ * the share of the actual class's rows (each row sums to 1), labelled with its rows.
+ */
+export function confusionChart(classes: readonly string[], confusion: number[][]): ChartSpec {
+  const values = confusion.flatMap((row, a) => {
+    const total = row.reduce((s, n) => s + n, 0);
+    return row.map((rows, p) => ({ actual: classes[a], predicted: classes[p], rows, share: total > 0 ? rows / total : 0 }));
+  });
+  const order = [...classes];
+  const encoding = { x: { field: 'predicted', type: 'nominal' as const, sort: order, title: 'Predicted class' }, y: { field: 'actual', type: 'nominal' as const, sort: order, title: 'Actual class' } };
+  return {
+    $schema: SCHEMA,
+    title: 'Confusion matrix on the validation window',
+    width: 40 * classes.length + 120,
+    height: 40 * classes.length + 40,
+    data: { values },
+    encoding,
+    layer: [
+      { mark: { type: 'rect', tooltip: true }, encoding: { color: { field: 'share', type: 'quantitative', title: "Share of the actual class's rows", scale: { domain: [0, 1], scheme: 'blues' } } } },
+      { mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'rows', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } } },
+    ],
+  };
+}
+
+/** A multiclass model's recall and precision per class on the validation window, each class's rows in its tooltip. */
+export function classRecallChart(perClass: ReadonlyArray<{ class: string; recall: number; precision: number; support: number }>): ChartSpec {
+  const values = perClass.flatMap((c) => [
+    { class: c.class, measure: 'recall', value: c.recall, rows: c.support },
+    { class: c.class, measure: 'precision', value: c.precision, rows: c.support },
+  ]);
+  return {
+    $schema: SCHEMA,
+    title: 'Recall and precision per class on the validation window',
+    ...SIZE,
+    data: { values },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      y: { field: 'class', type: 'nominal', sort: perClass.map((c) => c.class), title: 'Class' },
+      yOffset: { field: 'measure', type: 'nominal' },
+      x: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, title: 'Share' },
+      color: { field: 'measure', type: 'nominal', scale: { domain: ['recall', 'precision'], range: [COLORS.candidate, COLORS.champion] }, title: '' },
+    },
+  };
+}
+
 /** One bar per step from its start to its end, in seconds since the run started, named on the y axis. */
 export function timelineChart(steps: Array<{ step: string; start: number; end: number }>): ChartSpec {
   return {

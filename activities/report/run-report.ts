@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
-import { calibrationChart, COLORS, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
+import { calibrationChart, classRecallChart, COLORS, confusionChart, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
 import { higherIsBetter, outcomeLine, paramsLine, tuneMetricWords, type TuneSummary } from '../../contracts/tuning';
 import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
 import { binaryMetrics, metricValue, taskOf } from '../../contracts/metric-values';
@@ -69,7 +69,7 @@ export function reportFolder(store: ArtifactStore, workflowId: string, runId: st
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
-export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'trials' | 'params', ChartSpec>> {
+export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'confusion' | 'recall' | 'trials' | 'params', ChartSpec>> {
   const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
   const common = {
     timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
@@ -78,7 +78,7 @@ export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec>
   const m = input.metrics;
   if (!('task' in m)) return { ...classifierCharts(input, m), ...common };
   if (m.task === 'regression') return { predicted: predictedActualChart(m.decileRows.map((rows, k) => ({ rows, ...m.decileMeans[k] })), input.label ?? 'label'), ...common };
-  return common;
+  return { confusion: confusionChart(m.perClass.map((c) => c.class), m.confusion), recall: classRecallChart(m.perClass), ...common };
 }
 
 /** A binary classifier's charts: its metrics against the champion's, the ROC curves and the calibration. */
@@ -149,7 +149,7 @@ function html(input: RunReportInput, svgs: Record<string, string>): string {
     'task' in metrics
       ? metrics.task === 'regression'
         ? `${metrics.rows.toLocaleString('en-US')} validation rows, mean label ${metrics.labelMean.toFixed(4)}; always predicting the training mean ${metrics.baselineMean.toFixed(4)} has RMSE ${metrics.baselineRmse.toFixed(4)}`
-        : `${metrics.rows.toLocaleString('en-US')} validation rows, ${metrics.perClass.length} classes`
+        : `${metrics.rows.toLocaleString('en-US')} validation rows, ${metrics.perClass.length} classes; always predicting the training window's class shares has log loss ${metrics.baselineLogLoss.toFixed(4)}`
       : `${metrics.rows.toLocaleString('en-US')} validation rows, ${(100 * metrics.positiveRate).toFixed(1)}% positive`;
   const classifier = binary
     ? `${figure('metrics', `AUC, accuracy, precision, recall and log loss: ${swatch(COLORS.candidate)}this model${champion ? `, ${swatch(COLORS.champion)}the champion` : ''}.`)}
@@ -159,7 +159,7 @@ ${figure('roc', 'Dashed: a model that guesses.')}
 ${figure('calibration', 'Per bin of predicted probability; bars: rows in the bin (right axis); dashed: perfect calibration.')}`
     : 'task' in metrics && metrics.task === 'regression'
       ? `<h2>Predicted against actual</h2>\n${figure('predicted', 'Per tenth of the validation predictions (its deciles): the mean prediction against the mean label; dashed: predicted = actual.')}`
-      : '';
+      : `<h2>Classes</h2>\n${figure('confusion', 'Rows by actual and predicted class (the most probable); shade: the share of the actual class.')}\n${figure('recall', 'Recall: the share of a class found; precision: the share of its predictions that were right.')}`;
   const costRows = ledger.entries
     .map(
       (e, i) =>

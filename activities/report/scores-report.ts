@@ -18,6 +18,8 @@ export interface ScoresReportInput {
   calibration?: CalibrationBin[];
   /** A regression's validation rows per decile bin (instead of a calibration table), and that its output is a prediction. */
   decileRows?: number[];
+  /** A multiclass model's validation rows per predicted class (in its class order): its days' bins are their predicted classes. */
+  classRows?: number[];
 }
 
 /** PSI above which the chart marks a day's scores as moved ("moderate" shift) and far moved ("large"). */
@@ -53,7 +55,7 @@ export async function writeScoresReport(store: ArtifactStore, input: ScoresRepor
  * categorical feature met a category training never saw) those rows per feature.
  */
 export function scoresChart(input: ScoresReportInput): ChartSpec {
-  const reference = referenceBins(input.calibration, input.decileRows);
+  const reference = referenceBins(input.calibration, input.decileRows, input.classRows);
   const values = input.days.map((d) => ({ day: d.day, rows: d.rows, meanScore: d.meanScore, psi: reference ? psi(d.bins, reference) : null }));
   // Categories the training window never saw, per day and feature: scored as missing, a sign of drift.
   const unseen = input.days.flatMap((d) => Object.entries(d.unseen ?? {}).map(([feature, rows]) => ({ day: d.day, feature, rows })));
@@ -66,7 +68,7 @@ export function scoresChart(input: ScoresReportInput): ChartSpec {
     data: { values },
     vconcat: [
       { ...panel, mark: { type: 'bar', tooltip: true }, encoding: { x: day, y: { field: 'rows', type: 'quantitative', title: 'Rows scored' } } },
-      { ...panel, mark: { type: 'line', point: true, tooltip: true }, encoding: { x: day, y: { field: 'meanScore', type: 'quantitative', title: input.decileRows ? 'Mean prediction' : 'Mean score (probability)' } } },
+      { ...panel, mark: { type: 'line', point: true, tooltip: true }, encoding: { x: day, y: { field: 'meanScore', type: 'quantitative', title: input.decileRows ? 'Mean prediction' : input.classRows ? 'Mean probability of the predicted class' : 'Mean score (probability)' } } },
       ...(reference
         ? [
             {

@@ -20,7 +20,7 @@ export function metricsLine(m: ModelMetrics, short = false): string {
     return short ? main : `${main}  (${m.rows} rows; always predicting the training mean ${f(m.baselineMean)}: RMSE ${f(m.baselineRmse)})`;
   }
   const main = `log loss ${f(m.logLoss)}  accuracy ${pct(m.accuracy)}  macro-F1 ${f(m.macroF1)}`;
-  return short ? main : `${main}  (${m.rows} rows, ${m.perClass.length} classes)`;
+  return short ? main : `${main}  (${m.rows} rows, ${m.perClass.length} classes; always predicting the training class shares: log loss ${f(m.baselineLogLoss)})`;
 }
 
 /** A training run's result as a person reads it. */
