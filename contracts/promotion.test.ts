@@ -1,5 +1,5 @@
 import { baselineOf, decidePromotion } from './promotion';
-import type { ClassificationMetrics } from './metrics';
+import type { ClassificationMetrics, MulticlassMetrics } from './metrics';
 
 
 const metrics = (logLoss: number, auc = 0.7): ClassificationMetrics => ({ rows: 1000, positiveRate: 0.2, auc, logLoss, accuracy: 0.8, precision: 0.5, recall: 0.1, threshold: 0.5, calibration: [] });
@@ -49,5 +49,19 @@ describe('promotion', () => {
     expect(worse.eligible).toBe(false);
     expect(worse.reasons).toEqual(['FAIL: log loss 0.4560 vs champion v3 0.4500 on the same data (+0.0060, tolerance 0.005)']);
     expect(decidePromotion(metrics(0.454, 0.6), {}, 0.005, champion, undefined, 'log_loss').eligible).toBe(true);
+  });
+
+  it('a multiclass candidate must beat the training class shares, and compares on log loss by default', () => {
+    const multiclass = (logLoss: number, baselineLogLoss: number): MulticlassMetrics => ({ task: 'multiclass', rows: 10, logLoss, accuracy: 0.6, macroF1: 0.4, perClass: [], confusion: [], baselineLogLoss });
+    expect(decidePromotion(multiclass(1.2, 1.1), { beat_baseline: true }, 0.01).reasons).toEqual([
+      "FAIL: log loss 1.2000 does not beat the baseline 1.1000 of always predicting the training window's class shares (gates.beat_baseline)",
+      'pass: no champion yet',
+    ]);
+    const decision = decidePromotion(multiclass(1.0, 1.1), { beat_baseline: true, macro_f1: { min: 0.5 } }, 0.01, { version: 2, metrics: multiclass(1.005, 1.1) });
+    expect(decision.reasons).toEqual([
+      "pass: log loss 1.0000 beats the baseline 1.1000 of always predicting the training window's class shares",
+      'FAIL: macro-F1 0.4000 < gates.macro_f1.min 0.5',
+      'pass: log loss 1.0000 vs champion v2 1.0050 on the same data (-0.0050, tolerance 0.01)',
+    ]);
   });
 });

@@ -12,6 +12,8 @@ import { progressQuery as trainProgressQuery, trainPipeline } from '../workflows
 import { pipelineNames, pipelineSpec, writeSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
 import { binaryMetrics } from '../contracts/metric-values';
+import { probabilityColumn } from '../contracts/classes';
+import type { Task } from '../contracts/tasks';
 import { kill, startPythonWorker } from './support/processes';
 
 let h: TestHarness;
@@ -37,12 +39,13 @@ afterAll(async () => {
 type Inference = NonNullable<SpecInput['inference']>;
 
 /**
- * The cases the invariance test runs: every pipeline of pipelines/ that stands alone, the regression
- * flights-delay.yaml (its `prediction`s), and seattle-rain with today's reported weather as a categorical feature
+ * The cases the invariance test runs: every pipeline of pipelines/ that stands alone (the multiclass
+ * seattle-weather-type.yaml's probability per class among them; a Python trainer's on this file's Python worker), the
+ * regression flights-delay.yaml (its `prediction`s), and seattle-rain with today's reported weather as a categorical feature
  * (its dictionary learned in training, applied to every day scored; one-hot by the logistic trainer inside the model).
  */
 const CASES: Record<string, () => SpecInput> = {
-  ...Object.fromEntries(pipelineNames().map((name) => [name, () => pipelineSpec(name)])),
+  ...Object.fromEntries(pipelineNames().map((name) => [name, () => onPython(pipelineSpec(name))])),
   // On three weeks (the regression's LightGBM on the whole window takes minutes): its first validation days have
   // a mean delay below the training mean's, so only an R² above −0.5 is asked for the model to be promoted.
   'flights-delay': () => ({
@@ -59,6 +62,10 @@ const CASES: Record<string, () => SpecInput> = {
     return spec;
   },
 };
+/** `spec` with its Python steps on this file's Python worker. */
+function onPython(spec: SpecInput): SpecInput {
+  return { ...spec, execution: { ...spec.execution, python_task_queue: pythonQueue } };
+}
 const caseSpec = (name: string): SpecInput => (CASES[name] as () => SpecInput)();
 
 /** A case under a test name, scoring into a sink folder of its own, with `shards` changed. */
@@ -74,26 +81,30 @@ async function infer(input: BatchInferenceInput): Promise<BatchInferenceResult> 
   return handle.result();
 }
 
-/** Every scored row of a Parquet sink as `day|key…|score` (a regression's `prediction`), sorted: equal lists mean the same rows with bit-identical scores. */
-async function sinkRows(dir: string, keys: string[], column = 'score'): Promise<string[]> {
+/**
+ * Every scored row of a Parquet sink as `day|key…|score` (a regression's `prediction`, a multiclass model's
+ * probability columns), sorted: equal lists mean the same rows with bit-identical scores.
+ */
+async function sinkRows(dir: string, keys: string[], scored = ['score']): Promise<string[]> {
   return withDuckDB(async (c) => {
-    const columns = ['CAST(day AS VARCHAR)', ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`), `CAST(${sqlIdent(column)} AS VARCHAR)`];
+    const columns = ['CAST(day AS VARCHAR)', ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`), ...scored.map((column) => `CAST(${sqlIdent(column)} AS VARCHAR)`)];
     const reader = await c.runAndReadAll(`SELECT concat_ws('|', ${columns.join(', ')}) FROM read_parquet(${sqlString(path.join(dir, '*', '*.parquet'))}, hive_partitioning = true)`);
     return reader.getRowsJS().map(([row]) => String(row)).sort();
   });
 }
 
 /** The validation rows training scored (evaluation's scores, in the feature file's order), in the same form as {@link sinkRows}. */
-async function validationRows(modelUri: string, keys: string[], time: string, label: string): Promise<string[]> {
+async function validationRows(modelUri: string, keys: string[], time: string, label: string, task: Task): Promise<string[]> {
   const trainedOn = readMetadata(fs.readFileSync(store.pathOf(modelUri)))['sluice.features_fingerprint'];
   const validate = (await loadFeatureSet(store, trainedOn, 'the model')).validate;
-  const { scores } = await scoreDataset(store, modelUri, validate, label);
+  const { scores, classes } = await scoreDataset(store, modelUri, validate, label, task);
+  const perRow = Math.max(1, classes.length);
   const ids = await withDuckDB(async (c) => {
     const columns = [`strftime(CAST(${sqlIdent(time)} AS DATE), '%Y-%m-%d')`, ...keys.map((k) => `CAST(${sqlIdent(k)} AS VARCHAR)`)];
     const reader = await c.runAndReadAll(`SELECT concat_ws('|', ${columns.join(', ')}) FROM read_parquet(${sqlString(store.pathOf(validate.uri))})`);
     return reader.getRowsJS().map(([row]) => String(row));
   });
-  expect(ids).toHaveLength(scores.length);
+  expect(ids).toHaveLength(scores.length / perRow);
   // DuckDB prints a FLOAT with the shortest text that reads back as the same float, like this.
   const text = await withDuckDB(async (c) => {
     await c.run('CREATE TABLE s (score FLOAT)');
@@ -105,7 +116,7 @@ async function validationRows(modelUri: string, keys: string[], time: string, la
     appender.closeSync();
     return (await c.runAndReadAll('SELECT CAST(score AS VARCHAR) FROM s')).getRowsJS().map(([v]) => String(v));
   });
-  return ids.map((id, i) => `${id}|${text[i]}`).sort();
+  return ids.map((id, i) => `${id}|${text.slice(i * perRow, (i + 1) * perRow).join('|')}`).sort();
 }
 
 const onDays = (rows: string[], days: string[]) => rows.filter((r) => days.includes(r.slice(0, 10)));
@@ -135,17 +146,18 @@ describe.each(Object.keys(CASES))('%s: a day scores the same alone, in a range, 
     });
     expect(runs.smallest.shards).toBe(3);
 
-    const column = spec.task === 'regression' ? 'prediction' : 'score';
-    const rangeRows = await sinkRows(path.join(sinks, name, 'range'), keys ?? [], column);
-    const alone = await sinkRows(path.join(sinks, name, 'alone'), keys ?? [], column);
-    const smallest = await sinkRows(path.join(sinks, name, 'smallest'), keys ?? [], column);
+    const metrics = trained.result.metrics;
+    const scored = spec.task === 'regression' ? ['prediction'] : 'task' in metrics && metrics.task === 'multiclass' ? metrics.perClass.map((c) => probabilityColumn(c.class)) : ['score'];
+    const rangeRows = await sinkRows(path.join(sinks, name, 'range'), keys ?? [], scored);
+    const alone = await sinkRows(path.join(sinks, name, 'alone'), keys ?? [], scored);
+    const smallest = await sinkRows(path.join(sinks, name, 'smallest'), keys ?? [], scored);
     expect(rangeRows).toHaveLength(runs.range.rows);
     expect(alone.length).toBeGreaterThan(0);
     expect(alone).toEqual(onDays(rangeRows, firstDays));
     expect(smallest).toEqual(alone);
 
     // Training scored the validation window with the same features: every validation row scores the same in serving.
-    const validated = await validationRows(runs.range.modelUri, keys ?? [], spec.extract.time_column, spec.label.name);
+    const validated = await validationRows(runs.range.modelUri, keys ?? [], spec.extract.time_column, spec.label.name, spec.task ?? 'binary');
     const dropped = trained.progress.steps.find((s) => s.name === 'features')?.detail ?? '';
     const horizonDays = spec.label.horizon ? 1 : 0;
     expect(validated).toEqual(rangeRows.filter((r) => horizonDays === 0 || r.slice(0, 10) !== validation.to));
