@@ -2,6 +2,7 @@ import path from 'node:path';
 import { withDuckDB } from '../sql/duckdb';
 import { ModelRunner } from './model-runner';
 import { registerScoringFunction } from './scoring-function';
+import { classColumnsSql } from './score-stats';
 
 /** The scikit-learn model of the bring-your-own fixture: 3 float features. */
 const MODEL = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'byo', 'byo-model.onnx');
@@ -35,6 +36,34 @@ describe('the DuckDB scoring function', () => {
       for (let i = 0; i < ROWS; i++) worst = Math.max(worst, Math.abs(scores[i] - expected[i]));
       expect(worst).toBe(0);
       expect(new Set(scores.map((s) => s.toFixed(4))).size).toBeGreaterThan(100);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('returns every class\'s probability as one array, computed once per row however many columns read it', async () => {
+    const runner = ModelRunner.open(MODEL, 'byo-model.onnx', 3);
+    try {
+      const expected = runner.outputs(matrix(ROWS), ROWS); // [N, 2]: the two classes' probabilities
+      const { rows, tally } = await withDuckDB(async (c) => {
+        const tally = registerScoringFunction(c, 'score', runner, { outputs: 2 });
+        const reader = await c.runAndReadAll(
+          `SELECT i, ${classColumnsSql('p', ['no', 'yes'])} FROM (SELECT i, score(${FEATURES_SQL}) AS p FROM range(${ROWS}) r(i)) ORDER BY i`,
+        );
+        return { rows: reader.getRowsJS(), tally };
+      });
+      expect(tally).toMatchObject({ rows: ROWS, badRows: 0 }); // not once per column that reads the array
+      let worst = 0;
+      let wrongClass = 0;
+      for (const [i, predicted, no, yes] of rows as Array<[bigint, string, number, number]>) {
+        const k = Number(i);
+        worst = Math.max(worst, Math.abs(no - expected[2 * k]), Math.abs(yes - expected[2 * k + 1]));
+        if (predicted !== (expected[2 * k + 1] > expected[2 * k] ? 'yes' : 'no')) wrongClass++;
+      }
+      expect(rows).toHaveLength(ROWS);
+      expect(worst).toBe(0);
+      expect(wrongClass).toBe(0);
+      expect(new Set(rows.map((r) => r[1])).size).toBe(2);
     } finally {
       runner.close();
     }

@@ -48,8 +48,6 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
   duckdb.scalar_function_add_parameter(fn, ARRAY(FLOAT, width).toLogicalType().logical_type);
   if (categorical) duckdb.scalar_function_add_parameter(fn, INTEGER.toLogicalType().logical_type);
   duckdb.scalar_function_set_return_type(fn, (outputs === 1 ? FLOAT : ARRAY(FLOAT, outputs)).toLogicalType().logical_type);
-  // Its array is read once per class by the query around it: volatile, so DuckDB computes it once per row.
-  if (outputs > 1) duckdb.scalar_function_set_volatile(fn);
   duckdb.scalar_function_set_function(fn, (_info, input, output) => {
     try {
       const n = duckdb.data_chunk_get_size(input);
