@@ -19,12 +19,23 @@ LIBRARY = "XGBoost"
 #: Bumped when the trainer's output for the same inputs would change.
 VERSION = 1
 
+#: XGBoost's objective and the holdout metric early stopping watches, by task (a regression's by `objective`).
+OBJECTIVES = {
+    "binary": ("binary:logistic", "logloss"),
+    "multiclass": ("multi:softprob", "mlogloss"),
+    "regression": ("reg:squarederror", "rmse"),
+    "huber": ("reg:pseudohubererror", "mphe"),
+    "poisson": ("count:poisson", "poisson-nloglik"),
+}
+
 
 def fit(job: Job) -> Fitted:
     """Boosts on the fit rows with early stopping on the holdout (and, with `refit`, once more on every training
     row for the rounds early stopping chose); exports the best model."""
     trainer = job.params
-    params = xgboost_params(trainer)
+    params = xgboost_params(trainer, job.task, len(job.classes))
+    if params["objective"] == "count:poisson" and (negative := int((job.y < 0).sum())):
+        raise TrainingError(f"trainer.objective: poisson predicts counts, and {negative} training labels are negative (the smallest: {float(job.y.min()):g}); use regression or huber, or shift the label in label.sql")
     # Categorical features split natively on their codes ("c"), one category against the rest, and NaN (a category
     # training never saw) takes the missing branch. Not XGBoost's partition splits: onnxmltools turns a partition
     # into a chain of equality tests, one node per category, which on ~250 airports at depth 10 overflows its
@@ -55,11 +66,14 @@ def fit(job: Job) -> Fitted:
     return Fitted(model, training, predict, native=("xgboost.json", lambda path: booster.save_model(str(path))))
 
 
-def xgboost_params(trainer: dict[str, Any]) -> dict[str, Any]:
-    """The spec's trainer settings in XGBoost's words; deterministic for a fixed seed and thread count."""
+def xgboost_params(trainer: dict[str, Any], task: str = "binary", classes: int = 0) -> dict[str, Any]:
+    """The spec's trainer settings in XGBoost's words; deterministic for a fixed seed and thread count. A multiclass
+    model boosts one tree per class and round (`num_class`), its probabilities a softmax of their sums."""
+    objective, metric = OBJECTIVES[task if task != "regression" else trainer.get("objective") or "regression"]
     return {
-        "objective": "binary:logistic",
-        "eval_metric": "logloss",
+        "objective": objective,
+        "eval_metric": metric,
+        **({"num_class": classes} if task == "multiclass" else {}),
         "tree_method": "hist",
         "max_depth": trainer.get("max_depth", 6),
         "eta": trainer.get("learning_rate", 0.1),
@@ -99,7 +113,7 @@ class EachRound(xgb.callback.TrainingCallback):
         self.checkpoint = checkpoint
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
-        losses = (evals_log or {}).get("holdout", {}).get("logloss", [])
+        losses = next(iter((evals_log or {}).get("holdout", {}).values()), [])  # the one eval_metric's
         # `epoch` counts from this attempt's first round; the checkpoint counts every round.
         return self.checkpoint.reached(model.num_boosted_rounds(), lambda: bytes(model.save_raw("json")).decode(), float(losses[-1]) if losses else None)
 

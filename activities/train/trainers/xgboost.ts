@@ -4,6 +4,10 @@ import { defineTrainer } from '../trainer';
 const params = z
   .object({
     type: z.literal('xgboost'),
+    objective: z
+      .enum(['regression', 'huber', 'poisson'])
+      .optional()
+      .describe("A regression's loss (task: regression; `regression`, squared error, when left out): `huber` (XGBoost's pseudo-Huber) is less swayed by a long tail of large labels, `poisson` predicts counts (labels ≥ 0)."),
     trees: z.number().int().min(1).max(100_000).default(300).describe("Boosting rounds at most (early stopping may end sooner)."),
     max_depth: z.number().int().min(1).max(64).default(6).describe("Depth of each tree (XGBoost's `max_depth`)."),
     learning_rate: z.number().positive().max(1).default(0.1).describe('Shrinkage of each tree (`eta`).'),
@@ -30,7 +34,8 @@ export const trainer = defineTrainer({
   type: 'xgboost',
   summary: 'gradient-boosted trees by XGBoost (hist), on the Python worker (queue execution.python_task_queue)',
   params,
-  tasks: ['binary'],
+  tasks: ['binary', 'regression', 'multiclass'],
+  taskSettings: { objective: 'regression' },
   runtime: 'python',
   progressUnit: 'round',
   categorical: 'native',

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import lightgbm as lgb
+import xgboost as xgb
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -256,6 +257,43 @@ def test_a_regression_predicts_minutes_that_fit_better_than_the_mean_and_scores_
     fitted = session.run(["prediction"], {"input": tx})[0].astype(np.float64)
     assert rmse(fitted, ty) < rmse(np.full(len(ty), ty.mean()), ty)
     print(f"{objective}: validation RMSE {rmse(ours, y):.3f}, the training mean's {rmse(np.full(len(y), ty.mean()), y):.3f}")
+
+
+@pytest.mark.parametrize("objective", ["regression", "huber", "poisson"])
+def test_an_xgboost_regression_fits_better_than_the_mean_and_scores_like_xgboost(delay_set, objective):
+    store, features = delay_set
+    req = regression(features, type="xgboost", objective=objective, trees=60, max_depth=4)
+    req["loaded"]["spec"]["trainer"].pop("leaves")
+    if objective == "poisson":  # counts: the delay past the scheduled time, never negative
+        with pytest.raises(TrainingError, match=r"trainer.objective: poisson predicts counts, and \d+ training labels are negative"):
+            train(store, req, trainer_of("xgboost"))
+        return
+    model = train(store, req, trainer_of("xgboost"))["model"]
+    session = ort.InferenceSession(str(store.path_of(model["uri"])), providers=["CPUExecutionProvider"])
+    train_rows = pq.read_table(store.path_of(features["train"]["uri"]))
+    tx = np.column_stack([train_rows.column(n).to_numpy() for n in NAMES]).astype(np.float32)
+    ty = train_rows.column("delay_minutes").to_numpy().astype(np.float64)
+    fitted = session.run(None, {"input": tx})[-1].reshape(-1).astype(np.float64)
+    booster = xgb.Booster(model_file=str(store.path_of(model["uri"]).with_name("xgboost.json")))
+    assert np.max(np.abs(fitted - booster.predict(xgb.DMatrix(tx)))) <= 1e-4  # float32 minutes
+    rmse = lambda p, y: float(np.sqrt(np.mean((p - y) ** 2)))  # noqa: E731
+    assert rmse(fitted, ty) < rmse(np.full(len(ty), ty.mean()), ty)
+
+
+def test_an_xgboost_multiclass_model_gives_every_class_s_probability_like_xgboost(band_set):
+    store, features = band_set
+    req = request(features, type="xgboost", trees=40, max_depth=4, early_stopping_rounds=10)
+    req["loaded"]["spec"]["trainer"].pop("leaves")
+    req["loaded"]["spec"]["task"] = "multiclass"
+    model = train(store, req, trainer_of("xgboost"))["model"]
+    x, y = validation(store, features)
+    session = ort.InferenceSession(str(store.path_of(model["uri"])), providers=["CPUExecutionProvider"])
+    ours = session.run(["probabilities"], {"input": x})[0]
+    assert ours.shape == (len(y), 3) and np.allclose(ours.sum(axis=1), 1, atol=1e-5)
+    booster = xgb.Booster(model_file=str(store.path_of(model["uri"]).with_name("xgboost.json")))
+    assert np.max(np.abs(ours - booster.predict(xgb.DMatrix(x)))) <= 1e-5
+    assert -np.mean(np.log(ours[np.arange(len(y)), y.astype(int)])) < np.log(3) - 0.1
+    assert model["training"]["stopReason"] in ("early-stopped", "max-iterations")
 
 
 def test_poisson_refuses_a_negative_label_saying_how_many(delay_set):
