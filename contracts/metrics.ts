@@ -7,6 +7,29 @@ export interface CalibrationBin {
   observedRate: number;
 }
 
+/** One feature's importance: how much worse the model does without it, and the trainer's own measure. */
+export interface FeatureImportance {
+  feature: string;
+  /** Mean worsening of the primary metric when the feature's values are shuffled among the sampled rows (its units; positive: the model needs it). */
+  drop: number;
+  /** The standard deviation of that worsening over the repeats. */
+  spread: number;
+  /** The trainer's own measure, as a share of its total (`Importance.measure`); absent when the trainer has none. */
+  own?: number;
+}
+
+/** Permutation importance of a model's features on validation rows, most important first. */
+export interface Importance {
+  /** The metric whose worsening is measured (the task's primary: AUC, RMSE or log loss). */
+  metric: string;
+  rows: number;
+  repeats: number;
+  seed: number;
+  /** What `own` is: `gain` (trees: the loss reduction of the feature's splits), `coefficient` (linear: |standardized coefficient|). */
+  measure?: string;
+  features: FeatureImportance[];
+}
+
 /** Binary-classification quality of scores against 0/1 labels. */
 export interface ClassificationMetrics {
   rows: number;
@@ -18,6 +41,7 @@ export interface ClassificationMetrics {
   recall: number;
   threshold: number;
   calibration: CalibrationBin[];
+  importance?: Importance;
 }
 
 /** Regression quality of predictions against numeric labels, beside the trivial model's. */
@@ -41,6 +65,7 @@ export interface RegressionMetrics {
   decileRows: number[];
   /** Per decile bin, the mean prediction and the mean label of its validation rows (0 for an empty bin): predicted against actual. */
   decileMeans: Array<{ predicted: number; actual: number }>;
+  importance?: Importance;
 }
 
 /** One class's precision, recall and F1 (predicted = the most probable class), its validation rows, and the rows predicted as it. */
@@ -66,6 +91,7 @@ export interface MulticlassMetrics {
   confusion: number[][];
   /** Log loss of always predicting the training window's class shares: what beating the trivial model means. */
   baselineLogLoss: number;
+  importance?: Importance;
 }
 
 /** A model's validation metrics: a binary classifier's (which has no `task` field: recorded before tasks), a regression's or a multiclass classifier's. */

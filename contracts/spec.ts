@@ -160,6 +160,15 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
       .object({
         threshold: z.number().gt(0).lt(1).default(0.5).describe('Score from which a row counts as positive, for accuracy, precision and recall.'),
         calibration_bins: z.number().int().min(2).max(100).default(10).describe('Bins of the calibration table and chart.'),
+        importance: z
+          .object({
+            rows: z.number().int().min(0).max(1_000_000).optional().describe('Validation rows sampled for permutation importance (default 10000; 0 turns it off).'),
+            repeats: z.number().int().min(1).max(20).optional().describe('Shuffles of each feature, averaged (default 3).'),
+            seed: z.number().int().min(0).optional().describe('Seed of the row sample and the shuffles (default 7).'),
+          })
+          .strict()
+          .optional()
+          .describe("Permutation importance on the validation window: each feature's values shuffled among a sample of rows, and how much the task's primary metric drops."),
       })
       .strict()
       .default({ threshold: 0.5, calibration_bins: 10 })

@@ -6,6 +6,7 @@ import { withDuckDB, sqlString } from '../activities/sql/duckdb';
 import { batchInference } from '../workflows/batch-inference';
 import { rollbackModel } from '../workflows/rollback';
 import { trainPipeline } from '../workflows/train-pipeline';
+import { run } from '../scripts/sluice-cli';
 import type { MulticlassMetrics } from '../contracts/metrics';
 import { pythonHarness, type PythonHarness } from './support/python-harness';
 import { pipelineSpec, writeSpec, type SpecInput } from './support/specs';
@@ -54,6 +55,7 @@ describe('a multiclass pipeline (seattle-weather-type.yaml)', () => {
     // A gate it cannot pass: the run ends unpromoted, saying which gate failed.
     const strict = weatherSpec(name, (s) => (s.gates = { macro_f1: { min: 0.99 } }));
     const march = { from: '2015-03-01', to: '2015-03-31' };
+    const shown: string[] = [];
     const { v1, v2, v3, registry, scored } = await h.withWorker(async () => {
       const start = (spec: string, id: string) => h.client.workflow.execute(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
       const v1 = await start(first, 'weather-v1');
@@ -61,6 +63,7 @@ describe('a multiclass pipeline (seattle-weather-type.yaml)', () => {
       const v3 = await start(strict, 'weather-v3');
       await h.client.workflow.execute(rollbackModel, { args: [{ spec: second, toVersion: v1.modelVersion, actor: 'test', reason: 'back to the first configuration' }], taskQueue: h.config.taskQueue, workflowId: `weather-rollback-${process.pid}` });
       const registry = await queryRegistry(h.client, name);
+      expect(await run(['models', 'show', name, String(v1.modelVersion)], h.client, (line) => shown.push(line), h.config)).toBe(0);
       const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: first, from: march.from, to: march.to }], taskQueue: h.config.taskQueue, workflowId: `weather-infer-${process.pid}` });
       return { v1, v2, v3, registry, scored };
     });
@@ -84,7 +87,14 @@ describe('a multiclass pipeline (seattle-weather-type.yaml)', () => {
     const reportDir = path.dirname((v1.report as { file: string }).file);
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
     expect(html).toContain(`<td>macro-F1</td><td>${m.macroF1.toFixed(4)}</td>`);
-    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['confusion.svg', 'recall.svg', 'timeline.svg']);
+    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['confusion.svg', 'importance.svg', 'recall.svg', 'timeline.svg']);
+    // Importance by log loss, beside LightGBM's gain; `sluice models show` lists the top features.
+    expect(m.importance).toMatchObject({ metric: 'log_loss', rows: 364, measure: 'gain' });
+    const top = m.importance?.features[0];
+    expect(top?.drop).toBeGreaterThan(0.01);
+    expect(m.importance?.features.reduce((s, f) => s + (f.own ?? 0), 0)).toBeCloseTo(1, 9);
+    expect(shown.join('\n')).toContain(`Most important of 16 features (drop of log loss when shuffled, 364 validation rows, 3 shuffles, seed 7):`);
+    expect(shown.join('\n')).toMatch(new RegExp(`\\n\\s+1\\s+${top?.feature}\\s+${top?.drop.toFixed(4)} ± `));
     const charts = JSON.parse(fs.readFileSync(path.join(reportDir, 'charts.vl.json'), 'utf8')) as Record<string, { data: { values: Array<{ actual: string; predicted: string; rows: number }> } }>;
     const rainAsRain = charts.confusion.data.values.find((v) => v.actual === 'rain' && v.predicted === 'rain')?.rows;
     expect(rainAsRain).toBe(m.confusion[2][2]);

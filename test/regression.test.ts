@@ -71,7 +71,10 @@ describe('a regression pipeline (flights-delay.yaml)', () => {
     const reportDir = path.dirname((v1.report as { file: string }).file);
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
     expect(html).toContain(`<td>RMSE</td><td>${m.rmse.toFixed(4)}</td>`);
-    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['predicted.svg', 'timeline.svg']);
+    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['importance.svg', 'predicted.svg', 'timeline.svg']);
+    // Importance by RMSE: the worsening in minutes when a feature is shuffled, beside LightGBM's gain.
+    expect(m.importance).toMatchObject({ metric: 'rmse', measure: 'gain' });
+    expect(m.importance?.features[0].drop).toBeGreaterThan(0);
 
     // The second configuration is compared with v1 on the same rows, on RMSE (lower is better, tolerance in minutes).
     const c = v2.champion?.metrics as RegressionMetrics;

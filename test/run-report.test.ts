@@ -47,7 +47,18 @@ describe('the run report', () => {
     const dir = path.dirname(report.file);
     const html = fs.readFileSync(report.file, 'utf8');
     const specs = JSON.parse(fs.readFileSync(path.join(dir, 'charts.vl.json'), 'utf8')) as Record<string, Layer>;
-    expect(Object.keys(specs).sort()).toEqual(['calibration', 'metrics', 'roc', 'timeline']);
+    expect(Object.keys(specs).sort()).toEqual(['calibration', 'importance', 'metrics', 'roc', 'timeline']);
+    // Feature importance: AUC's drop per shuffled feature, most important first, beside the logistic model's |standardized coefficients| as shares.
+    const importance = binaryMetrics(v2.metrics).importance;
+    expect(importance).toMatchObject({ metric: 'auc', repeats: 3, seed: 7, measure: 'coefficient' });
+    const drops = importance?.features.map((f) => f.drop) ?? [];
+    expect(drops).toEqual([...drops].sort((a, b) => b - a));
+    expect(new Set(importance?.features.map((f) => f.feature)).size).toBe(importance?.features.length);
+    expect(importance?.features.length).toBeGreaterThan(10);
+    expect(drops[0]).toBeGreaterThan(0.005);
+    expect(importance?.features.reduce((s, f) => s + (f.own ?? 0), 0)).toBeCloseTo(1, 9);
+    const importanceSvg = fs.readFileSync(path.join(dir, 'importance.svg'), 'utf8');
+    for (const text of ['Drop of AUC when shuffled', "Share of the trainer's coefficient", importance?.features[0].feature ?? '?']) expect(importanceSvg).toContain(`>${text}</text>`);
     const expected: Record<string, string[]> = {
       metrics: ['Metric', 'Value (0–1; log loss: lower is better)'],
       roc: ['False positive rate (share of negatives flagged)', 'True positive rate (share of positives found)'],

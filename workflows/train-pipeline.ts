@@ -273,6 +273,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       calibrationBins: spec.evaluation.calibration_bins,
       ...(task === 'binary' ? {} : { task, trainingMean: features.positiveRate }),
       ...(features.classes ? { classShares: features.classes.map((c) => c.rows / features.train.rows) } : {}),
+      ...(spec.evaluation.importance ? { importance: spec.evaluation.importance } : {}),
     };
     const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation }), (r) => headline(r.metrics), inputsOf(model.uri, evaluation));
 
@@ -293,7 +294,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       champion = { version: championVersion.version, metrics };
       skip(progress, 'evaluate-champion', `champion v${championVersion.version} is this model`);
     } else if (championVersion && sameFeatures(championVersion, model.featureNames)) {
-      const result = await step('evaluate-champion', () => summarized(data.evaluate, `evaluate champion v${championVersion.version} on the same rows`, { modelUri: championVersion.artifactUri, ...evaluation }), (r) => `v${championVersion.version} ${headline(r.metrics)}`);
+      const result = await step('evaluate-champion', () => summarized(data.evaluate, `evaluate champion v${championVersion.version} on the same rows`, { modelUri: championVersion.artifactUri, ...evaluation, importance: { rows: 0 } }), (r) => `v${championVersion.version} ${headline(r.metrics)}`);
       champion = { version: championVersion.version, metrics: result.metrics };
       championRoc = result.roc;
     } else {

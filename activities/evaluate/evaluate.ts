@@ -7,8 +7,9 @@ import { ModelRunner } from '../inference/model-runner';
 import { classificationMetrics, rocCurve } from './metrics';
 import { regressionMetrics } from './regression-metrics';
 import { multiclassMetrics } from './multiclass-metrics';
+import { IMPORTANCE_DEFAULTS, permutationImportance, type ImportanceOptions } from './importance';
 import { readMetadata } from '../onnx/graph-builder';
-import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
+import type { ClassificationMetrics, Importance, ModelMetrics } from '../../contracts/metrics';
 import type { Task } from '../../contracts/tasks';
 import type { ArtifactRef } from '../../contracts/artifacts';
 
@@ -25,6 +26,8 @@ export interface EvaluateInput {
   trainingMean?: number;
   /** A multiclass model's training class shares, in its class order: what the trivial model predicts. */
   classShares?: number[];
+  /** Permutation importance's sample (the spec's `evaluation.importance`; `rows: 0` skips it, as for the champion). */
+  importance?: Partial<ImportanceOptions>;
 }
 
 /** Rows per ONNX Runtime call when scoring, to bound the memory of one call. */
@@ -33,21 +36,23 @@ const SCORE_BATCH = 262_144;
 /** Scores a labelled dataset with an exported model file and measures the scores (a regression's predictions) against the labels. */
 export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) {
   return metered(async (meter) => {
+    const importance = { ...IMPORTANCE_DEFAULTS, ...input.importance };
+    const withImportance = <M extends ModelMetrics>(metrics: M, found: Importance | undefined): ModelMetrics => (found ? { ...metrics, importance: found } : metrics);
     if (input.task === 'multiclass') {
-      const { names, scores, labels, classes } = await scoreDataset(store, input.modelUri, input.dataset, input.label, 'multiclass');
+      const { names, scores, labels, classes, importance: found } = await scoreDataset(store, input.modelUri, input.dataset, input.label, 'multiclass', importance);
       meter.rowsIn = labels.length;
       meter.bytesIn = input.dataset.bytes;
       const metrics = multiclassMetrics(scores, labels, classes, input.classShares ?? []);
       refuseUndefined(metrics);
-      return { metrics: metrics as ModelMetrics, featureNames: names, roc: [] as Array<[number, number]> };
+      return { metrics: withImportance(metrics, found), featureNames: names, roc: [] as Array<[number, number]> };
     }
-    const { names, scores, labels } = await scoreDataset(store, input.modelUri, input.dataset, input.label);
+    const { names, scores, labels, importance: found } = await scoreDataset(store, input.modelUri, input.dataset, input.label, input.task ?? 'binary', importance);
     meter.rowsIn = scores.length;
     meter.bytesIn = input.dataset.bytes;
     if (input.task === 'regression') {
       const metrics = regressionMetrics(scores, labels, input.trainingMean ?? NaN);
       refuseUndefined(metrics);
-      return { metrics: metrics as ModelMetrics, featureNames: names, roc: [] as Array<[number, number]> };
+      return { metrics: withImportance(metrics, found), featureNames: names, roc: [] as Array<[number, number]> };
     }
     const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
     if (metrics.positiveRate === 0 || metrics.positiveRate === 1) {
@@ -57,7 +62,7 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
     }
     refuseUndefined(metrics);
     // The ROC curve too (about 200 points), for the run report: the scores are at hand only here.
-    return { metrics: metrics as ModelMetrics, featureNames: names, roc: rocCurve(scores, labels) };
+    return { metrics: withImportance(metrics, found), featureNames: names, roc: rocCurve(scores, labels) };
   });
 }
 
@@ -69,19 +74,22 @@ function refuseUndefined(metrics: ModelMetrics): void {
 
 /**
  * The model's output for every row of `dataset` (a probability, or a regression's number; with `task` multiclass,
- * each row's probability per class of `classes`, row-major), with the dataset's labels.
+ * each row's probability per class of `classes`, row-major), with the dataset's labels; with `importance` (rows
+ * above 0), the features' permutation importance on a sample of them, beside the trainer's own measure.
  */
-export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string, task: Task = 'binary') {
+export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string, task: Task = 'binary', importance?: ImportanceOptions) {
   let file: string;
   let bytes: Uint8Array;
   let names: string[];
   let classes: string[] = [];
+  let own: { measure: string; values: number[] } | undefined;
   try {
     file = await store.fetch(modelUri);
     bytes = fs.readFileSync(file);
     const metadata = readMetadata(bytes);
     names = JSON.parse(metadata['sluice.feature_names'] ?? 'null') as string[];
     if (task === 'multiclass') classes = JSON.parse(metadata['sluice.classes'] ?? '[]') as string[];
+    if (metadata['sluice.importance']) own = JSON.parse(metadata['sluice.importance']) as { measure: string; values: number[] };
   } catch (err) {
     throw modelError(`${modelUri}: not a readable Sluice ONNX model (${(err as Error).message})`);
   }
@@ -102,7 +110,10 @@ export async function scoreDataset(store: ArtifactStore, modelUri: string, datas
       if (out.length !== (end - start) * perRow) throw modelError(`${modelUri}: the model gives ${out.length} values for ${end - start} rows of ${perRow} classes`);
       scores.set(out, start * perRow);
     }
-    return { names, scores, labels: matrix.y ?? new Float32Array(0), classes };
+    const labels = matrix.y ?? new Float32Array(0);
+    const data = { x: matrix.x, labels, width: matrix.width, names, task, classes };
+    const found = importance && importance.rows > 0 && labels.length > 0 ? permutationImportance(runner, data, importance, own?.values.length === names.length ? own : undefined) : undefined;
+    return { names, scores, labels, classes, importance: found };
   } finally {
     runner.close();
   }

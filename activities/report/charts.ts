@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { CalibrationBin } from '../../contracts/metrics';
+import type { CalibrationBin, Importance } from '../../contracts/metrics';
+import { metricNamed } from '../../contracts/tasks';
 
 
 /**
@@ -160,6 +161,37 @@ export function classRecallChart(perClass: ReadonlyArray<{ class: string; recall
       x: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, title: 'Share' },
       color: { field: 'measure', type: 'nominal', scale: { domain: ['recall', 'precision'], range: [COLORS.candidate, COLORS.champion] }, title: '' },
     },
+  };
+}
+
+/** Features the importance chart shows at most (the most important). */
+export const IMPORTANCE_SHOWN = 20;
+
+/**
+ * The features' permutation importance on the validation window (the drop of `metric` when a feature is shuffled,
+ * with its spread over the repeats), most important first, beside the trainer's own measure as shares.
+ */
+export function importanceChart(importance: Importance): ChartSpec {
+  const values = importance.features.slice(0, IMPORTANCE_SHOWN).map((f) => ({ ...f, low: f.drop - f.spread, high: f.drop + f.spread }));
+  const order = values.map((v) => v.feature);
+  const y = { field: 'feature', type: 'nominal' as const, sort: order, title: null };
+  const height = 18 * values.length + 20;
+  const drop = {
+    width: 300,
+    height,
+    layer: [
+      { mark: { type: 'bar' as const, color: COLORS.candidate, tooltip: true }, encoding: { y, x: { field: 'drop', type: 'quantitative' as const, title: `Drop of ${metricNamed(importance.metric)?.words ?? importance.metric} when shuffled` } } },
+      { mark: { type: 'rule' as const, color: COLORS.reference }, encoding: { y, x: { field: 'low', type: 'quantitative' as const }, x2: { field: 'high' } } },
+    ],
+  };
+  const own = importance.measure
+    ? [{ width: 200, height, mark: { type: 'bar' as const, color: COLORS.champion, tooltip: true }, encoding: { y: { ...y, axis: null }, x: { field: 'own', type: 'quantitative' as const, title: `Share of the trainer's ${importance.measure}`, axis: { format: '%' } } } }]
+    : [];
+  return {
+    $schema: SCHEMA,
+    title: `Feature importance on ${importance.rows.toLocaleString('en-US')} validation rows (${importance.repeats} shuffles each)`,
+    data: { values },
+    hconcat: [drop, ...own],
   };
 }
 

@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
-import { calibrationChart, classRecallChart, COLORS, confusionChart, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
+import { calibrationChart, classRecallChart, COLORS, confusionChart, importanceChart, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
 import { higherIsBetter, outcomeLine, paramsLine, tuneMetricWords, type TuneSummary } from '../../contracts/tuning';
-import type { ClassificationMetrics, ModelMetrics } from '../../contracts/metrics';
+import type { ClassificationMetrics, Importance, ModelMetrics } from '../../contracts/metrics';
 import { binaryMetrics, metricValue, taskOf } from '../../contracts/metric-values';
-import { TASK_METRICS } from '../../contracts/tasks';
+import { metricNamed, TASK_METRICS } from '../../contracts/tasks';
 import type { SpecChange } from '../../contracts/spec';
 
 export interface RunReportInput {
@@ -69,11 +69,12 @@ export function reportFolder(store: ArtifactStore, workflowId: string, runId: st
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
-export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'confusion' | 'recall' | 'trials' | 'params', ChartSpec>> {
+export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'confusion' | 'recall' | 'importance' | 'trials' | 'params', ChartSpec>> {
   const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
   const common = {
     timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
     ...(input.tuning ? tuningCharts(input.tuning) : {}),
+    ...(input.metrics.importance ? { importance: importanceChart(input.metrics.importance) } : {}),
   };
   const m = input.metrics;
   if (!('task' in m)) return { ...classifierCharts(input, m), ...common };
@@ -118,6 +119,13 @@ ${rows}
 </table>
 ${figure('trials', 'Points: each complete trial; line: the best so far.')}
 ${figure('params', 'Each searched setting against the holdout metric, complete trials.')}`;
+}
+
+/** The features' importance: the chart, and the words to read it by. */
+function importanceHtml(importance: Importance | undefined, figure: (name: string, caption: string) => string): string {
+  if (!importance) return '';
+  const own = importance.measure ? `; right: the trainer's own measure (${importance.measure === 'gain' ? 'the loss reduction of the splits on the feature' : 'the |standardized coefficient|'}), as shares` : '';
+  return `<h2>Feature importance</h2>\n${figure('importance', `Left: how much ${metricNamed(importance.metric)?.words ?? importance.metric} worsens when the feature's values are shuffled among ${importance.rows.toLocaleString('en-US')} sampled validation rows (mean of ${importance.repeats}, the line its spread; seed ${importance.seed})${own}.`)}`;
 }
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
@@ -197,6 +205,7 @@ ${tuningHtml(input.tuning, figure)}
 ${metricRows}
 </table>
 ${classifier}
+${importanceHtml(metrics.importance, figure)}
 
 <h2>Cost</h2>
 <table>

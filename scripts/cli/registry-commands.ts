@@ -7,10 +7,12 @@ import { openArtifactStore } from '../../activities/storage/open-store';
 import { trainPipeline, type TrainPipelineResult } from '../../workflows/train-pipeline';
 import type { Command as Cli } from '@commander-js/extra-typings';
 import { actor, JSON_OPTION, modelVersion, output, runId, UsageError, type Define, type Runner } from './command';
-import { formatTrainResult } from './format';
+import { formatTrainResult, metricsLine } from './format';
 import { FOLLOW, metadata, NO_WAIT, startAndFollow } from './run-commands';
 import { table } from './table';
-import { headline } from '../../contracts/metric-values';
+import { headline, taskOf } from '../../contracts/metric-values';
+import type { ModelVersion } from '../../contracts/registry';
+import { metricNamed } from '../../contracts/tasks';
 
 /** --reason, which an alias change needs: it goes into the audit trail. */
 const REASON = ['--reason <why>', 'why, for the audit trail'] as const;
@@ -20,6 +22,7 @@ export const models: Define = (program, run) => {
     .command('models')
     .description("a pipeline's registered model versions: aliases, origin, AUC, artifact, and the audit trail of alias changes; `models register` adds a model trained elsewhere");
   register(command, run);
+  show(command, run);
   command
     .argument('<pipeline>', 'the pipeline name')
     .option(...JSON_OPTION)
@@ -50,6 +53,54 @@ export const models: Define = (program, run) => {
       }),
   );
 };
+
+/** Features `models show` lists at most, the most important first. */
+const TOP_FEATURES = 15;
+
+/** `sluice models show <pipeline> <version>`: one version's lineage, validation metrics and most important features. */
+const show = (models: Pick<Cli, 'command'>, run: Runner) =>
+  models
+    .command('show')
+    .description("one model version: its aliases, lineage, validation metrics, and its most important features (permutation importance on the validation window, beside the trainer's own measure)")
+    .argument('<pipeline>', 'the pipeline name')
+    .argument('<version>', 'the version (3 or v3)')
+    .option(...JSON_OPTION)
+    .action((pipeline, version, options, command) =>
+      run({ ...options, ...command.optsWithGlobals() }, async (context) => {
+        const registry = await queryRegistry(context.client, pipeline);
+        const wanted = Number(version.replace(/^v/, ''));
+        const found = registry?.versions.find((v) => v.version === wanted);
+        if (!registry || !found) {
+          const known = registry?.versions.map((v) => `v${v.version}`).join(', ');
+          throw new UsageError(`${pipeline} has no model version ${version}${known ? `; its versions: ${known}` : ': no models registered'}`);
+        }
+        const aliases = Object.entries(registry.aliases).filter(([, n]) => n === found.version).map(([a]) => a);
+        output(context, { ...found, aliases }, () => describeVersion(pipeline, found, aliases));
+        return 0;
+      }),
+    );
+
+/** A model version as `models show` prints it. */
+export function describeVersion(pipeline: string, v: ModelVersion, aliases: string[]): string {
+  const lines = [
+    `${pipeline} v${v.version}${aliases.length ? ` (${aliases.join(', ')})` : ''}: ${v.metrics ? `${taskOf(v.metrics)} model` : 'model'}, ${v.origin ?? 'trained'}, registered ${v.registeredAt}`,
+    `  artifact ${v.artifactUri}`,
+    `  trained on ${v.trainingWindow} by ${v.trainingWorkflowId}; features ${v.dataFingerprints.features.slice(0, 12)}, spec ${v.specHash.slice(0, 12)}`,
+    `  validation: ${v.metrics ? metricsLine(v.metrics) : 'not evaluated'}`,
+  ];
+  const importance = v.metrics?.importance;
+  if (!importance) return [...lines, `  ${v.featureNames.length} features; no importance recorded (a model evaluated before Sluice measured it, or evaluation.importance.rows: 0)`].join('\n');
+  const shown = importance.features.slice(0, TOP_FEATURES);
+  const metric = metricNamed(importance.metric)?.words ?? importance.metric;
+  const own = importance.measure ? [{ head: `${importance.measure} share`, right: true }] : [];
+  const rows = shown.map((f, k) => [String(k + 1), f.feature, `${f.drop.toFixed(4)} ± ${f.spread.toFixed(4)}`, ...(importance.measure ? [f.own === undefined ? '-' : `${(100 * f.own).toFixed(1)}%`] : [])]);
+  return [
+    ...lines,
+    '',
+    `Most important of ${v.featureNames.length} features (drop of ${metric} when shuffled, ${importance.rows} validation rows, ${importance.repeats} shuffles, seed ${importance.seed}):`,
+    table([{ head: '#', right: true }, { head: 'feature' }, { head: `${metric} drop`, right: true }, ...own], rows),
+  ].join('\n');
+}
 
 /** `sluice models register <spec> <model.onnx>`: a model trained elsewhere, evaluated and gated like a trained one. */
 const register = (models: Pick<Cli, 'command'>, run: Runner) =>

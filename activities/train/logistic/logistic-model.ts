@@ -15,7 +15,7 @@ import type { TrainContext } from '../trainer';
 import type { LogisticParams } from './params';
 
 /** Bumped when the trainer's output for the same inputs would change. */
-const TRAINER_VERSION = 3; // 3: categorical indicators scored by one lookup per input
+const TRAINER_VERSION = 4; // 3: categorical indicators scored by one lookup per input; 4: sluice.importance in the metadata
 
 /**
  * Trains a logistic model in memory on the training split (early stopping on its last days, `holdoutSplit`) and
@@ -120,6 +120,8 @@ export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelIn
         stop_reason: training.stopReason,
       }),
       ...(categories ? { 'sluice.categories': JSON.stringify(categories) } : {}),
+      // The trainer's own importance: |standardized coefficient| per feature (a categorical one's indicators summed).
+      'sluice.importance': JSON.stringify({ measure: 'coefficient', values: names.map((_, k) => design.reduce((sum, d, j) => sum + (d.input === k ? Math.abs(theta[j]) : 0), 0)) }),
     },
   });
   fs.writeFileSync(staging.file('model.onnx'), bytes);

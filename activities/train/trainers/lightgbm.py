@@ -18,7 +18,7 @@ from sluice_python.tree_ensemble import Unsupported, lightgbm_to_onnx
 TRAINER = "lightgbm"
 LIBRARY = "LightGBM"
 #: Bumped when the trainer's output for the same inputs would change.
-VERSION = 2  # 2: exported as one TreeEnsemble with set-membership splits
+VERSION = 3  # 2: exported as one TreeEnsemble with set-membership splits; 3: the features' gain in the metadata
 
 
 def fit(job: Job) -> Fitted:
@@ -45,7 +45,8 @@ def fit(job: Job) -> Fitted:
     except Exception as err:  # the converter raises many kinds
         raise TrainingError(f"trainer: the LightGBM model could not be exported to ONNX ({err}); nothing was registered") from err
     # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
-    return Fitted(model, training, booster.predict, native=("lightgbm.txt", lambda path: booster.save_model(path)))
+    gain = ("gain", [float(g) for g in booster.feature_importance(importance_type="gain")])
+    return Fitted(model, training, booster.predict, native=("lightgbm.txt", lambda path: booster.save_model(path)), importance=gain)
 
 
 def export(booster: lgb.Booster, width: int) -> Any:

@@ -17,7 +17,7 @@ from sluice_python.training import Checkpoint, EarlyStopping, Fitted, Job, Train
 TRAINER = "xgboost"
 LIBRARY = "XGBoost"
 #: Bumped when the trainer's output for the same inputs would change.
-VERSION = 1
+VERSION = 2  # 2: the features' gain in the metadata
 
 #: XGBoost's objective and the holdout metric early stopping watches, by task (a regression's by `objective`).
 OBJECTIVES = {
@@ -57,13 +57,15 @@ def fit(job: Job) -> Fitted:
         return Fitted(None, training, lambda rows: booster.predict(matrix(rows)))
     # The ONNX model reads one tensor of columns in order, not named features; the feature types stay, and the
     # converter turns a categorical split into equality tests on the codes.
+    total_gain = booster.get_score(importance_type="total_gain")  # features never split on are left out
+    gain = ("gain", [float(total_gain.get(name, 0.0)) for name in job.names])
     booster.feature_names = None
     try:
         model = convert_xgboost(booster, initial_types=[("input", FloatTensorType([None, len(job.names)]))])
     except Exception as err:  # the converter raises many kinds
         raise TrainingError(f"trainer: the XGBoost model could not be exported to ONNX ({err}); nothing was registered") from err
     predict = lambda rows: booster.predict(matrix(rows, names=None))  # noqa: E731
-    return Fitted(model, training, predict, native=("xgboost.json", lambda path: booster.save_model(str(path))))
+    return Fitted(model, training, predict, native=("xgboost.json", lambda path: booster.save_model(str(path))), importance=gain)
 
 
 def xgboost_params(trainer: dict[str, Any], task: str = "binary", classes: int = 0) -> dict[str, Any]:

@@ -205,6 +205,8 @@ class Fitted:
     training: dict[str, Any]
     predict: Callable[[np.ndarray], np.ndarray]
     native: tuple[str, Callable[[Path], None]] | None = None
+    #: The library's own importance of each feature (in `Job.names` order) and what it measures (`gain`).
+    importance: tuple[str, list[float]] | None = None
 
 
 def search_then_refit(job: Job, search: Callable[[], tuple[Any, dict[str, Any]]], refit: Callable[[int], tuple[Any, int]]) -> tuple[Any, dict[str, Any]]:
@@ -252,7 +254,7 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
         if fitted.model is None:
             raise TrainingError(f"trainer: {plugin.TRAINER} returned no ONNX model; nothing was registered")
         check_export(fitted, x[: min(len(y), CHECK_ROWS)], library)
-        set_metadata(fitted.model, loaded, features, params, fitted.training, dictionary(store, features))
+        set_metadata(fitted.model, loaded, features, params, fitted.training, dictionary(store, features), fitted.importance)
         data = fitted.model.SerializeToString()
         (staging / "model.onnx").write_bytes(data)
         if fitted.native:
@@ -350,7 +352,7 @@ def dictionary(store: ArtifactStore, features: dict[str, Any]) -> dict[str, dict
     return found
 
 
-def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[str, Any], trainer: dict[str, Any], training: dict[str, Any], categories: dict[str, Any] | None = None) -> None:
+def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[str, Any], trainer: dict[str, Any], training: dict[str, Any], categories: dict[str, Any] | None = None, importance: tuple[str, list[float]] | None = None) -> None:
     """The same `metadata_props` contract as the TypeScript trainers' models: what the model reads, how it was made.
     With categorical features, `sluice.categories` is the dictionary the model's codes come from: a column's value at
     position i of `codes` reads as i, one of `rare` as len(codes), any other (or NULL) as NaN."""
@@ -368,5 +370,6 @@ def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[
         "sluice.metrics": json.dumps({k: training[k] for k in ("iterations", "bestIteration", "validationLoss", "stopReason")}),
         **({"sluice.categories": json.dumps(categories)} if categories else {}),
         **({"sluice.classes": json.dumps([c["name"] for c in features["classes"]])} if features.get("classes") else {}),
+        **({"sluice.importance": json.dumps({"measure": importance[0], "values": [float(v) for v in importance[1]]})} if importance else {}),
     }
     onnx.helper.set_model_props(model, props)
