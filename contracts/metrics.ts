@@ -65,7 +65,17 @@ export interface RegressionMetrics {
   decileRows: number[];
   /** Per decile bin, the mean prediction and the mean label of its validation rows (0 for an empty bin): predicted against actual. */
   decileMeans: Array<{ predicted: number; actual: number }>;
+  /** The validation residuals per day (when the feature set has the time column): where the model drifts off. */
+  byDay?: DayResiduals[];
   importance?: Importance;
+}
+
+/** One validation day of a regression: rows, mean residual (prediction − label) and RMSE. */
+export interface DayResiduals {
+  day: string;
+  rows: number;
+  meanResidual: number;
+  rmse: number;
 }
 
 /** One class's precision, recall and F1 (predicted = the most probable class), its validation rows, and the rows predicted as it. */

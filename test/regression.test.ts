@@ -71,7 +71,11 @@ describe('a regression pipeline (flights-delay.yaml)', () => {
     const reportDir = path.dirname((v1.report as { file: string }).file);
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
     expect(html).toContain(`<td>RMSE</td><td>${m.rmse.toFixed(4)}</td>`);
-    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['importance.svg', 'predicted.svg', 'timeline.svg']);
+    expect(fs.readdirSync(reportDir).filter((f) => f.endsWith('.svg')).sort()).toEqual(['importance.svg', 'predicted.svg', 'residuals.svg', 'timeline.svg']);
+    // Residuals per validation day: every row in one day, the days' RMSEs those of their rows.
+    expect(m.byDay?.map((d) => d.day)).toEqual(['2001-01-22', '2001-01-23', '2001-01-24']);
+    expect(m.byDay?.reduce((s, d) => s + d.rows, 0)).toBe(m.rows);
+    expect(Math.sqrt((m.byDay ?? []).reduce((s, d) => s + d.rows * d.rmse ** 2, 0) / m.rows)).toBeCloseTo(m.rmse, 6);
     // Importance by RMSE: the worsening in minutes when a feature is shuffled, beside LightGBM's gain.
     expect(m.importance).toMatchObject({ metric: 'rmse', measure: 'gain' });
     expect(m.importance?.features[0].drop).toBeGreaterThan(0);

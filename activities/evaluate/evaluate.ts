@@ -7,6 +7,7 @@ import { ModelRunner } from '../inference/model-runner';
 import { classificationMetrics, rocCurve } from './metrics';
 import { regressionMetrics } from './regression-metrics';
 import { multiclassMetrics } from './multiclass-metrics';
+import { residualsByDay } from './residuals';
 import { IMPORTANCE_DEFAULTS, permutationImportance, type ImportanceOptions } from './importance';
 import { readMetadata } from '../onnx/graph-builder';
 import type { ClassificationMetrics, Importance, ModelMetrics } from '../../contracts/metrics';
@@ -26,6 +27,8 @@ export interface EvaluateInput {
   trainingMean?: number;
   /** A multiclass model's training class shares, in its class order: what the trivial model predicts. */
   classShares?: number[];
+  /** The time column: a regression's residuals are reported per day of it, when the dataset has it. */
+  timeColumn?: string;
   /** Permutation importance's sample (the spec's `evaluation.importance`; `rows: 0` skips it, as for the champion). */
   importance?: Partial<ImportanceOptions>;
 }
@@ -52,7 +55,9 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
     if (input.task === 'regression') {
       const metrics = regressionMetrics(scores, labels, input.trainingMean ?? NaN);
       refuseUndefined(metrics);
-      return { metrics: withImportance(metrics, found), featureNames: names, roc: [] as Array<[number, number]> };
+      const time = input.timeColumn;
+      const byDay = time && input.dataset.columns.some((c) => c.name === time) ? await residualsByDay(await store.fetch(input.dataset.uri), time, scores, labels) : undefined;
+      return { metrics: withImportance(byDay ? { ...metrics, byDay } : metrics, found), featureNames: names, roc: [] as Array<[number, number]> };
     }
     const metrics: ClassificationMetrics = classificationMetrics(scores, labels, input.threshold, input.calibrationBins);
     if (metrics.positiveRate === 0 || metrics.positiveRate === 1) {

@@ -164,6 +164,25 @@ export function classRecallChart(perClass: ReadonlyArray<{ class: string; recall
   };
 }
 
+/**
+ * A regression's validation residuals by day: the mean residual (prediction − label; above 0: it over-predicted)
+ * as bars, and the day's RMSE as a line on its own axis.
+ */
+export function residualsChart(days: ReadonlyArray<{ day: string; rows: number; meanResidual: number; rmse: number }>, label: string): ChartSpec {
+  const x = { field: 'day', type: 'temporal' as const, timeUnit: 'utcyearmonthdate' as const, title: 'Validation day (UTC)' };
+  return {
+    $schema: SCHEMA,
+    title: 'Residuals by day on the validation window',
+    ...SIZE,
+    data: { values: days },
+    layer: [
+      { mark: { type: 'bar', color: COLORS.candidate, tooltip: true }, encoding: { x, y: { field: 'meanResidual', type: 'quantitative', title: `Mean residual, predicted − actual (${label})` } } },
+      { mark: { type: 'line', point: true, color: COLORS.champion, tooltip: true }, encoding: { x, y: { field: 'rmse', type: 'quantitative', title: `RMSE of the day (${label})` } } },
+    ],
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
 /** Features the importance chart shows at most (the most important). */
 export const IMPORTANCE_SHOWN = 20;
 

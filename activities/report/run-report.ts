@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
-import { calibrationChart, classRecallChart, COLORS, confusionChart, importanceChart, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
+import { calibrationChart, classRecallChart, COLORS, confusionChart, importanceChart, residualsChart, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
 import { higherIsBetter, outcomeLine, paramsLine, tuneMetricWords, type TuneSummary } from '../../contracts/tuning';
 import type { ClassificationMetrics, Importance, ModelMetrics } from '../../contracts/metrics';
 import { binaryMetrics, metricValue, taskOf } from '../../contracts/metric-values';
@@ -69,7 +69,7 @@ export function reportFolder(store: ArtifactStore, workflowId: string, runId: st
 }
 
 /** The report's Vega-Lite specifications, by chart name. */
-export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'confusion' | 'recall' | 'importance' | 'trials' | 'params', ChartSpec>> {
+export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec> & Partial<Record<'metrics' | 'roc' | 'calibration' | 'predicted' | 'residuals' | 'confusion' | 'recall' | 'importance' | 'trials' | 'params', ChartSpec>> {
   const start = Date.parse(input.ledger.entries[0]?.startedAt ?? new Date().toISOString());
   const common = {
     timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
@@ -78,7 +78,10 @@ export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec>
   };
   const m = input.metrics;
   if (!('task' in m)) return { ...classifierCharts(input, m), ...common };
-  if (m.task === 'regression') return { predicted: predictedActualChart(m.decileRows.map((rows, k) => ({ rows, ...m.decileMeans[k] })), input.label ?? 'label'), ...common };
+  if (m.task === 'regression') {
+    const label = input.label ?? 'label';
+    return { predicted: predictedActualChart(m.decileRows.map((rows, k) => ({ rows, ...m.decileMeans[k] })), label), ...(m.byDay?.length ? { residuals: residualsChart(m.byDay, label) } : {}), ...common };
+  }
   return { confusion: confusionChart(m.perClass.map((c) => c.class), m.confusion), recall: classRecallChart(m.perClass), ...common };
 }
 
@@ -166,7 +169,7 @@ function html(input: RunReportInput, svgs: Record<string, string>): string {
 ${figure('roc', 'Dashed: a model that guesses.')}
 ${figure('calibration', 'Per bin of predicted probability; bars: rows in the bin (right axis); dashed: perfect calibration.')}`
     : 'task' in metrics && metrics.task === 'regression'
-      ? `<h2>Predicted against actual</h2>\n${figure('predicted', 'Per tenth of the validation predictions (its deciles): the mean prediction against the mean label; dashed: predicted = actual.')}`
+      ? `<h2>Predicted against actual</h2>\n${figure('predicted', 'Per tenth of the validation predictions (its deciles): the mean prediction against the mean label; dashed: predicted = actual.')}${metrics.byDay?.length ? `\n${figure('residuals', 'Bars: the mean residual of each validation day (above 0: the model predicted too much); line: the day\'s RMSE.')}` : ''}`
       : `<h2>Classes</h2>\n${figure('confusion', 'Rows by actual and predicted class (the most probable); shade: the share of the actual class.')}\n${figure('recall', 'Recall: the share of a class found; precision: the share of its predictions that were right.')}`;
   const costRows = ledger.entries
     .map(
