@@ -117,6 +117,8 @@ export interface ScoringModelParts {
   weights: number[];
   intercept: number;
   metadata: Record<string, string>;
+  /** `probability` (the sigmoid of the linear predictor: logistic regression, the default) or `prediction` (the predictor itself: a linear regression). */
+  output?: 'probability' | 'prediction';
 }
 
 /**
@@ -124,13 +126,15 @@ export interface ScoringModelParts {
  * graph, so any ONNX runtime scores raw feature values with nothing else.
  */
 export function scoringModel(parts: ScoringModelParts): Uint8Array {
-  const g = new GraphBuilder('sluice_logistic_regression');
+  const output = parts.output ?? 'probability';
+  const g = new GraphBuilder(output === 'probability' ? 'sluice_logistic_regression' : 'sluice_linear_regression');
   const input = g.input('features', ['batch', parts.featureNames.length]);
   const design = parts.design && !plainDesign(parts.design) ? parts.design : undefined;
+  const link = (z: string) => (output === 'probability' ? g.op('Sigmoid', [z]) : z);
   g.constantInt64('flat', [-1]);
   if (design) {
-    g.op('Reshape', [g.op('Sigmoid', [designLogit(g, input, { ...parts, design })]), 'flat'], {}, 'probability');
-    g.output('probability', ['batch']);
+    g.op('Reshape', [link(designLogit(g, input, { ...parts, design })), 'flat'], {}, output);
+    g.output(output, ['batch']);
     return g.toBytes(parts.metadata);
   }
   const x = input;
@@ -141,7 +145,22 @@ export function scoringModel(parts: ScoringModelParts): Uint8Array {
   g.constant('intercept', [1], [parts.intercept]);
   const standardized = g.op('Div', [g.op('Sub', [x, 'mean']), 'std']);
   const logit = g.op('Add', [g.op('MatMul', [standardized, 'weights']), 'intercept']);
-  g.op('Reshape', [g.op('Sigmoid', [logit]), 'flat'], {}, 'probability');
-  g.output('probability', ['batch']);
+  g.op('Reshape', [link(logit), 'flat'], {}, output);
+  g.output(output, ['batch']);
   return g.toBytes(parts.metadata);
+}
+
+/**
+ * The normal equations' sums of a chunk of the standardized design `x` [N,K] (a trailing bias column) and the
+ * labels `y` [N,1]: `xtx` = XᵀX [K,K] and `xty` = Xᵀy [K,1], each one Gemm in ONNX Runtime.
+ */
+export function normalEquationsGraph(width: number): Uint8Array {
+  const g = new GraphBuilder('linear_normal_equations');
+  const x = g.input('x', ['rows', width]);
+  const y = g.input('y', ['rows', 1]);
+  g.op('Gemm', [x, x], { transA: { i: 1 } }, 'xtx');
+  g.op('Gemm', [x, y], { transA: { i: 1 } }, 'xty');
+  g.output('xtx', [width, width]);
+  g.output('xty', [width, 1]);
+  return g.toBytes();
 }

@@ -86,11 +86,18 @@ export interface LogisticModelInputs {
   std: number[];
   /** The categorical features' dictionary, stated in the model's metadata. */
   categories?: CategoryDictionary;
+  /** What the model outputs: a logistic model's `probability` (the default), a linear regression's `prediction`. */
+  output?: 'probability' | 'prediction';
 }
 
-/** Writes the trained parameters as one self-contained ONNX file (standardization in the graph, lineage and metrics in metadata_props) into `staging`. */
+/**
+ * Writes the trained parameters as one self-contained ONNX file (standardization in the graph, lineage and metrics
+ * in metadata_props) into `staging`: a logistic model, or with `output: 'prediction'` a linear regression (its
+ * losses are then mean squared errors).
+ */
 export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelInputs, result: TrainerResult): ModelArtifact {
-  const { loaded, features, fingerprint, design, mean, std, categories } = inputs;
+  const { loaded, features, fingerprint, design, mean, std, categories, output } = inputs;
+  const loss = output === 'prediction' ? 'squared_error' : 'log_loss';
   const names = features.featureColumns.map((c) => c.name);
   const { spec } = loaded;
   const trainer = spec.trainer;
@@ -102,6 +109,7 @@ export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelIn
     std,
     weights: theta.slice(0, design.length),
     intercept: theta[design.length],
+    output,
     metadata: {
       'sluice.pipeline': spec.name,
       'sluice.feature_names': JSON.stringify(names),
@@ -113,8 +121,8 @@ export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelIn
       'sluice.features_fingerprint': features.fingerprint,
       'sluice.trainer': JSON.stringify(trainer),
       'sluice.metrics': JSON.stringify({
-        train_log_loss: training.trainLoss,
-        validation_log_loss: training.validationLoss,
+        [`train_${loss}`]: training.trainLoss,
+        [`validation_${loss}`]: training.validationLoss,
         iterations: training.iterations,
         best_iteration: training.bestIteration,
         stop_reason: training.stopReason,
