@@ -111,7 +111,7 @@ describe('pipeline spec loading', () => {
 
   const regression = valid.replace('trainer: { type: logistic_regression }', 'task: regression\ntrainer: { type: lightgbm }');
   it.each([
-    ['a task its trainer does not take', valid.replace('trainer: {', 'task: regression\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not regression ones (task: regression); trainers for regression: lightgbm, xgboost'],
+    ['a task its trainer does not take', valid.replace('trainer: {', 'task: regression\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not regression ones (task: regression); trainers for regression: lightgbm, linear_regression, xgboost'],
     ['a multiclass task its trainer does not take', valid.replace('trainer: {', 'task: multiclass\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not multiclass ones (task: multiclass); trainers for multiclass: lightgbm, xgboost'],
     ['a regression setting on a multiclass pipeline', valid.replace('trainer: { type: logistic_regression }', 'task: multiclass\ntrainer: { type: lightgbm, objective: huber }'), "trainer.objective: a setting of regression models (task: regression); this pipeline's task is multiclass"],
     ['a search on AUC for a multiclass pipeline', `${valid.replace('trainer: { type: logistic_regression }', 'task: multiclass\ntrainer: { type: lightgbm }')}tune: { trials: 2 }\n`, 'tune.metric: a multiclass pipeline has no metric auc; its search optimizes log_loss (set tune.metric)'],
