@@ -109,7 +109,11 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
 
 export type SluiceActivities = ReturnType<typeof createActivities>;
 
-/** How often an activity without progress of its own heartbeats that it is alive. */
+/**
+ * How often an activity without progress of its own heartbeats that it is alive: every 5 s, or three times per
+ * heartbeat timeout when that is shorter (every 5 s against a 5 s timeout let an evaluation of more than 5 s time
+ * out and start again).
+ */
 const LIVENESS_MS = 5_000;
 
 /**
@@ -125,7 +129,7 @@ async function whileAlive<T>(work: () => Promise<T>): Promise<T> {
   } catch {
     return work();
   }
-  const timer = setInterval(() => context.heartbeat(), LIVENESS_MS);
+  const timer = setInterval(() => context.heartbeat(), Math.min(LIVENESS_MS, (context.info.heartbeatTimeoutMs ?? Infinity) / 3));
   try {
     return await Promise.race([work(), context.cancelled]);
   } finally {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { run } from '../scripts/sluice-cli';
 import { trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
 import { outcomeLine, type TrialRecord } from '../contracts/tuning';
@@ -22,6 +23,16 @@ let queue: string;
 const startWorker = () => startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: queue, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_PYTHON_SLOTS: '2' });
 
 /** The three-week flights spec with LightGBM and a small search over its learning rate and leaves. */
+/** Each activity of a run by type, with the attempt that ended it (the history records the last attempt's start). */
+async function attemptsOf(handle: WorkflowHandle): Promise<Array<[string, number]>> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const types = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name ?? '']));
+  return events.flatMap((e) => {
+    const started = e.activityTaskStartedEventAttributes;
+    return started ? [[types.get(String(started.scheduledEventId)) ?? '', started.attempt ?? 1] as [string, number]] : [];
+  });
+}
+
 function spec(name: string, tune: NonNullable<SpecInput['tune']>, change: (s: SpecInput) => void = () => undefined): string {
   return smallFlightsSpec(name, (s) => {
     s.trainer = { type: 'lightgbm', trees: 60, early_stopping_rounds: 20, seed: 5, threads: 1 };
@@ -171,8 +182,10 @@ describe('tune: a durable hyper-parameter search', () => {
       const beat = await eventually(() => trainingBeat(handle, 'tuneTrial'), (b) => (b?.checkpoint ?? 0) >= 20, 'a trial past its second checkpoint');
       await kill(python);
       python = await startWorker();
-      return { ...(await handle.result()), kept: beat?.checkpoint ?? 0 };
+      return { ...(await handle.result()), kept: beat?.checkpoint ?? 0, attempts: await attemptsOf(handle) };
     });
+    // Only the killed trial took a second attempt: the steps after it (evaluation's importance scoring among them) heartbeat within the 5 s timeout.
+    expect(result.attempts.filter(([, attempt]) => attempt > 1).map(([type]) => type)).toEqual(['tuneTrial']);
     const trials = result.tuning!.trials;
     expect(trials.map((t) => t.state)).toEqual(['complete', 'complete']);
     expect(trials[0].resumedFrom).toBeGreaterThanOrEqual(result.kept); // the checkpoint the killed attempt had heartbeaten, or a newer one

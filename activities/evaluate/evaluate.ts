@@ -114,10 +114,11 @@ export async function scoreDataset(store: ArtifactStore, modelUri: string, datas
       const out = task === 'multiclass' ? runner.outputs(x, end - start) : runner.score(x, end - start);
       if (out.length !== (end - start) * perRow) throw modelError(`${modelUri}: the model gives ${out.length} values for ${end - start} rows of ${perRow} classes`);
       scores.set(out, start * perRow);
+      await new Promise((resolve) => setImmediate(resolve)); // a turn for the activity's heartbeats
     }
     const labels = matrix.y ?? new Float32Array(0);
     const data = { x: matrix.x, labels, width: matrix.width, names, task, classes };
-    const found = importance && importance.rows > 0 && labels.length > 0 ? permutationImportance(runner, data, importance, own?.values.length === names.length ? own : undefined) : undefined;
+    const found = importance && importance.rows > 0 && labels.length > 0 ? await permutationImportance(runner, data, importance, own?.values.length === names.length ? own : undefined) : undefined;
     return { names, scores, labels, classes, importance: found };
   } finally {
     runner.close();

@@ -31,10 +31,10 @@ describe('permutation importance', () => {
   const labels = new Float32Array(ROWS).map((_, i) => (next() < 1 / (1 + Math.exp(-(2 * x[i * 3 + 2] - 0.5 * x[i * 3 + 1]))) ? 1 : 0));
   const data = { x, labels, width: 3, names: NAMES, task: 'binary' as const, classes: [] };
 
-  it('ranks the features by how much AUC drops without them, and a feature the model ignores drops nothing', () => {
+  it('ranks the features by how much AUC drops without them, and a feature the model ignores drops nothing', async () => {
     const runner = ModelRunner.open(file, 'model.onnx', 3);
     try {
-      const found = permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 7 }, { measure: 'coefficient', values: [0, -0.5, 2] });
+      const found = await permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 7 }, { measure: 'coefficient', values: [0, -0.5, 2] });
       expect(found).toMatchObject({ metric: 'auc', rows: 4_000, repeats: 3, seed: 7, measure: 'coefficient' });
       expect(found?.features.map((f) => f.feature)).toEqual(['strong', 'weak', 'unused']);
       const [strong, weak, unused] = found?.features ?? [];
@@ -44,17 +44,17 @@ describe('permutation importance', () => {
       expect(unused).toMatchObject({ drop: 0, spread: 0, own: 0 });
       expect(strong.own).toBeCloseTo(2 / 2.5, 12); // the trainer's measure, as shares
       // Seeded: the same sample and shuffles give the same figures.
-      expect(permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 7 })?.features.map((f) => f.drop)).toEqual(found?.features.map((f) => f.drop));
-      expect(permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 8 })?.features[0].drop).not.toBe(strong.drop);
+      expect((await permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 7 }))?.features.map((f) => f.drop)).toEqual(found?.features.map((f) => f.drop));
+      expect((await permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 8 }))?.features[0].drop).not.toBe(strong.drop);
     } finally {
       runner.close();
     }
   });
 
-  it('has no figures on a sample of one class, where AUC is undefined', () => {
+  it('has no figures on a sample of one class, where AUC is undefined', async () => {
     const runner = ModelRunner.open(file, 'model.onnx', 3);
     try {
-      expect(permutationImportance(runner, { ...data, labels: new Float32Array(ROWS) }, { rows: 1_000, repeats: 1, seed: 7 })).toBeUndefined();
+      expect(await permutationImportance(runner, { ...data, labels: new Float32Array(ROWS) }, { rows: 1_000, repeats: 1, seed: 7 })).toBeUndefined();
     } finally {
       runner.close();
     }

@@ -2,7 +2,7 @@ import type { ModelRunner } from '../inference/model-runner';
 import { classificationMetrics } from './metrics';
 import { regressionMetrics } from './regression-metrics';
 import { multiclassMetrics } from './multiclass-metrics';
-import type { Importance } from '../../contracts/metrics';
+import type { FeatureImportance, Importance } from '../../contracts/metrics';
 import { metricOf, PRIMARY_METRIC, type Task } from '../../contracts/tasks';
 
 /** How permutation importance samples and shuffles (the spec's `evaluation.importance`, defaults filled in). */
@@ -33,9 +33,10 @@ export interface ImportanceData {
  * again through ONNX Runtime; a feature's `drop` is the mean worsening of the task's primary metric (AUC, RMSE or
  * log loss, in its units). Model-agnostic: it needs only the scores. `own` is the trainer's measure from the
  * model's metadata, as shares. Features most important first; undefined when the sample's metric is undefined
- * (a sample of one class).
+ * (a sample of one class). ONNX Runtime scores on this thread: the event loop gets a turn after every scoring, so
+ * the activity's heartbeats go out meanwhile (a short heartbeat timeout would otherwise end the attempt).
  */
-export function permutationImportance(runner: ModelRunner, data: ImportanceData, options: ImportanceOptions, own?: { measure: string; values: number[] }): Importance | undefined {
+export async function permutationImportance(runner: ModelRunner, data: ImportanceData, options: ImportanceOptions, own?: { measure: string; values: number[] }): Promise<Importance | undefined> {
   const { width, task, classes } = data;
   const n = data.labels.length;
   const random = mulberry32(options.seed);
@@ -50,34 +51,36 @@ export function permutationImportance(runner: ModelRunner, data: ImportanceData,
   const metric = PRIMARY_METRIC[task];
   const higher = metricOf(task, metric)?.better === 'higher';
   const measure = metricFunction(task, labels, classes);
-  const score = (): Float32Array => {
+  const score = async (): Promise<Float32Array> => {
     const perRow = task === 'multiclass' ? classes.length : 1;
     const out = new Float32Array(rows * perRow);
     for (let start = 0; start < rows; start += BATCH) {
       const end = Math.min(rows, start + BATCH);
       const slice = x.subarray(start * width);
       out.set(task === 'multiclass' ? runner.outputs(slice, end - start) : runner.score(slice, end - start), start * perRow);
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return out;
   };
-  const base = measure(score());
+  const base = measure(await score());
   if (!Number.isFinite(base)) return undefined;
   const shares = own ? sharesOf(own.values) : undefined;
   const column = new Float32Array(rows);
-  const features = data.names.map((feature, j) => {
+  const features: FeatureImportance[] = [];
+  for (const [j, feature] of data.names.entries()) {
     for (let i = 0; i < rows; i++) column[i] = x[i * width + j];
     const drops: number[] = [];
     for (let r = 0; r < options.repeats; r++) {
       const order = sample(rows, rows, random);
       for (let i = 0; i < rows; i++) x[i * width + j] = column[order[i]];
-      const value = measure(score());
+      const value = measure(await score());
       drops.push(higher ? base - value : value - base);
     }
     for (let i = 0; i < rows; i++) x[i * width + j] = column[i];
     const mean = drops.reduce((s, d) => s + d, 0) / drops.length;
     const spread = Math.sqrt(drops.reduce((s, d) => s + (d - mean) ** 2, 0) / drops.length);
-    return { feature, drop: mean, spread, ...(shares ? { own: shares[j] } : {}) };
-  });
+    features.push({ feature, drop: mean, spread, ...(shares ? { own: shares[j] } : {}) });
+  }
   features.sort((a, b) => b.drop - a.drop || a.feature.localeCompare(b.feature));
   return { metric, rows, repeats: options.repeats, seed: options.seed, ...(own ? { measure: own.measure } : {}), features };
 }

@@ -53,7 +53,7 @@ export function checkTrainerTakes(spec: PipelineSpec, file: string, trainer: Tra
   }
   const categorical = spec.features.categorical ?? [];
   if (categorical.length === 0 || trainer.categorical !== 'none') return;
-  const native = trainers().filter((t) => t.categorical !== 'none').map((t) => t.type);
+  const native = trainers().filter((t) => t.categorical !== 'none' && t.tasks.includes(task)).map((t) => t.type);
   throw specError(
     `${file}: trainer.type: ${trainer.type} cannot take categorical features (features.categorical: ${categorical.join(', ')}); use a trainer that takes them (${native.join(', ')}), or encode them in features.sql (a statistics table of rates, a CASE)`,
   );
