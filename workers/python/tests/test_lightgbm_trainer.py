@@ -24,6 +24,13 @@ from sluice_python.object_store import S3Objects
 
 FLIGHTS = Path(__file__).resolve().parents[3] / "node_modules" / "vega-datasets" / "data" / "flights-3m.parquet"
 
+@pytest.fixture(autouse=True)
+def checkpoint_every_ten_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint every 10 rounds, whatever it costs: the kill tests here die after a given checkpoint, and which
+    ones the cost policy skips depends on the machine's load (tests/test_checkpoint.py tests the policy itself)."""
+    monkeypatch.setattr(training, "CHECKPOINT_SHARE", float("inf"))
+
+
 def dying_after_checkpoint(rounds: int, beats: list[dict], when=lambda details: True) -> Hooks:
     """Hooks of an attempt that dies at its first heartbeat (matching `when`) after a checkpoint of `rounds`
     rounds or more; `beats[-1]["checkpoint"]` is then the round the next attempt resumes after."""
@@ -172,10 +179,9 @@ def test_a_resumed_attempt_keeps_the_best_round_early_stopping_saw_before_the_ki
 
 @pytest.mark.parametrize("trainer", ["lightgbm", "xgboost"])
 @pytest.mark.parametrize("ending", ["max-iterations", "early-stopped"])
-def test_an_attempt_killed_after_its_last_checkpoint_is_finished_by_the_next_without_boosting(feature_set, tmp_path, monkeypatch, trainer, ending):
+def test_an_attempt_killed_after_its_last_checkpoint_is_finished_by_the_next_without_boosting(feature_set, tmp_path, trainer, ending):
     """The last checkpoint holds the whole fit (every round, or the round early stopping stopped at) and the worker
     dies before publishing the model: the next attempt has nothing left to boost (both libraries refuse 0 rounds)."""
-    monkeypatch.setattr(training, "CHECKPOINT_SHARE", float("inf"))  # a checkpoint every 10 rounds, whatever it costs
     store, features = feature_set
     settings = dict(seed=13, trees=30, learning_rate=0.8, early_stopping_rounds=1000, type=trainer)
     run = lambda store, hooks=None, **more: train(store, request(features, **settings, **more), trainer_of(trainer), hooks)
