@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ModelRunner } from '../inference/model-runner';
 import { scoringModel } from '../train/logistic/logistic-graphs';
 import { permutationImportance } from './importance';
+import { seededUniform } from '../../contracts/seeded-random';
 
 /**
  * Permutation importance of a logistic model whose weights are known: `strong` (weight 2) matters most, `weak`
@@ -12,20 +13,10 @@ import { permutationImportance } from './importance';
 const NAMES = ['unused', 'weak', 'strong'];
 const ROWS = 6_000;
 
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('permutation importance', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-importance-')), 'model.onnx');
   fs.writeFileSync(file, scoringModel({ featureNames: NAMES, mean: [0, 0, 0], std: [1, 1, 1], weights: [0, -0.5, 2], intercept: 0, metadata: {} }));
-  const next = uniform(3);
+  const next = seededUniform(3);
   const x = new Float32Array(ROWS * 3).map(() => 2 * next() - 1);
   // Labels drawn from the model's own probabilities: it is the true model.
   const labels = new Float32Array(ROWS).map((_, i) => (next() < 1 / (1 + Math.exp(-(2 * x[i * 3 + 2] - 0.5 * x[i * 3 + 1]))) ? 1 : 0));

@@ -4,6 +4,7 @@ import { regressionMetrics } from './regression-metrics';
 import { multiclassMetrics } from './multiclass-metrics';
 import type { FeatureImportance, Importance } from '../../contracts/metrics';
 import { metricOf, PRIMARY_METRIC, type Task } from '../../contracts/tasks';
+import { seededUniform } from '../../contracts/seeded-random';
 
 /** How permutation importance samples and shuffles (the spec's `evaluation.importance`, defaults filled in). */
 export interface ImportanceOptions {
@@ -39,7 +40,7 @@ export interface ImportanceData {
 export async function permutationImportance(runner: ModelRunner, data: ImportanceData, options: ImportanceOptions, own?: { measure: string; values: number[] }): Promise<Importance | undefined> {
   const { width, task, classes } = data;
   const n = data.labels.length;
-  const random = mulberry32(options.seed);
+  const random = seededUniform(options.seed);
   const picked = sample(n, Math.min(n, options.rows), random);
   const rows = picked.length;
   const x = new Float32Array(rows * width);
@@ -112,15 +113,4 @@ function sample(n: number, k: number, random: () => number): Int32Array {
     all[j] = t;
   }
   return all.subarray(0, k);
-}
-
-/** A seeded stream of uniform numbers in [0, 1) (mulberry32): the same sample and shuffles in every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -2,23 +2,13 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { multiclassMetrics } from './multiclass-metrics';
 import { regressionMetrics } from './regression-metrics';
+import { seededUniform } from '../../contracts/seeded-random';
 
 /**
  * The regression and multiclass metrics against scikit-learn's on the same predictions (the Python worker's
  * environment), to 1e-9.
  */
 const PYTHON = path.resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'python');
-
-/** A seeded stream of uniform numbers in [0, 1) (mulberry32), so the test data is the same every run. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sklearn(script: string, data: unknown): Record<string, number | number[] | number[][]> {
   const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(data), encoding: 'utf8' });
@@ -27,7 +17,7 @@ function sklearn(script: string, data: unknown): Record<string, number | number[
 }
 
 describe('regression metrics', () => {
-  const next = uniform(7);
+  const next = seededUniform(7);
   const labels = Array.from({ length: 5_000 }, () => 40 * next() - 10);
   const predictions = labels.map((y) => y + 6 * (next() - 0.5) + 1);
 
@@ -68,7 +58,7 @@ print(json.dumps({"rmse": m.root_mean_squared_error(y, p), "mae": m.mean_absolut
 
 describe('multiclass metrics', () => {
   const classes = ['sun', 'rain', 'drizzle', 'fog', 'snow'];
-  const next = uniform(11);
+  const next = seededUniform(11);
   const rows = 3_000;
   // `snow` is never a label nor predicted (its probability is tiny); `fog` is predicted but never a label.
   const labels = Array.from({ length: rows }, () => Math.floor(next() * 3));
