@@ -27,7 +27,10 @@ export interface Importance {
   seed: number;
   /** What `own` is: `gain` (trees: the loss reduction of the feature's splits), `coefficient` (linear: |standardized coefficient|). */
   measure?: string;
+  /** Most important first; empty when it was `skipped`. */
   features: FeatureImportance[];
+  /** Why the shuffles were not scored (the run's CPU budget could not pay for them). */
+  skipped?: string;
 }
 
 /** Binary-classification quality of scores against 0/1 labels. */

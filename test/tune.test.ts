@@ -22,7 +22,6 @@ let queue: string;
 
 const startWorker = () => startPythonWorker({ TEMPORAL_ADDRESS: h.config.address, SLUICE_PYTHON_TASK_QUEUE: queue, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_PYTHON_SLOTS: '2' });
 
-/** The three-week flights spec with LightGBM and a small search over its learning rate and leaves. */
 /** Each activity of a run by type, with the attempt that ended it (the history records the last attempt's start). */
 async function attemptsOf(handle: WorkflowHandle): Promise<Array<[string, number]>> {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -33,6 +32,7 @@ async function attemptsOf(handle: WorkflowHandle): Promise<Array<[string, number
   });
 }
 
+/** The three-week flights spec with LightGBM and a small search over its learning rate and leaves. */
 function spec(name: string, tune: NonNullable<SpecInput['tune']>, change: (s: SpecInput) => void = () => undefined): string {
   return smallFlightsSpec(name, (s) => {
     s.trainer = { type: 'lightgbm', trees: 60, early_stopping_rounds: 20, seed: 5, threads: 1 };

@@ -31,6 +31,8 @@ export interface EvaluateInput {
   timeColumn?: string;
   /** Permutation importance's sample (the spec's `evaluation.importance`; `rows: 0` skips it, as for the champion). */
   importance?: Partial<ImportanceOptions>;
+  /** The CPU seconds permutation importance may take (half of what the run's budget leaves); unset: no limit. */
+  importanceCpuSeconds?: number;
 }
 
 /** Rows per ONNX Runtime call when scoring, to bound the memory of one call. */
@@ -39,7 +41,7 @@ const SCORE_BATCH = 262_144;
 /** Scores a labelled dataset with an exported model file and measures the scores (a regression's predictions) against the labels. */
 export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) {
   return metered(async (meter) => {
-    const importance = { ...IMPORTANCE_DEFAULTS, ...input.importance };
+    const importance = { ...IMPORTANCE_DEFAULTS, ...input.importance, maxCpuSeconds: input.importanceCpuSeconds };
     const withImportance = <M extends ModelMetrics>(metrics: M, found: Importance | undefined): ModelMetrics => (found ? { ...metrics, importance: found } : metrics);
     if (input.task === 'multiclass') {
       const { names, scores, labels, classes, importance: found } = await scoreDataset(store, input.modelUri, input.dataset, input.label, 'multiclass', importance);
@@ -82,7 +84,7 @@ function refuseUndefined(metrics: ModelMetrics): void {
  * each row's probability per class of `classes`, row-major), with the dataset's labels; with `importance` (rows
  * above 0), the features' permutation importance on a sample of them, beside the trainer's own measure.
  */
-export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string, task: Task = 'binary', importance?: ImportanceOptions) {
+export async function scoreDataset(store: ArtifactStore, modelUri: string, dataset: ArtifactRef, label: string, task: Task = 'binary', importance?: ImportanceOptions & { maxCpuSeconds?: number }) {
   let file: string;
   let bytes: Uint8Array;
   let names: string[];
@@ -118,7 +120,7 @@ export async function scoreDataset(store: ArtifactStore, modelUri: string, datas
     }
     const labels = matrix.y ?? new Float32Array(0);
     const data = { x: matrix.x, labels, width: matrix.width, names, task, classes };
-    const found = importance && importance.rows > 0 && labels.length > 0 ? await permutationImportance(runner, data, importance, own?.values.length === names.length ? own : undefined) : undefined;
+    const found = importance && importance.rows > 0 && labels.length > 0 ? await permutationImportance(runner, data, importance, own?.values.length === names.length ? own : undefined, importance.maxCpuSeconds) : undefined;
     return { names, scores, labels, classes, importance: found };
   } finally {
     runner.close();

@@ -50,4 +50,18 @@ describe('permutation importance', () => {
       runner.close();
     }
   });
+
+  it('skips the shuffles when their estimated CPU time passes what the budget leaves, and says so; a larger allowance measures', async () => {
+    const runner = ModelRunner.open(file, 'model.onnx', 3);
+    try {
+      const skipped = await permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 7 }, { measure: 'coefficient', values: [0, -0.5, 2] }, 0);
+      expect(skipped).toMatchObject({ metric: 'auc', rows: 4_000, repeats: 3, measure: 'coefficient', features: [] });
+      expect(skipped?.skipped).toMatch(/^skipped: its 9 scorings would take about [\d.]+ CPU seconds, over the 0\.0 the budget leaves it$/);
+      const measured = await permutationImportance(runner, data, { rows: 4_000, repeats: 3, seed: 7 }, undefined, 3_600);
+      expect(measured?.skipped).toBeUndefined();
+      expect(measured?.features.map((f) => f.feature)).toEqual(['strong', 'weak', 'unused']);
+    } finally {
+      runner.close();
+    }
+  });
 });

@@ -74,7 +74,7 @@ export function chartSpecs(input: RunReportInput): Record<'timeline', ChartSpec>
   const common = {
     timeline: timelineChart(input.ledger.entries.map((e) => ({ step: e.step, start: (Date.parse(e.startedAt) - start) / 1000, end: (Date.parse(e.finishedAt) - start) / 1000 }))),
     ...(input.tuning ? tuningCharts(input.tuning) : {}),
-    ...(input.metrics.importance ? { importance: importanceChart(input.metrics.importance) } : {}),
+    ...(input.metrics.importance?.features.length ? { importance: importanceChart(input.metrics.importance) } : {}),
   };
   const m = input.metrics;
   if (!('task' in m)) return { ...classifierCharts(input, m), ...common };
@@ -127,6 +127,7 @@ ${figure('params', 'Each searched setting against the holdout metric, complete t
 /** The features' importance: the chart, and the words to read it by. */
 function importanceHtml(importance: Importance | undefined, figure: (name: string, caption: string) => string): string {
   if (!importance) return '';
+  if (importance.skipped) return `<h2>Feature importance</h2>\n<p>Permutation importance ${escape(importance.skipped)}.</p>`;
   const own = importance.measure ? `; right: the trainer's own measure (${importance.measure === 'gain' ? 'the loss reduction of the splits on the feature' : 'the |standardized coefficient|'}), as shares` : '';
   return `<h2>Feature importance</h2>\n${figure('importance', `Left: how much ${metricNamed(importance.metric)?.words ?? importance.metric} worsens when the feature's values are shuffled among ${importance.rows.toLocaleString('en-US')} sampled validation rows (mean of ${importance.repeats}, the line its spread; seed ${importance.seed})${own}.`)}`;
 }

@@ -90,6 +90,7 @@ export function describeVersion(pipeline: string, v: ModelVersion, aliases: stri
   ];
   const importance = v.metrics?.importance;
   if (!importance) return [...lines, `  ${v.featureNames.length} features; no importance recorded (a model evaluated before Sluice measured it, or evaluation.importance.rows: 0)`].join('\n');
+  if (importance.skipped) return [...lines, `  ${v.featureNames.length} features; permutation importance ${importance.skipped}`].join('\n');
   const shown = importance.features.slice(0, TOP_FEATURES);
   const metric = metricNamed(importance.metric)?.words ?? importance.metric;
   const own = importance.measure ? [{ head: `${importance.measure} share`, right: true }] : [];

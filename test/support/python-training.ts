@@ -35,12 +35,21 @@ export async function trainThroughKill(
   restart: () => Promise<unknown>,
 ): Promise<{ uninterrupted: TrainPipelineResult; resumed: TrainPipelineResult; beat?: TrainingBeat }> {
   return h.withWorker(async () => {
+    const began = Date.now();
+    const phases: string[] = [];
+    const phase = (what: string) => phases.push(`${what} ${((Date.now() - began) / 1000).toFixed(1)} s`);
     const uninterrupted = (await (await start('uninterrupted')).result()) as TrainPipelineResult;
+    phase('uninterrupted run');
     const handle = await start('killed');
     const beat = await checkpointed(handle, 'a checkpoint of the Python trainer');
+    phase(`checkpoint of round ${beat?.checkpoint}`);
     await kill(worker);
     await restart();
-    return { uninterrupted, resumed: (await handle.result()) as TrainPipelineResult, beat };
+    phase('worker restarted');
+    const resumed = (await handle.result()) as TrainPipelineResult;
+    phase('resumed run');
+    console.log(`kill and resume: ${phases.join(', ')}`); // where the time went, when a slow machine runs out of it
+    return { uninterrupted, resumed, beat };
   });
 }
 
