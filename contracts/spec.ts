@@ -162,7 +162,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
         calibration_bins: z.number().int().min(2).max(100).default(10).describe('Bins of the calibration table and chart.'),
         importance: z
           .object({
-            rows: z.number().int().min(0).max(1_000_000).optional().describe('Validation rows sampled for permutation importance (default 5000; 0 turns it off). Under `budget.max_cpu_seconds` it is skipped when it would cost more than half of what the budget leaves at evaluation.'),
+            rows: z.number().int().min(0).max(1_000_000).optional().describe('Validation rows sampled for permutation importance (default 5000; 0 turns it off). Under `budget.max_cpu_seconds` it is skipped when it would cost more than a third of what the budget leaves at evaluation.'),
             repeats: z.number().int().min(1).max(20).optional().describe('Shuffles of each feature, averaged (default 3).'),
             seed: z.number().int().min(0).optional().describe('Seed of the row sample and the shuffles (default 7).'),
           })

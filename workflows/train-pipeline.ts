@@ -276,9 +276,9 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       ...(features.classes ? { classShares: features.classes.map((c) => c.rows / features.train.rows) } : {}),
       ...(spec.evaluation.importance ? { importance: spec.evaluation.importance } : {}),
     };
-    // Under a CPU budget, permutation importance may take half of what is left (register and the report follow).
+    // Under a CPU budget, permutation importance may take a third of what is left (register and the report follow).
     const cpuLimit = spec.budget?.max_cpu_seconds;
-    const allowance = cpuLimit === undefined ? {} : { importanceCpuSeconds: Math.max(0, (cpuLimit - ledger.total.cpuSeconds) / 2) };
+    const allowance = cpuLimit === undefined ? {} : { importanceCpuSeconds: Math.max(0, (cpuLimit - ledger.total.cpuSeconds) / 3) };
     const { metrics, roc } = await step('evaluate', () => summarized(data.evaluate, `evaluate on ${count(features.validate.rows)} validation rows`, { modelUri: model.uri, ...evaluation, ...allowance }), (r) => headline(r.metrics), inputsOf(model.uri, evaluation));
 
     // The champion alone, not the whole registry (runs recorded before read the whole registry into their history).

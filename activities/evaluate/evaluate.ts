@@ -31,7 +31,7 @@ export interface EvaluateInput {
   timeColumn?: string;
   /** Permutation importance's sample (the spec's `evaluation.importance`; `rows: 0` skips it, as for the champion). */
   importance?: Partial<ImportanceOptions>;
-  /** The CPU seconds permutation importance may take (half of what the run's budget leaves); unset: no limit. */
+  /** The CPU seconds permutation importance may take (a third of what the run's budget leaves); unset: no limit. */
   importanceCpuSeconds?: number;
 }
 

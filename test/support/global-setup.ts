@@ -7,9 +7,11 @@ import { installTemporalCli, startDevServer } from '../../scripts/dev-server';
 import { startS3Server } from '../../scripts/s3-server';
 import { WORKFLOWS_PATH } from '../../workers/create-worker';
 
+/** Added to every port the suite's own servers take: SLUICE_TEST_PORT_OFFSET=100 runs a second suite beside a first. */
+const OFFSET = Number(process.env.SLUICE_TEST_PORT_OFFSET ?? 0);
 /** Ports of the test suite's own dev server and its Web UI, apart from the ones `npm run demo` uses. */
-const TEST_PORT = 7244;
-const TEST_UI_PORT = 7254;
+const TEST_PORT = 7244 + OFFSET;
+const TEST_UI_PORT = 7254 + OFFSET;
 
 /**
  * Starts a fresh Temporal dev server for the test run (its own SQLite file in a temp folder, its Web UI
@@ -34,7 +36,7 @@ export default async function globalSetup(): Promise<void> {
 }
 
 /** S3 port of the test suite's own SeaweedFS (it also takes the three ports below). */
-const S3_PORT = 7264;
+const S3_PORT = 7264 + OFFSET;
 /** The bucket the object-storage tests use. */
 const S3_BUCKET = 'sluice-test';
 
@@ -52,7 +54,7 @@ async function startObjectStorage(stateDir: string): Promise<void> {
 }
 
 /** Port of the test suite's own PostgreSQL, for the Postgres sink. */
-const PG_PORT = 5434;
+const PG_PORT = 5434 + OFFSET;
 
 /** Starts a private PostgreSQL (scripts/postgres.sh) and exports SLUICE_POSTGRES_URL for the sink tests. */
 function startPostgres(): void {

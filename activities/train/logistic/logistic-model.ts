@@ -88,6 +88,8 @@ export interface LogisticModelInputs {
   categories?: CategoryDictionary;
   /** What the model outputs: a logistic model's `probability` (the default), a linear regression's `prediction`. */
   output?: 'probability' | 'prediction';
+  /** A softmax model's classes, in code order: θ is then [design + 1, classes] row-major, and the output `probabilities`. */
+  classes?: string[];
 }
 
 /**
@@ -96,20 +98,22 @@ export interface LogisticModelInputs {
  * losses are then mean squared errors).
  */
 export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelInputs, result: TrainerResult): ModelArtifact {
-  const { loaded, features, fingerprint, design, mean, std, categories, output } = inputs;
+  const { loaded, features, fingerprint, design, mean, std, categories, output, classes } = inputs;
   const loss = output === 'prediction' ? 'squared_error' : 'log_loss';
   const names = features.featureColumns.map((c) => c.name);
   const { spec } = loaded;
   const trainer = spec.trainer;
   const { theta, ...training } = result;
+  const k = classes?.length ?? 1;
+  const weights = theta.slice(0, design.length * k);
   const bytes = scoringModel({
     featureNames: names,
     design,
     mean,
     std,
-    weights: theta.slice(0, design.length),
-    intercept: theta[design.length],
-    output,
+    weights,
+    intercept: classes ? theta.slice(design.length * k) : theta[design.length],
+    output: classes ? 'probabilities' : output,
     metadata: {
       'sluice.pipeline': spec.name,
       'sluice.feature_names': JSON.stringify(names),
@@ -128,8 +132,9 @@ export function writeLogisticModel(staging: StagingArea, inputs: LogisticModelIn
         stop_reason: training.stopReason,
       }),
       ...(categories ? { 'sluice.categories': JSON.stringify(categories) } : {}),
-      // The trainer's own importance: |standardized coefficient| per feature (a categorical one's indicators summed).
-      'sluice.importance': JSON.stringify({ measure: 'coefficient', values: names.map((_, k) => design.reduce((sum, d, j) => sum + (d.input === k ? Math.abs(theta[j]) : 0), 0)) }),
+      ...(classes ? { 'sluice.classes': JSON.stringify(classes) } : {}),
+      // The trainer's own importance: |standardized coefficient| per feature (a categorical one's indicators, and a softmax's classes, summed).
+      'sluice.importance': JSON.stringify({ measure: 'coefficient', values: names.map((_, f) => weights.reduce((sum, w, i) => sum + (design[Math.floor(i / k)].input === f ? Math.abs(w) : 0), 0)) }),
     },
   });
   fs.writeFileSync(staging.file('model.onnx'), bytes);
