@@ -29,7 +29,9 @@ export async function follow<T>(context: Context, handle: WorkflowHandle, option
     const waiting = awaitingOperator(state);
     if (options.untilWaiting && state?.status === 'RUNNING' && waiting.length > 0) onWaiting(waiting);
   };
-  const timer = setInterval(() => void tick(), options.intervalMs ?? 500);
+  // The tick in flight, awaited before returning: no call of this command outlives it.
+  let ticking: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => void (ticking = ticking.then(tick)), options.intervalMs ?? 500);
   // The result's long poll is cancelled when the run is left waiting, so no call outlives the command (a poll
   // retried after the connection closed would otherwise crash the process).
   const stop = new AbortController();
@@ -40,6 +42,7 @@ export async function follow<T>(context: Context, handle: WorkflowHandle, option
     clearInterval(timer);
     stop.abort();
     result.catch(() => undefined);
+    await ticking;
     await tick();
   }
 }

@@ -51,7 +51,7 @@ export async function trainLinearModel({ store, loaded, features, params: traine
 }
 
 /** θ of (XᵀX + l2·N·I) θ = Xᵀy for `matrix` (its last column the bias, not penalized). */
-async function solveRidge(matrix: FeatureMatrix, l2: number): Promise<Float64Array> {
+export async function solveRidge(matrix: FeatureMatrix, l2: number): Promise<Float64Array> {
   const k = matrix.width;
   const y = matrix.y;
   if (!y) throw new Error('solveRidge: the matrix has no labels');

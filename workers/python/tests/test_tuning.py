@@ -14,7 +14,7 @@ from sluice_python.artifacts import ArtifactStore
 from sluice_python.trainers import trainer_of
 from sluice_python.training import Hooks, holdout_split, matrix
 from sluice_python.tuning import auc, suggest, trial
-from test_lightgbm_trainer import NAMES, feature_set, request  # noqa: F401 - the fixture is used by name
+from test_lightgbm_trainer import NAMES, band_set, feature_set, request  # noqa: F401 - the fixtures are used by name
 
 import pyarrow.parquet as pq
 
@@ -71,6 +71,24 @@ def test_a_trial_is_scored_on_the_holdout_days_and_reused(feature_set):  # noqa:
     assert len(holdout_rows) < len(y) / 5
     again = trial(store, req, trainer_of("lightgbm"), Hooks())
     assert again["reused"] and again["trial"]["value"] == record["value"]
+
+
+def test_a_multiclass_trial_is_scored_by_its_holdout_log_loss(band_set):  # noqa: F811
+    store, features = band_set
+    req = request(features, trees=40, early_stopping_rounds=10) | {"metric": "log_loss"}
+    req["loaded"]["spec"]["task"] = "multiclass"
+    records = [trial(store, req | {"params": {"learning_rate": rate, "leaves": 15}}, trainer_of("lightgbm"), Hooks())["trial"] for rate in (0.05, 0.3)]
+    table = pq.read_table(store.path_of(features["train"]["uri"]))
+    _, holdout_rows = holdout_split(table, "date", 0.1)
+    _, y = matrix(table, NAMES, "band", "LightGBM")
+    held = y[holdout_rows].astype(np.int64)
+    # Below the class shares' log loss on those days (the best constant guess), and only the log loss is reported.
+    shares = np.bincount(held, minlength=3) / len(held)
+    constant = float(-np.mean(np.log(shares[held])))
+    for record in records:
+        assert record["state"] == "complete" and set(record["holdout"]) == {"logLoss"} and record["value"] == record["holdout"]["logLoss"]
+        assert 0 < record["value"] < constant
+    assert records[0]["value"] != records[1]["value"]
 
 
 def test_median_pruning_stops_a_trial_that_trails_the_finished_ones(feature_set):  # noqa: F811
