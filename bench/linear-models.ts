@@ -9,7 +9,9 @@
  *   npm run bench
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { columnMoments, readFeatureMatrix, type FeatureMatrix } from '../activities/features/feature-matrix';
 import { designColumns, logisticDesign } from '../activities/train/logistic/design';
@@ -17,8 +19,7 @@ import { solveRidge } from '../activities/train/linear/linear-model';
 import { trainSoftmax } from '../activities/train/softmax/softmax-trainer';
 import { softmaxLossGraph } from '../activities/train/softmax/softmax-graphs';
 import type { FeatureSet } from '../contracts/artifacts';
-import { pipelineSpec, writeSpec } from '../test/support/specs';
-import { featuresFor, PYTHON } from './reference';
+import { DELAY_CLASS, featuresFor, PYTHON } from './reference';
 import * as ort from 'onnxruntime-node';
 
 const REPEATS = 3;
@@ -109,13 +110,9 @@ async function main(): Promise<void> {
     (a, b) => [`RMSE relative gap |ours − sklearn| / sklearn ${(Math.abs(a - b) / b).toExponential(2)}  target ≤ 1e-4`, Math.abs(a - b) / b <= 1e-4],
   );
 
-  const spec = pipelineSpec('flights');
-  spec.name = 'flights-delay-class';
-  spec.task = 'multiclass';
-  spec.label = { name: 'delayed', sql: 'CASE WHEN delay <= 0 THEN 0 WHEN delay <= 15 THEN 1 WHEN delay <= 60 THEN 2 ELSE 3 END' };
-  spec.trainer = { type: 'softmax_regression', l2: L2 };
-  spec.gates = {};
-  const classes = await featuresFor(store, writeSpec('flights-delay-class', spec));
+  const file = path.join('pipelines', `.bench-delay-class-${process.pid}.yaml`);
+  fs.writeFileSync(file, stringify({ ...DELAY_CLASS, trainer: { type: 'softmax_regression', l2: L2 } }));
+  const classes = await featuresFor(store, file).finally(() => fs.rmSync(file, { force: true }));
   const k = classes.classes?.length ?? 0;
   const s = await matrices(store, classes);
   const softmax = await timed(() => trainSoftmax(s.train, undefined, k, { l2: L2, maxIterations: 200, tolerance: 1e-6, patience: 1 }));

@@ -11,6 +11,19 @@ const ROOT = path.resolve(__dirname, '..');
 /** The project-local Python with scikit-learn (scripts/setup-python.sh makes it). */
 export const PYTHON = path.join(ROOT, '.tools', 'venv', 'bin', 'python');
 
+/**
+ * The four-class twin of flights.yaml, a spec layer over it: how late a flight leaves (0: on time or early, 1: up to
+ * 15 minutes, 2: up to an hour, 3: later). The label is an integer, so flights.yaml's statistics (sums and means of
+ * the label) become each airport's, route's and hour's mean delay class.
+ */
+export const DELAY_CLASS = {
+  extends: 'flights.yaml',
+  name: 'flights-delay-class',
+  task: 'multiclass',
+  label: { name: 'delayed', sql: 'CASE WHEN delay <= 0 THEN 0 WHEN delay <= 15 THEN 1 WHEN delay <= 60 THEN 2 ELSE 3 END' },
+  gates: {},
+};
+
 /** Runs a spec's extract and features steps outside Temporal (stored outputs are reused). */
 export async function featuresFor(store: ArtifactStore, specFile: string): Promise<FeatureSet> {
   const loaded = loadSpecFile(specFile);

@@ -43,17 +43,14 @@ export async function evaluateModel(store: ArtifactStore, input: EvaluateInput) 
   return metered(async (meter) => {
     const importance = { ...IMPORTANCE_DEFAULTS, ...input.importance, maxCpuSeconds: input.importanceCpuSeconds };
     const withImportance = <M extends ModelMetrics>(metrics: M, found: Importance | undefined): ModelMetrics => (found ? { ...metrics, importance: found } : metrics);
+    const { names, scores, labels, classes, importance: found } = await scoreDataset(store, input.modelUri, input.dataset, input.label, input.task ?? 'binary', importance);
+    meter.rowsIn = labels.length;
+    meter.bytesIn = input.dataset.bytes;
     if (input.task === 'multiclass') {
-      const { names, scores, labels, classes, importance: found } = await scoreDataset(store, input.modelUri, input.dataset, input.label, 'multiclass', importance);
-      meter.rowsIn = labels.length;
-      meter.bytesIn = input.dataset.bytes;
       const metrics = multiclassMetrics(scores, labels, classes, input.classShares ?? []);
       refuseUndefined(metrics);
       return { metrics: withImportance(metrics, found), featureNames: names, roc: [] as Array<[number, number]> };
     }
-    const { names, scores, labels, importance: found } = await scoreDataset(store, input.modelUri, input.dataset, input.label, input.task ?? 'binary', importance);
-    meter.rowsIn = scores.length;
-    meter.bytesIn = input.dataset.bytes;
     if (input.task === 'regression') {
       const metrics = regressionMetrics(scores, labels, input.trainingMean ?? NaN);
       refuseUndefined(metrics);

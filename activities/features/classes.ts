@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeQuery, sqlIdent, sqlString } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import { MAX_CLASSES, probabilityColumn } from '../../contracts/classes';
+import { firstRow } from './first-row';
 import type { ClassCount } from '../../contracts/artifacts';
 
 const CLASS_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|VARCHAR|BOOLEAN)$/;
@@ -17,7 +18,7 @@ export async function trainingClasses(connection: DuckDBConnection, train: strin
   const type = (await describeQuery(connection, train)).find((c) => c.name === label)?.type ?? '';
   if (!CLASS_TYPES.test(type)) {
     const first = await firstRow(connection, train, `${y} IS NOT NULL`, label, time);
-    throw dataError(`label.sql: a multiclass label is text or an integer, got ${type}${first ? ` (the first: ${first.value})` : ''}; cast it in label.sql, or set task: regression for a number`);
+    throw dataError(`label.sql: a multiclass label is text or an integer, got ${type}${first ? ` (the first: ${JSON.stringify(first.value)})` : ''}; cast it in label.sql, or set task: regression for a number`);
   }
   const nulls = await firstRow(connection, train, `${y} IS NULL`, label, time);
   if (nulls) throw dataError(`label.sql: ${nulls.rows} training rows have a NULL label; filter them in extract.query, or give them a class in label.sql (the first at ${time} ${nulls.at})`);
@@ -49,7 +50,7 @@ export async function checkValidationClasses(connection: DuckDBConnection, rows:
   const unseen = await firstRow(connection, rows, `${where} AND CAST(${y} AS VARCHAR) NOT IN (${classes.map((c) => sqlString(c.name)).join(', ')})`, label, time);
   if (unseen) {
     throw dataError(
-      `label.sql: ${unseen.rows} validation rows have a class the training window never saw (the first: ${unseen.value} at ${time} ${unseen.at}); the model knows ${classes.map((c) => JSON.stringify(c.name)).join(', ')}: widen split.train to a window that has it, or map it to one of those in label.sql`,
+      `label.sql: ${unseen.rows} validation rows have a class the training window never saw (the first: ${JSON.stringify(unseen.value)} at ${time} ${unseen.at}); the model knows ${classes.map((c) => JSON.stringify(c.name)).join(', ')}: widen split.train to a window that has it, or map it to one of those in label.sql`,
     );
   }
 }
@@ -57,13 +58,4 @@ export async function checkValidationClasses(connection: DuckDBConnection, rows:
 /** The class code of the label: its position in `classes`, from 0, as FLOAT (the label column of a feature set). */
 export function classCodeSql(label: string, classes: ClassCount[]): string {
   return `CAST(list_position([${classes.map((c) => sqlString(c.name)).join(', ')}], CAST(${sqlIdent(label)} AS VARCHAR)) - 1 AS FLOAT)`;
-}
-
-/** How many rows of `relation` match `where`, and the first of them by `time` (its label quoted, and its time); undefined when none. */
-async function firstRow(connection: DuckDBConnection, relation: string, where: string, label: string, time: string): Promise<{ rows: number; value: string; at: string } | undefined> {
-  const reader = await connection.runAndReadAll(
-    `SELECT count(*) OVER ()::BIGINT, CAST(${sqlIdent(label)} AS VARCHAR), CAST(${sqlIdent(time)} AS VARCHAR) FROM ${relation} WHERE ${where} ORDER BY ${sqlIdent(time)} LIMIT 1`,
-  );
-  const row = reader.getRowsJS()[0];
-  return row ? { rows: Number(row[0]), value: row[1] === null ? 'NULL' : JSON.stringify(row[1]), at: String(row[2]) } : undefined;
 }

@@ -8,6 +8,7 @@ import { checkPointInTime } from './point-in-time-check';
 import { explainSqlError, NESTED } from '../sql/sql-errors';
 import { buildDictionary, codedFeaturesSql } from './categories';
 import { checkValidationClasses, classCodeSql, trainingClasses } from './classes';
+import { firstRow } from './first-row';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
 import { CATEGORIES_TABLE, type DateWindow, type LoadedSpec } from '../../contracts/spec';
@@ -111,19 +112,12 @@ async function createLabelledView(connection: DuckDBConnection, loaded: LoadedSp
   const labelType = (await describeQuery(connection, sqlIdent(name))).find((c) => c.name === spec.label.name)?.type ?? '';
   if ((spec.task ?? 'binary') === 'regression') {
     if (!NUMERIC_TYPES.test(labelType) || labelType === 'BOOLEAN') {
-      const first = await firstValue(connection, sqlIdent(name), spec.label.name, spec.extract.time_column);
-      throw dataError(`label.sql: a regression label is a number, got ${labelType}${first === undefined ? '' : ` (the first: ${first})`}; cast it in label.sql, or set task: binary for a yes/no label`);
+      const first = await firstRow(connection, sqlIdent(name), `${sqlIdent(spec.label.name)} IS NOT NULL`, spec.label.name, spec.extract.time_column);
+      throw dataError(`label.sql: a regression label is a number, got ${labelType}${first === undefined ? '' : ` (the first: ${JSON.stringify(first.value)})`}; cast it in label.sql, or set task: binary for a yes/no label`);
     }
   } else if ((spec.task ?? 'binary') === 'binary' && !NUMERIC_TYPES.test(labelType)) {
     throw dataError(`label.sql: must give a BOOLEAN or a 0/1 number, got ${labelType}; a label of several classes is task: multiclass`);
   }
-}
-
-/** The first non-NULL value of `column` in `relation` by `time`, quoted (undefined: there is none). */
-async function firstValue(connection: DuckDBConnection, relation: string, column: string, time: string): Promise<string | undefined> {
-  const reader = await connection.runAndReadAll(`SELECT CAST(${sqlIdent(column)} AS VARCHAR) FROM ${relation} WHERE ${sqlIdent(column)} IS NOT NULL ORDER BY ${sqlIdent(time)} LIMIT 1`);
-  const row = reader.getRowsJS()[0];
-  return row ? JSON.stringify(row[0]) : undefined;
 }
 
 async function computeStats(connection: DuckDBConnection, loaded: LoadedSpec, staging: StagingArea): Promise<Record<string, ArtifactRef>> {
@@ -248,11 +242,8 @@ async function checkLabel(connection: DuckDBConnection, staging: StagingArea, tr
   const parquet = `read_parquet(${sqlString(staging.file(train.uri.split('/').pop() ?? ''))})`;
   const y = sqlIdent(label);
   const refuse = async (where: string, what: string): Promise<void> => {
-    const n = Number(await scalar(connection, `SELECT count(*) FROM ${parquet} WHERE ${where}`));
-    if (n === 0) return;
-    const reader = await connection.runAndReadAll(`SELECT CAST(${y} AS VARCHAR), CAST(${sqlIdent(time)} AS VARCHAR) FROM ${parquet} WHERE ${where} ORDER BY ${sqlIdent(time)} LIMIT 1`);
-    const [value, at] = reader.getRowsJS()[0];
-    throw dataError(`label.sql: ${n} training rows have ${what} (the first: ${value === null ? 'NULL' : value} at ${time} ${at})`);
+    const first = await firstRow(connection, parquet, where, label, time);
+    if (first) throw dataError(`label.sql: ${first.rows} training rows have ${what} (the first: ${first.value ?? 'NULL'} at ${time} ${first.at})`);
   };
   await refuse(`${y} IS NULL`, 'a NULL label; filter them in extract.query, or give them a value in label.sql');
   if (task === 'regression') await refuse(`NOT isfinite(${y})`, 'a NaN or infinite label');

@@ -7,8 +7,10 @@
 settings (trees, leaves, learning_rate, min_data_in_leaf, early_stopping_rounds, holdout, seed, threads).
 With `"all_rows": false` it follows Sluice's protocol (early stopping on the last `holdout` share of the
 training days); with `true` it fits every training row for `trees` rounds. `categorical` lists the categorical
-features' indices, split on natively as Sluice's trainer does. Prints one JSON object: the
-validation AUC and log loss, and the wall time of loading and of fitting.
+features' indices, split on natively as Sluice's trainer does. `objective` (default `binary`) may be `regression`,
+`huber`, `poisson` or `multiclass` (with `num_class`; the label is the class code). Prints one JSON object: the
+validation AUC and log loss (binary), RMSE (regression objectives) or log loss (multiclass), and the wall time of
+loading and of fitting.
 
 `predict` scores a raw float32 row-major matrix with a saved model (best of two runs) and prints the rows
 and seconds.
@@ -30,8 +32,9 @@ def fit(train_path, validate_path, label, time_column, params_json, *features):
     x, y, days = load(train_path, features, label, time_column)
     x_valid, y_valid, _ = load(validate_path, features, label, time_column)
     loaded = time.perf_counter()
+    objective = settings.get("objective", "binary")
     params = {
-        "objective": "binary", "num_leaves": settings["leaves"], "learning_rate": settings["learning_rate"],
+        "objective": objective, **({"num_class": settings["num_class"]} if objective == "multiclass" else {}), "num_leaves": settings["leaves"], "learning_rate": settings["learning_rate"],
         "min_data_in_leaf": settings["min_data_in_leaf"], "seed": settings["seed"], "num_threads": settings["threads"],
         "deterministic": True, "force_row_wise": True, "verbose": -1,
     }
@@ -46,8 +49,14 @@ def fit(train_path, validate_path, label, time_column, params_json, *features):
         )
     fitted = time.perf_counter()
     p = booster.predict(x_valid, num_iteration=booster.best_iteration or None)
+    if objective == "binary":
+        metrics = {"auc": roc_auc_score(y_valid, p), "log_loss": log_loss(y_valid, p)}
+    elif objective == "multiclass":
+        metrics = {"log_loss": log_loss(y_valid.astype(np.int64), p, labels=list(range(settings["num_class"])))}
+    else:
+        metrics = {"rmse": float(np.sqrt(np.mean((p - y_valid) ** 2)))}
     print(json.dumps({
-        "auc": roc_auc_score(y_valid, p), "log_loss": log_loss(y_valid, p), "load_seconds": loaded - started,
+        **metrics, "load_seconds": loaded - started,
         "fit_seconds": fitted - loaded, "iterations": booster.best_iteration or booster.current_iteration(), "rows": len(y),
     }))
 
