@@ -19,6 +19,7 @@ import { insideDataRoots } from './storage/data-roots';
 import { trainModel } from './train/train';
 import type { TrainInput } from './train/trainer';
 import { exportLogisticFit, logisticChunkSums, planLogisticFit, type ChunkSumsInput, type ExportFitInput, type PlanFitInput } from './train/logistic/parallel-fit';
+import { exportLinearFit, planLinearFit } from './train/linear/parallel-fit';
 import type { TrainHeartbeat } from '../contracts/artifacts';
 import type { LoadedSpec } from '../contracts/spec';
 
@@ -55,11 +56,18 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
     async planLogisticFit(input: PlanFitInput) {
       return whileAlive(() => planLogisticFit(store, input));
     },
+    // Any chunk's sums: the logistic fit's (at θ, at the line search's candidates) and the linear fit's normal equations.
     async logisticChunkSums(input: ChunkSumsInput) {
       return whileAlive(() => logisticChunkSums(store, input));
     },
     async exportLogisticFit(input: ExportFitInput) {
       return whileAlive(() => exportLogisticFit(store, input));
+    },
+    async planLinearFit(input: Parameters<typeof planLinearFit>[1]) {
+      return whileAlive(() => planLinearFit(store, input));
+    },
+    async exportLinearFit(input: Parameters<typeof exportLinearFit>[1]) {
+      return whileAlive(() => exportLinearFit(store, input));
     },
     async importModel(input: ImportInput) {
       return whileAlive(() => importExternalModel(store, input));

@@ -17,6 +17,7 @@ import { columnMoments, readFeatureMatrix, type FeatureMatrix } from '../activit
 import { designColumns, logisticDesign } from '../activities/train/logistic/design';
 import { solveRidge } from '../activities/train/linear/linear-model';
 import { trainSoftmax } from '../activities/train/softmax/softmax-trainer';
+import { params } from '../activities/train/softmax/params';
 import { softmaxLossGraph } from '../activities/train/softmax/softmax-graphs';
 import type { FeatureSet } from '../contracts/artifacts';
 import { DELAY_CLASS, featuresFor, PYTHON } from './reference';
@@ -115,7 +116,9 @@ async function main(): Promise<void> {
   const classes = await featuresFor(store, file).finally(() => fs.rmSync(file, { force: true }));
   const k = classes.classes?.length ?? 0;
   const s = await matrices(store, classes);
-  const softmax = await timed(() => trainSoftmax(s.train, undefined, k, { l2: L2, maxIterations: 200, tolerance: 1e-6, patience: 1 }));
+  // The trainer's defaults (tolerance 1e-4, as scikit-learn's tol), fitted to convergence on every row as the peer is.
+  const t = params.parse({ type: 'softmax_regression', l2: L2 });
+  const softmax = await timed(() => trainSoftmax(s.train, undefined, k, { l2: t.l2, maxIterations: t.max_iterations, tolerance: t.tolerance, patience: t.patience }));
   report(
     `Softmax: ${s.train.rows} train rows × ${s.columns.features.length} design columns × ${k} classes (flights.yaml's features, how late in four classes), ${s.validation.rows} validation rows`,
     'val log loss',

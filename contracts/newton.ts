@@ -37,6 +37,15 @@ export interface ChunkSums {
   atTheta?: ThetaSums;
   /** Σ loss at each trial theta, in the order the trials were given. */
   trialLossSums?: number[];
+  /** The normal equations' sums (the linear regression trainer): XᵀX (K×K row-major), Xᵀy and Σ y². */
+  normal?: NormalSums;
+}
+
+/** Σ over rows of the standardized design with its bias column: what a ridge fit solves from. */
+export interface NormalSums {
+  xtx: number[];
+  xty: number[];
+  yy: number;
 }
 
 /** What the driver knows about the data, fixed for a training run. */
@@ -198,10 +207,9 @@ export function trainerResult(state: NewtonState): TrainerResult {
  */
 export function addChunkSums(parts: ChunkSums[]): ChunkSums {
   if (parts.length === 0) throw new Error('addChunkSums: no sums to add');
-  const withTheta = parts.filter((p) => p.atTheta).length;
-  const withTrials = parts.filter((p) => p.trialLossSums).length;
-  if ((withTheta !== 0 && withTheta !== parts.length) || (withTrials !== 0 && withTrials !== parts.length)) {
-    throw new Error('addChunkSums: some chunks were summed at theta or at the trials and others not');
+  for (const kind of ['atTheta', 'trialLossSums', 'normal'] as const) {
+    const given = parts.filter((p) => p[kind]).length;
+    if (given !== 0 && given !== parts.length) throw new Error(`addChunkSums: some chunks have ${kind} and others not`);
   }
   const total: ChunkSums = { rows: 0, positives: 0 };
   for (const part of parts) {
@@ -214,6 +222,12 @@ export function addChunkSums(parts: ChunkSums[]): ChunkSums {
       addInto(at.hessian, part.atTheta.hessian, 'Hessian');
     }
     if (part.trialLossSums) addInto((total.trialLossSums ??= part.trialLossSums.map(() => 0)), part.trialLossSums, 'trial loss sums');
+    if (part.normal) {
+      const normal = (total.normal ??= { xtx: part.normal.xtx.map(() => 0), xty: part.normal.xty.map(() => 0), yy: 0 });
+      addInto(normal.xtx, part.normal.xtx, 'XᵀX');
+      addInto(normal.xty, part.normal.xty, 'Xᵀy');
+      normal.yy += part.normal.yy;
+    }
   }
   return total;
 }

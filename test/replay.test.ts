@@ -68,6 +68,8 @@ const BRANCHES = [
   'stale-approval',
   'data-parallel-train',
   'fit-logistic-continued',
+  'data-parallel-linear',
+  'fit-linear',
   'python-trainer',
   'register-external',
 ];

@@ -5,3 +5,4 @@ export { batchInference } from './batch-inference';
 export { backfill } from './backfill';
 export { rollbackModel } from './rollback';
 export { fitLogistic } from './fit-logistic';
+export { fitLinear } from './fit-linear';

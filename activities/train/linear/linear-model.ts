@@ -9,6 +9,7 @@ import { writeLogisticModel } from '../logistic/logistic-model';
 import { solveSymmetric } from '../../../contracts/linalg';
 import type { TrainerResult } from '../../../contracts/newton';
 import type { TrainContext } from '../trainer';
+import type { FeatureSet } from '../../../contracts/artifacts';
 import type { LinearParams } from './params';
 
 /** Bumped when the trainer's output for the same inputs would change. */
@@ -27,7 +28,7 @@ const CHUNK_ROWS = 32_768;
  * Exported like the logistic model (standardization in the graph), its output `prediction`.
  */
 export async function trainLinearModel({ store, loaded, features, params: trainer, hooks }: TrainContext<LinearParams>) {
-  const fingerprint = fingerprintOf('model', 'linear_regression', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
+  const fingerprint = linearFingerprint(features, trainer);
   return metered(async (meter) => {
     const output = await store.reuseOrBuild('models', fingerprint, async (staging) => {
       const design = logisticDesign(features, trainer.one_hot_top);
@@ -40,9 +41,7 @@ export async function trainLinearModel({ store, loaded, features, params: traine
       meter.rowsIn = matrix.rows;
       meter.bytesIn = features.train.bytes;
       const theta = await solveRidge(matrix, trainer.l2);
-      const mse = meanSquaredError(matrix, theta);
-      // Closed form: one step, no holdout to stop on; both losses are the training rows' mean squared error.
-      const result: TrainerResult = { theta: [...theta], iterations: 1, bestIteration: 1, trainLoss: mse, validationLoss: mse, stopReason: 'converged', history: [], resumedFrom: 0 };
+      const result = closedFormResult(theta, meanSquaredError(matrix, theta));
       return writeLogisticModel(staging, { loaded, features, fingerprint, design, mean, std, categories: await readDictionary(store, features), output: 'prediction' }, result);
     });
     meter.bytesOut = output.value.bytes;
@@ -73,8 +72,25 @@ export async function solveRidge(matrix: FeatureMatrix, l2: number): Promise<Flo
   } finally {
     await session.release();
   }
-  for (let j = 0; j < k - 1; j++) xtx[j * k + j] += l2 * matrix.rows;
-  return solveSymmetric(xtx, xty);
+  return ridgeSolve(xtx, xty, l2 * matrix.rows);
+}
+
+/** θ of (XᵀX + penalty·I) θ = Xᵀy, the last (bias) parameter not penalized; `xtx` is K×K row-major (left unchanged). */
+export function ridgeSolve(xtx: ArrayLike<number>, xty: ArrayLike<number>, penalty: number): Float64Array {
+  const k = xty.length;
+  const a = Float64Array.from(xtx);
+  for (let j = 0; j < k - 1; j++) a[j * k + j] += penalty;
+  return solveSymmetric(a, xty);
+}
+
+/** A closed-form fit's result: one step, no holdout to stop on; both losses are the training rows' mean squared error. */
+export function closedFormResult(theta: ArrayLike<number>, mse: number): TrainerResult {
+  return { theta: Array.from(theta), iterations: 1, bestIteration: 1, trainLoss: mse, validationLoss: mse, stopReason: 'converged', history: [], resumedFrom: 0 };
+}
+
+/** The model fingerprint of the linear trainer's settings on a feature set: in memory or data-parallel, the same model. */
+export function linearFingerprint(features: FeatureSet, trainer: LinearParams): string {
+  return fingerprintOf('model', 'linear_regression', TRAINER_VERSION, features.fingerprint, JSON.stringify(trainer));
 }
 
 /** Mean squared error of θ on the matrix's rows. */

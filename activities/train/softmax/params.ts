@@ -6,7 +6,7 @@ export const params = z
     type: z.literal('softmax_regression'),
     l2: z.number().nonnegative().default(1e-4).describe("Per-row L2 penalty on the standardized weights (not the intercepts): scikit-learn's `C` = 1 / (l2 × fit rows)."),
     max_iterations: z.number().int().min(1).max(10_000).default(200).describe('L-BFGS iterations at most.'),
-    tolerance: z.number().positive().default(1e-6).describe("Converged when no component of the mean loss's gradient is larger than this."),
+    tolerance: z.number().positive().default(1e-4).describe("Converged when no component of the penalized mean loss's gradient is larger than this (scikit-learn's `tol` for lbfgs)."),
     patience: z.number().int().min(1).default(10).describe('With early_stopping: iterations without a better holdout loss before training stops.'),
     // A convex, L2-penalized fit: scikit-learn and H2O fit it to convergence too. On seattle-weather-type's numeric
     // features the last days' holdout stopped at iteration 9, validation log loss 1.0589 against 1.0049 converged.

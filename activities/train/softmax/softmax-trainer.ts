@@ -24,8 +24,13 @@ export interface SoftmaxCheckpoint extends TrainerCheckpoint {
  */
 const CHUNK_ROWS = 32_768;
 
-/** Halvings of the step the backtracking line search tries before it gives up on a direction. */
-const MAX_HALVINGS = 30;
+/**
+ * Halvings of the step the backtracking line search tries (down to 1/1024, as the logistic trainer's). Past the
+ * optimum's neighbourhood the loss, summed in float32 per chunk, stops falling by more than its rounding: on the
+ * four-class flights bench every iteration after the 37th took 10–30 halvings for no change in the 7th decimal.
+ * A direction no step of these lowers enough is as converged as the sums can tell.
+ */
+const MAX_HALVINGS = 10;
 
 /** The Armijo sufficient-decrease constant. */
 const ARMIJO = 1e-4;
@@ -85,8 +90,8 @@ export async function trainSoftmax(
         next = state.theta.map((t, i) => t + step * d[i]);
         there = await objective(next);
       }
-      if (!(there.loss <= at.loss)) {
-        stopReason = 'converged'; // no step along the direction lowers the loss: as low as float32 sums can tell
+      if (!(there.loss <= at.loss + ARMIJO * step * slope)) {
+        stopReason = 'converged'; // no step along the direction lowers the loss enough: as low as float32 sums can tell
         break;
       }
       // Without a holdout, the training loss stands in: it falls with every step, so the last θ is the best.

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { sqlIdent, sqlString, withDuckDB } from '../../../sql/duckdb';
 import { chunkCondition, type RowChunk } from './chunks';
 import type { ChunkSums } from '../../../../contracts/newton';
-import { thetaSumsGraph, trialLossGraph } from './sum-graphs';
+import { normalSumsGraph, thetaSumsGraph, trialLossGraph } from './sum-graphs';
 
 export interface ChunkSumsRequest {
   features: string[];
@@ -17,6 +17,8 @@ export interface ChunkSumsRequest {
   theta?: number[];
   /** Σ loss only, at each of these parameter vectors (the line-search candidates), all in the same pass. */
   trials?: number[][];
+  /** The normal equations' sums (XᵀX, Xᵀy, Σ y²): the linear regression trainer's one pass. */
+  normalEquations?: boolean;
   /** Rows per ONNX Runtime run (the buffer's size, hence the memory used); 65536 unless given. */
   batchRows?: number;
 }
@@ -31,7 +33,7 @@ const DEFAULT_BATCH_ROWS = 65_536;
  * the driver divides by the total row count.
  */
 export async function chunkSums(parquetFile: string, chunk: RowChunk, request: ChunkSumsRequest): Promise<ChunkSums> {
-  const { features, label, center, scale, theta, trials = [], expressions } = request;
+  const { features, label, center, scale, theta, trials = [], expressions, normalEquations } = request;
   const f = features.length;
   const k = f + 1;
   if (center.length !== f || scale.length !== f) throw new Error(`chunkSums: ${f} features but ${center.length} centers and ${scale.length} scales`);
@@ -44,6 +46,7 @@ export async function chunkSums(parquetFile: string, chunk: RowChunk, request: C
   const batchRows = Math.max(1, Math.min(request.batchRows ?? DEFAULT_BATCH_ROWS, chunk.rows));
   const thetaSession = theta ? await session('theta', k) : undefined;
   const trialSession = trials.length > 0 ? await session('trials', k) : undefined;
+  const normalSession = normalEquations ? await session('normal', k) : undefined;
   const thetaTensor = theta ? new ort.Tensor('float32', Float32Array.from(theta), [k, 1]) : undefined;
   const trialTensor = trials.length > 0 ? new ort.Tensor('float32', columnsOf(trials, k), [k, trials.length]) : undefined;
 
@@ -56,6 +59,9 @@ export async function chunkSums(parquetFile: string, chunk: RowChunk, request: C
   const gradient = new Float64Array(theta ? k : 0);
   const hessian = new Float64Array(theta ? k * k : 0);
   const trialLossSums = new Float64Array(trials.length);
+  const xtx = new Float64Array(normalEquations ? k * k : 0);
+  const xty = new Float64Array(normalEquations ? k : 0);
+  const yy = new Float64Array(1);
 
   /** Sums the first `n` rows of the buffer into the float64 totals. */
   const flush = async (n: number) => {
@@ -68,6 +74,12 @@ export async function chunkSums(parquetFile: string, chunk: RowChunk, request: C
       add(hessian, out.hessian);
     }
     if (trialSession && trialTensor) add(trialLossSums, (await trialSession.run({ ...inputs, thetas: trialTensor })).lossSums);
+    if (normalSession) {
+      const out = await normalSession.run(inputs);
+      add(xtx, out.xtx);
+      add(xty, out.xty);
+      add(yy, out.yy);
+    }
     rows += n;
   };
 
@@ -107,6 +119,7 @@ export async function chunkSums(parquetFile: string, chunk: RowChunk, request: C
     positives,
     ...(theta ? { atTheta: { lossSum: lossSum[0], gradient: Array.from(gradient), hessian: Array.from(hessian) } } : {}),
     ...(trials.length > 0 ? { trialLossSums: Array.from(trialLossSums) } : {}),
+    ...(normalEquations ? { normal: { xtx: Array.from(xtx), xty: Array.from(xty), yy: yy[0] } } : {}),
   };
 }
 
@@ -120,11 +133,13 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { extra: { session:
 /** ORT sessions for this process, by graph and K: built once, then reused by every chunk of every iteration. */
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-function session(kind: 'theta' | 'trials', k: number): Promise<ort.InferenceSession> {
+const GRAPHS = { theta: thetaSumsGraph, trials: trialLossGraph, normal: normalSumsGraph };
+
+function session(kind: keyof typeof GRAPHS, k: number): Promise<ort.InferenceSession> {
   const key = `${kind}:${k}`;
   let created = sessions.get(key);
   if (!created) {
-    created = ort.InferenceSession.create(kind === 'theta' ? thetaSumsGraph(k) : trialLossGraph(k), SESSION_OPTIONS);
+    created = ort.InferenceSession.create(GRAPHS[kind](k), SESSION_OPTIONS);
     // A failed creation is not cached: the next call tries again.
     created.catch(() => sessions.delete(key));
     sessions.set(key, created);

@@ -276,6 +276,31 @@ describe('the streaming logistic trainer, on features of the real flights sample
     }
   });
 
+  it("sums the normal equations (the linear trainer's XᵀX, Xᵀy, Σ y²) over chunks as float64 JS does, and refuses chunks summed two ways", async () => {
+    const request: ChunkSumsRequest = { ...columns, normalEquations: true };
+    const parts: ChunkSums[] = [];
+    for (const chunk of await planChunks(file, undefined, ROWS_PER_CHUNK)) parts.push(await chunkSums(file, chunk, { ...request, batchRows: 7_000 }));
+    const { normal } = addChunkSums(parts);
+    const m = await readFeatureMatrix(file, { features: FEATURES, label: LABEL, center: columns.center, scale: columns.scale, bias: true });
+    const k = m.width;
+    const xtx = new Float64Array(k * k);
+    const xty = new Float64Array(k);
+    let yy = 0;
+    for (let i = 0; i < m.rows; i++) {
+      const y = (m.y as Float32Array)[i];
+      yy += y * y;
+      for (let a = 0; a < k; a++) {
+        xty[a] += m.x[i * k + a] * y;
+        for (let b = 0; b < k; b++) xtx[a * k + b] += m.x[i * k + a] * m.x[i * k + b];
+      }
+    }
+    const n = m.rows;
+    expect(maxAbsDifference(normal?.xtx ?? [], Array.from(xtx))).toBeLessThan(1e-11 * n);
+    expect(maxAbsDifference(normal?.xty ?? [], Array.from(xty))).toBeLessThan(1e-11 * n);
+    expect(Math.abs((normal?.yy ?? NaN) - yy)).toBeLessThan(1e-11 * n);
+    expect(() => addChunkSums([parts[0], { rows: 1, positives: 0 }])).toThrow('addChunkSums: some chunks have normal and others not');
+  });
+
   it('trains the model trainLogistic trains, and the model float64 arithmetic gives (early stopping)', async () => {
     const streaming = await flightsStreaming();
     const inMemory = await trainLogistic(train, holdout, FLIGHTS_OPTIONS);

@@ -70,6 +70,24 @@ export function trialLossGraph(width: number): Uint8Array {
   return asDoubleOutputs(g.toBytes());
 }
 
+/**
+ * The normal equations' sums over the batch's rows, for the linear regression trainer: `xtx` [K,K] = XᵀX,
+ * `xty` [K,1] = Xᵀy and `yy` [] = Σ y² (with them, any θ's squared error is θᵀXᵀXθ − 2θᵀXᵀy + Σy²).
+ */
+export function normalSumsGraph(width: number): Uint8Array {
+  const g = new GraphBuilder('linear_normal_sums');
+  const { x, y } = doubleInputs(g, width);
+  g.constantInt64('all_axes', [0, 1]);
+  const xt = g.op('Transpose', [x]);
+  g.op('MatMul', [xt, x], {}, 'xtx');
+  g.op('MatMul', [xt, y], {}, 'xty');
+  g.op('ReduceSum', [g.op('Mul', [y, y]), 'all_axes'], { keepdims: { i: 0 } }, 'yy');
+  g.output('xtx', [width, width]);
+  g.output('xty', [width, 1]);
+  g.output('yy', []);
+  return asDoubleOutputs(g.toBytes());
+}
+
 /** GraphBuilder declares every graph output as float32; these graphs' outputs are float64. */
 function asDoubleOutputs(bytes: Uint8Array): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
