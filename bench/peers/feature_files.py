@@ -16,3 +16,10 @@ def holdout(days, fraction):
     """The rows of the last `fraction` of the distinct days: the holdout Sluice's trainers early-stop on."""
     distinct = np.unique(days)
     return days >= distinct[-max(1, math.ceil(len(distinct) * fraction))]
+
+
+def load_design(path, columns, label):
+    """A split's design matrix as float32 (`columns`: [name, SQL] pairs, as Sluice's linear trainers read them) and the label."""
+    selected = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
+    result = duckdb.sql(f"SELECT {selected}, CAST(\"{label}\" AS FLOAT) AS y FROM read_parquet('{path}')").fetchnumpy()
+    return np.column_stack([result[f"c{i}"] for i in range(len(columns))]).astype(np.float32, copy=False), result["y"]

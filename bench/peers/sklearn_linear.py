@@ -14,26 +14,20 @@ import json
 import sys
 import time
 
-import duckdb
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 
-
-def load(path, columns, label):
-    selected = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
-    result = duckdb.sql(f"SELECT {selected}, CAST(\"{label}\" AS FLOAT) AS y FROM read_parquet('{path}')").fetchnumpy()
-    x = np.column_stack([result[f"c{i}"] for i in range(len(columns))]).astype(np.float32, copy=False)
-    return x, result["y"]
+from feature_files import load_design
 
 
 def main():
     kind, train_path, validate_path, label, columns, l2 = sys.argv[1:]
     features, l2 = json.loads(columns), float(l2)
     started = time.perf_counter()
-    x_train, y_train = load(train_path, features, label)
-    x_valid, y_valid = load(validate_path, features, label)
+    x_train, y_train = load_design(train_path, features, label)
+    x_valid, y_valid = load_design(validate_path, features, label)
     loaded = time.perf_counter()
     scaler = StandardScaler().fit(x_train)
     n = len(y_train)

@@ -13,26 +13,19 @@ import json
 import sys
 import time
 
-import duckdb
-import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-
-def load(path, columns, label):
-    selected = ", ".join(f"{sql} AS c{i}" for i, (_, sql) in enumerate(columns))
-    result = duckdb.sql(f"SELECT {selected}, CAST(\"{label}\" AS FLOAT) AS y FROM read_parquet('{path}')").fetchnumpy()
-    x = np.column_stack([result[f"c{i}"] for i in range(len(columns))]).astype(np.float32, copy=False)
-    return x, result["y"]
+from feature_files import load_design
 
 
 def main():
     train_path, validate_path, label, columns = sys.argv[1:]
     features = json.loads(columns)
     started = time.perf_counter()
-    x_train, y_train = load(train_path, features, label)
-    x_valid, y_valid = load(validate_path, features, label)
+    x_train, y_train = load_design(train_path, features, label)
+    x_valid, y_valid = load_design(validate_path, features, label)
     loaded = time.perf_counter()
     scaler = StandardScaler().fit(x_train)
     model = LogisticRegression().fit(scaler.transform(x_train), y_train)

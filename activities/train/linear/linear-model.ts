@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { fingerprintOf } from '../../storage/artifact-store';
 import { metered } from '../../cost/meter';
-import { columnMoments, readFeatureMatrix, type FeatureMatrix } from '../../features/feature-matrix';
+import { readFeatureMatrix, type FeatureMatrix } from '../../features/feature-matrix';
 import { readDictionary } from '../../features/categories';
-import { designColumns, logisticDesign } from '../logistic/design';
+import { standardizedDesign } from '../logistic/standardized';
 import { normalEquationsGraph } from '../logistic/logistic-graphs';
 import { writeLogisticModel } from '../logistic/logistic-model';
 import { solveSymmetric } from '../../../contracts/linalg';
@@ -31,12 +31,8 @@ export async function trainLinearModel({ store, loaded, features, params: traine
   const fingerprint = linearFingerprint(features, trainer);
   return metered(async (meter) => {
     const output = await store.reuseOrBuild('models', fingerprint, async (staging) => {
-      const design = logisticDesign(features, trainer.one_hot_top);
-      const columns = designColumns(features, design);
-      const trainFile = await store.fetch(features.train.uri);
-      hooks.alive?.();
-      const { mean, std } = await columnMoments(trainFile, columns.features, columns.expressions);
-      const matrix = await readFeatureMatrix(trainFile, { ...columns, label: features.label, center: mean, scale: std, bias: true });
+      const { design, trainFile, mean, std, matrixOptions } = await standardizedDesign(store, features, trainer.one_hot_top, hooks.alive);
+      const matrix = await readFeatureMatrix(trainFile, matrixOptions);
       hooks.alive?.();
       meter.rowsIn = matrix.rows;
       meter.bytesIn = features.train.bytes;

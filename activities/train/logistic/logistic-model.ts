@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import { type StagingArea, fingerprintOf, writeFileAtomically } from '../../storage/artifact-store';
 import { metered } from '../../cost/meter';
-import { columnMoments, readFeatureMatrix } from '../../features/feature-matrix';
+import { readFeatureMatrix } from '../../features/feature-matrix';
 import { holdoutSplit } from '../holdout';
 import { trainLogistic } from './logistic-trainer';
 import { scoringModel } from './logistic-graphs';
-import { designColumns, logisticDesign, type DesignColumn } from './design';
+import type { DesignColumn } from './design';
+import { standardizedDesign } from './standardized';
 import { readDictionary, type CategoryDictionary } from '../../features/categories';
 import { budgetExceeded, budgetOf, durationSeconds } from '../../../contracts/budget';
 import type { TrainerResult } from '../../../contracts/newton';
@@ -36,14 +37,7 @@ export async function trainLogisticModel({ store, loaded, features, params: trai
   const spent = () => spentBefore + (performance.now() - started) / 1000;
   return metered(async (meter) => {
     const output = await store.reuseOrBuild('models', fingerprint, async (staging): Promise<ModelArtifact> => {
-      // Categorical features become indicators of their most frequent categories (the design); numeric ones stay.
-      const design = logisticDesign(features, trainer.one_hot_top);
-      const columns = designColumns(features, design);
-      const trainFile = await store.fetch(features.train.uri);
-      hooks.alive?.();
-      const { mean, std } = await columnMoments(trainFile, columns.features, columns.expressions);
-      hooks.alive?.();
-      const matrixOptions = { ...columns, label: features.label, center: mean, scale: std, bias: true };
+      const { design, trainFile, mean, std, matrixOptions } = await standardizedDesign(store, features, trainer.one_hot_top, hooks.alive);
       const split = await holdoutSplit(trainFile, spec.extract.time_column, trainer.holdout, features.train.columns.map((c) => c.name));
       const train = await readFeatureMatrix(trainFile, { ...matrixOptions, where: split.fit });
       hooks.alive?.();

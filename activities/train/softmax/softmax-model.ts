@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { fingerprintOf, writeFileAtomically } from '../../storage/artifact-store';
 import { metered } from '../../cost/meter';
-import { columnMoments, readFeatureMatrix } from '../../features/feature-matrix';
+import { readFeatureMatrix } from '../../features/feature-matrix';
 import { readDictionary } from '../../features/categories';
 import { holdoutSplit } from '../holdout';
-import { designColumns, logisticDesign } from '../logistic/design';
+import { standardizedDesign } from '../logistic/standardized';
 import { writeLogisticModel } from '../logistic/logistic-model';
 import { budgetExceeded, budgetOf, durationSeconds } from '../../../contracts/budget';
 import { modelError } from '../../../contracts/errors';
@@ -36,13 +36,7 @@ export async function trainSoftmaxModel({ store, loaded, features, params: train
   const spent = () => spentBefore + (performance.now() - started) / 1000;
   return metered(async (meter) => {
     const output = await store.reuseOrBuild('models', fingerprint, async (staging) => {
-      const design = logisticDesign(features, trainer.one_hot_top);
-      const columns = designColumns(features, design);
-      const trainFile = await store.fetch(features.train.uri);
-      hooks.alive?.();
-      const { mean, std } = await columnMoments(trainFile, columns.features, columns.expressions);
-      hooks.alive?.();
-      const matrixOptions = { ...columns, label: features.label, center: mean, scale: std, bias: true };
+      const { design, trainFile, mean, std, matrixOptions } = await standardizedDesign(store, features, trainer.one_hot_top, hooks.alive);
       const split = trainer.early_stopping ? await holdoutSplit(trainFile, spec.extract.time_column, trainer.holdout, features.train.columns.map((c) => c.name)) : undefined;
       const train = await readFeatureMatrix(trainFile, { ...matrixOptions, ...(split ? { where: split.fit } : {}) });
       hooks.alive?.();
