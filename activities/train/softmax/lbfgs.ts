@@ -13,7 +13,8 @@ export interface CurvaturePair {
 /** Pairs kept: scikit-learn's (SciPy's L-BFGS-B) default. */
 export const MEMORY = 10;
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+/** Σ aᵢ bᵢ in float64. */
+export const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
   return sum;
@@ -51,4 +52,3 @@ export function remember(memory: readonly CurvaturePair[], from: number[], to: n
   return [...memory, { s, y }].slice(-MEMORY);
 }
 
-export { dot };
