@@ -75,6 +75,55 @@ const schedule = z
   })
   .strict();
 
+/** The column a hash-split pipeline's rows are windowed by: the day its hash bucket stands for (see {@link hashSplitWindows}). */
+export const SPLIT_DAY = 'sluice_split_day';
+
+/** Buckets a hash split divides rows into: the validation share is a whole number of them (percent). */
+export const HASH_BUCKETS = 100;
+
+/** The day hash bucket 0 stands for; bucket b is this day + b. */
+export const HASH_EPOCH = '2000-01-01';
+
+/** A hash split as it is kept: which key columns, the seed, and the validation share. */
+export interface HashSplit {
+  keys: string[];
+  seed: number;
+  validate: number;
+}
+
+/**
+ * A hash split as the day windows every step already reads: bucket b (of {@link HASH_BUCKETS}) is the day
+ * {@link HASH_EPOCH} + b; the last `validate` share of the buckets are the validation window, the rest the training
+ * window. So training, the trainers' holdout (the last buckets of the training window: a hash share of its rows),
+ * evaluation and the shards of inference run on a hash split unchanged.
+ */
+export function hashSplitWindows(validate: number): { train: { from: string; to: string }; validate: { from: string; to: string } } {
+  const day = (b: number) => new Date(Date.parse(`${HASH_EPOCH}T00:00:00Z`) + b * 86_400_000).toISOString().slice(0, 10);
+  const first = HASH_BUCKETS - Math.round(validate * HASH_BUCKETS);
+  return { train: { from: day(0), to: day(first - 1) }, validate: { from: day(first), to: day(HASH_BUCKETS - 1) } };
+}
+
+/** `split:` by time windows (`by: time` may be left out). */
+const timeSplit = z
+  .object({
+    by: z.literal('time').optional().describe('`time` (the default): the training and validation windows below.'),
+    train: window.describe('Inclusive whole days the model learns from.'),
+    validate: window.describe('Inclusive whole days it is evaluated, gated and compared on; after the training window.'),
+  })
+  .strict()
+  .transform(({ train, validate }) => ({ train, validate }));
+
+/** `split:` by a hash of key columns: the same rows in the same split in every run, whatever their order. */
+const hashSplit = z
+  .object({
+    by: z.literal('hash').describe('`hash`: each row goes to training or validation by a hash of its key columns, the same in every run.'),
+    keys: z.array(identifier('extract.query')).min(1).describe('Columns that identify a row (an id), in the output of extract.query and of features.sql; rows with the same keys always fall on the same side.'),
+    validate: z.number().min(0.01).max(0.5).multipleOf(0.01).describe('The share of rows held out for validation, in whole percent (0.2: a fifth).'),
+    seed: z.number().int().min(0).default(0).describe('Changes which rows fall on which side; the same seed, the same split.'),
+  })
+  .strict()
+  .transform(({ keys, validate, seed }) => ({ ...hashSplitWindows(validate), hash: { keys, seed, validate } as HashSplit }));
+
 /** The statistics table that holds the categorical features' dictionary (`column`, `value`, `code`), beside the spec's own. */
 export const CATEGORIES_TABLE = 'sluice_categories';
 
@@ -120,7 +169,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     extract: z
       .object({
         query: z.string().min(1).describe('One SELECT over the sources: the raw rows (one per event).'),
-        time_column: identifier('extract.query').describe('The column of event time windows select rows by (a date or timestamp).'),
+        time_column: identifier('extract.query').optional().describe('The column of event time windows select rows by (a date or timestamp); required unless the split is by hash.'),
       })
       .strict()
       .describe('What the pipeline reads.'),
@@ -135,7 +184,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     features: z
       .object({
         stats: z.record(identifier(), z.string().min(1)).default({}).describe('Named SQL tables computed only from `train` (the training window with its labels): target encodings, counts.'),
-        sql: z.string().min(1).describe('One row per row of `source`; may join the statistics and the sources; must select the label and the time column through. Every output column but the keys and the label is a numeric feature.'),
+        sql: z.string().min(1).describe('One row per row of `source`; may join the statistics and the sources; must select the label and the time column (with a hash split, its keys) through. Every output column but the keys and the label is a numeric feature.'),
         keys: z.array(identifier('extract.query (or features.sql)')).default([]).describe('Output columns carried to the sink but not fed to the model.'),
         categorical: z
           .array(identifier('extract.query (or features.sql)'))
@@ -149,9 +198,8 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
       .strict()
       .describe('How each row\'s model inputs are computed, in DuckDB SQL.'),
     split: z
-      .object({ train: window.describe('Inclusive whole days the model learns from.'), validate: window.describe('Inclusive whole days it is evaluated, gated and compared on; after the training window.') })
-      .strict()
-      .describe('The training and validation windows.'),
+      .discriminatedUnion('by', [timeSplit, hashSplit])
+      .describe('How rows are split into training and validation: by time windows (the default), or by a hash of key columns for data with no time column.'),
     trainer: trainer.describe('How the model is trained: one of the registered trainers (below), with its settings.'),
     tune: tuneSchemaWith(duration)
       .optional()
@@ -231,6 +279,20 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     if (spec.split.train.to >= spec.split.validate.from) {
       ctx.addIssue({ code: 'custom', path: ['split', 'validate', 'from'], message: 'the validation window must start after the training window ends' });
     }
+    const hash = 'hash' in spec.split ? spec.split.hash : undefined;
+    if (!hash && spec.extract.time_column === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['extract', 'time_column'], message: 'is required: the column of event time the split windows select rows by (data with no time column is split by a hash of its keys: split: {by: hash, keys: [id], validate: 0.2})' });
+    }
+    if (hash) {
+      const refuse = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      if (spec.extract.time_column !== undefined) refuse(['extract', 'time_column'], 'a hash split reads no time column: leave it out, or split by time windows (split: {train: {from, to}, validate: {from, to}})');
+      if (spec.features.lookback !== undefined) refuse(['features', 'lookback'], 'point-in-time windows do not apply to a hash split: its rows have no time, so features are computed from each row alone; leave lookback out, or split by time');
+      if (spec.label.horizon !== undefined) refuse(['label', 'horizon'], 'point-in-time windows do not apply to a hash split: its rows have no time, so a label is computed from its own row; leave horizon out, or split by time');
+      if (spec.on_failure.skippable.includes('score-shard')) refuse(['on_failure', 'skippable'], 'a hash-split pipeline publishes the whole source as one partition, so no shard of it can be skipped');
+      for (const key of hash.keys) {
+        if (key === spec.label.name) refuse(['split', 'keys'], `the label \`${key}\` cannot be a split key`);
+      }
+    }
     for (const key of spec.features.keys) {
       if (key === spec.label.name) ctx.addIssue({ code: 'custom', path: ['features', 'keys'], message: `the label \`${key}\` cannot be a key` });
     }
@@ -260,8 +322,15 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     if (CATEGORIES_TABLE in spec.features.stats) {
       ctx.addIssue({ code: 'custom', path: ['features', 'stats', CATEGORIES_TABLE], message: `the name ${CATEGORIES_TABLE} is Sluice's own (the categorical dictionary); choose another` });
     }
-  });
+  })
+  // A hash split's rows are windowed by the day of their bucket, a column Sluice adds (SPLIT_DAY).
+  .transform((spec) => ({ ...spec, extract: { ...spec.extract, time_column: spec.extract.time_column ?? SPLIT_DAY } }));
 };
+
+/** The hash split of a spec, when it is split by hash. */
+export function hashSplitOf(spec: { split: object }): HashSplit | undefined {
+  return 'hash' in spec.split ? (spec.split.hash as HashSplit) : undefined;
+}
 
 /** The spec with every plug-in section loose: the shape code outside the plug-ins may rely on. */
 export type SpecSchema = ReturnType<typeof specSchemaWith>;

@@ -45,7 +45,8 @@ type Inference = NonNullable<SpecInput['inference']>;
  * (its dictionary learned in training, applied to every day scored; one-hot by the logistic trainer inside the model).
  */
 const CASES: Record<string, () => SpecInput> = {
-  ...Object.fromEntries(pipelineNames().map((name) => [name, () => onPython(pipelineSpec(name))])),
+  // A pipeline split by hash has no time to be invariant in (test/penguins.test.ts checks its shards and its validation rows).
+  ...Object.fromEntries(pipelineNames().filter((name) => !('by' in pipelineSpec(name).split && pipelineSpec(name).split.by === 'hash')).map((name) => [name, () => onPython(pipelineSpec(name))])),
   // On three weeks (the regression's LightGBM on the whole window takes minutes): its first validation days have
   // a mean delay below the training mean's, so only an R² above −0.5 is asked for the model to be promoted.
   'flights-delay': () => ({
@@ -125,6 +126,7 @@ describe.each(Object.keys(CASES))('%s: a day scores the same alone, in a range, 
   it('gives bit-identical scores, equal to the validation scores training computed', async () => {
     const spec = caseSpec(name);
     const { keys, lookback } = spec.features;
+    if ('by' in spec.split && spec.split.by === 'hash') throw new Error(`${name} is split by hash`);
     const validation = spec.split.validate;
     expect(lookback).toBeDefined(); // every pipeline here has windows over time
     const trained = await h.withWorker(async () => {
@@ -157,7 +159,7 @@ describe.each(Object.keys(CASES))('%s: a day scores the same alone, in a range, 
     expect(smallest).toEqual(alone);
 
     // Training scored the validation window with the same features: every validation row scores the same in serving.
-    const validated = await validationRows(runs.range.modelUri, keys ?? [], spec.extract.time_column, spec.label.name, spec.task ?? 'binary');
+    const validated = await validationRows(runs.range.modelUri, keys ?? [], spec.extract.time_column ?? '', spec.label.name, spec.task ?? 'binary');
     const dropped = trained.progress.steps.find((s) => s.name === 'features')?.detail ?? '';
     const horizonDays = spec.label.horizon ? 1 : 0;
     expect(validated).toEqual(rangeRows.filter((r) => horizonDays === 0 || r.slice(0, 10) !== validation.to));

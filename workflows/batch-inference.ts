@@ -58,6 +58,8 @@ export interface BatchInferenceResult {
   rows: number;
   days: number;
   shards: number;
+  /** A hash-split pipeline's one output partition (the day the run planned it): a snapshot of the whole source. */
+  snapshot?: string;
   /** Days of shards an operator skipped: not published. */
   skippedDays: string[];
   /** Fixed specs read on an operator's retry (absent when the spec never changed). */
@@ -132,6 +134,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       { key: SluiceStatus, value: 'running' },
     ]);
     if (!spec.inference) throw ApplicationFailure.nonRetryable(`${loaded.file}: inference: is required for batch inference`, 'SluiceSpecError');
+    // A source split by hash has no days: the whole of it is scored (its hash buckets are the shards' unit).
+    if ('hash' in spec.split) window = { from: spec.split.train.from, to: spec.split.validate.to };
     if (!window) {
       const newest = await operator.run('newest-day', () => quick.newestDay({ loaded }));
       window = { from: newest, to: newest };
@@ -252,6 +256,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       days: plan.days,
       shards: plan.shards.length,
       skippedDays,
+      ...(plan.snapshot ? { snapshot: plan.snapshot } : {}),
       sink: { type: published.sink, location: published.location, days: published.days, rows: published.rows },
       totalCost: ledger.total,
       ledger: ledger.snapshot(),

@@ -6,7 +6,7 @@ import { dataError } from '../../contracts/errors';
 import { readPredicate } from '../features/point-in-time';
 import { explainSqlError } from '../sql/sql-errors';
 import { createSourceViews, extractQuery, sourceFingerprints } from '../sources/sources';
-import type { DateWindow, LoadedSpec } from '../../contracts/spec';
+import { hashSplitOf, type DateWindow, type LoadedSpec } from '../../contracts/spec';
 import type { ColumnInfo, ExtractedRows } from '../../contracts/artifacts';
 
 /** Bumped when the extract step's output for the same inputs would change. */
@@ -25,10 +25,21 @@ export async function extractWindow(store: ArtifactStore, { loaded, window }: Ex
   const { spec } = loaded;
   return metered(async (meter) => {
     const read = readPredicate(loaded, { window, horizon: true });
-    const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, await sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, read);
+    const hash = hashSplitOf(spec);
+    // A hash split's rows carry their bucket, which its keys and seed decide (a time split's fingerprint is the one it had before).
+    const fingerprint = fingerprintOf('extract', EXTRACT_VERSION, await sourceFingerprints(loaded), spec.extract.query, spec.extract.time_column, read, ...(hash ? [JSON.stringify(hash)] : []));
     const output = await store.reuseOrBuild('extract', fingerprint, (staging) =>
       withDuckDB(async (connection): Promise<ExtractedRows> => {
         await createSourceViews(connection, loaded, [spec.extract.query]);
+        if (hash) {
+          // A hash split's bucket is computed from key columns of the query's own output.
+          const own = await runSpecSql('extract.query', () => describeQuery(connection, `(\n${spec.extract.query.trim().replace(/;\s*$/, '')}\n)`)).catch(async (err: unknown) => {
+            throw await explainSqlError(connection, loaded, Object.keys(spec.sources), err);
+          });
+          for (const key of hash.keys) {
+            if (!own.some((c) => c.name === key)) throw dataError(`split.keys: \`${key}\` is not an output column of extract.query (columns: ${own.map((c) => c.name).join(', ')})`);
+          }
+        }
         const query = extractQuery(loaded);
         const columns: ColumnInfo[] = await runSpecSql('extract.query', () => describeQuery(connection, `(${query})`)).catch(async (err: unknown) => {
           throw await explainSqlError(connection, loaded, Object.keys(spec.sources), err);

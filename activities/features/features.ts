@@ -10,8 +10,8 @@ import { buildDictionary, codedFeaturesSql } from './categories';
 import { checkValidationClasses, classCodeSql, trainingClasses } from './classes';
 import { firstRow } from './first-row';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
-import { createSourceViews, featureSql, sourceFingerprints, windowPredicate } from '../sources/sources';
-import { CATEGORIES_TABLE, type DateWindow, type LoadedSpec } from '../../contracts/spec';
+import { createSourceViews, featureSql, featuresQuery, sourceFingerprints, windowPredicate } from '../sources/sources';
+import { CATEGORIES_TABLE, hashSplitOf, SPLIT_DAY, type DateWindow, type LoadedSpec } from '../../contracts/spec';
 import type { Task } from '../../contracts/tasks';
 import type { ArtifactRef, ClassCount, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
 
@@ -141,7 +141,15 @@ async function computeStats(connection: DuckDBConnection, loaded: LoadedSpec, st
 async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec): Promise<ColumnInfo[]> {
   const { spec } = loaded;
   await connection.run('CREATE OR REPLACE VIEW source AS SELECT * FROM train');
-  const columns = await runSpecSql('features.sql', () => describeQuery(connection, `(\n${spec.features.sql}\n)`));
+  const hash = hashSplitOf(spec);
+  if (hash) {
+    // The bucket of a row is computed from the keys in features.sql's output as in extract.query's: both must have them.
+    const own = await runSpecSql('features.sql', () => describeQuery(connection, `(\n${spec.features.sql}\n)`));
+    for (const key of hash.keys) {
+      if (!own.some((c) => c.name === key)) throw dataError(`split.keys: \`${key}\` is not an output column of features.sql: select it through (a hash split reads each row's keys from its features; columns: ${own.map((c) => c.name).join(', ')})`);
+    }
+  }
+  const columns = await runSpecSql('features.sql', () => describeQuery(connection, `(${featuresQuery(loaded)})`));
   const names = new Set(columns.map((c) => c.name));
   const time = spec.extract.time_column;
   if (!names.has(time)) {
@@ -159,7 +167,7 @@ async function classifyColumns(connection: DuckDBConnection, loaded: LoadedSpec)
     if (!column) throw dataError(`features.categorical: \`${name}\` is not an output column of features.sql (columns: ${[...names].join(', ')})`);
     if (NESTED.test(column.type)) throw dataError(`features.categorical: column \`${name}\` is nested (${column.type}); a category is one value — select one of its fields`);
   }
-  const features = columns.filter((c) => c.name !== spec.label.name && !spec.features.keys.includes(c.name));
+  const features = columns.filter((c) => c.name !== spec.label.name && !spec.features.keys.includes(c.name) && c.name !== SPLIT_DAY);
   for (const column of features.filter((c) => !categorical.includes(c.name))) {
     if (NESTED.test(column.type)) {
       throw dataError(`features.sql: column \`${column.name}\` is nested (${column.type}); model inputs are numbers — select its fields (${column.name}.<field> AS ${column.name}_<field>), or list it under features.keys`);

@@ -1,5 +1,5 @@
 import { sqlIdent, sqlString } from '../sql/duckdb';
-import { windowPredicate } from '../sources/sources';
+import { featuresQuery, windowPredicate } from '../sources/sources';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 
 /**
@@ -76,5 +76,5 @@ export function horizonWithinData(loaded: LoadedSpec, dataEnd: string | undefine
  */
 export function windowFeaturesSql(loaded: LoadedSpec, window: DateWindow, dataEnd?: string): string {
   const time = loaded.spec.extract.time_column;
-  return `SELECT * FROM (\n${loaded.spec.features.sql}\n) WHERE ${windowPredicate(time, window)} AND ${horizonWithinData(loaded, dataEnd)}`;
+  return `SELECT * FROM (${featuresQuery(loaded)}) WHERE ${windowPredicate(time, window)} AND ${horizonWithinData(loaded, dataEnd)}`;
 }

@@ -4,7 +4,7 @@ import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import { codedFeaturesSql } from '../features/categories';
 import { labelledRowsSql, readPredicate, windowFeaturesSql } from '../features/point-in-time';
-import { createSourceViews, extractQuery, featureSql } from '../sources/sources';
+import { createSourceViews, extractQuery, featureSql, featuresQuery } from '../sources/sources';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
 
@@ -45,7 +45,7 @@ export async function selectSource(connection: DuckDBConnection, loaded: LoadedS
 /** The feature SQL's output columns over the current `source`; a SQL error here means the input changed shape. */
 export async function describeFeatures(connection: DuckDBConnection, loaded: LoadedSpec, where: string): Promise<ColumnInfo[]> {
   try {
-    return await describeQuery(connection, `(\n${loaded.spec.features.sql}\n)`);
+    return await describeQuery(connection, `(${featuresQuery(loaded)})`);
   } catch (err) {
     const message = String((err as { message?: unknown }).message ?? err).split('\n')[0];
     throw dataError(`schema drift in ${where}: features.sql no longer runs on this input (${message})`);
@@ -64,10 +64,11 @@ export function checkSchema(expected: ColumnInfo[], actual: ColumnInfo[], where:
   if (problems.length > 0) throw dataError(`schema drift in ${where}: ${problems.join('; ')} (input schema of ${modelName}); nothing was published`);
 }
 
-/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL (categories coded), for the rows of `window`: rows ready for the model. */
-export function scoringSelect(loaded: LoadedSpec, featureNames: string[], window: DateWindow): string {
+/** `SELECT day, keys…, features as one FLOAT[F] array` over the feature SQL (categories coded), for the rows of `window` (into `snapshot`'s partition when given): rows ready for the model. */
+export function scoringSelect(loaded: LoadedSpec, featureNames: string[], window: DateWindow, snapshot?: string): string {
   const { spec } = loaded;
-  const day = `CAST(${sqlIdent(spec.extract.time_column)} AS DATE) AS day`;
+  // A hash split's rows are written into the run's snapshot partition, not the days of their hash buckets.
+  const day = snapshot ? `DATE ${sqlString(snapshot)} AS day` : `CAST(${sqlIdent(spec.extract.time_column)} AS DATE) AS day`;
   const keys = spec.features.keys.map(sqlIdent);
   const features = `[${featureNames.map((n) => `CAST(${sqlIdent(n)} AS FLOAT)`).join(', ')}]::FLOAT[${featureNames.length}] AS features`;
   // Categories coded by the dictionary training learned (loaded with the statistics).

@@ -5,7 +5,7 @@ import { runSpecSql, sqlIdent, withDuckDB } from '../sql/duckdb';
 import { dataError, modelError, specError } from '../../contracts/errors';
 import { featureDefinitionHash } from '../features/features';
 import { windowPredicate, extractQuery } from '../sources/sources';
-import type { DateWindow, LoadedSpec } from '../../contracts/spec';
+import { hashSplitOf, type DateWindow, type LoadedSpec } from '../../contracts/spec';
 import { checkSchema, describeFeatures, prepareFeatureContext, selectSource } from './inference-source';
 import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
 
@@ -20,6 +20,11 @@ export interface Shard {
   index: number;
   days: DayCount[];
   rows: number;
+  /**
+   * A hash-split pipeline's output partition (`YYYY-MM-DD`): its source has no days, so every shard (its `days`
+   * are hash buckets) writes into the one partition of the day the run planned it, a snapshot of the whole source.
+   */
+  snapshot?: string;
 }
 
 export interface PlanInput {
@@ -65,9 +70,14 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
       );
       const days: DayCount[] = reader.getRowsJS().map(([day, n]) => ({ day: String(day), rows: Number(n) }));
       const rows = days.reduce((s, d) => s + d.rows, 0);
-      if (rows === 0) throw dataError(`${where}: the source has no rows to score (extract.time_column: ${time}); nothing was published`);
+      if (rows === 0) throw dataError(`${hashSplitOf(loaded.spec) ? 'the whole source' : where}: the source has no rows to score${hashSplitOf(loaded.spec) ? '' : ` (extract.time_column: ${time})`}; nothing was published`);
       meter.rowsIn = rows;
-      return { shards: groupDays(days, inference.shard_rows, inference.max_parallel_shards), rows, days: days.length, featureColumns: columns };
+      const shards = groupDays(days, inference.shard_rows, inference.max_parallel_shards);
+      if (hashSplitOf(loaded.spec)) {
+        const snapshot = new Date().toISOString().slice(0, 10);
+        return { shards: shards.map((s) => ({ ...s, snapshot })), rows, days: 1, featureColumns: columns, snapshot };
+      }
+      return { shards, rows, days: days.length, featureColumns: columns };
     }, { confineTo: [store.root] });
   });
 }

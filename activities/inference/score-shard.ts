@@ -133,10 +133,10 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
           await selectSource(connection, loaded, window);
           sliceStart = reported = tally.rows;
           tally.unseen.clear();
-          const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window, categorical.some(Boolean));
+          const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window, categorical.some(Boolean), shard.snapshot);
           // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
           fs.mkdirSync(partial, { recursive: true });
-          const marker: SliceMarker = { rows: written, unseen: unseenByDay(tally, model.featureNames, window.from) };
+          const marker: SliceMarker = { rows: written, unseen: unseenByDay(tally, model.featureNames, shard.snapshot ?? window.from) };
           fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify(marker));
           fs.renameSync(partial, sliceDir);
           await store.push(`${shardUri}/slice-${k}`);
@@ -167,12 +167,13 @@ async function stageSlice(
   runId: string,
   window: DateWindow,
   categorical: boolean,
+  snapshot?: string,
 ): Promise<number> {
   const keys = loaded.spec.features.keys.map(sqlIdent);
   // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
-  const group = categorical ? `, CAST(day - DATE ${sqlString(window.from)} AS INTEGER)` : '';
+  const group = categorical ? `, CAST(day - DATE ${sqlString(snapshot ?? window.from)} AS INTEGER)` : '';
   const lineage = [`${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`];
-  const rows = scoringSelect(loaded, model.featureNames, window);
+  const rows = scoringSelect(loaded, model.featureNames, window, snapshot);
   // A multiclass model's probabilities are computed once per row, then spread over its class columns.
   const select = model.classes
     ? `SELECT ${['day', ...keys, classColumnsSql('sluice_probabilities', model.classes), ...lineage].join(', ')} FROM (SELECT day, ${[...keys, `sluice_score(features${group}) AS sluice_probabilities`].join(', ')} FROM (${rows}))`
@@ -189,7 +190,7 @@ async function stageSlice(
   if (tally.badRows > 0) {
     const columnsHit = model.featureNames.flatMap((name, k) => (tally.badByFeature[k] > 0 ? [`\`${name}\` (${tally.badByFeature[k]} rows)`] : []));
     throw dataError(
-      `features.sql: ${tally.badRows} rows in ${window.from} .. ${window.to} have NULL, NaN or infinite features: ${columnsHit.join(', ')}; fill them in the SQL (coalesce) or filter them; nothing was published`,
+      `features.sql: ${tally.badRows} rows${snapshot ? '' : ` in ${window.from} .. ${window.to}`} have NULL, NaN or infinite features: ${columnsHit.join(', ')}; fill them in the SQL (coalesce) or filter them; nothing was published`,
     );
   }
   return written;

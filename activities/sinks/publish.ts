@@ -4,7 +4,7 @@ import { withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import { sinkTarget } from './sinks';
 import { stagedFilesByDay, stagedRelation } from './staged';
-import type { LoadedSpec } from '../../contracts/spec';
+import { hashSplitOf, type LoadedSpec } from '../../contracts/spec';
 import type { PublishRequest } from './sink';
 
 export interface PublishInput {
@@ -25,7 +25,8 @@ export interface PublishInput {
 export async function publishScores(store: ArtifactStore, input: PublishInput) {
   return metered(async (meter) => {
     const all = stagedFilesByDay(await store.fetchFolder(input.staging));
-    const files = input.days ? new Map([...all].filter(([day]) => input.days?.includes(day))) : all;
+    // A hash split's shards all stage the one snapshot partition (their `days` are hash buckets), and none is ever skipped.
+    const files = input.days && !hashSplitOf(input.loaded.spec) ? new Map([...all].filter(([day]) => input.days?.includes(day))) : all;
     if (files.size === 0) throw dataError(`nothing staged under ${input.staging}${input.days ? ` for ${input.days.length} days` : ''}`);
     const { rowsByDay, columns } = await withDuckDB(async (c) => {
       const relation = stagedRelation(files);

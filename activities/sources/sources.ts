@@ -8,6 +8,7 @@ import { runSpecSql, scalar, sqlIdent, sqlString, withDuckDB } from '../sql/duck
 import { dataError } from '../../contracts/errors';
 import { insideS3Roots } from '../storage/s3-roots';
 import { localCopyOf } from './s3-sources';
+import { withSplitDay } from './hash-split';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
 
 /**
@@ -58,7 +59,12 @@ export function featureSql(loaded: LoadedSpec): string[] {
 
 /** The spec's extract query, without a trailing semicolon, ready to nest (on lines of its own, so a trailing comment ends there). */
 export function extractQuery(loaded: LoadedSpec): string {
-  return `\n${loaded.spec.extract.query.trim().replace(/;\s*$/, '')}\n`;
+  return withSplitDay(loaded, `\n${loaded.spec.extract.query.trim().replace(/;\s*$/, '')}\n`);
+}
+
+/** The spec's feature query, ready to nest; a hash split's with each row's bucket day (computed from its keys, as in {@link extractQuery}). */
+export function featuresQuery(loaded: LoadedSpec): string {
+  return withSplitDay(loaded, `\n${loaded.spec.features.sql}\n`);
 }
 
 /** SQL condition selecting the whole days of `window` on `column`. */

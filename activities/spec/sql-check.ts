@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString, withDuckDB } from '../sql/duckdb';
 import { specError } from '../../contracts/errors';
-import type { LoadedSpec } from '../../contracts/spec';
+import { hashSplitOf, type LoadedSpec } from '../../contracts/spec';
 
 
 /** A node of DuckDB's parse tree as `json_serialize_sql` writes it. */
@@ -33,6 +33,14 @@ export async function checkSpecSql(loaded: LoadedSpec): Promise<void> {
     const label = await parseLabel(connection, spec.label.sql, where('label.sql'));
 
     const featureWindows = windowsIn(trees.get('features.sql'));
+    const labelWindows = windowsIn(label);
+    if (hashSplitOf(spec) && featureWindows.length + labelWindows.length > 0) {
+      const [field, fn] = featureWindows.length > 0 ? ['features.sql', featureWindows[0]] : ['label.sql', labelWindows[0]];
+      throw specError(
+        `${where(field)}: uses the window function ${fn}(), which reads other rows; a hash split's rows have no time order, and the rows beside one differ between training and each batch scored, ` +
+          'so its features and label are computed from each row alone (a statistic over the training rows goes in features.stats), or split by time',
+      );
+    }
     if (featureWindows.length > 0 && spec.features.lookback === undefined) {
       throw specError(
         `${where('features.lookback')}: is required because features.sql uses the window function ${featureWindows[0]}(), which reads other rows; ` +
@@ -42,7 +50,6 @@ export async function checkSpecSql(loaded: LoadedSpec): Promise<void> {
     if (featureWindows.includes('lead')) {
       throw specError(`${where('features.sql')}: uses lead(), which reads rows after each row's time; features may read only the past (use lag(), or a frame that ends at CURRENT ROW or before)`);
     }
-    const labelWindows = windowsIn(label);
     if (labelWindows.length > 0 && spec.label.horizon === undefined) {
       const reads = labelWindows.includes('lead') ? 'lead(), which reads the rows after each row' : `the window function ${labelWindows[0]}(), which reads other rows`;
       throw specError(

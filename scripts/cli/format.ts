@@ -47,8 +47,15 @@ export function formatTrainResult(result: TrainPipelineResult): string {
 /** A batch inference run's result as a person reads it. */
 export function formatInferenceResult(r: BatchInferenceResult): string {
   return [
-    `Scored ${r.rows} rows of ${r.pipeline} (${r.from} .. ${r.to}, ${r.days} days, ${r.shards} shards) with model v${r.modelVersion}`,
-    `Published to ${r.sink.type} sink ${r.sink.location}: ${r.sink.days} day partitions, ${r.sink.rows} rows`,
+    ...(r.snapshot
+      ? [
+          `Scored ${r.rows} rows of ${r.pipeline} (the whole source, ${r.shards} shards) with model v${r.modelVersion}`,
+          `Published to ${r.sink.type} sink ${r.sink.location}: partition day=${r.snapshot}, ${r.sink.rows} rows`,
+        ]
+      : [
+          `Scored ${r.rows} rows of ${r.pipeline} (${r.from} .. ${r.to}, ${r.days} days, ${r.shards} shards) with model v${r.modelVersion}`,
+          `Published to ${r.sink.type} sink ${r.sink.location}: ${r.sink.days} day partitions, ${r.sink.rows} rows`,
+        ]),
     ...(r.skippedDays.length > 0 ? [`Skipped by an operator (not published): ${r.skippedDays.join(', ')}`] : []),
     ...(r.unseenCategories
       ? [

@@ -83,15 +83,25 @@ function rows(node: Node, prefix: string, required: boolean): string[] {
 
 const HEAD = ['| field | type | default | description |', '| --- | --- | --- | --- |'];
 
-/** The options of a discriminated union (the trainer, the sink) as a section each, with the plug-in's summary. */
-function options(title: string, node: Node, summaries: Map<string, string>, prefix: string): string[] {
+/** The options of a discriminated union (the trainer, the sink: by `type`; the split: by `by`) as a section each, with its summary. */
+function options(title: string, node: Node, summaries: Map<string, string>, prefix: string, discriminator = 'type'): string[] {
   const out: string[] = [];
   for (const option of node.anyOf ?? node.oneOf ?? []) {
-    const type = String(option.properties?.type?.const ?? '');
-    out.push(`### ${title} \`${type}\``, '', summaries.get(type) ?? '', '', ...HEAD, ...rows({ ...option, properties: Object.fromEntries(Object.entries(option.properties ?? {}).filter(([k]) => k !== 'type')) }, prefix, true), '');
+    const type = String(option.properties?.[discriminator]?.const ?? '');
+    const heading = discriminator === 'type' ? `${title} \`${type}\`` : `${title} \`${discriminator}: ${type}\``;
+    out.push(`### ${heading}`, '', summaries.get(type) ?? '', '', ...HEAD, ...rows({ ...option, properties: Object.fromEntries(Object.entries(option.properties ?? {}).filter(([k]) => k !== discriminator)) }, prefix, true), '');
   }
   return out;
 }
+
+/** What each kind of split is, for its section. */
+const SPLITS = new Map([
+  ['time', 'Training and validation windows of whole days, by `extract.time_column` (`by: time` may be left out). Features may read history (`features.lookback`) and labels the future (`label.horizon`), point in time.'],
+  [
+    'hash',
+    'For data with no time column: each row goes to validation or training by a hash (MD5) of its key columns and the seed, the same in every run and on every machine, whatever the rows\' order. The trainers\' holdout is a hash share of the training rows; `lookback`, `horizon` and window functions are refused (a row\'s features are its own); inference scores the whole source into one partition, the day it ran.',
+  ],
+]);
 
 /** The reference page. */
 export function specReference(): string {
@@ -112,6 +122,10 @@ export function specReference(): string {
     lines.push(`## \`${name}\`${required ? ' (required)' : ''}`, '', node.description ?? '', '');
     if (name === 'trainer') {
       lines.push(...options('trainer', node, new Map(trainers().map((t) => [t.type, `${t.summary}. Tasks: ${t.tasks.join(', ')}; runs on the ${t.runtime} worker.${t.tuning ? ` Default \`tune.space\`: ${spaceLine(t.tuning.space)}.` : ' Cannot be searched by `tune:`.'}`])), 'trainer.'));
+      continue;
+    }
+    if (name === 'split') {
+      lines.push(...options('split', node, SPLITS, 'split.', 'by'));
       continue;
     }
     const table = rows({ properties: { [name]: node }, required: schema.required }, '', true).slice(1);
