@@ -117,8 +117,8 @@ const timeSplit = z
 const hashSplit = z
   .object({
     by: z.literal('hash').describe('`hash`: each row goes to training or validation by a hash of its key columns, the same in every run.'),
-    keys: z.array(identifier('extract.query')).min(1).describe('Columns that identify a row (an id), in the output of extract.query and of features.sql; rows with the same keys always fall on the same side.'),
-    validate: z.number().min(0.01).max(0.5).multipleOf(0.01).describe('The share of rows held out for validation, in whole percent (0.2: a fifth).'),
+    keys: z.array(identifier('extract.query')).min(1, 'expected at least one key column (an id)').describe('Columns that identify a row (an id), in the output of extract.query and of features.sql; rows with the same keys always fall on the same side.'),
+    validate: z.number().min(0.01).max(0.5).multipleOf(0.01, 'expected a share in whole percent, such as 0.2').describe('The share of rows held out for validation, in whole percent (0.2: a fifth).'),
     seed: z.number().int().min(0).default(0).describe('Changes which rows fall on which side; the same seed, the same split.'),
   })
   .strict()
@@ -276,11 +276,12 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
   })
   .strict()
   .superRefine((spec, ctx) => {
-    if (spec.split.train.to >= spec.split.validate.from) {
+    // zod runs this check on a spec whose split failed too (then left without its windows).
+    if (spec.split?.train && spec.split.train.to >= spec.split.validate.from) {
       ctx.addIssue({ code: 'custom', path: ['split', 'validate', 'from'], message: 'the validation window must start after the training window ends' });
     }
-    const hash = 'hash' in spec.split ? spec.split.hash : undefined;
-    if (!hash && spec.extract.time_column === undefined) {
+    const hash = spec.split && 'hash' in spec.split ? spec.split.hash : undefined;
+    if (spec.split?.train && !hash && spec.extract.time_column === undefined) {
       ctx.addIssue({ code: 'custom', path: ['extract', 'time_column'], message: 'is required: the column of event time the split windows select rows by (data with no time column is split by a hash of its keys: split: {by: hash, keys: [id], validate: 0.2})' });
     }
     if (hash) {

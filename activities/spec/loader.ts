@@ -144,7 +144,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
       if (discriminator && options && issue.input && typeof issue.input === 'object') {
         const value = (issue.input as Record<string, unknown>)[discriminator];
-        return `${field}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, got ${JSON.stringify(value)}`;
+        // An optional discriminator (`split.by`) lists `undefined` among its options: not a value to write.
+        return `${field}: expected one of ${options.filter((o) => o !== undefined && o !== null).map((o) => JSON.stringify(o)).join(', ')}, got ${JSON.stringify(value)}`;
       }
       return `${field}: ${issue.message}${got}`;
     }
