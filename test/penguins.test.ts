@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { scoreDataset } from '../activities/evaluate/evaluate';
 import { loadFeatureSet } from '../activities/features/features';
@@ -7,11 +6,14 @@ import { readMetadata } from '../activities/onnx/graph-builder';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { sqlString, withDuckDB } from '../activities/sql/duckdb';
 import { formatInferenceResult } from '../scripts/cli/format';
+import { backfill } from '../workflows/backfill';
 import { batchInference } from '../workflows/batch-inference';
+import { rootMessage } from '../contracts/root-cause';
 import { trainPipeline } from '../workflows/train-pipeline';
 import type { MulticlassMetrics } from '../contracts/metrics';
 import { pipelineSpec, writeSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 /**
  * pipelines/penguins.yaml end to end on the dev server: data with no time column (a JSON source), split by a hash of
@@ -26,7 +28,9 @@ let sinks: string;
 
 beforeAll(async () => {
   h = await harness('penguins');
-  sinks = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-penguins-'));
+  // In the test state (not the system's temporary folder), so a recorded history names no folder of the machine.
+  sinks = path.join(TEST_ARTIFACTS, '..', `penguins-sinks-${process.pid}`);
+  fs.rmSync(sinks, { recursive: true, force: true });
 });
 afterAll(() => h?.close());
 
@@ -75,10 +79,19 @@ describe('pipelines/penguins.yaml: a hash split, no time column', () => {
   it('trains and promotes a species model, and scores the whole source into one partition, the same in any shards', async () => {
     const { trained, twoShards, many, again } = await h.withWorker(async () => {
       const trained = await h.client.workflow.execute(trainPipeline, { args: [{ spec: penguins('two') }], taskQueue: h.config.taskQueue, workflowId: `penguins-train-${process.pid}` });
-      const infer = (spec: string, id: string) => h.client.workflow.execute(batchInference, { args: [{ spec, partition: 'latest' }], taskQueue: h.config.taskQueue, workflowId: `penguins-${id}-${process.pid}` });
+      const infer = async (spec: string, id: string) => {
+        const handle = await h.client.workflow.start(batchInference, { args: [{ spec, partition: 'latest' }], taskQueue: h.config.taskQueue, workflowId: `penguins-${id}-${process.pid}` });
+        const result = await handle.result();
+        if (id === 'many') recordHistory(handle, 'hash-split-inference');
+        return result;
+      };
       const twoShards = await infer(penguins('two'), 'two');
       const many = await infer(penguins('many', { shard_rows: 40, slice_rows: 15, max_parallel_shards: 3 }), 'many');
       const again = await infer(penguins('two'), 'again');
+      const refused = await h.client.workflow.start(backfill, { args: [{ spec: penguins('two'), from: '2001-01-01', to: '2001-01-02' }], taskQueue: h.config.taskQueue, workflowId: `penguins-backfill-${process.pid}` });
+      const backfilled = await refused.result().then(() => 'backfilled', (err: unknown) => rootMessage(err));
+      recordHistory(refused, 'backfill-hash-refused');
+      expect(backfilled).toMatch(/: a pipeline split by hash has no days to backfill: `sluice infer .*penguins-two-[0-9a-f]+\.yaml` scores its whole source$/);
       return { trained, twoShards, many, again };
     });
 

@@ -72,4 +72,6 @@ const BRANCHES = [
   'fit-linear',
   'python-trainer',
   'register-external',
+  'hash-split-inference',
+  'backfill-hash-refused',
 ];

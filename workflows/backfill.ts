@@ -49,6 +49,9 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   if (!state) {
     const loaded = await quick.loadSpec({ spec: input.spec });
     upsertSearchAttributes([{ key: SluicePipeline, value: loaded.spec.name }]);
+    if ('hash' in loaded.spec.split) {
+      throw ApplicationFailure.nonRetryable(`${loaded.file}: a pipeline split by hash has no days to backfill: \`sluice infer ${loaded.file}\` scores its whole source`, 'SluiceSpecError');
+    }
     const days = input.days ?? daysBetween(input.from, input.to);
     const existing = input.reprocess ? [] : await quick.publishedDays({ loaded, filter: { from: days[0], to: days[days.length - 1] } });
     state = {

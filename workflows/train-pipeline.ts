@@ -272,7 +272,8 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       threshold: spec.evaluation.threshold,
       calibrationBins: spec.evaluation.calibration_bins,
       ...(task === 'binary' ? {} : { task, trainingMean: features.positiveRate }),
-      ...(task === 'regression' ? { timeColumn: spec.extract.time_column } : {}),
+      // Residuals by day; a hash split's days are hash buckets, not days.
+      ...(task === 'regression' && !('hash' in spec.split) ? { timeColumn: spec.extract.time_column } : {}),
       ...(features.classes ? { classShares: features.classes.map((c) => c.rows / features.train.rows) } : {}),
       ...(spec.evaluation.importance ? { importance: spec.evaluation.importance } : {}),
     };
