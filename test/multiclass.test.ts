@@ -133,4 +133,25 @@ describe('a multiclass pipeline (seattle-weather-type.yaml)', () => {
       expect(d.meanScore).toBeLessThanOrEqual(1);
     }
   });
+
+  it('tunes by holdout log loss: each trial a multiclass fit on the training window, the best trained and evaluated', async () => {
+    const name = 'weather-type-tuned';
+    const file = weatherSpec(name, (s) => {
+      s.trainer = { type: 'lightgbm', trees: 60, leaves: 7, learning_rate: 0.1, min_data_in_leaf: 10, early_stopping_rounds: 15, seed: 7 };
+      s.tune = { trials: 3, metric: 'log_loss', seed: 5, space: { learning_rate: { float: [0.03, 0.3], log: true }, leaves: { int: [3, 15] } } };
+    });
+    const tuned = await h.withWorker(() => h.client.workflow.execute(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `weather-tuned-${process.pid}` }));
+    const tuning = tuned.tuning!;
+    for (const t of tuning.trials) console.log(`seattle-weather-type trial ${t.number}: ${JSON.stringify(t.params)} ${t.state} holdout log loss ${t.value ?? t.reason}`);
+    expect(tuning.trials).toHaveLength(3);
+    expect(tuning.trials.every((t) => t.state === 'complete' && t.value! > 0.3 && t.value! < 2)).toBe(true);
+    // Lower is better: the best trial has the least holdout log loss, and the train step fitted its settings.
+    expect(tuning.best!.value).toBe(Math.min(...tuning.trials.map((t) => t.value!)));
+    const steps = Object.fromEntries(tuned.steps.map((s) => [s.name, s]));
+    expect(steps.tune.detail).toContain(`best holdout log loss ${tuning.best!.value!.toFixed(4)} (trial ${tuning.best!.number}`);
+    const m = tuned.metrics as MulticlassMetrics;
+    expect(m.task).toBe('multiclass');
+    expect(m.perClass.map((c) => c.class)).toEqual(CLASSES);
+    expect(m.logLoss).toBeLessThan(m.baselineLogLoss);
+  });
 });
