@@ -38,6 +38,21 @@ export interface TrainerDescriptor {
   dataParallel?: { workflowType: string; aboveRows: (params: Record<string, unknown>) => number | undefined };
   /** A trainer that `tune:` can search (on the Python worker's `tuneTrial`), and its default space. */
   tuning?: { space: TuneSpace };
+  /**
+   * A trainer that runs code the spec names: the setting that holds the module's path (relative to the spec). The
+   * loader confines it to the code roots and records its real path and content hash with the loaded spec ({@link TrainerCode}).
+   */
+  codeSetting?: string;
+}
+
+/** The code a spec's trainer runs, as the loader found it: confined to the code roots, and hashed (the train step's fingerprint includes it). */
+export interface TrainerCode {
+  /** The spec setting it came from (`trainer.module`). */
+  setting: string;
+  /** Its real path on the worker that loaded the spec; the Python workers read it at the same path. */
+  path: string;
+  /** SHA-256 of its content. */
+  sha256: string;
 }
 
 /**

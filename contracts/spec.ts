@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginParams, TrainerRoute } from './plugins';
+import type { PluginParams, TrainerCode, TrainerRoute } from './plugins';
 import { TUNE_METRICS, tuneSchemaWith } from './tuning';
 import { METRIC_NAMES, metricNamed, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
 
@@ -374,6 +374,8 @@ export interface LoadedSpec {
   spec: PipelineSpec;
   /** How the train step runs, from the trainer's descriptor (absent in runs recorded before routes: see LEGACY_ROUTES). */
   trainer?: TrainerRoute;
+  /** The code the trainer runs, for a trainer that runs the spec's own (`trainer: {type: python, module}`). */
+  code?: TrainerCode;
 }
 
 /** A run's spec changed while it ran: an operator fixed it and retried the step that had failed. */

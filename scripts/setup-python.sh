@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 venv=.tools/venv
 # The worker's own pins are in workers/python/requirements.txt; these are the tests' and benchmarks' references
 # (FLAML and pandas: the tuning benchmark's AutoML peer).
-packages=(scikit-learn==1.9.1 duckdb==2.0.1 skl2onnx==1.19.1 packaging pytest==9.2.0 flaml==2.8.0 pandas==3.1.1)
+packages=(duckdb==2.0.1 packaging pytest==9.2.0 flaml==2.8.0 pandas==3.1.1)
 # The batch-scoring benchmark also runs its Python peer on the DuckDB engine version the Node package
 # embeds (npm's @duckdb/node-api lags PyPI's duckdb), so the data paths are compared on equal engines.
 same_engine=.tools/pydeps-duckdb-node

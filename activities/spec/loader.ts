@@ -8,7 +8,8 @@ import { insideDataRoots } from '../storage/data-roots';
 import { fieldsAt } from './fields';
 import { specError } from '../../contracts/errors';
 import type { LoadedSpec } from '../../contracts/spec';
-import { checkTrainerTakes, resolveTuning, routeOf } from '../train/trainers';
+import { checkTrainerTakes, resolveTuning, routeOf, trainerOf } from '../train/trainers';
+import { trainerCode } from '../storage/code-roots';
 import { specSchema } from './schema';
 
 /** Reads, parses and validates a pipeline spec; every problem is a non-retryable `SluiceSpecError` naming file and field. */
@@ -37,7 +38,10 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   const spec = result.data;
   checkTrainerTakes(spec, file);
   resolveTuning(spec, file);
-  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec, trainer: routeOf(spec) };
+  const setting = trainerOf(spec.trainer.type).codeSetting;
+  const module = setting ? spec.trainer[setting] : undefined;
+  const code = setting && typeof module === 'string' ? trainerCode(module, `trainer.${setting}`, file) : undefined;
+  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec, trainer: routeOf(spec), ...(code ? { code } : {}) };
 }
 
 /** Where a top-level section was written (the spec itself, or a spec it extends), for error lines. */

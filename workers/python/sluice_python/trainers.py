@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +30,8 @@ def trainers() -> dict[str, ModuleType]:
                 if spec is None or spec.loader is None:
                     continue
                 module = importlib.util.module_from_spec(spec)
+                # Registered before it runs, as an import would: its dataclasses look their module up there.
+                sys.modules[spec.name] = module
                 spec.loader.exec_module(module)
                 if isinstance(getattr(module, "TRAINER", None), str) and callable(getattr(module, "fit", None)):
                     found[module.TRAINER] = module

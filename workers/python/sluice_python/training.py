@@ -81,6 +81,10 @@ class Job:
     curve: dict[int, float] = field(default_factory=dict)
     #: After a tuning search: the best trial's early stopping (the same settings on the same rows), which a refit starts from.
     searched: dict[str, Any] | None = None
+    #: The training split as read (every column: keys, the time column, the label), for a trainer that wants more than `x`.
+    table: Any = None
+    #: The train step's request (the loaded spec, the feature set), for a trainer that reads more of it.
+    request: dict[str, Any] = field(default_factory=dict)
 
     def checkpoint(self, suffix: str) -> Path:
         """A checkpoint file of this model (an earlier attempt's, fetched from the store when it has one); removed once the model is published."""
@@ -242,7 +246,9 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
     loaded, features = request["loaded"], request["features"]
     spec = loaded["spec"]
     params = spec["trainer"]
-    fingerprint = fingerprint_of("model", plugin.TRAINER, plugin.VERSION, features["fingerprint"], json.dumps(params, separators=(",", ":")))
+    # A trainer that runs the spec's own code (trainer.module): its content is an input too.
+    code = [loaded["code"]["sha256"]] if loaded.get("code") else []
+    fingerprint = fingerprint_of("model", plugin.TRAINER, plugin.VERSION, features["fingerprint"], json.dumps(params, separators=(",", ":")), *code)
     rows_in = 0
 
     def build(staging: Path, uri_of: Callable[[str], str]) -> dict[str, Any]:
@@ -287,7 +293,7 @@ def job_of(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, pa
     categorical = [names.index(c["name"]) for c in features.get("categorical") or []]
     task = request["loaded"]["spec"].get("task") or "binary"
     classes = [c["name"] for c in features.get("classes") or []]
-    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, task=task, classes=classes, **options)
+    return Job(x, y, names, fit_rows, holdout_rows, params, fingerprint, categorical, hooks, store, task=task, classes=classes, table=table, request=request, **options)
 
 
 def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.ndarray, np.ndarray]:
