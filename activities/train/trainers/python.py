@@ -133,7 +133,7 @@ def fit(job: Job) -> Fitted:
     except Unavailable as err:
         raise err.args[0] from None
     except Exception as err:  # the user's code may raise anything
-        raise TrainingError(f"trainer.function: {name} raised {type(err).__name__}: {err} ({frames(err)}); nothing was registered") from err
+        raise TrainingError(f"trainer.function: {name} raised {type(err).__name__}: {err} ({frames(err)}); nothing was registered") from None
     model, predict = convert(result, job)
     training = {
         "iterations": int(getattr(result, "n_iter_", None) or getattr(result, "n_estimators", None) or 1),
@@ -144,7 +144,9 @@ def fit(job: Job) -> Fitted:
         "resumedFrom": context.resumed_from,
         "history": [],
     }
-    return Fitted(model, training, predict)
+    # The model as the function returned it, beside model.onnx: for SHAP, a notebook, or a comparison (unpickled with the same code and libraries).
+    native = None if isinstance(result, onnx.ModelProto) else ("model.pkl", lambda path: path.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
+    return Fitted(model, training, predict, native=native)
 
 
 def module_name(job: Job) -> str:
@@ -250,7 +252,7 @@ def convert(result: Any, job: Job) -> tuple[onnx.ModelProto, Callable[[np.ndarra
     except TrainingError:
         raise
     except Exception as err:  # the converters raise many kinds
-        raise TrainingError(f"trainer.function: the returned {kind} could not be converted to ONNX ({type(err).__name__}: {err}); nothing was registered") from err
+        raise TrainingError(f"trainer.function: the returned {kind} could not be converted to ONNX ({type(err).__name__}: {err}); nothing was registered") from None
     return model, predict
 
 
