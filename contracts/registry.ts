@@ -17,7 +17,8 @@ export interface ModelVersion {
   trainingRunId: string;
   specHash: string;
   /** Fingerprints of the data it was trained on: extract output and feature set. */
-  dataFingerprints: { extract: string; features: string };
+  /** `code`: the SHA-256 of the training code, for a trainer that runs the spec's own (`trainer: {type: python}`). */
+  dataFingerprints: { extract: string; features: string; code?: string };
   artifactUri: string;
   modelFingerprint: string;
   featureNames: string[];

@@ -1,6 +1,9 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readMetadata } from '../activities/onnx/graph-builder';
+import { run } from '../scripts/sluice-cli';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { rootMessage } from '../contracts/root-cause';
@@ -66,12 +69,19 @@ describe('your own Python training function', () => {
     const logistic = smallFlightsSpec('py-vs-logistic', (s) => void (s.inference = inference));
     const sklearn = pythonSpec('py-vs-logistic', { max_iter: 150, chunk: 25, patience: 2, max_leaf_nodes: 31, seed: 7 }, queue, (s) => void (s.inference = inference));
     const days = { from: '2001-01-22', to: '2001-01-24' }; // the validation window: its features are in the feature set, for predict_proba
-    const { champion, challenger, scored } = await h.withWorker(async () => {
+    const { champion, challenger, scored, shown } = await h.withWorker(async () => {
       const champion = await h.client.workflow.execute(trainPipeline, { args: [{ spec: logistic }], taskQueue: h.config.taskQueue, workflowId: `py-logistic-${process.pid}` });
       const challenger = await h.client.workflow.execute(trainPipeline, { args: [{ spec: sklearn }], taskQueue: h.config.taskQueue, workflowId: `py-sklearn-${process.pid}` });
       const scored = await h.client.workflow.execute(batchInference, { args: [{ spec: sklearn, ...days, modelVersion: challenger.modelVersion }], taskQueue: h.config.taskQueue, workflowId: `py-infer-${process.pid}` });
-      return { champion, challenger, scored };
+      const shown: string[] = [];
+      expect(await run(['models', 'show', 'py-vs-logistic', String(challenger.modelVersion)], h.client, (line) => shown.push(line), h.config)).toBe(0);
+      return { champion, challenger, scored, shown: shown.join('\n') };
     });
+    // The code is part of the model's lineage: its hash in the registry and in the model's metadata.
+    const sha256 = createHash('sha256').update(fs.readFileSync(EXAMPLE)).digest('hex');
+    expect(shown).toContain(`, code ${sha256.slice(0, 12)}`);
+    const props = readMetadata(fs.readFileSync(path.join(TEST_ARTIFACTS, challenger.modelUri.replace(/^artifact:/, ''))));
+    expect(JSON.parse(props['sluice.code'])).toEqual({ module: 'hist_gbdt.py', sha256 });
     const auc = binaryMetrics(challenger.metrics).auc;
     console.log(`flights-sklearn (three weeks): AUC ${auc.toFixed(4)} against the logistic champion's ${binaryMetrics(champion.metrics).auc.toFixed(4)}; ${challenger.steps.find((s) => s.name === 'train')?.detail}`);
     expect(champion.promoted).toBe(true);

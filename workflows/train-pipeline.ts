@@ -314,7 +314,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
           trainingWorkflowId: info.workflowId,
           trainingRunId: info.runId,
           specHash: loaded.hash,
-          dataFingerprints: { extract: extracted.fingerprint, features: features.fingerprint },
+          dataFingerprints: { extract: extracted.fingerprint, features: features.fingerprint, ...(loaded.code ? { code: loaded.code.sha256 } : {}) },
           artifactUri: model.uri,
           modelFingerprint: model.fingerprint,
           featureNames: model.featureNames,

@@ -85,7 +85,7 @@ export function describeVersion(pipeline: string, v: ModelVersion, aliases: stri
   const lines = [
     `${pipeline} v${v.version}${aliases.length ? ` (${aliases.join(', ')})` : ''}: ${v.metrics ? `${taskOf(v.metrics)} model` : 'model'}, ${v.origin ?? 'trained'}, registered ${v.registeredAt}`,
     `  artifact ${v.artifactUri}`,
-    `  trained on ${v.trainingWindow} by ${v.trainingWorkflowId}; features ${v.dataFingerprints.features.slice(0, 12)}, spec ${v.specHash.slice(0, 12)}`,
+    `  trained on ${v.trainingWindow} by ${v.trainingWorkflowId}; features ${v.dataFingerprints.features.slice(0, 12)}, spec ${v.specHash.slice(0, 12)}${v.dataFingerprints.code ? `, code ${v.dataFingerprints.code.slice(0, 12)}` : ''}`,
     `  validation: ${v.metrics ? metricsLine(v.metrics) : 'not evaluated'}`,
   ];
   const importance = v.metrics?.importance;

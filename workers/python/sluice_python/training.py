@@ -374,6 +374,7 @@ def set_metadata(model: onnx.ModelProto, loaded: dict[str, Any], features: dict[
         "sluice.features_fingerprint": features["fingerprint"],
         "sluice.trainer": json.dumps(trainer),
         "sluice.metrics": json.dumps({k: training[k] for k in ("iterations", "bestIteration", "validationLoss", "stopReason")}),
+        **({"sluice.code": json.dumps({"module": Path(loaded["code"]["path"]).name, "sha256": loaded["code"]["sha256"]})} if loaded.get("code") else {}),
         **({"sluice.categories": json.dumps(categories)} if categories else {}),
         **({"sluice.classes": json.dumps([c["name"] for c in features["classes"]])} if features.get("classes") else {}),
         **({"sluice.importance": json.dumps({"measure": importance[0], "values": [float(v) for v in importance[1]]})} if importance else {}),
