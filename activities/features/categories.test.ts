@@ -59,7 +59,7 @@ describe('categorical features', () => {
   it('a trainer that cannot take categorical features refuses them when the spec is loaded, naming the ones that can', () => {
     // Every trainer Sluice ships takes them; a plug-in that declares `categorical: 'none'` does not.
     const loaded = loadSpecFile(spec('categories-xgboost', (s) => void (s.trainer = { type: 'xgboost' })));
-    expect(trainers().map((t) => [t.type, t.categorical])).toEqual([['lightgbm', 'native'], ['linear_regression', 'one-hot'], ['logistic_regression', 'one-hot'], ['softmax_regression', 'one-hot'], ['xgboost', 'native']]);
+    expect(trainers().map((t) => [t.type, t.categorical])).toEqual([['lightgbm', 'native'], ['linear_regression', 'one-hot'], ['logistic_regression', 'one-hot'], ['python', 'native'], ['softmax_regression', 'one-hot'], ['xgboost', 'native']]);
     let err: unknown;
     try {
       checkTrainerTakes(loaded.spec, 'pipeline.yaml', { ...trainerOf('xgboost'), categorical: 'none' });
@@ -68,7 +68,7 @@ describe('categorical features', () => {
     }
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as Error).message).toBe(
-      'pipeline.yaml: trainer.type: xgboost cannot take categorical features (features.categorical: origin_airport, destination_airport); use a trainer that takes them (lightgbm, logistic_regression, xgboost), or encode them in features.sql (a statistics table of rates, a CASE)',
+      'pipeline.yaml: trainer.type: xgboost cannot take categorical features (features.categorical: origin_airport, destination_airport); use a trainer that takes them (lightgbm, logistic_regression, python, xgboost), or encode them in features.sql (a statistics table of rates, a CASE)',
     );
   });
 

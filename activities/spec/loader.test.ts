@@ -111,8 +111,8 @@ describe('pipeline spec loading', () => {
 
   const regression = valid.replace('trainer: { type: logistic_regression }', 'task: regression\ntrainer: { type: lightgbm }');
   it.each([
-    ['a task its trainer does not take', valid.replace('trainer: {', 'task: regression\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not regression ones (task: regression); trainers for regression: lightgbm, linear_regression, xgboost'],
-    ['a multiclass task its trainer does not take', valid.replace('trainer: {', 'task: multiclass\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not multiclass ones (task: multiclass); trainers for multiclass: lightgbm, softmax_regression, xgboost'],
+    ['a task its trainer does not take', valid.replace('trainer: {', 'task: regression\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not regression ones (task: regression); trainers for regression: lightgbm, linear_regression, python, xgboost'],
+    ['a multiclass task its trainer does not take', valid.replace('trainer: {', 'task: multiclass\ntrainer: {'), 'trainer.type: logistic_regression trains binary models, not multiclass ones (task: multiclass); trainers for multiclass: lightgbm, python, softmax_regression, xgboost'],
     ['a regression setting on a multiclass pipeline', valid.replace('trainer: { type: logistic_regression }', 'task: multiclass\ntrainer: { type: lightgbm, objective: huber }'), "trainer.objective: a setting of regression models (task: regression); this pipeline's task is multiclass"],
     ['a search on AUC for a multiclass pipeline', `${valid.replace('trainer: { type: logistic_regression }', 'task: multiclass\ntrainer: { type: lightgbm }')}tune: { trials: 2 }\n`, 'tune.metric: a multiclass pipeline has no metric auc; its search optimizes log_loss (set tune.metric)'],
     ['a setting of another task', valid.replace('{ type: logistic_regression }', '{ type: lightgbm, objective: huber }'), "trainer.objective: a setting of regression models (task: regression); this pipeline's task is binary"],
