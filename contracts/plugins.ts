@@ -75,6 +75,19 @@ export interface SinkDescriptor {
   params: PluginParams;
   /** True when `path` may be an `s3://` address (inside SLUICE_S3_ROOTS); otherwise such a path is refused. */
   objectStorage: boolean;
+  /** Where it publishes: in the TypeScript worker's `publishScores` (the default), or the Python worker's (`<type>.py` beside it). */
+  runtime?: 'typescript' | 'python';
+}
+
+/**
+ * How the publish step of a loaded spec runs, for a sink that runs on the Python worker: resolved (its path confined
+ * to the data roots, as a real path) when the spec is loaded and recorded with it, so the workflow routes by data.
+ */
+export interface SinkRoute {
+  type: string;
+  runtime: 'python';
+  /** The sink's folder, a real path inside the data roots. */
+  local: string;
 }
 
 /** What every source format declares. */

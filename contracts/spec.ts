@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginParams, TrainerCode, TrainerRoute } from './plugins';
+import type { PluginParams, SinkRoute, TrainerCode, TrainerRoute } from './plugins';
 import { TUNE_METRICS, tuneSchemaWith } from './tuning';
 import { METRIC_NAMES, metricNamed, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
 
@@ -376,6 +376,8 @@ export interface LoadedSpec {
   trainer?: TrainerRoute;
   /** The code the trainer runs, for a trainer that runs the spec's own (`trainer: {type: python, module}`). */
   code?: TrainerCode;
+  /** How scores are published, for a sink that runs on the Python worker (absent: the TypeScript worker publishes). */
+  sink?: SinkRoute;
 }
 
 /** A run's spec changed while it ran: an operator fixed it and retried the step that had failed. */

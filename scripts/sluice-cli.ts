@@ -17,8 +17,9 @@ import { models, promote, rollback } from './cli/registry-commands';
 import { backfillCommand, infer, resume, train } from './cli/run-commands';
 import { schedule } from './cli/schedule-commands';
 import { tune } from './cli/tune-commands';
+import { sink } from './cli/sink-commands';
 
-const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, resume, tune, models, promote, rollback, schedule];
+const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, resume, tune, models, promote, rollback, schedule, sink];
 
 /** Temporal could not be reached: exit code 3. */
 class Unreachable extends Error {}

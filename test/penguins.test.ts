@@ -91,7 +91,7 @@ describe('pipelines/penguins.yaml: a hash split, no time column', () => {
       const refused = await h.client.workflow.start(backfill, { args: [{ spec: penguins('two'), from: '2001-01-01', to: '2001-01-02' }], taskQueue: h.config.taskQueue, workflowId: `penguins-backfill-${process.pid}` });
       const backfilled = await refused.result().then(() => 'backfilled', (err: unknown) => rootMessage(err));
       recordHistory(refused, 'backfill-hash-refused');
-      expect(backfilled).toMatch(/: a pipeline split by hash has no days to backfill: `sluice infer .*penguins-two-[0-9a-f]+\.yaml` scores its whole source$/);
+      expect(backfilled).toMatch(/: a pipeline split by hash has no days to backfill: `sluice infer .*penguins-two-[0-9a-f]+\.yaml latest` scores its whole source$/);
       return { trained, twoShards, many, again };
     });
 

@@ -37,6 +37,8 @@ export function activitiesFor(spec?: PipelineSpec) {
     scoring: heartbeating('1h', execution?.score_task_queue),
     /** Steps the Python worker runs (LightGBM training), on `execution.python_task_queue`. */
     python: proxyActivities<PythonActivities>({ startToCloseTimeout: '2h', taskQueue: pythonQueue(spec), ...long }),
+    /** A Python sink's steps (publish, published days, history), on the Python workers' sinks queue (`<python queue>-sinks`). */
+    pythonSinks: proxyActivities<PythonActivities>({ startToCloseTimeout: '30m', taskQueue: `${pythonQueue(spec)}-sinks`, retry }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SluiceActivities } from '../activities/index';
 import { batchInference } from './batch-inference';
+import { activitiesFor } from './activity-proxies';
 import { SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
 
 export interface BackfillInput {
@@ -50,10 +51,13 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     const loaded = await quick.loadSpec({ spec: input.spec });
     upsertSearchAttributes([{ key: SluicePipeline, value: loaded.spec.name }]);
     if ('hash' in loaded.spec.split) {
-      throw ApplicationFailure.nonRetryable(`${loaded.file}: a pipeline split by hash has no days to backfill: \`sluice infer ${loaded.file}\` scores its whole source`, 'SluiceSpecError');
+      throw ApplicationFailure.nonRetryable(`${loaded.file}: a pipeline split by hash has no days to backfill: \`sluice infer ${loaded.file} latest\` scores its whole source`, 'SluiceSpecError');
     }
     const days = input.days ?? daysBetween(input.from, input.to);
-    const existing = input.reprocess ? [] : await quick.publishedDays({ loaded, filter: { from: days[0], to: days[days.length - 1] } });
+    const filter = { from: days[0], to: days[days.length - 1] };
+    // A sink that runs on the Python worker lists its days there.
+    const listed = () => (loaded.sink?.runtime === 'python' ? activitiesFor(loaded.spec).pythonSinks.publishedDaysPython({ loaded, filter }) : quick.publishedDays({ loaded, filter }));
+    const existing = input.reprocess ? [] : await listed();
     state = {
       pending: days.filter((d) => !existing.includes(d)),
       published: [],

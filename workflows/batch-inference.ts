@@ -122,7 +122,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   /** Every step after loading the spec, on `loaded` (again from the top when an operator fixed the spec). */
   async function steps(loaded: LoadedSpec): Promise<BatchInferenceResult> {
     const { spec } = loaded;
-    const { quick, data, scoring } = activitiesFor(spec);
+    const { quick, data, scoring, pythonSinks } = activitiesFor(spec);
     ledger.pipeline = spec.name;
     ledger.budget = budgetOf(spec);
     const onFailure = onFailureOf(spec);
@@ -223,7 +223,14 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const published =
       days.length === 0
         ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0 }
-        : await ledger.measure('publish', () => operator.run('publish', () => summarized(data.publishScores, `publish ${days.length} days, ${count(progress.rowsDone)} rows, to the ${spec.inference?.sink.type} sink`, { loaded, staging, runId, modelVersion: model.version, expectedRows: progress.rowsDone, days })));
+        : await ledger.measure('publish', () =>
+            operator.run('publish', () => {
+              const summary = `publish ${days.length} days, ${count(progress.rowsDone)} rows, to the ${spec.inference?.sink.type} sink`;
+              const request = { loaded, staging, runId, modelVersion: model.version, expectedRows: progress.rowsDone, days };
+              // A sink that runs on the Python worker is published there (its route was resolved when the spec was loaded).
+              return loaded.sink?.runtime === 'python' ? summarized(pythonSinks.publishScoresPython, summary, { ...request, modelUri: model.artifactUri }) : summarized(data.publishScores, summary, request);
+            }),
+          );
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     // The chart is a new activity: runs recorded before it existed must not schedule it on replay.
     let report: BatchInferenceResult['report'];

@@ -6,3 +6,4 @@ export { backfill } from './backfill';
 export { rollbackModel } from './rollback';
 export { fitLogistic } from './fit-logistic';
 export { fitLinear } from './fit-linear';
+export { sinkHistory } from './sink-history';

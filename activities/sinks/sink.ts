@@ -39,7 +39,8 @@ export interface PublishedFilter {
 }
 
 /**
- * A sink plug-in: one module `*-sink.ts` in this folder, exported as `sink`. `publish` is atomic per day — a
+ * A sink plug-in: one module `*-sink.ts` in this folder, exported as `sink`. A sink that runs on the Python worker
+ * (`runtime: 'python'`, its `<type>.py` beside it) is published there; its `publish` here only refuses. `publish` is atomic per day — a
  * reader sees a day's old rows or its new ones, never a mix or a half-written file, and a reprocessed day
  * replaces its rows — and a retry of the same run publishes nothing twice. `publishedDays` lists the days present.
  */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { specError } from '../../contracts/errors';
 import type { LoadedSpec } from '../../contracts/spec';
+import type { SinkRoute } from '../../contracts/plugins';
 import { discover } from '../spec/discover';
 import { insideDataRoots } from '../storage/data-roots';
 import { insideS3Roots } from '../storage/s3-roots';
@@ -30,4 +31,13 @@ export function sinkTarget(loaded: LoadedSpec): { sink: SinkPlugin; target: Sink
     return { sink, target: { loaded, params, s3: insideS3Roots(where, 'inference.sink.path', loaded.file) } };
   }
   return { sink, target: { loaded, params, local: insideDataRoots(path.resolve(loaded.baseDir, where), 'inference.sink.path', loaded.file) } };
+}
+
+/** The route of a sink that publishes on the Python worker, its folder confined; undefined for the others. */
+export function sinkRoute(loaded: LoadedSpec): SinkRoute | undefined {
+  if (!loaded.spec.inference) return undefined;
+  const { sink, target } = sinkTarget(loaded);
+  if (sink.runtime !== 'python') return undefined;
+  if (!target.local) throw specError(`${loaded.file}: inference.sink.path: the ${sink.type} sink writes into a folder inside the data roots`);
+  return { type: sink.type, runtime: 'python', local: target.local };
 }

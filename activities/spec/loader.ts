@@ -10,6 +10,7 @@ import { specError } from '../../contracts/errors';
 import type { LoadedSpec } from '../../contracts/spec';
 import { checkTrainerTakes, resolveTuning, routeOf, trainerOf } from '../train/trainers';
 import { trainerCode } from '../storage/code-roots';
+import { sinkRoute } from '../sinks/sinks';
 import { specSchema } from './schema';
 
 /** Reads, parses and validates a pipeline spec; every problem is a non-retryable `SluiceSpecError` naming file and field. */
@@ -41,7 +42,9 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   const setting = trainerOf(spec.trainer.type).codeSetting;
   const module = setting ? spec.trainer[setting] : undefined;
   const code = setting && typeof module === 'string' ? trainerCode(module, `trainer.${setting}`, file) : undefined;
-  return { file, baseDir: path.dirname(file), hash: hashOf(spec), spec, trainer: routeOf(spec), ...(code ? { code } : {}) };
+  const loaded: LoadedSpec = { file, baseDir: path.dirname(file), hash: hashOf(spec), spec, trainer: routeOf(spec), ...(code ? { code } : {}) };
+  const sink = sinkRoute(loaded);
+  return sink ? { ...loaded, sink } : loaded;
 }
 
 /** Where a top-level section was written (the spec itself, or a spec it extends), for error lines. */

@@ -1,6 +1,9 @@
 import type { StepCost } from '../../contracts/costs';
 import type { ParamValue, SuggestInput, TrialRecord, TuneMetric } from '../../contracts/tuning';
 import type { TrainInput, TrainOutput } from './trainer';
+import type { LoadedSpec } from '../../contracts/spec';
+import type { PublishInput } from '../sinks/publish';
+import type { PublishedFilter } from '../sinks/sink';
 
 /** One trial of a search: the spec's trainer settings with `params` over them, fitted on the fit rows, scored on the holdout days. */
 export interface TrialInput extends TrainInput {
@@ -33,4 +36,30 @@ export interface PythonActivities {
   suggestTrial(input: SuggestInput): Promise<{ params: Record<string, ParamValue>; cost: StepCost }>;
   /** One trial of a `tune:` search; content-addressed, checkpointed and heartbeating like the train step. */
   tuneTrial(input: TrialInput): Promise<TrialOutput>;
+  /**
+   * The publish step of a sink that runs on the Python worker (`runtime: 'python'`), on its sinks queue (`<python
+   * queue>-sinks`, so a publish never waits behind a training): the same input and result as `publishScores`.
+   */
+  publishScoresPython(input: PublishInput & { modelUri?: string }): Promise<PublishOutput>;
+  /** The days such a sink holds, optionally only those a model version scored (as `publishedDays`). */
+  publishedDaysPython(input: { loaded: LoadedSpec; filter: PublishedFilter }): Promise<string[]>;
+  /** Every snapshot (commit) of such a sink's table, oldest first, with the run and model that wrote it, and the files no snapshot references. */
+  sinkHistoryPython(input: { loaded: LoadedSpec }): Promise<SinkHistory>;
+}
+
+/** What the publish step returns, whichever worker publishes. */
+export interface PublishOutput {
+  sink: string;
+  location: string;
+  days: number;
+  rows: number;
+  cost: StepCost;
+}
+
+/** The snapshots of a sink's table (`sluice sink history`). */
+export interface SinkHistory {
+  location: string;
+  snapshots: Array<{ snapshotId: string; committedAt: string; operation: string; runId?: string; modelVersion?: number; modelUri?: string; rows: number; days: number; current: boolean }>;
+  /** Data files under the table's folder that no snapshot references: what a publish killed before its commit left, for cleanup. */
+  orphans: string[];
 }

@@ -102,7 +102,7 @@ export const infer: Define = (program, run) =>
     .command('infer')
     .description("score a day, the newest day ('latest') or a range of days with the champion (or --model-version) and publish to the sink; a pipeline split by hash scores its whole source")
     .argument('<spec>', 'the pipeline spec file')
-    .argument('[day]', "the day to score (YYYY-MM-DD), 'latest', or the first day of a range", 'latest')
+    .argument('<day>', "the day to score (YYYY-MM-DD), 'latest' (a pipeline split by hash: its whole source), or the first day of a range")
     .argument('[to]', 'the last day of the range')
     .option(...MODEL_VERSION)
     .option(...NO_WAIT)

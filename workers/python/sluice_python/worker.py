@@ -12,8 +12,10 @@ import asyncio
 import concurrent.futures
 import contextvars
 import os
+import resource
 import signal
 import threading
+import time
 from datetime import timedelta
 from types import ModuleType
 from typing import Any, Callable
@@ -24,13 +26,15 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
 from .artifacts import open_store
-from .trainers import trainer_of
+from .trainers import sink_of, trainer_of
 from .training import Cancelled, Hooks, TrainingError, train
 from .tuning import suggest, trial
 
 TASK_QUEUE = os.environ.get("SLUICE_PYTHON_TASK_QUEUE", "sluice-python")
 #: The search sampler's queue is the trainer queue's name with this suffix (`sluice-python-sampler`).
 SAMPLER_QUEUE_SUFFIX = "-sampler"
+#: The Python sinks' queue (`sluice-python-sinks`): a publish never waits behind a training.
+SINKS_QUEUE_SUFFIX = "-sinks"
 STORE = open_store()
 
 
@@ -117,20 +121,55 @@ def tune_trial_activity(request: dict[str, Any]) -> dict[str, Any]:
     return with_trainer(request, "trial", lambda plugin, hooks: trial(STORE, request, plugin, hooks))
 
 
+def with_sink(request: dict[str, Any], run: Callable[[ModuleType], Any]) -> Any:
+    """Runs `run` with the spec's Python sink module; a publish that cannot succeed as asked fails non-retryably."""
+    name = request["loaded"]["spec"]["inference"]["sink"]["type"]
+    try:
+        plugin = sink_of(name)
+    except LookupError as err:
+        raise ApplicationError(str(err), type="SluiceSpecError", non_retryable=True) from err
+    try:
+        return run(plugin)
+    except plugin.PublishError as err:
+        raise ApplicationError(str(err), type="SluiceDataError", non_retryable=True) from err
+
+
+@activity.defn(name="publishScoresPython")
+def publish_scores_activity(request: dict[str, Any]) -> dict[str, Any]:
+    """The publish step of a sink that runs here: the run's staged scores, published atomically."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = with_sink(request, lambda sink: sink.publish(STORE, request))
+    cost = {"wallSeconds": time.perf_counter() - started, "cpuSeconds": time.process_time() - cpu_started, "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "rowsIn": result["rows"], "rowsOut": result["rows"], "bytesIn": 0, "bytesOut": 0}
+    return {**result, "cost": cost}
+
+
+@activity.defn(name="publishedDaysPython")
+def published_days_activity(request: dict[str, Any]) -> list[str]:
+    """The days such a sink holds (for backfill)."""
+    return with_sink(request, lambda sink: sink.published_days(STORE, request))
+
+
+@activity.defn(name="sinkHistoryPython")
+def sink_history_activity(request: dict[str, Any]) -> dict[str, Any]:
+    """Every snapshot of such a sink's table, and the files none references (`sluice sink history`)."""
+    return with_sink(request, lambda sink: sink.history(STORE, request))
+
+
 async def main() -> None:
     client = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"), namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"))
     # Training runs in threads so the worker keeps polling and heartbeating meanwhile; SLUICE_PYTHON_SLOTS at a
     # time per process (1 by default, since the libraries use every core they are given).
     slots = int(os.environ.get("SLUICE_PYTHON_SLOTS", "1"))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=slots + 1) as executor, concurrent.futures.ThreadPoolExecutor(max_workers=2) as sampling:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=slots + 1) as executor, concurrent.futures.ThreadPoolExecutor(max_workers=4) as sampling:
         trainer = Worker(client, task_queue=TASK_QUEUE, activities=[train_python_activity, train_lightgbm_activity, tune_trial_activity], activity_executor=executor, max_concurrent_activities=slots)
         # The search's sampler answers in milliseconds on a queue of its own, never behind a trial that trains for minutes.
         sampler = Worker(client, task_queue=f"{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}", activities=[suggest_trial_activity], activity_executor=sampling, max_concurrent_activities=2)
+        sinks = Worker(client, task_queue=f"{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}", activities=[publish_scores_activity, published_days_activity, sink_history_activity], activity_executor=sampling, max_concurrent_activities=2)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-        print(f'sluice python worker polling task queues "{TASK_QUEUE}" and "{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}" on {client.service_client.config.target_host}; artifacts in {STORE.location}', flush=True)
-        async with trainer, sampler:
+        print(f'sluice python worker polling task queues "{TASK_QUEUE}", "{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}" and "{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}" on {client.service_client.config.target_host}; artifacts in {STORE.location}', flush=True)
+        async with trainer, sampler, sinks:
             await stop.wait()
 
 
