@@ -76,8 +76,8 @@ describe('the iceberg sink', () => {
     expect(Object.keys(table_.rowsByDay)).toEqual(['2001-01-22', '2001-01-23', '2001-01-24', '2001-01-25']);
     expect(Object.values(table_.rowsByDay).slice(0, 3).reduce((a, b) => a + b, 0)).toBe(scored.rows);
     expect(table_.snapshots.map((s) => [s.operation, s.modelVersion])).toEqual([
-      ['append', String(trained.modelVersion)],
-      ['append', String(trained.modelVersion)],
+      ['append', String(trained.modelVersion)], // the first: nothing to replace
+      ['overwrite', String(trained.modelVersion)],
       ['overwrite', String(trained.modelVersion)],
     ]);
     // Day 24 holds the reprocess's rows only; 22 and 23 the first run's.

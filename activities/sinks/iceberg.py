@@ -83,7 +83,7 @@ def open_table(store: Any, request: dict[str, Any], schema: pa.Schema | None) ->
 def staged_rows(store: Any, request: dict[str, Any]) -> tuple[pa.Table, list[str]]:
     """The run's staged scores (`shard-*/slice-*/day=…/*.parquet`, never a slice still being written) as one table
     with `day` (a date) first, and the days to publish: those of the completed shards, or every staged one."""
-    folder = store.path_of(request["staging"])
+    folder = store.fetch_folder(request["staging"])
     by_day: dict[str, list[Path]] = {}
     for file in sorted(folder.glob("shard-*/slice-*/day=*/*.parquet")):
         if file.parent.parent.name.endswith(".partial"):

@@ -56,6 +56,16 @@ class ArtifactStore:
             raise FileNotFoundError(f"artifact {uri} is not in the artifact store at {self.location}")
         return path
 
+    def fetch_folder(self, uri: str) -> Path:
+        """The local folder of an artifact folder (a run's staged scores), its files downloaded first from a remote store."""
+        folder = self.path_of(uri)
+        if self.remote:
+            for relative in self.remote.list(self.relative(folder)):
+                path = self.root / relative
+                if not path.exists():
+                    self.remote.download(relative, path)
+        return folder
+
     def save(self, path: Path) -> None:
         """Copies a file written locally under the root (a checkpoint) to the remote store."""
         if self.remote:

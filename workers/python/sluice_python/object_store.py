@@ -66,6 +66,17 @@ class S3Objects:
                 return None
             raise self.failure("read", relative, err) from None
 
+    def list(self, relative: str) -> list[str]:
+        """The relative keys of every object under a relative folder."""
+        found: list[str] = []
+        start = len(self.key("")) if self.prefix else 0
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.key(relative).rstrip("/") + "/"):
+                found += [o["Key"][start:] for o in page.get("Contents", [])]
+        except ClientError as err:
+            raise self.failure("list", relative, err) from None
+        return found
+
     def upload(self, path: Path, relative: str) -> None:
         """Multipart above boto3's threshold (8 MiB)."""
         try:

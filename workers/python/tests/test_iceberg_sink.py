@@ -5,6 +5,7 @@ publishes of different days both land; of the same day, exactly one), and a publ
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +14,7 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 from sluice_python.artifacts import ArtifactStore
+from sluice_python.object_store import S3Objects
 from sluice_python.trainers import sink_of
 
 iceberg = sink_of("iceberg")
@@ -121,3 +123,16 @@ def test_refuses_staged_rows_that_do_not_add_up_and_a_table_kept_elsewhere(store
         iceberg.publish(store, moved)
     assert datetime.date(2001, 1, 1)  # the day column is a date
     assert str(table(store).schema().find_field("day").field_type) == "date"
+
+
+@pytest.mark.skipif(not os.environ.get("SLUICE_TEST_S3_BUCKET"), reason="needs the S3 server `npm test` starts (workers/python/pytest.test.ts runs this file there)")
+def test_publishes_scores_staged_in_s3_by_workers_that_share_no_disk_with_it(tmp_path):
+    remote = S3Objects(f"s3://{os.environ['SLUICE_TEST_S3_BUCKET']}/pytest-iceberg-{os.getpid()}")
+    # The scoring workers staged their slices in S3 (their local copies are theirs); this worker has none.
+    scorer = ArtifactStore(str(tmp_path / "scorer"), remote)
+    staged = stage(scorer, "run1", {"2001-01-01": [("a", 0.1)], "2001-01-02": [("b", 0.2), ("c", 0.3)]})
+    for file in sorted(scorer.path_of(staged).rglob("*.parquet")):
+        remote.upload(file, scorer.relative(file))
+    publisher = ArtifactStore(str(tmp_path / "publisher"), remote)
+    assert iceberg.publish(publisher, request(tmp_path, "run1", staged, 3))["rows"] == 3
+    assert contents(publisher) == [("2001-01-01", "a", "run1"), ("2001-01-02", "b", "run1"), ("2001-01-02", "c", "run1")]
