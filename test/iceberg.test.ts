@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { run } from '../scripts/sluice-cli';
+import { rootMessage } from '../contracts/root-cause';
 import { backfill } from '../workflows/backfill';
 import { batchInference } from '../workflows/batch-inference';
 import { sinkHistory } from '../workflows/sink-history';
@@ -89,5 +90,10 @@ describe('the iceberg sink', () => {
     console.log(shown);
     expect(shown).toMatch(new RegExp(`^sluice\\.${table} at file://\\S+: 3 snapshots \\(\\* current\\)`));
     expect(shown.split('\n').filter((l) => / v\d+ /.test(l))).toHaveLength(3);
+
+    // A sink that keeps no snapshots has no history to show.
+    const parquet = smallFlightsSpec('iceberg-parquet', (s) => void (s.inference = { sink: { type: 'parquet', path: path.join(TEST_ARTIFACTS, '..', `iceberg-${process.pid}`, 'parquet') } }));
+    const refused = await h.withWorker(() => h.client.workflow.execute(sinkHistory, { taskQueue: h.config.taskQueue, workflowId: `iceberg-parquet-${process.pid}`, args: [{ spec: parquet }] }).then(() => 'listed', (err: unknown) => rootMessage(err)));
+    expect(refused).toMatch(/: inference\.sink: the parquet sink keeps no snapshots; sluice sink history reads an iceberg table$/);
   });
 });

@@ -2,13 +2,14 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { readMetadata } from '../activities/onnx/graph-builder';
 import { run } from '../scripts/sluice-cli';
 import { batchInference } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { rootMessage } from '../contracts/root-cause';
 import { binaryMetrics } from '../contracts/metric-values';
-import { trainThroughKill } from './support/python-training';
+import { cancelWhileTraining, trainThroughKill } from './support/python-training';
 import { kill, startPythonWorker } from './support/processes';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
 import { harness, TEST_ARTIFACTS, type TestHarness } from './support/temporal';
@@ -115,6 +116,18 @@ describe('your own Python training function', () => {
     expect(detail).toMatch(/^150 iterations, returned HistGradientBoostingClassifier, resumed after iteration (25|50|75|100|125)$/);
     expect(binaryMetrics(resumed.metrics).auc).toBe(binaryMetrics(uninterrupted.metrics).auc);
   }, 360_000);
+
+  it('cancelling a run reaches the function: its next heartbeat stops it, and the run ends cancelled with nothing registered', async () => {
+    const spec = pythonSpec('py-cancel', { max_iter: 2000, chunk: 25, patience: 1000, seed: 5 }, queue);
+    const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `py-cancel-${process.pid}` });
+    const { err, acknowledged } = await cancelWhileTraining(h, handle);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(acknowledged).toBeLessThan(10_000 + 5_000); // the heartbeat timeout and a chunk of rounds; NaN (no cancelled step) fails too
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+    expect(events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'registerModelVersion')).toBe(false);
+  });
 
   it('a function that raises fails the run at once, with the frames of its traceback, and registers nothing', async () => {
     const module = path.join(codeRoot, 'raises.py');

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sluice_python.trainers import trainer_of
-from sluice_python.training import Hooks, TrainingError, train
+from sluice_python.training import Cancelled, Hooks, TrainingError, train
 from tests.test_lightgbm_trainer import NAMES, auc, flights_feature_set, scores, validation
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pipelines" / "trainers" / "hist_gbdt.py"
@@ -134,3 +134,16 @@ def test_a_classifier_for_a_regression_is_refused_and_a_regressor_trains(tmp_pat
         run(store, request(features, module, task="regression", params={"classifier": True}))
     model = run(store, request(features, module, task="regression"))["model"]
     assert model["featureNames"] == NAMES
+
+
+def test_cancellation_reaches_the_function(feature_set, tmp_path):
+    store, features = feature_set
+    module = tmp_path / "polite.py"
+    module.write_text(
+        "def train(data, params, context):\n"
+        "    seen = context.cancelled()\n"
+        "    context.heartbeat(1, 10)  # raises once the run is cancelled\n"
+        "    raise AssertionError(f'went on after a cancelled heartbeat (cancelled() said {seen})')\n"
+    )
+    with pytest.raises(Cancelled, match=r"^cancelled after round 1$"):
+        run(store, request(features, module), Hooks(cancelled=lambda: True))
