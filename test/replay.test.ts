@@ -74,4 +74,6 @@ const BRANCHES = [
   'register-external',
   'hash-split-inference',
   'backfill-hash-refused',
+  'iceberg-inference',
+  'sink-history',
 ];

@@ -133,6 +133,9 @@ def fit(job: Job) -> Fitted:
     except Unavailable as err:
         raise err.args[0] from None
     except Exception as err:  # the user's code may raise anything
+        if job.hooks.cancelled():
+            # The worker interrupts a cancelled attempt's thread wherever it is (Temporal's CancelledError): a cancellation, not the function's failure.
+            raise Cancelled(f"cancelled ({type(err).__name__} in the training function)") from None
         raise TrainingError(f"trainer.function: {name} raised {type(err).__name__}: {err} ({frames(err)}); nothing was registered") from None
     model, predict = convert(result, job)
     training = {
