@@ -35,9 +35,10 @@ export function sinkTarget(loaded: LoadedSpec): { sink: SinkPlugin; target: Sink
 
 /** The route of a sink that publishes on the Python worker, its folder confined; undefined for the others. */
 export function sinkRoute(loaded: LoadedSpec): SinkRoute | undefined {
-  if (!loaded.spec.inference) return undefined;
+  const type = loaded.spec.inference?.sink.type;
+  // Only a Python sink's folder is resolved at load: the others' is confined when inference plans, so a training run never needs it.
+  if (!type || sinks().find((s) => s.type === type)?.runtime !== 'python') return undefined;
   const { sink, target } = sinkTarget(loaded);
-  if (sink.runtime !== 'python') return undefined;
   if (!target.local) throw specError(`${loaded.file}: inference.sink.path: the ${sink.type} sink writes into a folder inside the data roots`);
   return { type: sink.type, runtime: 'python', local: target.local };
 }
