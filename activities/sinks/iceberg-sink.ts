@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { identifier } from '../../contracts/spec';
+import { hasPassword } from './postgres-sink';
 import type { SinkPlugin } from './sink';
-
-/** A SQLAlchemy URL with a password in it: a spec is recorded in every run's history. */
-function hasPassword(url: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url) || /[?&]password=/i.test(url);
-}
 
 const onPython = (): never => {
   throw new Error('inference.sink: the iceberg sink publishes on the Python worker (its publish step is routed there when the spec is loaded)');

@@ -78,8 +78,8 @@ async function daysInTable(url: string, table: string, modelVersion: number | un
   }
 }
 
-/** True when a connection string carries a password (`postgres://user:secret@host/db` or `password=` in its parameters). */
-function hasPassword(url: string): boolean {
+/** True when a connection string carries a password (`postgres://user:secret@host/db` or `password=` in its parameters); the iceberg sink's catalog URL is checked the same way. */
+export function hasPassword(url: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url) || /[?&\s]password=/i.test(url) || /^password=/i.test(url);
 }
 
