@@ -33,6 +33,8 @@ export interface ShardProgress {
   rows: number;
   status: 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'cancelled';
   resumedFromSlice?: number;
+  /** What scored the shard: `compiled-trees` (a tree model compiled to native code) or `onnxruntime`. */
+  engine?: string;
 }
 
 export interface InferenceProgress {
@@ -75,6 +77,11 @@ export interface BatchInferenceResult {
    * missing, and a sign of drift. Absent when there were none.
    */
   unseenCategories?: Record<string, { rows: number; days: number }>;
+  /**
+   * What scored the shards (`compiled-trees`, `onnxruntime`), and why a tree model fell back to ONNX Runtime
+   * (its compiled library did not build or load). Absent in runs recorded before it.
+   */
+  scoring?: { engines: string[]; warnings?: string[] };
 }
 
 export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
@@ -189,6 +196,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const classes = model.metrics && 'task' in model.metrics && model.metrics.task === 'multiclass' ? model.metrics.perClass.map((c) => c.class) : undefined;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}), ...(classes ? { classes } : {}) };
     const dayScores: DayScores[] = [];
+    const warnings = new Set<string>();
     // After a spec fix, slices staged under the old spec must not count as done.
     if (specChanges.length > 0) await operator.run('remove-staging', () => quick.removeStaging({ staging }));
     await boundedParallel(plan.shards, spec.inference.max_parallel_shards, async (shard) => {
@@ -208,6 +216,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
         }
         state.status = 'done';
         state.resumedFromSlice = result.resumedFromSlice;
+        state.engine = result.engine;
+        if (result.warning) warnings.add(result.warning);
         dayScores.push(...(result.days ?? []));
         progress.rowsDone += result.rows;
         ledger.book(`score-shard-${shard.index}`, result.cost, startedAt);
@@ -270,6 +280,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       specChanges: specChanges.length > 0 ? specChanges : undefined,
       report,
       unseenCategories: unseenTotals(dayScores),
+      scoring: { engines: [...new Set(done.flatMap((s) => progress.shards[s.index].engine ?? []))].sort(), ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
     };
   }
 }

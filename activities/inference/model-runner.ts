@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { modelError } from '../../contracts/errors';
+import type { RowScorer } from './row-scorer';
 
 /** The synchronous session onnxruntime-node's public `InferenceSession` wraps in a promise. */
 interface NativeSession {
@@ -30,7 +31,8 @@ const SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } 
  * elsewhere, e.g. scikit-learn via skl2onnx (`probabilities` [N,2], class 1 taken). Only tensor outputs
  * are fetched, so models with a ZipMap output work too as long as they also output a tensor.
  */
-export class ModelRunner {
+export class ModelRunner implements RowScorer {
+  readonly engine = 'onnxruntime';
   private constructor(
     private readonly session: NativeSession,
     private readonly input: string,

@@ -7,7 +7,7 @@ import { metered } from '../cost/meter';
 import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
 import type { DateWindow, LoadedSpec } from '../../contracts/spec';
-import { ModelRunner } from './model-runner';
+import { openScorer } from './scorer';
 import { classColumnsSql, dayScores, outputColumn, type DayScores } from './score-stats';
 import { registerScoringFunction, type ScoringTally } from './scoring-function';
 import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
@@ -63,6 +63,9 @@ const SLICE_DONE = '_SLICE.json';
 /** Rows between two progress reports inside a slice. */
 const PROGRESS_ROWS = 100_000;
 
+/** Heartbeats while a tree model compiles. */
+const COMPILE_BEAT_MS = 10_000;
+
 /** Shards this worker process scores right now: they share its cores. */
 let activeShards = 0;
 
@@ -95,20 +98,23 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   const shardDir = await store.fetchFolder(shardUri);
   const staged = stagedSlices(shardDir);
   const modelFile = await store.fetch(model.uri);
+  const found = [...staged.keys()].filter((k) => k < slices.length);
+  let beat: ShardHeartbeat = {
+    shard: shard.index,
+    slicesDone: found.length,
+    slices: slices.length,
+    rowsDone: found.reduce((sum, k) => sum + (staged.get(k)?.rows ?? 0), 0),
+    rowsTotal: shard.rows,
+  };
   return metered(async (meter) => {
-    const runner = ModelRunner.open(modelFile, model.uri, model.featureNames.length);
+    // A tree model's first shard on this worker compiles it (seconds to minutes): the activity stays alive meanwhile.
+    const alive = setInterval(() => hooks.progress?.(beat), COMPILE_BEAT_MS);
+    const opened = await openScorer(modelFile, model.uri, model.featureNames.length, store.root).finally(() => clearInterval(alive));
+    const runner = opened.scorer;
     activeShards++;
     try {
       return await withDuckDB(async (connection) => {
         await prepareFeatureContext(connection, store, loaded, input.stats);
-        const found = [...staged.keys()].filter((k) => k < slices.length);
-        let beat: ShardHeartbeat = {
-          shard: shard.index,
-          slicesDone: found.length,
-          slices: slices.length,
-          rowsDone: found.reduce((sum, k) => sum + (staged.get(k)?.rows ?? 0), 0),
-          rowsTotal: shard.rows,
-        };
         let sliceStart = 0;
         let reported = 0;
         const categorical = model.featureNames.map((name) => (loaded.spec.features.categorical ?? []).includes(name));
@@ -148,7 +154,15 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
         meter.bytesOut = directorySize(shardDir);
         // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
         const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir);
-        return { shard: shard.index, rows: beat.rowsDone, slices: slices.length, resumedFromSlice: found.length, days };
+        return {
+          shard: shard.index,
+          rows: beat.rowsDone,
+          slices: slices.length,
+          resumedFromSlice: found.length,
+          days,
+          engine: runner.engine,
+          ...(opened.warning ? { warning: opened.warning } : {}),
+        };
       }, { confineTo: [store.root], threads: shardThreads() });
     } finally {
       activeShards--;

@@ -1,6 +1,6 @@
 import duckdb from '@duckdb/node-bindings';
 import { ARRAY, FLOAT, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
-import type { ModelRunner } from './model-runner';
+import type { RowScorer } from './row-scorer';
 
 /** What a scoring function saw: rows scored, and rows refused per feature (NULL, NaN or ±inf). */
 export interface ScoringTally {
@@ -38,7 +38,7 @@ export interface ScoringOptions {
  * in between. Rows with a NULL, NaN or infinite feature are counted (per feature) and not scored; the caller
  * refuses the result when the tally has any. A categorical feature's NaN is the exception: see {@link ScoringOptions}.
  */
-export function registerScoringFunction(connection: DuckDBConnection, name: string, runner: ModelRunner, options: ScoringOptions = {}): ScoringTally {
+export function registerScoringFunction(connection: DuckDBConnection, name: string, runner: RowScorer, options: ScoringOptions = {}): ScoringTally {
   const width = runner.width;
   const categorical = options.categorical?.some(Boolean) ? options.categorical : undefined;
   const outputs = options.outputs ?? 1;

@@ -64,6 +64,7 @@ export function formatInferenceResult(r: BatchInferenceResult): string {
             .join(', ')}`,
         ]
       : []),
+    ...(r.scoring ? [`Scored by: ${r.scoring.engines.join(', ')}`, ...(r.scoring.warnings ?? []).map((w) => `Warning: ${w}`)] : []),
     `Cost: ${r.totalCost.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(r.totalCost.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
     ...(r.report ? ['error' in r.report ? `Scores per day: not charted (${r.report.error})` : `Scores per day (rows, mean score, drift from training): ${r.report.file}`] : []),
   ].join('\n');
