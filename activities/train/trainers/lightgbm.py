@@ -12,7 +12,7 @@ import lightgbm as lgb
 from onnxmltools import convert_lightgbm
 from onnxmltools.convert.common.data_types import FloatTensorType
 
-from sluice_python.training import Checkpoint, EarlyStopping, Fitted, Job, TrainingError, search_then_refit
+from sluice_python.training import EXPORT_TOLERANCE, Checkpoint, EarlyStopping, Fitted, Job, TrainingError, search_then_refit
 from sluice_python.tree_ensemble import Unsupported, lightgbm_to_onnx
 
 TRAINER = "lightgbm"
@@ -41,21 +41,27 @@ def fit(job: Job) -> Fitted:
     if not job.export:
         return Fitted(None, training, booster.predict)
     try:
-        model = export(booster, len(job.names))
+        model, tolerance = export(booster, len(job.names))
     except Exception as err:  # the converter raises many kinds
         raise TrainingError(f"trainer: the LightGBM model could not be exported to ONNX ({err}); nothing was registered") from err
     # LightGBM's own model beside the ONNX one: for `lightgbm.Booster(model_file=...)`, SHAP, or a comparison.
     gain = ("gain", [float(g) for g in booster.feature_importance(importance_type="gain")])
-    return Fitted(model, training, booster.predict, native=("lightgbm.txt", lambda path: booster.save_model(path)), importance=gain)
+    return Fitted(model, training, booster.predict, native=("lightgbm.txt", lambda path: booster.save_model(path)), importance=gain, tolerance=tolerance)
 
 
-def export(booster: lgb.Booster, width: int) -> Any:
-    """One ONNX-ML TreeEnsemble with set-membership splits (sluice_python.tree_ensemble); onnxmltools' converter for
-    a booster that has a split it cannot state (zero_as_missing)."""
+#: How far the double-precision TreeEnsemble may score from LightGBM on any validation row: its comparisons are
+#: LightGBM's, so only the float32 output's rounding remains.
+EXACT_TOLERANCE = 1e-6
+
+
+def export(booster: lgb.Booster, width: int) -> tuple[Any, float]:
+    """One ONNX-ML TreeEnsemble with set-membership splits (sluice_python.tree_ensemble), exact to EXACT_TOLERANCE;
+    onnxmltools' converter (float32 thresholds: the default tolerance) for a booster that has a split it cannot
+    state (zero_as_missing)."""
     try:
-        return lightgbm_to_onnx(booster, width)
+        return lightgbm_to_onnx(booster, width), EXACT_TOLERANCE
     except Unsupported:
-        return convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, width]))], zipmap=False)
+        return convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, width]))], zipmap=False), EXPORT_TOLERANCE
 
 
 #: LightGBM's objective and the holdout metric early stopping watches, by task (a regression's by `objective`).

@@ -22,10 +22,9 @@ import pyarrow.types as pat
 
 from .artifacts import ArtifactStore, fingerprint_of, write_atomically
 
-#: Largest difference allowed between the exported model's scores and the library's own (relative past 1).
+#: Largest difference allowed between the exported model's scores and the library's own (relative past 1), unless
+#: the plug-in's Fitted says its export is exact to a tighter one.
 EXPORT_TOLERANCE = 1e-5
-#: Rows the export is checked on.
-CHECK_ROWS = 10_000
 #: Boosting rounds between two heartbeats (and checkpoints, while they are cheap: Checkpoint).
 CHECKPOINT_ROUNDS = 10
 #: The largest share of a fit's time its checkpoints may take.
@@ -211,6 +210,9 @@ class Fitted:
     native: tuple[str, Callable[[Path], None]] | None = None
     #: The library's own importance of each feature (in `Job.names` order) and what it measures (`gain`).
     importance: tuple[str, list[float]] | None = None
+    #: The export check's tolerance, when the export is exact to more than EXPORT_TOLERANCE (a LightGBM TreeEnsemble
+    #: kept in double precision: 1e-6).
+    tolerance: float = EXPORT_TOLERANCE
 
 
 def search_then_refit(job: Job, search: Callable[[], tuple[Any, dict[str, Any]]], refit: Callable[[int], tuple[Any, int]]) -> tuple[Any, dict[str, Any]]:
@@ -254,12 +256,15 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
     def build(staging: Path, uri_of: Callable[[str], str]) -> dict[str, Any]:
         nonlocal rows_in
         job = job_of(store, request, plugin, params, fingerprint, hooks, searched=request.get("searched"))
-        x, y, names, library = job.x, job.y, job.names, getattr(plugin, "LIBRARY", plugin.TRAINER)
+        y, names, library = job.y, job.names, getattr(plugin, "LIBRARY", plugin.TRAINER)
         rows_in = len(y)
         fitted = plugin.fit(job)
         if fitted.model is None:
             raise TrainingError(f"trainer: {plugin.TRAINER} returned no ONNX model; nothing was registered")
-        check_export(fitted, x[: min(len(y), CHECK_ROWS)], library)
+        # Every validation row, not a sample: a row whose value falls between a threshold and its float32 rounding
+        # takes the other branch in a float32 export, and a sample can miss every such row.
+        validation = pq.read_table(store.fetch(features["validate"]["uri"]), columns=names)
+        check_export(fitted, feature_matrix(validation, names, library), library)
         set_metadata(fitted.model, loaded, features, params, fitted.training, dictionary(store, features), fitted.importance)
         data = fitted.model.SerializeToString()
         (staging / "model.onnx").write_bytes(data)
@@ -298,6 +303,11 @@ def job_of(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, pa
 
 def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.ndarray, np.ndarray]:
     """The feature columns as one float32 matrix and the label as float32, refusing non-numeric features."""
+    return feature_matrix(table, names, trainer), table.column(label).to_numpy(zero_copy_only=False).astype(np.float32)
+
+
+def feature_matrix(table: Any, names: list[str], trainer: str) -> np.ndarray:
+    """The feature columns as one float32 matrix, refusing non-numeric features."""
     columns = []
     for name in names:
         if name not in table.column_names:
@@ -306,7 +316,7 @@ def matrix(table: Any, names: list[str], label: str, trainer: str) -> tuple[np.n
         if not (pat.is_integer(column.type) or pat.is_floating(column.type) or pat.is_boolean(column.type)):
             raise TrainingError(f"features.sql: column `{name}` is {column.type}; {trainer} needs numbers (encode it, or list it under features.keys)")
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float32))
-    return np.column_stack(columns), table.column(label).to_numpy(zero_copy_only=False).astype(np.float32)
+    return np.column_stack(columns)
 
 
 def holdout_split(table: Any, time_column: str, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -327,8 +337,8 @@ def holdout_split(table: Any, time_column: str, fraction: float) -> tuple[np.nda
 
 def check_export(fitted: Fitted, sample: np.ndarray, trainer: str) -> None:
     """The exported model must score like the library itself (the positive class's probability, the predicted
-    number, or every class's probability, within EXPORT_TOLERANCE) on a sample; an export that does not is refused,
-    so it is never registered."""
+    number, or every class's probability, within the Fitted's tolerance) on every row of `sample`; an export that
+    does not is refused, so it is never registered."""
     session = ort.InferenceSession(fitted.model.SerializeToString(), providers=["CPUExecutionProvider"])
     output = next((o.name for o in session.get_outputs() if o.name in ("probabilities", "probability", "prediction")), session.get_outputs()[-1].name)
     ours = np.asarray(session.run([output], {session.get_inputs()[0].name: sample})[0])
@@ -340,7 +350,7 @@ def check_export(fitted: Fitted, sample: np.ndarray, trainer: str) -> None:
     # Relative to the value past 1: a regression's numbers are sums of float32 leaves (XGBoost's export of 60
     # trees on delays in minutes differs by 1.1e-5 minutes); a probability's difference is absolute.
     difference = float(np.max(np.abs(ours - theirs) / np.maximum(1.0, np.abs(theirs)))) if len(sample) else 0.0
-    if difference > EXPORT_TOLERANCE:
+    if difference > fitted.tolerance:
         raise TrainingError(f"trainer: the exported ONNX model scores up to {difference:.2e} away from {trainer}'s own predictions; nothing was registered")
 
 
