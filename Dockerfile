@@ -14,8 +14,10 @@ COPY workers ./workers
 COPY scripts/build.ts ./scripts/build.ts
 RUN node_modules/.bin/tsx scripts/build.ts dist
 
-# Runtime stage: production dependencies and the build output only.
+# Runtime stage: production dependencies and the build output only, and a C compiler: workers compile tree
+# models to native code for scoring (without one they score them with ONNX Runtime, more slowly).
 FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund

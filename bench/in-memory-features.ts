@@ -3,6 +3,7 @@ import type { ArtifactStore } from '../activities/storage/artifact-store';
 import { runSpecSql, withDuckDB } from '../activities/sql/duckdb';
 import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
 import { ModelRunner } from '../activities/inference/model-runner';
+import type { RowScorer } from '../activities/inference/row-scorer';
 import { windowFeaturesSql } from '../activities/features/point-in-time';
 import { codedFeaturesSql } from '../activities/features/categories';
 import type { FeatureSet } from '../contracts/artifacts';
@@ -46,12 +47,28 @@ export async function inMemoryFeatures(store: ArtifactStore, loaded: LoadedSpec,
 /** ONNX Runtime alone: seconds to score `rows` in-memory rows in 65,536-row batches (best of three), every output value fetched (a multiclass model's per class). */
 export function ortAloneSeconds(modelFile: string, x: Float32Array, rows: number, width: number): number {
   const runner = ModelRunner.open(modelFile, modelFile, width);
+  try {
+    return scorerAlone(runner, x, rows).seconds;
+  } finally {
+    runner.close();
+  }
+}
+
+/** `scorer` alone on the in-memory rows, 65,536 at a time: the best of three passes, and every output value of the last. */
+export function scorerAlone(scorer: RowScorer, x: Float32Array, rows: number): { seconds: number; scores: Float32Array } {
   const seconds: number[] = [];
+  const parts: Float32Array[] = [];
   for (let r = 0; r < 3; r++) {
+    parts.length = 0;
     const t = performance.now();
-    for (let s = 0; s < rows; s += 65_536) runner.outputs(x.subarray(s * width), Math.min(65_536, rows - s));
+    for (let s = 0; s < rows; s += 65_536) parts.push(scorer.outputs(x.subarray(s * scorer.width), Math.min(65_536, rows - s)));
     seconds.push((performance.now() - t) / 1000);
   }
-  runner.close();
-  return Math.min(...seconds);
+  const scores = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    scores.set(p, at);
+    at += p.length;
+  }
+  return { seconds: Math.min(...seconds), scores };
 }
