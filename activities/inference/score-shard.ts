@@ -81,7 +81,7 @@ function shardThreads(): number {
 /**
  * Scores one shard, slice by slice (day-aligned, about `slice_rows` rows each). Each slice is one
  * DuckDB statement: the feature SQL builds one FLOAT[F] array per row, the scoring function hands each
- * chunk to ONNX Runtime straight from DuckDB's memory and writes the scores into its output vector, and
+ * chunk to the scorer (the tree model compiled to native code, or ONNX Runtime) straight from DuckDB's memory and writes the scores into its output vector, and
  * COPY writes day, keys, score and lineage as Parquet partitioned by day into the run's staging
  * folder — features, scores and the write overlap across DuckDB's threads, and memory is bounded by
  * DuckDB's chunks, not by the number of rows. Each slice is written aside and renamed into place when
