@@ -1,7 +1,7 @@
 import duckdb from '@duckdb/node-bindings';
 import type { ArtifactStore } from '../activities/storage/artifact-store';
 import { runSpecSql, withDuckDB } from '../activities/sql/duckdb';
-import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
+import { fetchStats, prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
 import { ModelRunner } from '../activities/inference/model-runner';
 import type { RowScorer } from '../activities/inference/row-scorer';
 import { windowFeaturesSql } from '../activities/features/point-in-time';
@@ -17,7 +17,7 @@ import type { LoadedSpec } from '../contracts/spec';
 export async function inMemoryFeatures(store: ArtifactStore, loaded: LoadedSpec, features: FeatureSet, window: { from: string; to: string }): Promise<{ x: Float32Array; rows: number; duckdbSeconds: number }> {
   const names = features.featureColumns.map((c) => c.name);
   return withDuckDB(async (c) => {
-    await prepareFeatureContext(c, store, loaded, features.stats);
+    await prepareFeatureContext(c, loaded, await fetchStats(store, features.stats));
     await selectSource(c, loaded, window);
     // Categorical features coded by the training window's dictionary, as every scoring run codes them.
     const coded = codedFeaturesSql(windowFeaturesSql(loaded, window), loaded.spec.features.categorical ?? []);

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { runSpecSql, scalar, withDuckDB } from '../activities/sql/duckdb';
-import { prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
+import { fetchStats, prepareFeatureContext, scoringSelect, selectSource } from '../activities/inference/inference-source';
 import { loadSpecFile } from '../activities/spec/loader';
 import { featuresFor } from './reference';
 import type { LoadedSpec } from '../contracts/spec';
@@ -16,9 +16,9 @@ import type { LoadedSpec } from '../contracts/spec';
 const DAY = '2001-06-30';
 const REPEATS = 5;
 
-async function measure(loaded: LoadedSpec, store: ArtifactStore, stats: Parameters<typeof prepareFeatureContext>[3], names: string[]) {
+async function measure(loaded: LoadedSpec, store: ArtifactStore, stats: Parameters<typeof fetchStats>[1], names: string[]) {
   return withDuckDB(async (c) => {
-    await prepareFeatureContext(c, store, loaded, stats);
+    await prepareFeatureContext(c, loaded, await fetchStats(store, stats));
     await selectSource(c, loaded, { from: DAY, to: DAY });
     const rowsRead = Number(await scalar(c, 'SELECT count(*) FROM source'));
     const times: number[] = [];

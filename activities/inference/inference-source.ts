@@ -10,19 +10,21 @@ import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
 
 /**
  * Prepares a connection to run the spec's feature SQL — the very definition training used — over new
- * rows: the sources, the statistics tables learned from the training window (loaded from the model's
- * feature-set artifacts, never recomputed from new data), and `source` for `window`.
+ * rows: the sources, the statistics tables learned from the training window (`statsFiles`: each table's local
+ * Parquet file, from the model's feature-set artifacts, never recomputed from new data), and `source` for `window`.
  */
-export async function prepareFeatureContext(
-  connection: DuckDBConnection,
-  store: ArtifactStore,
-  loaded: LoadedSpec,
-  stats: Record<string, ArtifactRef>,
-): Promise<void> {
+export async function prepareFeatureContext(connection: DuckDBConnection, loaded: LoadedSpec, statsFiles: Record<string, string>): Promise<void> {
   await createSourceViews(connection, loaded, [loaded.spec.extract.query, ...featureSql(loaded)]);
-  for (const [name, ref] of Object.entries(stats)) {
-    await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(await store.fetch(ref.uri))})`);
+  for (const [name, file] of Object.entries(statsFiles)) {
+    await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`);
   }
+}
+
+/** The statistics tables' files, fetched from the store: by table name, a local Parquet file each. */
+export async function fetchStats(store: Pick<ArtifactStore, 'fetch'>, stats: Record<string, ArtifactRef>): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(stats)) files[name] = await store.fetch(ref.uri);
+  return files;
 }
 
 /**

@@ -40,13 +40,14 @@ export class ModelRunner implements RowScorer {
     readonly width: number,
   ) {}
 
-  static open(file: string, uri: string, width: number): ModelRunner {
+  /** `threads`: ONNX Runtime's intra-op threads (default: one per core; a scoring thread that shares the cores with others takes 1). */
+  static open(file: string, uri: string, width: number, threads?: number): ModelRunner {
     const session = (() => {
       try {
         native.initOrt();
         const bytes = fs.readFileSync(file);
         const created = new native.binding.InferenceSession();
-        created.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, SESSION_OPTIONS);
+        created.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, threads ? { ...SESSION_OPTIONS, intraOpNumThreads: threads } : SESSION_OPTIONS);
         return created;
       } catch (err) {
         throw modelError(`${uri}: ONNX Runtime cannot load the model (${(err as Error).message.split('\n')[0]})`);

@@ -6,7 +6,7 @@ import { dataError, modelError, specError } from '../../contracts/errors';
 import { featureDefinitionHash } from '../features/features';
 import { windowPredicate, extractQuery } from '../sources/sources';
 import { hashSplitOf, type DateWindow, type LoadedSpec } from '../../contracts/spec';
-import { checkSchema, describeFeatures, prepareFeatureContext, selectSource } from './inference-source';
+import { checkSchema, describeFeatures, fetchStats, prepareFeatureContext, selectSource } from './inference-source';
 import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
 
 /** Rows of one day of the partition. */
@@ -54,7 +54,7 @@ export async function planInference(store: ArtifactStore, input: PlanInput) {
       throw modelError(`${loaded.file}: label or features changed since ${input.modelName} was trained; retrain, or score with the spec it was trained with`);
     }
     return withDuckDB(async (connection) => {
-      await prepareFeatureContext(connection, store, loaded, input.stats);
+      await prepareFeatureContext(connection, loaded, await fetchStats(store, input.stats));
       await selectSource(connection, loaded, window);
       const columns = await describeFeatures(connection, loaded, where);
       checkSchema(input.modelFeatures, columns, where, input.modelName);

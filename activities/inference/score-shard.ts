@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
-import { runSpecSql, sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
+import { withDuckDB } from '../sql/duckdb';
 import { dataError } from '../../contracts/errors';
-import type { DateWindow, LoadedSpec } from '../../contracts/spec';
-import { openScorer } from './scorer';
-import { classColumnsSql, dayScores, outputColumn, type DayScores } from './score-stats';
-import { registerScoringFunction, type ScoringTally } from './scoring-function';
-import { prepareFeatureContext, scoringSelect, selectSource } from './inference-source';
+import type { LoadedSpec } from '../../contracts/spec';
+import { chooseScorer } from './scorer';
+import { slicePool } from './slice-pool';
+import type { SliceTask } from './slice-task';
+import type { SliceMarker } from './stage-slice';
+import { dayScores, type DayScores } from './score-stats';
+import { fetchStats } from './inference-source';
 import { groupDays, type Shard } from './plan';
 import type { ArtifactRef } from '../../contracts/artifacts';
 
@@ -70,23 +71,25 @@ const COMPILE_BEAT_MS = 10_000;
 let activeShards = 0;
 
 /**
- * DuckDB threads for a shard: the process's cores shared among the shards it scores at once (measured: two
- * shards of one thread each beat two of two threads on two cores). Fixed when the shard starts, since its
- * connection's configuration is then locked.
+ * Scoring threads for a shard: the process's cores shared among the shards it scores at once, each thread a
+ * DuckDB of one thread (measured: two of one thread each beat two of two threads on two cores). Fixed when the
+ * shard starts.
  */
 function shardThreads(): number {
   return Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, activeShards)));
 }
 
 /**
- * Scores one shard, slice by slice (day-aligned, about `slice_rows` rows each). Each slice is one
- * DuckDB statement: the feature SQL builds one FLOAT[F] array per row, the scoring function hands each
- * chunk to the scorer (the tree model compiled to native code, or ONNX Runtime) straight from DuckDB's memory and writes the scores into its output vector, and
- * COPY writes day, keys, score and lineage as Parquet partitioned by day into the run's staging
- * folder — features, scores and the write overlap across DuckDB's threads, and memory is bounded by
- * DuckDB's chunks, not by the number of rows. Each slice is written aside and renamed into place when
- * complete; a retried attempt (after a crash, whatever its last heartbeat said) skips every slice it finds
- * staged, and reports how many in `resumedFromSlice`.
+ * Scores one shard, slice by slice (day-aligned, about `slice_rows` rows each), on scoring threads
+ * (slice-pool.ts): each thread takes the next slice not yet staged, so a shard's slices are scored side by side,
+ * one per core. Each slice is one DuckDB statement in its thread: the feature SQL builds one FLOAT[F] array per
+ * row, the scoring function hands each chunk to the scorer (the tree model compiled to native code, or ONNX
+ * Runtime) straight from DuckDB's memory and writes the scores into its output vector, and COPY writes day, keys,
+ * score and lineage as Parquet partitioned by day into the run's staging folder — memory is bounded by DuckDB's
+ * chunks, not by the number of rows. Each slice is written aside and renamed into place when complete; a
+ * retried attempt (after a crash, whatever its last heartbeat said) skips every slice it finds staged, and
+ * reports how many in `resumedFromSlice`. A failed slice stops the others within a chunk, and so does a
+ * cancelled run.
  */
 export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, hooks: ShardHooks = {}) {
   const { loaded, model, shard } = input;
@@ -109,126 +112,98 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   return metered(async (meter) => {
     // A tree model's first shard on this worker compiles it (seconds to minutes): the activity stays alive meanwhile.
     const alive = setInterval(() => hooks.progress?.(beat), COMPILE_BEAT_MS);
-    const opened = await openScorer(modelFile, model.uri, model.featureNames.length, store.root).finally(() => clearInterval(alive));
-    const runner = opened.scorer;
+    const { choice, warning } = await chooseScorer(modelFile, model.uri, model.featureNames.length, store.root).finally(() => clearInterval(alive));
+    const statsFiles = await fetchStats(store, input.stats);
+    const pending = slices.map((_, k) => k).filter((k) => !staged.has(k));
+    // Each scoring thread takes the next slice not yet staged; the shard's share of the cores decides how many run at once.
     activeShards++;
+    const threads = Math.min(pending.length, shardThreads());
+    const stop = new SharedArrayBuffer(4);
+    const scoring = new Map<number, number>(); // rows scored so far, by slice being written
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      Atomics.store(new Int32Array(stop), 0, 1); // the other slices stop within a chunk
+    };
+    // Called from the threads' progress messages too: whatever it throws (a cancelled run) stops the shard, never the process.
+    const report = () => {
+      try {
+        hooks.progress?.({ ...beat, rowsInSlice: [...scoring.values()].reduce((a, b) => a + b, 0) });
+        hooks.checkCancelled?.();
+      } catch (err) {
+        fail(err);
+      }
+    };
     try {
-      return await withDuckDB(async (connection) => {
-        await prepareFeatureContext(connection, store, loaded, input.stats);
-        let sliceStart = 0;
-        let reported = 0;
-        const categorical = model.featureNames.map((name) => (loaded.spec.features.categorical ?? []).includes(name));
-        const onRows = (rows: number) => {
-          if (rows - reported < PROGRESS_ROWS) return;
-          reported = rows;
-          hooks.progress?.({ ...beat, rowsInSlice: rows - sliceStart });
-          hooks.checkCancelled?.();
-        };
-        const tally = registerScoringFunction(connection, 'sluice_score', runner, { onRows, categorical, outputs: model.classes?.length ?? 1 });
-        for (let k = 0; k < slices.length; k++) {
-          if (staged.has(k)) continue;
-          hooks.checkCancelled?.();
-          const slice = slices[k];
-          const sliceDir = path.join(shardDir, `slice-${k}`);
-          const partial = `${sliceDir}.partial`;
-          fs.rmSync(partial, { recursive: true, force: true }); // what a killed attempt left half-written
-          fs.rmSync(sliceDir, { recursive: true, force: true });
-          fs.mkdirSync(shardDir, { recursive: true });
-          hooks.progress?.({ ...beat, rowsInSlice: 0 });
-          const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
-          await selectSource(connection, loaded, window);
-          sliceStart = reported = tally.rows;
-          tally.unseen.clear();
-          const written = await stageSlice(connection, tally, partial, loaded, model, input.runId, window, categorical.some(Boolean), shard.snapshot);
-          // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
-          fs.mkdirSync(partial, { recursive: true });
-          const marker: SliceMarker = { rows: written, unseen: unseenByDay(tally, model.featureNames, shard.snapshot ?? window.from) };
-          fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify(marker));
-          fs.renameSync(partial, sliceDir);
-          await store.push(`${shardUri}/slice-${k}`);
-          beat = { ...beat, slicesDone: beat.slicesDone + 1, rowsDone: beat.rowsDone + written };
-          hooks.onSlice?.(beat);
-        }
-        meter.rowsIn = shard.rows;
-        meter.rowsOut = beat.rowsDone;
-        meter.bytesOut = directorySize(shardDir);
-        // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-        const days = withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir);
-        return {
-          shard: shard.index,
-          rows: beat.rowsDone,
-          slices: slices.length,
-          resumedFromSlice: found.length,
-          days,
-          engine: runner.engine,
-          ...(opened.warning ? { warning: opened.warning } : {}),
-        };
-      }, { confineTo: [store.root], threads: shardThreads() });
+      await Promise.all(
+        Array.from({ length: threads }, async () => {
+          for (let k = pending.shift(); k !== undefined && !failure; k = pending.shift()) {
+            const slice = slices[k];
+            const sliceDir = path.join(shardDir, `slice-${k}`);
+            const partial = `${sliceDir}.partial`;
+            fs.rmSync(partial, { recursive: true, force: true }); // what a killed attempt left half-written
+            fs.rmSync(sliceDir, { recursive: true, force: true });
+            fs.mkdirSync(shardDir, { recursive: true });
+            scoring.set(k, 0);
+            report();
+            if (failure) break;
+            const window = { from: slice.days[0].day, to: slice.days[slice.days.length - 1].day };
+            const task: SliceTask = {
+              loaded,
+              statsFiles,
+              model: { uri: model.uri, file: modelFile, version: model.version, featureNames: model.featureNames, ...(model.classes ? { classes: model.classes } : {}) },
+              scorer: choice,
+              runId: input.runId,
+              window,
+              ...(shard.snapshot ? { snapshot: shard.snapshot } : {}),
+              dir: partial,
+              confineTo: [store.root],
+              progressRows: PROGRESS_ROWS,
+              stop,
+            };
+            try {
+              const { rows, unseen } = await slicePool().run(task, (rows) => {
+                scoring.set(k, (scoring.get(k) ?? 0) + rows);
+                report();
+              });
+              // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
+              fs.mkdirSync(partial, { recursive: true });
+              const marker: SliceMarker = { rows, unseen };
+              fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify(marker));
+              fs.renameSync(partial, sliceDir);
+              await store.push(`${shardUri}/slice-${k}`);
+              beat = { ...beat, slicesDone: beat.slicesDone + 1, rowsDone: beat.rowsDone + rows };
+              hooks.onSlice?.(beat);
+            } catch (err) {
+              fail(err);
+            } finally {
+              scoring.delete(k);
+            }
+          }
+        }),
+      );
     } finally {
       activeShards--;
-      runner.close();
     }
-  });
-}
-
-/** Computes, scores and writes one slice in one statement; refuses it (nothing kept) if a feature was NULL, NaN or infinite. */
-async function stageSlice(
-  connection: DuckDBConnection,
-  tally: ScoringTally,
-  dir: string,
-  loaded: LoadedSpec,
-  model: ScoringModel,
-  runId: string,
-  window: DateWindow,
-  categorical: boolean,
-  snapshot?: string,
-): Promise<number> {
-  const keys = loaded.spec.features.keys.map(sqlIdent);
-  // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
-  const group = categorical ? `, CAST(day - DATE ${sqlString(snapshot ?? window.from)} AS INTEGER)` : '';
-  const lineage = [`${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`];
-  const rows = scoringSelect(loaded, model.featureNames, window, snapshot);
-  // A multiclass model's probabilities are computed once per row, then spread over its class columns.
-  const select = model.classes
-    ? `SELECT ${['day', ...keys, classColumnsSql('sluice_probabilities', model.classes), ...lineage].join(', ')} FROM (SELECT day, ${[...keys, `sluice_score(features${group}) AS sluice_probabilities`].join(', ')} FROM (${rows}))`
-    : `SELECT ${['day', ...keys, `sluice_score(features${group}) AS ${outputColumn(loaded.spec.task ?? 'binary')}`, ...lineage].join(', ')} FROM (${rows})`;
-  const copy = `COPY (${select}) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`;
-  let written: number;
-  try {
-    written = Number((await runSpecSql('features.sql', () => connection.run(copy))).rowsChanged);
-  } catch (err) {
-    throw tally.error ?? err;
-  } finally {
-    if (tally.badRows > 0 || tally.error !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-  }
-  if (tally.badRows > 0) {
-    const columnsHit = model.featureNames.flatMap((name, k) => (tally.badByFeature[k] > 0 ? [`\`${name}\` (${tally.badByFeature[k]} rows)`] : []));
-    throw dataError(
-      `features.sql: ${tally.badRows} rows${snapshot ? '' : ` in ${window.from} .. ${window.to}`} have NULL, NaN or infinite features: ${columnsHit.join(', ')}; fill them in the SQL (coalesce) or filter them; nothing was published`,
-    );
-  }
-  return written;
-}
-
-/** A staged slice's marker: its rows, and per day the rows each categorical feature had a category training never saw. */
-interface SliceMarker {
-  rows: number;
-  unseen?: Record<string, Record<string, number>>;
-}
-
-/** The tally's unseen-category counts of a slice, by day (`YYYY-MM-DD`) and feature name. */
-function unseenByDay(tally: ScoringTally, featureNames: string[], from: string): Record<string, Record<string, number>> {
-  const found: Record<string, Record<string, number>> = {};
-  const start = Date.parse(`${from}T00:00:00Z`);
-  for (const [offset, counts] of tally.unseen) {
-    const day = new Date(start + offset * 86_400_000).toISOString().slice(0, 10);
-    const byFeature: Record<string, number> = {};
-    counts.forEach((n, k) => {
-      if (n > 0) byFeature[featureNames[k]] = n;
+    if (failure) throw failure.error;
+    meter.rowsIn = shard.rows;
+    meter.rowsOut = beat.rowsDone;
+    meter.bytesOut = directorySize(shardDir);
+    // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
+    const days = await withDuckDB(async (connection) => withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir), {
+      confineTo: [store.root],
+      threads: shardThreads(),
     });
-    found[day] = byFeature;
-  }
-  return found;
+    return {
+      shard: shard.index,
+      rows: beat.rowsDone,
+      slices: slices.length,
+      resumedFromSlice: found.length,
+      days,
+      engine: choice.engine,
+      ...(warning ? { warning } : {}),
+    };
+  });
 }
 
 /** `days` with the unseen-category counts every staged slice's marker under `shardDir` recorded. */

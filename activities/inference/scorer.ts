@@ -30,11 +30,8 @@ class CompiledTrees implements RowScorer {
   }
 }
 
-export interface OpenedScorer {
-  scorer: RowScorer;
-  /** Why a tree model is scored by ONNX Runtime after all (its library did not build or load). */
-  warning?: string;
-}
+/** How a shard's threads score: with a compiled tree library (built already), or with ONNX Runtime. */
+export type ScorerChoice = { engine: 'compiled-trees'; library: string } | { engine: 'onnxruntime' };
 
 /**
  * Compiled trees are on unless `SLUICE_COMPILED_TREES=off`. They need a C compiler (`SLUICE_CC`, default `cc`);
@@ -45,20 +42,36 @@ export function compiledTreesEnabled(): boolean {
 }
 
 /**
- * The scorer of the model in `file` (as wide as `width` features): a tree model's compiled library, built into
- * `cacheDir` once per model, compiler and machine, or ONNX Runtime — for every other model, with compiled trees
- * off, and for a tree model whose library fails to build or load (the warning says why). The ONNX file stays the
+ * How the model in `file` (as wide as `width` features) is scored: a tree model by its compiled library, built
+ * into `cacheDir` once per model, compiler and machine; every other model, any model with compiled trees off, and
+ * a tree model whose library fails to build or load (`warning` says why) by ONNX Runtime. The ONNX file stays the
  * model: the library is derived from it.
  */
-export async function openScorer(file: string, uri: string, width: number, cacheDir: string): Promise<OpenedScorer> {
-  if (!compiledTreesEnabled()) return { scorer: ModelRunner.open(file, uri, width) };
+export async function chooseScorer(file: string, uri: string, width: number, cacheDir: string): Promise<{ choice: ScorerChoice; warning?: string }> {
+  if (!compiledTreesEnabled()) return { choice: { engine: 'onnxruntime' } };
   const bytes = fs.readFileSync(file);
   const forest = readTreeEnsemble(bytes);
-  if (typeof forest === 'string' || forest.width !== width) return { scorer: ModelRunner.open(file, uri, width) };
+  if (typeof forest === 'string' || forest.width !== width) return { choice: { engine: 'onnxruntime' } };
   try {
-    return { scorer: new CompiledTrees(loadForest(await compiledForest(forest, bytes, path.join(cacheDir, 'compiled-trees')), forest)) };
+    const library = await compiledForest(forest, bytes, path.join(cacheDir, 'compiled-trees'));
+    loadForest(library, forest);
+    return { choice: { engine: 'compiled-trees', library } };
   } catch (err) {
     const reason = (err as { stderr?: string }).stderr?.split('\n').find((l) => l.trim()) ?? (err as Error).message.split('\n')[0];
-    return { scorer: ModelRunner.open(file, uri, width), warning: `${uri}: the compiled tree library did not build or load (${reason}); scored with ONNX Runtime` };
+    return { choice: { engine: 'onnxruntime' }, warning: `${uri}: the compiled tree library did not build or load (${reason}); scored with ONNX Runtime` };
   }
+}
+
+/** A scorer as `choice` says; `threads` bounds ONNX Runtime's (a compiled library scores on the calling thread). */
+export function openChosen(choice: ScorerChoice, file: string, uri: string, width: number, threads?: number): RowScorer {
+  if (choice.engine === 'onnxruntime') return ModelRunner.open(file, uri, width, threads);
+  const forest = readTreeEnsemble(fs.readFileSync(file));
+  if (typeof forest === 'string') throw new Error(`${uri}: ${forest}`);
+  return new CompiledTrees(loadForest(choice.library, forest));
+}
+
+/** {@link chooseScorer}, then the scorer it chose. */
+export async function openScorer(file: string, uri: string, width: number, cacheDir: string): Promise<{ scorer: RowScorer; warning?: string }> {
+  const { choice, warning } = await chooseScorer(file, uri, width, cacheDir);
+  return { scorer: openChosen(choice, file, uri, width), ...(warning ? { warning } : {}) };
 }
