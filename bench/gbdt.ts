@@ -6,6 +6,8 @@
  *  2. Batch-scoring throughput of the tree model on all 3M rows (batchInference, to Parquet), with the model
  *     compiled to native code and with ONNX Runtime, against ONNX Runtime alone on in-memory tensors of the same
  *     model and LightGBM's own `predict` on the same rows (2 threads each).
+ *     Also against the Python peer a performance-minded user would write: DuckDB's features, lleaves (LightGBM
+ *     compiled with LLVM), Parquet by day.
  *  3. Exactness over every row: the largest difference from LightGBM's predictions of ONNX Runtime's and of the
  *     compiled library's scores.
  * For information: `refit: true` against the script fitting every training row.
@@ -24,6 +26,7 @@ import { ModelRunner } from '../activities/inference/model-runner';
 import { openScorer } from '../activities/inference/scorer';
 import { freshArtifactRoot, withPythonBench } from './python-bench';
 import { categoricalIndices, featuresFor, PYTHON } from './reference';
+import { fastestPeer } from './scoring-peer';
 import { binaryMetrics } from '../contracts/metric-values';
 
 const FROM = '2001-01-01';
@@ -121,6 +124,11 @@ async function main(): Promise<void> {
     const predictions = new Float64Array(fs.readFileSync(predictionsFile).buffer.slice(0));
     const largest = (scores: Float32Array) => scores.reduce((m, v, i) => Math.max(m, Math.abs(v - predictions[i])), 0);
     const [ortError, compiledError] = [largest(ortAlone.scores), largest(compiledAlone.scores)];
+    // The peer a performance-minded user would write: DuckDB's features, lleaves' compiled trees, Parquet by day.
+    const lleaves = { modelText: path.join(path.dirname(modelFile), 'lightgbm.txt'), cache: path.join(work, 'lleaves.so'), threads: 2 };
+    const peerJob = { store: cached, loaded, features, window: { from: FROM, to: TO }, model: modelFile, lleaves, work };
+    const [lleavesPeer, lleavesSameEngine] = [fastestPeer(peerJob, 'pypi'), fastestPeer(peerJob, 'node')];
+    if (lleavesPeer.rows !== rows) throw new Error(`the lleaves peer scored ${lleavesPeer.rows} rows, expected ${rows}`);
 
     const aucGap = binaryMetrics(ours.result.metrics).auc - script.auc;
     const fitRatio = ours.seconds / (script.load_seconds + script.fit_seconds);
@@ -140,12 +148,14 @@ async function main(): Promise<void> {
     console.log(`  ONNX Runtime alone, in-memory tensors    ${ortSeconds.toFixed(2)} s (${rate(ortSeconds)})`);
     console.log(`  compiled trees alone, one thread         ${compiledAlone.seconds.toFixed(2)} s (${rate(compiledAlone.seconds)})`);
     console.log(`  LightGBM predict, 2 threads              ${lightgbm.seconds.toFixed(2)} s (${rate(lightgbm.seconds)})`);
+    console.log(`  Python peer, duckdb ${lleavesPeer.duckdb} + lleaves (${lleavesPeer.mode}) ${lleavesPeer.seconds.toFixed(2)} s (${rate(lleavesPeer.seconds)}); on duckdb ${lleavesSameEngine.duckdb} like ours: ${lleavesSameEngine.seconds.toFixed(2)} s`);
     console.log(`exactness over all ${rows} rows, largest |score − LightGBM predict|: ONNX Runtime ${ortError.toExponential(2)}, compiled trees ${compiledError.toExponential(2)}  (target ≤ 1e-6: ${met(Math.max(ortError, compiledError) <= 1e-6)})`);
     console.log(`\nAUC, sluice − script: ${aucGap >= 0 ? '+' : ''}${aucGap.toFixed(4)}  (target ≥ −0.002: ${met(aucGap >= -0.002)})`);
     console.log(`fit time, sluice/script: ${fitRatio.toFixed(2)}×  (target ≤ 1.15×: ${met(fitRatio <= 1.15)})`);
     console.log(`tree scoring throughput, sluice with ONNX Runtime / ONNX Runtime alone: ${ortVsAlone.toFixed(2)}×  (target ≥ 1.0×: ${met(ortVsAlone >= 1)})`);
     console.log(`tree scoring throughput, sluice with compiled trees / ONNX Runtime alone: ${compiledVsAlone.toFixed(2)}×  (target ≥ 2.0×: ${met(compiledVsAlone >= 2)})`);
     console.log(`tree scoring throughput, sluice with compiled trees / LightGBM predict: ${compiledVsLightgbm.toFixed(2)}×  (target ≥ 2.0×: ${met(compiledVsLightgbm >= 2)})`);
+    console.log(`tree scoring throughput, sluice with compiled trees / Python peer with lleaves: ${(lleavesPeer.seconds / compiled.best).toFixed(2)}×  (target ≥ 1.0×: ${met(lleavesPeer.seconds >= compiled.best)}); same DuckDB engine: ${(lleavesSameEngine.seconds / compiled.best).toFixed(2)}×`);
   } finally {
     for (const file of specs) fs.rmSync(file, { force: true });
     fs.rmSync(work, { recursive: true, force: true });

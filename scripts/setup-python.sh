@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.tools/venv
 # The worker's own pins are in workers/python/requirements.txt; these are the tests' and benchmarks' references
-# (FLAML and pandas: the tuning benchmark's AutoML peer).
-packages=(duckdb==2.0.1 packaging pytest==9.2.0 flaml==2.8.0 pandas==3.1.1)
+# (FLAML and pandas: the tuning benchmark's AutoML peer; lleaves: the GBDT benchmark's compiled-trees peer, with
+# llvmlite 0.44, since lleaves 1.3 calls the legacy pass manager that llvmlite 0.50 no longer has).
+packages=(duckdb==2.0.1 packaging pytest==9.2.0 flaml==2.8.0 pandas==3.1.1 lleaves==1.3.0 llvmlite==0.44.0)
 # The batch-scoring benchmark also runs its Python peer on the DuckDB engine version the Node package
 # embeds (npm's @duckdb/node-api lags PyPI's duckdb), so the data paths are compared on equal engines.
 same_engine=.tools/pydeps-duckdb-node
