@@ -230,6 +230,20 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const done = plan.shards.filter((s) => progress.shards[s.index].status === 'done');
     const skippedDays = plan.shards.filter((s) => progress.shards[s.index].status === 'skipped').flatMap((s) => s.days.map((d) => d.day));
     const days = done.flatMap((s) => s.days.map((d) => d.day));
+    // The chart of the scores per day, from the shards' statistics.
+    const writeReport = (): Promise<BatchInferenceResult['report']> => {
+      const { workflowId, runId: run } = workflowInfo();
+      const sorted = [...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1));
+      // A chart that cannot be written is noted in the result; it does not undo published scores.
+      return ledger
+        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days: sorted, ...referenceOf(model.metrics) }))
+        .then((r) => ({ uri: r.uri, file: r.file }))
+        .catch((err: unknown) => ({ error: rootMessage(err) }));
+    };
+    // The chart needs only the shards' statistics, so it is drawn while the sink is written. Runs recorded before
+    // drew it after the staging was removed, and runs recorded before the chart existed never drew it: on replay,
+    // both must find their own order (a patch is only seen where its marker was recorded, hence the nesting).
+    const reporting = dayScores.length > 0 && patched('report-beside-publish') && patched('inference-scores-report') ? writeReport() : undefined;
     const published =
       days.length === 0
         ? { sink: spec.inference.sink.type, location: '(nothing published: every shard was skipped)', days: 0, rows: 0 }
@@ -242,17 +256,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
             }),
           );
     await operator.run('remove-staging', () => quick.removeStaging({ staging }));
-    // The chart is a new activity: runs recorded before it existed must not schedule it on replay.
-    let report: BatchInferenceResult['report'];
-    if (patched('inference-scores-report') && dayScores.length > 0) {
-      const { workflowId, runId: run } = workflowInfo();
-      const days = [...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1));
-      // A chart that cannot be written is noted in the result; it does not undo published scores.
-      report = await ledger
-        .measure('report', () => data.writeScoresReport({ pipeline: spec.name, workflowId, runId: run, modelVersion: model.version, days, ...referenceOf(model.metrics) }))
-        .then((r) => ({ uri: r.uri, file: r.file }))
-        .catch((err: unknown) => ({ error: rootMessage(err) }));
-    }
+    const report = reporting ? await reporting : patched('inference-scores-report') && dayScores.length > 0 ? await writeReport() : undefined;
     setStatus('published');
     ledger.publishAttributes();
     // A memo is a command: runs recorded before it existed must not see it on replay.
