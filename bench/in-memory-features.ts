@@ -54,11 +54,11 @@ export function ortAloneSeconds(modelFile: string, x: Float32Array, rows: number
   }
 }
 
-/** `scorer` alone on the in-memory rows, 65,536 at a time: the best of three passes, and every output value of the last. */
-export function scorerAlone(scorer: RowScorer, x: Float32Array, rows: number): { seconds: number; scores: Float32Array } {
+/** `scorer` alone on the in-memory rows, 65,536 at a time: the best of `passes`, and every output value of the last. */
+export function scorerAlone(scorer: RowScorer, x: Float32Array, rows: number, passes = 3): { seconds: number; scores: Float32Array } {
   const seconds: number[] = [];
   const parts: Float32Array[] = [];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < passes; r++) {
     parts.length = 0;
     const t = performance.now();
     for (let s = 0; s < rows; s += 65_536) parts.push(scorer.outputs(x.subarray(s * scorer.width), Math.min(65_536, rows - s)));
