@@ -124,7 +124,7 @@ async function compareScoring(modelFile: string, ours: Scored, x: Float32Array, 
   console.log(`  ONNX Runtime alone, in-memory tensors    ${ortSeconds.toFixed(2)} s (${rate(ortSeconds)})`);
   console.log(`  compiled trees alone, one thread         ${compiledAlone.seconds.toFixed(2)} s (${rate(compiledAlone.seconds)})`);
   console.log(`  LightGBM predict, 2 threads              ${lightgbm.seconds.toFixed(2)} s (${rate(lightgbm.seconds)})`);
-  console.log(`  Python peer, duckdb ${lleavesPeer.duckdb} + lleaves (${lleavesPeer.mode}) ${lleavesPeer.seconds.toFixed(2)} s (${rate(lleavesPeer.seconds)}); on duckdb ${lleavesSameEngine.duckdb} like ours: ${lleavesSameEngine.seconds.toFixed(2)} s`);
+  console.log(`  Python peer, duckdb ${lleavesPeer.duckdb} + lleaves (${lleavesPeer.mode}) ${lleavesPeer.seconds.toFixed(2)} s (${rate(lleavesPeer.seconds)}; scoring ${lleavesPeer.score_seconds.toFixed(2)} s of it); on duckdb ${lleavesSameEngine.duckdb} like ours: ${lleavesSameEngine.seconds.toFixed(2)} s`);
   console.log(`exactness over all ${rows} rows, largest |score − LightGBM predict|: ONNX Runtime ${ortError.toExponential(2)}, compiled trees ${compiledError.toExponential(2)}  (target ≤ 1e-6: ${met(Math.max(ortError, compiledError) <= 1e-6)})`);
   const ortVsAlone = ortSeconds / onnxRuntime.best;
   const compiledVsAlone = ortSeconds / compiled.best;

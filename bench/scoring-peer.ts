@@ -19,7 +19,10 @@ export interface PeerRun {
   duckdb: string;
   scorer: string;
   rows: number;
+  /** Features through published Parquet. */
   seconds: number;
+  /** Of which scoring the fetched rows. */
+  score_seconds: number;
 }
 
 export interface PeerJob {
