@@ -32,8 +32,6 @@ export type SliceMessage =
 export interface SerializedError {
   message: string;
   name: string;
-  stack?: string;
   type?: string | null;
   nonRetryable?: boolean | null;
-  stopped?: boolean;
 }

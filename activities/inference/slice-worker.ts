@@ -14,9 +14,6 @@ import { registerScoringFunction } from './scoring-function';
 import type { SerializedError, SliceMessage, SliceTask } from './slice-task';
 import { stageSlice, unseenByDay } from './stage-slice';
 
-/** Thrown from the scoring callback when the shard asked this slice to stop. */
-class Stopped extends Error {}
-
 let cached: { key: string; scorer: RowScorer } | undefined;
 
 function scorerFor(task: SliceTask): RowScorer {
@@ -40,7 +37,8 @@ async function score(task: SliceTask, post: (message: SliceMessage) => void): Pr
       const categorical = task.model.featureNames.map((name) => (task.loaded.spec.features.categorical ?? []).includes(name));
       let reported = 0;
       const onRows = (rows: number) => {
-        if (Atomics.load(stop, 0) !== 0) throw new Stopped('stopped');
+        // The shard asked this slice to stop; it already holds the error that made it ask.
+        if (Atomics.load(stop, 0) !== 0) throw new Error('stopped by its shard');
         if (rows - reported < task.progressRows) return;
         post({ kind: 'progress', rows: rows - reported });
         reported = rows;
@@ -59,9 +57,7 @@ function serialized(err: unknown): SerializedError {
   return {
     message: e?.message ?? String(err),
     name: e?.name ?? 'Error',
-    stack: e?.stack,
     ...(err instanceof ApplicationFailure ? { type: err.type, nonRetryable: err.nonRetryable } : {}),
-    ...(err instanceof Stopped ? { stopped: true } : {}),
   };
 }
 
