@@ -15,7 +15,8 @@ export interface Timeline {
   between: number;
 }
 
-function secondsOf(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+/** A history event's time, in seconds. */
+export function secondsOf(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
   return Number(t?.seconds ?? 0) + (t?.nanos ?? 0) / 1e9;
 }
 

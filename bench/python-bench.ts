@@ -8,6 +8,7 @@ import { spawnPythonWorker } from '../scripts/python-worker';
 import { loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
 import { trainPipeline, type TrainPipelineResult } from '../workflows/train-pipeline';
+import { secondsOf } from './history-timeline';
 
 /** A benchmark's Sluice side: a client, and a training run of a spec with its train step's time. */
 export interface PythonBench {
@@ -62,9 +63,8 @@ export async function withPythonBench<T>(port: number, root: string, work: (benc
 /** Wall seconds from the activity's scheduling to its completion, as the server recorded them. */
 async function activitySeconds(handle: WorkflowHandle, type: string): Promise<number> {
   const events = (await handle.fetchHistory()).events ?? [];
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
   const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId));
   if (!scheduled || !completed) throw new Error(`no completed ${type} in ${handle.workflowId}`);
-  return (ms(completed.eventTime) - ms(scheduled.eventTime)) / 1000;
+  return secondsOf(completed.eventTime) - secondsOf(scheduled.eventTime);
 }
