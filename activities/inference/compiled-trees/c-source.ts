@@ -6,13 +6,21 @@ export interface ForestSource {
   main: string;
 }
 
-/** Rows one pass over the trees scores: the rows' doubles and sums stay in the first cache levels, each tree's code in the instruction cache. */
+/** Rows one pass over the parts scores: their sums stay in the first cache levels. */
 const BLOCK_BYTES = 48 * 1024;
-/** Tree nodes per part file: small enough that a compiler's time stays near-linear and parts build in parallel. */
+/**
+ * Tree nodes per part file: small enough that a compiler's time stays near-linear and parts build in parallel,
+ * and a part's trees (about 40 of 63 leaves) are run one row after another with the row's features in registers.
+ */
 const NODES_PER_PART = 2_500;
 
 /** ONNX-ML TreeEnsemble node modes, by number. */
 const COMPARISONS: Record<number, string> = { 0: '<=', 1: '<', 2: '>=', 3: '>', 4: '==', 5: '!=' };
+/**
+ * The comparison whose negation is true for NaN and otherwise equals the mode's: `!(v > t)` is `isnan(v) || v <= t`
+ * in one unordered compare and one branch (GCC and Clang compile the `||` as two).
+ */
+const NEGATED: Record<number, string> = { 0: '>', 1: '>=', 2: '<', 3: '<=' };
 const BRANCH_MEMBER = 6;
 /** A set of categories becomes a bitset when every one is a whole number below this; otherwise a chain of equality tests. */
 const BITSET_LIMIT = 1 << 16;
@@ -30,7 +38,12 @@ function literal(value: number): string {
  * `x <= split` (or the node's other mode) goes to the true child, a NaN goes where `missing_value_tracks_true`
  * sends it (else it fails every comparison but `!=`), a BRANCH_MEMBER node tests its set, and the leaves' weights
  * are summed per target in tree order, then transformed (sigmoid, softmax, exp) and rounded to float once.
- * Every tree is nested `if`s with its splits as constants, run over a block of rows before the next tree.
+ * Every tree is nested `if`s with its splits as constants; a node whose children are both leaves picks its weight
+ * from a pair by the test's 0 or 1, without a branch. A part runs its trees on one row after another.
+ *
+ * Measured on one thread, 1M rows of a 300-tree × 63-leaf binary model (10 features, one categorical), where lleaves
+ * took 3.35 s: trees run one at a time over a block of rows with `isnan(v) || v <= t`, 6.28 s; with `!(v > t)`,
+ * 5.45 s; with the leaf pairs, 5.18 s; rows outer, as here, 5.05 s (Clang 14: 4.5 s, its build 1.5× as long).
  */
 export function forestSource(forest: TreeEnsemble): ForestSource {
   const { width, targets } = forest;
@@ -40,7 +53,6 @@ export function forestSource(forest: TreeEnsemble): ForestSource {
 
   const parts: string[] = [];
   let body: string[] = [];
-  let calls: string[] = [];
   let tables: string[] = [];
   let nodesInPart = 0;
   const flush = () => {
@@ -56,15 +68,19 @@ export function forestSource(forest: TreeEnsemble): ForestSource {
         '  return (bits[k >> 6] >> (k & 63)) & 1;',
         '}',
         ...tables,
+        `void sluice_part_${index}(const float *restrict x, double *restrict s, int m) {`,
+        '  for (int r = 0; r < m; r++) {',
+        '    double v[W], o[T];',
+        '    for (int k = 0; k < W; k++) v[k] = (double)x[r * W + k];',
+        '    for (int t = 0; t < T; t++) o[t] = s[r * T + t];',
         ...body,
-        `void sluice_part_${index}(const double *restrict x, double *restrict s, int m) {`,
-        ...calls,
+        '    for (int t = 0; t < T; t++) s[r * T + t] = o[t];',
+        '  }',
         '}',
         '',
       ].join('\n'),
     );
     body = [];
-    calls = [];
     tables = [];
     nodesInPart = 0;
   };
@@ -80,6 +96,8 @@ export function forestSource(forest: TreeEnsemble): ForestSource {
       nodes++;
       const value = `v[${forest.featureIds[id]}]`;
       let test: string;
+      const trueId = forest.trueIds[id];
+      const falseId = forest.falseIds[id];
       if (forest.modes[id] === BRANCH_MEMBER) {
         const set = membership.get(id) ?? [];
         if (set.length > 0 && set.every((c) => Number.isInteger(c) && c >= 0 && c < BITSET_LIMIT)) {
@@ -96,26 +114,23 @@ export function forestSource(forest: TreeEnsemble): ForestSource {
       } else {
         const op = COMPARISONS[forest.modes[id]];
         if (!op) throw new Error(`TreeEnsemble node mode ${forest.modes[id]}`);
-        test = `${value} ${op} ${literal(forest.splits[id])}`;
+        const split = literal(forest.splits[id]);
+        test = forest.missingTrue[id] && NEGATED[forest.modes[id]] ? `!(${value} ${NEGATED[forest.modes[id]]} ${split})` : `${value} ${op} ${split}`;
       }
-      if (forest.missingTrue[id]) test = `isnan(${value}) || ${test}`;
+      if (forest.missingTrue[id] && !test.startsWith('!')) test = `isnan(${value}) || ${test}`;
+      if (forest.trueLeafs[id] === 1 && forest.falseLeafs[id] === 1 && forest.leafTargets[trueId] === forest.leafTargets[falseId]) {
+        tables.push(`static const double pair_${id}[2] = {${literal(forest.leafWeights[falseId])}, ${literal(forest.leafWeights[trueId])}};`);
+        lines.push(`${indent}o[${forest.leafTargets[trueId]}] += pair_${id}[(${test}) ? 1 : 0];`);
+        return;
+      }
       lines.push(`${indent}if (${test}) {`);
-      emit(forest.trueIds[id], forest.trueLeafs[id] === 1, `${indent}  `);
+      emit(trueId, forest.trueLeafs[id] === 1, `${indent}  `);
       lines.push(`${indent}} else {`);
-      emit(forest.falseIds[id], forest.falseLeafs[id] === 1, `${indent}  `);
+      emit(falseId, forest.falseLeafs[id] === 1, `${indent}  `);
       lines.push(`${indent}}`);
     };
-    emit(root, false, '    ');
-    body.push(
-      `static void tree_${tree}(const double *restrict x, double *restrict s, int m) {`,
-      '  for (int r = 0; r < m; r++) {',
-      '    const double *v = x + r * W;',
-      '    double *o = s + r * T;',
-      ...lines,
-      '  }',
-      '}',
-    );
-    calls.push(`  tree_${tree}(x, s, m);`);
+    emit(root, false, '      ');
+    body.push(`    { /* tree ${tree} */`, ...lines, '    }');
     nodesInPart += nodes;
     if (nodesInPart >= NODES_PER_PART) flush();
   });
@@ -136,17 +151,16 @@ export function forestSource(forest: TreeEnsemble): ForestSource {
   const main = [
     header,
     `#define BLOCK ${block}`,
-    ...parts.map((_, i) => `void sluice_part_${i}(const double *restrict x, double *restrict s, int m);`),
+    ...parts.map((_, i) => `void sluice_part_${i}(const float *restrict x, double *restrict s, int m);`),
     'int sluice_width(void) { return W; }',
     'int sluice_targets(void) { return T; }',
     '/* Scores n rows of W floats (row-major) into n rows of T floats. */',
     'void sluice_score(const float *in, int64_t n, float *out) {',
-    '  double x[BLOCK * W], s[BLOCK * T];',
+    '  double s[BLOCK * T];',
     '  for (int64_t b = 0; b < n; b += BLOCK) {',
     '    int m = n - b < BLOCK ? (int)(n - b) : BLOCK;',
-    '    for (int i = 0; i < m * W; i++) x[i] = (double)in[b * W + i];',
     '    memset(s, 0, sizeof(double) * (size_t)(m * T));',
-    ...parts.map((_, i) => `    sluice_part_${i}(x, s, m);`),
+    ...parts.map((_, i) => `    sluice_part_${i}(in + b * W, s, m);`),
     '    for (int r = 0; r < m; r++) {',
     '      const double *z = s + r * T;',
     '      float *y = out + (b + r) * T;',

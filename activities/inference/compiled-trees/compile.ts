@@ -11,7 +11,7 @@ import type { TreeEnsemble } from './tree-ensemble';
 const run = promisify(execFile);
 
 /** Bumped when the generated C for the same model changes: the cache key includes it. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 /**
  * Compiler flags. On a 300-tree × 63-leaf LightGBM model, one part file of about 2,500 nodes took 1.2 s at -O1
