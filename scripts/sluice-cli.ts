@@ -18,8 +18,9 @@ import { backfillCommand, infer, resume, train } from './cli/run-commands';
 import { schedule } from './cli/schedule-commands';
 import { tune } from './cli/tune-commands';
 import { sink } from './cli/sink-commands';
+import { workers } from './cli/workers-commands';
 
-const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, resume, tune, models, promote, rollback, schedule, sink];
+const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, resume, tune, models, promote, rollback, schedule, sink, workers];
 
 /** Temporal could not be reached: exit code 3. */
 class Unreachable extends Error {}

@@ -26,6 +26,11 @@ export interface SluiceConfig {
   /** Activities one worker process runs at once, `SLUICE_WORKER_ACTIVITIES` (default 4). */
   maxConcurrentActivities?: number;
   /**
+   * Seconds a stopping worker (SIGINT / SIGTERM) lets its activities finish before it cancels them, so that they
+   * end with their heartbeat checkpoint, `SLUICE_WORKER_DRAIN_SECONDS` (default 0: cancelled at once).
+   */
+  drainSeconds?: number;
+  /**
    * Temporal Web UI base address, `SLUICE_UI_URL`; else the UI of the dev server `npm run server` started for
    * this address (it records its `--ui-port`), else `http://localhost:8233`.
    */
@@ -78,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     registryTaskQueue: env.SLUICE_REGISTRY_TASK_QUEUE || DEFAULT_REGISTRY_TASK_QUEUE,
     ...artifactSettings(env),
     maxConcurrentActivities: wholeNumber(env, 'SLUICE_WORKER_ACTIVITIES'),
+    drainSeconds: wholeNumber(env, 'SLUICE_WORKER_DRAIN_SECONDS'),
     uiUrl: (env.SLUICE_UI_URL || localDevServerUi(env.TEMPORAL_ADDRESS || 'localhost:7233') || 'http://localhost:8233').replace(/\/$/, ''),
     apiKey: env.TEMPORAL_API_KEY || undefined,
     tls: tlsSettings(env),

@@ -53,6 +53,7 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
     // Heavy steps (DuckDB, ONNX Runtime) use every core themselves; a few at a time per process is plenty.
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities ?? 4,
+    ...(config.drainSeconds ? { shutdownGraceTime: config.drainSeconds * 1000 } : {}),
     // Failed attempts cost too: counted here, for every activity, whatever wraps it.
     interceptors: { activity: [() => ({ inbound: new AttemptCostInterceptor(config.artifactRoot) })] },
     ...options.overrides,

@@ -2,7 +2,8 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { workflowUrl } from '../../workers/config';
 import { ledgerQuery, type CostLedger } from '../../contracts/ledger';
 import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../contracts/search-attributes';
-import { JSON_OPTION, output, wholeNumber, type Define } from './command';
+import { JSON_OPTION, output, UsageError, wholeNumber, type Define } from './command';
+import { duration, workersCost } from './workers-commands';
 import { rootMessage } from '../../contracts/root-cause';
 import { follow } from './follow';
 import { quoted, resolveRunId } from './resolve-run';
@@ -134,11 +135,16 @@ export const status: Define = (program, run) =>
 export const cost: Define = (program, run) =>
   program
     .command('cost')
-    .description("a run's cost ledger: per step wall and CPU seconds, peak memory, rows and bytes in and out, the total, and the budget")
-    .argument('<run>', 'the run (workflow id)')
+    .description("a run's cost ledger: per step wall and CPU seconds, peak memory, rows and bytes in and out, the total, and the budget; with --workers, the worker processes the provisioner ran")
+    .argument('[run]', 'the run (workflow id)')
+    .option('--workers', "the provisioning ledger: every worker process `sluice workers run` started, its worker-seconds, busy and idle")
+    .option('--since <duration>', 'with --workers: only workers that ran in the last 30m, 12h, 1d, …', duration)
+    .option('--policy <file>', 'with --workers: the provisioning policy whose ledger to read', 'workers.yaml')
     .option(...JSON_OPTION)
     .action((workflowId, options) =>
       run(options, async (context) => {
+        if (options.workers) return workersCost(context, options.policy, options.since);
+        if (!workflowId) throw new UsageError('cost needs a run (or --workers for the provisioning ledger)');
         const handle = context.client.workflow.getHandle(await resolveRunId(context.client, workflowId));
         const ledger =
           (await handle.query(ledgerQuery).catch(() => undefined)) ??

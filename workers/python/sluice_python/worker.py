@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
 from .artifacts import open_store
+from .status_report import RunningActivities, report_status
 from .trainers import sink_of, trainer_of
 from .training import Cancelled, Hooks, TrainingError, train
 from .tuning import suggest, trial
@@ -161,16 +162,23 @@ async def main() -> None:
     # time per process (1 by default, since the libraries use every core they are given).
     slots = int(os.environ.get("SLUICE_PYTHON_SLOTS", "1"))
     with concurrent.futures.ThreadPoolExecutor(max_workers=slots + 1) as executor, concurrent.futures.ThreadPoolExecutor(max_workers=4) as sampling:
-        trainer = Worker(client, task_queue=TASK_QUEUE, activities=[train_python_activity, train_lightgbm_activity, tune_trial_activity], activity_executor=executor, max_concurrent_activities=slots)
+        # Started by `sluice workers`: report what runs, so the provisioner stops only idle workers.
+        status_file = os.environ.get("SLUICE_WORKER_STATUS_FILE")
+        running = RunningActivities()
+        interceptors = [running] if status_file else []
+        trainer = Worker(client, task_queue=TASK_QUEUE, activities=[train_python_activity, train_lightgbm_activity, tune_trial_activity], activity_executor=executor, max_concurrent_activities=slots, interceptors=interceptors)
         # The search's sampler answers in milliseconds on a queue of its own, never behind a trial that trains for minutes.
-        sampler = Worker(client, task_queue=f"{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}", activities=[suggest_trial_activity], activity_executor=sampling, max_concurrent_activities=2)
-        sinks = Worker(client, task_queue=f"{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}", activities=[publish_scores_activity, published_days_activity, sink_history_activity], activity_executor=sampling, max_concurrent_activities=2)
+        sampler = Worker(client, task_queue=f"{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}", activities=[suggest_trial_activity], activity_executor=sampling, max_concurrent_activities=2, interceptors=interceptors)
+        sinks = Worker(client, task_queue=f"{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}", activities=[publish_scores_activity, published_days_activity, sink_history_activity], activity_executor=sampling, max_concurrent_activities=2, interceptors=interceptors)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         print(f'sluice python worker polling task queues "{TASK_QUEUE}", "{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}" and "{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}" on {client.service_client.config.target_host}; artifacts in {STORE.location}', flush=True)
+        reports = asyncio.create_task(report_status(running, status_file)) if status_file else None
         async with trainer, sampler, sinks:
             await stop.wait()
+        if reports:
+            reports.cancel()
 
 
 if __name__ == "__main__":
