@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { readBacklog } from '../../workers/provisioner/backlog';
 import { workerUsage, type WorkerUsage } from '../../workers/provisioner/ledger';
+import { DEFAULT_CLUSTER, manifestsYaml } from '../../workers/provisioner/manifests';
 import { loadPolicy, PolicyError, type WorkersPolicy } from '../../workers/provisioner/policy';
 import { Provisioner } from '../../workers/provisioner/provisioner';
 import { readState } from '../../workers/provisioner/state';
@@ -101,6 +103,24 @@ export const workers: Define = (program, run) => {
     .option(...POLICY)
     .option(...JSON_OPTION)
     .action((options) => run(options, (context) => status(context, policyOf(options.policy))));
+  command
+    .command('manifests')
+    .description('the same policy for a Kubernetes cluster: a Deployment and a KEDA ScaledObject (temporal scaler) per queue, validated against their schemas')
+    .option(...POLICY)
+    .option('--out <file>', 'write them to a file (else print them)')
+    .option('--namespace <name>', 'the Kubernetes namespace', DEFAULT_CLUSTER.namespace)
+    .option('--temporal <address>', 'the Temporal frontend as pods and KEDA reach it', DEFAULT_CLUSTER.temporalAddress)
+    .option('--temporal-namespace <name>', 'the Temporal namespace', DEFAULT_CLUSTER.temporalNamespace)
+    .option('--artifacts <url>', 'the artifact store, s3://bucket/prefix', DEFAULT_CLUSTER.artifacts)
+    .option('--image <image>', 'the worker image (Dockerfile)', DEFAULT_CLUSTER.image)
+    .option('--python-image <image>', 'the Python worker image (workers/python/Dockerfile)', DEFAULT_CLUSTER.pythonImage)
+    .option('--s3-secret <name>', 'the Secret with the S3 endpoint and credentials, created apart', DEFAULT_CLUSTER.s3Secret)
+    // No connection: manifests need no server.
+    .action((options) => {
+      const yaml = manifestsYaml(policyOf(options.policy), { namespace: options.namespace, temporalAddress: options.temporal, temporalNamespace: options.temporalNamespace, artifacts: options.artifacts, image: options.image, pythonImage: options.pythonImage, s3Secret: options.s3Secret }, path.basename(options.policy));
+      if (options.out) fs.writeFileSync(options.out, yaml);
+      else process.stdout.write(yaml);
+    });
 };
 
 /** `sluice cost --workers`: the provisioning ledger since `--since`. */

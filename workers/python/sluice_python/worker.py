@@ -166,10 +166,12 @@ async def main() -> None:
         status_file = os.environ.get("SLUICE_WORKER_STATUS_FILE")
         running = RunningActivities()
         interceptors = [running] if status_file else []
-        trainer = Worker(client, task_queue=TASK_QUEUE, activities=[train_python_activity, train_lightgbm_activity, tune_trial_activity], activity_executor=executor, max_concurrent_activities=slots, interceptors=interceptors)
+        # A stopping worker lets its activities finish for this long, then cancels them (they end with their checkpoint).
+        drain = timedelta(seconds=int(os.environ.get("SLUICE_WORKER_DRAIN_SECONDS") or 0))
+        trainer = Worker(client, task_queue=TASK_QUEUE, activities=[train_python_activity, train_lightgbm_activity, tune_trial_activity], activity_executor=executor, max_concurrent_activities=slots, interceptors=interceptors, graceful_shutdown_timeout=drain)
         # The search's sampler answers in milliseconds on a queue of its own, never behind a trial that trains for minutes.
-        sampler = Worker(client, task_queue=f"{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}", activities=[suggest_trial_activity], activity_executor=sampling, max_concurrent_activities=2, interceptors=interceptors)
-        sinks = Worker(client, task_queue=f"{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}", activities=[publish_scores_activity, published_days_activity, sink_history_activity], activity_executor=sampling, max_concurrent_activities=2, interceptors=interceptors)
+        sampler = Worker(client, task_queue=f"{TASK_QUEUE}{SAMPLER_QUEUE_SUFFIX}", activities=[suggest_trial_activity], activity_executor=sampling, max_concurrent_activities=2, interceptors=interceptors, graceful_shutdown_timeout=drain)
+        sinks = Worker(client, task_queue=f"{TASK_QUEUE}{SINKS_QUEUE_SUFFIX}", activities=[publish_scores_activity, published_days_activity, sink_history_activity], activity_executor=sampling, max_concurrent_activities=2, interceptors=interceptors, graceful_shutdown_timeout=drain)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)

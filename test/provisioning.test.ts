@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { stringify } from 'yaml';
+import { run as sluice } from '../scripts/sluice-cli';
+import { workerUsage } from '../workers/provisioner/ledger';
+import { readState } from '../workers/provisioner/state';
+import { batchInference } from '../workflows/batch-inference';
+import { trainPipeline } from '../workflows/train-pipeline';
+import { eventually } from './support/eventually';
+import { smallFlightsSpec } from './support/specs';
+import { TEST_ARTIFACTS, testConfig } from './support/temporal';
+
+const ROOT = path.resolve(__dirname, '..');
+const EventType = temporal.api.enums.v1.EventType;
+
+/** `sluice workers run` as its own process; `output` collects what it prints. */
+function provisioner(policy: string, output: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'sluice-cli.ts'), 'workers', 'run', '--policy', policy], {
+    cwd: ROOT,
+    env: { ...process.env, TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const read = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter((l) => l.trim() !== ''));
+  child.stdout?.on('data', read);
+  child.stderr?.on('data', read);
+  return child;
+}
+
+const waitFor = (lines: string[], pattern: RegExp, what: string) =>
+  eventually(
+    async () => lines.find((l) => pattern.test(l)),
+    (line) => line !== undefined,
+    `${what}; the provisioner printed:\n${lines.join('\n')}`,
+    90_000,
+  ) as Promise<string>;
+
+/** The pid of every worker process that ran a task of `workflowId` (a TypeScript worker's identity is pid@host). */
+async function workerPids(client: Client, workflowId: string): Promise<number[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const identities = (history.events ?? []).flatMap((e) => {
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) return [e.activityTaskStartedEventAttributes?.identity ?? ''];
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) return [e.workflowTaskStartedEventAttributes?.identity ?? ''];
+    return [];
+  });
+  return [...new Set(identities.map((i) => Number(i.split('@')[0])))];
+}
+
+describe('provisioning: sluice workers', () => {
+  const children: ChildProcess[] = [];
+  let connection: Connection;
+  let stateDir = '';
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    // Workers the provisioner started outlive it by design: stop the ones a failed test left.
+    if (stateDir) for (const w of readState(stateDir).workers) process.kill(w.pid, 'SIGKILL');
+    await connection?.close();
+  });
+
+  it('starts a worker for a backlog from zero, survives its own SIGKILL by adopting it, stops it when idle, and books exactly the processes that ran', async () => {
+    const { taskQueue: queue } = testConfig(`provision-${process.pid}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-provision-'));
+    stateDir = path.join(dir, 'state');
+    const policyFile = path.join(dir, 'workers.yaml');
+    const env = { TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS as string, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry` };
+    fs.writeFileSync(
+      policyFile,
+      stringify({ poll_seconds: 1, state_dir: 'state', queues: { [queue]: { kind: 'typescript', min: 0, max: 2, target_backlog: 1, scale_up_cooldown_seconds: 2, scale_down_cooldown_seconds: 1, idle_timeout_seconds: 4, drain_seconds: 5, env } } }),
+    );
+    connection = await Connection.connect({ address: process.env.SLUICE_TEST_ADDRESS as string });
+    const client = new Client({ connection });
+    const print: string[] = [];
+    const cli = async (...argv: string[]) => {
+      print.length = 0;
+      const code = await sluice(argv, client, (line) => print.push(line), { ...testConfig(queue), address: process.env.SLUICE_TEST_ADDRESS as string });
+      expect(code).toBe(0);
+      return print.join('\n');
+    };
+
+    // Nothing queued: the provisioner starts nothing.
+    const first: string[] = [];
+    children.push(provisioner(policyFile, first));
+    await eventually(async () => readState(stateDir).queues[queue]?.readAt, (at) => at !== undefined, 'the provisioner read the queue');
+    expect(readState(stateDir).workers).toEqual([]);
+
+    // A training run queued with no worker: one is started within seconds.
+    const spec = smallFlightsSpec('provisioning', (s) => {
+      s.inference = { shard_rows: 15_000, slice_rows: 15_000, max_parallel_shards: 2, sink: { type: 'parquet', path: path.join(dir, 'scores') } };
+    });
+    const trainId = `provision-train-${process.pid}`;
+    const training = client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: queue, workflowId: trainId });
+    await waitFor(first, /scaled .* 0 → 1: backlog [12]/, 'a worker is asked for');
+    const started = await waitFor(first, /started worker pid \d+/, 'a worker is started');
+    const pid = Number(/pid (\d+)/.exec(started)?.[1]);
+
+    // The provisioner is killed; its worker works on, and the next provisioner adopts it instead of starting another.
+    children[0].kill('SIGKILL');
+    await new Promise((resolve) => children[0].once('exit', resolve));
+    const second: string[] = [];
+    children.push(provisioner(policyFile, second));
+    await waitFor(second, new RegExp(`adopted 1 running worker: ${queue} pid ${pid}`), 'the worker is adopted');
+    const status = await cli('workers', 'status', '--policy', policyFile);
+    expect(status).toMatch(new RegExp(`^${queue}\\s+typescript\\s+0-2\\s+\\d+\\s+\\S+\\s+1\\s+0`, 'm'));
+    expect(status).toContain('recent decisions:');
+
+    const trained = await (await training).result();
+    expect(trained.promoted).toBe(true);
+    // Shards scored in parallel: a backlog that may ask for the second worker, never a third.
+    const scored = await client.workflow.execute(batchInference, { args: [{ spec, from: '2001-01-25', to: '2001-01-28' }], taskQueue: queue, workflowId: `provision-infer-${process.pid}` });
+    expect(scored.sink).toMatchObject({ rows: scored.rows, days: 4 });
+    expect(Math.max(...readState(stateDir).decisions.map((d) => Number(/→ (\d+)/.exec(d.text)?.[1] ?? 0)))).toBeLessThanOrEqual(2);
+
+    // Idle for the idle timeout: every worker is stopped, drained, and booked.
+    await eventually(async () => readState(stateDir).workers.length, (n) => n === 0, 'the idle workers are stopped', 90_000);
+    const booked = workerUsage(stateDir, []);
+    const ran = new Set([...(await workerPids(client, trainId)), ...(await workerPids(client, `provision-infer-${process.pid}`))]);
+    expect(new Set(booked.map((u) => u.pid))).toEqual(ran);
+    expect(booked.map((u) => u.pid)).toContain(pid);
+    for (const u of booked) {
+      expect(u.reason).toBe('scaled down');
+      expect(u.busySeconds).toBeGreaterThan(0);
+      expect(u.idleSeconds).toBeGreaterThanOrEqual(3);
+      expect(u.busySeconds + u.idleSeconds).toBeLessThanOrEqual(u.seconds + 2);
+    }
+    for (const u of booked) expect(() => process.kill(u.pid, 0)).toThrow();
+    const cost = await cli('cost', '--workers', '--policy', policyFile);
+    expect(cost).toMatch(new RegExp(`^${queue}\\s+${pid}\\s+.*scaled down$`, 'm'));
+    expect(cost).toMatch(new RegExp(`^${queue}\\s+${booked.length} workers?\\s`, 'm'));
+  }, 300_000);
+});
