@@ -52,25 +52,28 @@ async function workerPids(client: Client, workflowId: string): Promise<number[]>
 describe('provisioning: sluice workers', () => {
   const children: ChildProcess[] = [];
   let connection: Connection;
-  let stateDir = '';
+  const stateDirs: string[] = [];
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: process.env.SLUICE_TEST_ADDRESS as string });
+  });
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
     // Workers the provisioner started outlive it by design: stop the ones a failed test left.
-    if (stateDir) for (const w of readState(stateDir).workers) process.kill(w.pid, 'SIGKILL');
+    for (const dir of stateDirs) for (const w of readState(dir).workers) process.kill(w.pid, 'SIGKILL');
     await connection?.close();
   });
 
   it('starts a worker for a backlog from zero, survives its own SIGKILL by adopting it, stops it when idle, and books exactly the processes that ran', async () => {
     const { taskQueue: queue } = testConfig(`provision-${process.pid}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-provision-'));
-    stateDir = path.join(dir, 'state');
+    const stateDir = path.join(dir, 'state');
+    stateDirs.push(stateDir);
     const policyFile = path.join(dir, 'workers.yaml');
     const env = { TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS as string, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry` };
     fs.writeFileSync(
       policyFile,
       stringify({ poll_seconds: 1, state_dir: 'state', queues: { [queue]: { kind: 'typescript', min: 0, max: 2, target_backlog: 1, scale_up_cooldown_seconds: 2, scale_down_cooldown_seconds: 1, idle_timeout_seconds: 4, drain_seconds: 5, env } } }),
     );
-    connection = await Connection.connect({ address: process.env.SLUICE_TEST_ADDRESS as string });
     const client = new Client({ connection });
     const print: string[] = [];
     const cli = async (...argv: string[]) => {
@@ -130,5 +133,45 @@ describe('provisioning: sluice workers', () => {
     const cost = await cli('cost', '--workers', '--policy', policyFile);
     expect(cost).toMatch(new RegExp(`^${queue}\\s+${pid}\\s+.*scaled down$`, 'm'));
     expect(cost).toMatch(new RegExp(`^${queue}\\s+${booked.length} workers?\\s`, 'm'));
+  }, 300_000);
+
+  it('a GBDT run with min: 0 on the Python queue: a Python worker is started for its training and stopped afterwards', async () => {
+    const { taskQueue: queue } = testConfig(`provision-gbdt-${process.pid}`);
+    const pythonQueue = `${queue}-python`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-provision-gbdt-'));
+    const state = path.join(dir, 'state');
+    stateDirs.push(state);
+    const policyFile = path.join(dir, 'workers.yaml');
+    const common = { TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS as string, SLUICE_ARTIFACTS: TEST_ARTIFACTS };
+    const quick = { min: 0, max: 1, scale_up_cooldown_seconds: 1, scale_down_cooldown_seconds: 1, idle_timeout_seconds: 3, drain_seconds: 5 };
+    fs.writeFileSync(
+      policyFile,
+      stringify({
+        poll_seconds: 1,
+        state_dir: 'state',
+        queues: { [queue]: { kind: 'typescript', ...quick, env: { ...common, SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry` } }, [pythonQueue]: { kind: 'python', ...quick, env: common } },
+      }),
+    );
+    const lines: string[] = [];
+    children.push(provisioner(policyFile, lines));
+    const spec = smallFlightsSpec('provisioning-gbdt', (s) => {
+      s.trainer = { type: 'lightgbm', trees: 30, leaves: 15, seed: 3, threads: 2 };
+      s.execution = { python_task_queue: pythonQueue };
+      s.on_failure = { wait_for_operator: false };
+    });
+    const client = new Client({ connection });
+    const trainId = `provision-gbdt-${process.pid}`;
+    const trained = await client.workflow.execute(trainPipeline, { args: [{ spec }], taskQueue: queue, workflowId: trainId });
+    expect(trained.promoted).toBe(true);
+    await waitFor(lines, new RegExp(`scaled ${pythonQueue} 0 → 1: backlog`), 'a Python worker is asked for');
+    await eventually(async () => readState(state).workers.length, (n) => n === 0, 'both workers are stopped once idle', 90_000);
+    const booked = workerUsage(state, []);
+    const python = booked.filter((u) => u.queue === pythonQueue);
+    expect(python).toHaveLength(1);
+    expect(python[0]).toMatchObject({ reason: 'scaled down' });
+    expect(python[0].busySeconds).toBeGreaterThan(0);
+    // The train step ran on that Python process.
+    expect(await workerPids(client, trainId)).toContain(python[0].pid);
+    expect(isAlive(python[0].pid, undefined)).toBe(false);
   }, 300_000);
 });

@@ -13,9 +13,9 @@ const CHECKED_IN = path.join(ROOT, 'deploy', 'kubernetes', 'sluice-workers.yaml'
 
 type Manifest = { kind: string } & Record<string, unknown>;
 const MODELS: Record<string, (m: Manifest) => { validate(): void }> = {
-  ConfigMap: (m) => new ConfigMap(m as ConstructorParameters<typeof ConfigMap>[0]),
-  Deployment: (m) => new Deployment(m as ConstructorParameters<typeof Deployment>[0]),
-  ScaledObject: (m) => new ScaledObject(m as ConstructorParameters<typeof ScaledObject>[0]),
+  ConfigMap: (m) => new ConfigMap(m as unknown as ConstructorParameters<typeof ConfigMap>[0]),
+  Deployment: (m) => new Deployment(m as unknown as ConstructorParameters<typeof Deployment>[0]),
+  ScaledObject: (m) => new ScaledObject(m as unknown as ConstructorParameters<typeof ScaledObject>[0]),
 };
 const documents = (text: string) => parseAllDocuments(text).map((d) => d.toJSON() as Manifest);
 
