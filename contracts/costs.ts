@@ -31,6 +31,8 @@ export interface StepCost {
   rowsOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** The worker process that ran the step, as Temporal names it in the history (`pid@host`); absent in sums. */
+  worker?: string;
   /** Attempts counted in this cost, when more than one (failed attempts before the one that succeeded, or all that failed). */
   attempts?: number;
 }

@@ -25,3 +25,10 @@ export interface CostLedger {
 }
 
 export const ledgerQuery = defineQuery<CostLedger>('ledger');
+
+/** The worker processes that ran a run's steps (`pid@host`, as the history names them), each with its steps, in order of first appearance. */
+export function workersOf(ledger: Pick<CostLedger, 'entries'>): Array<{ worker: string; steps: number }> {
+  const steps = new Map<string, number>();
+  for (const e of ledger.entries) if (e.cost.worker) steps.set(e.cost.worker, (steps.get(e.cost.worker) ?? 0) + 1);
+  return [...steps].map(([worker, n]) => ({ worker, steps: n }));
+}

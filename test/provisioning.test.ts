@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
+import { workersOf } from '../contracts/ledger';
 import { run as sluice } from '../scripts/sluice-cli';
 import { workerUsage } from '../workers/provisioner/ledger';
 import { isAlive, readState } from '../workers/provisioner/state';
@@ -130,6 +131,8 @@ describe('provisioning: sluice workers', () => {
     }
     // Gone (a zombie whose parent, the killed provisioner, cannot reap it counts as gone).
     for (const u of booked) expect(isAlive(u.pid, undefined)).toBe(false);
+    // The run's own ledger names the workers that served it (`sluice cost <run>` and the report print them).
+    expect(workersOf(trained.ledger ?? { entries: [] }).map((w) => w.worker)).toContain(`${pid}@${os.hostname()}`);
     const cost = await cli('cost', '--workers', '--policy', policyFile);
     expect(cost).toMatch(new RegExp(`^${queue}\\s+${pid}\\s+.*scaled down$`, 'm'));
     expect(cost).toMatch(new RegExp(`^${queue}\\s+${booked.length} workers?\\s`, 'm'));

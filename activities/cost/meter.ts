@@ -1,4 +1,8 @@
+import os from 'node:os';
 import type { StepCost } from '../../contracts/costs';
+
+/** This worker process as Temporal's SDK names it by default (the `identity` of the history's started events). */
+export const WORKER_IDENTITY = `${process.pid}@${os.hostname()}`;
 
 /** Counters an activity fills in while it works. */
 export interface Meter {
@@ -27,6 +31,7 @@ export async function metered<T extends object>(work: (meter: Meter) => Promise<
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         peakRssBytes: Math.max(peakRss, process.memoryUsage.rss()),
         ...meter,
+        worker: WORKER_IDENTITY,
       },
     };
   } finally {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CostLedger } from '../../contracts/ledger';
+import { workersOf, type CostLedger } from '../../contracts/ledger';
 import { safePathSegment as safe, type ArtifactStore } from '../storage/artifact-store';
 import { metered } from '../cost/meter';
 import { calibrationChart, classRecallChart, COLORS, confusionChart, importanceChart, residualsChart, metricsChart, paramsChart, predictedActualChart, renderSvg, rocChart, stepColor, timelineChart, trialsChart, type ChartSpec, type Series } from './charts';
@@ -217,6 +217,7 @@ ${importanceHtml(metrics.importance, figure)}
 ${costRows}
 <tr><th>total</th><th></th><th>${t.wallSeconds.toFixed(2)}</th><th>${t.cpuSeconds.toFixed(2)}</th><th>${(t.peakRssBytes / 2 ** 20).toFixed(0)}</th><th>${t.rowsIn.toLocaleString('en-US')}</th><th>${t.rowsOut.toLocaleString('en-US')}</th><th>${(t.bytesOut / 2 ** 20).toFixed(1)}</th></tr>
 </table>
+${workersOf(ledger).length > 0 ? `<p>Workers: ${workersOf(ledger).map((w) => `${escape(w.worker)} (${w.steps} step${w.steps === 1 ? '' : 's'})`).join(' · ')}</p>` : ''}
 ${ledger.budgetLines.length > 0 ? `<p>Budget: ${ledger.budgetLines.map(escape).join(' · ')}</p>` : '<p class="muted">No budget set (spec <code>budget:</code>).</p>'}
 ${figure('timeline', 'Each step from its start to its end, in the order and colours of the table.')}
 </body>

@@ -1,6 +1,6 @@
 import type { BackfillResult } from '../../workflows/backfill';
 import type { BatchInferenceResult } from '../../workflows/batch-inference';
-import type { CostLedger } from '../../contracts/ledger';
+import { workersOf, type CostLedger } from '../../contracts/ledger';
 import type { ModelMetrics } from '../../contracts/metrics';
 import type { TrainPipelineResult } from '../../workflows/train-pipeline';
 import { table } from './table';
@@ -89,6 +89,8 @@ export function formatLedger(ledger: CostLedger): string {
     `Cost ledger${ledger.pipeline ? ` of ${ledger.pipeline}` : ''}: ${count(ledger.rows)} source rows`,
     table(columns, [...ledger.entries.map((e) => row(e.step, e.startedAt.slice(11, 19), e.cost)), row('total', '', ledger.total)]),
   ];
+  const workers = workersOf(ledger);
+  if (workers.length > 0) lines.push(`Workers: ${workers.map((w) => `${w.worker} (${w.steps} step${w.steps === 1 ? '' : 's'})`).join(', ')}`);
   if (ledger.budgetLines.length > 0) lines.push(`Budget: ${ledger.budgetLines.join('; ')}`);
   if (ledger.stoppedBy) lines.push(`STOPPED BY THE BUDGET: ${ledger.stoppedBy}`);
   return lines.join('\n');

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
+import socket
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +23,9 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 from .artifacts import ArtifactStore, fingerprint_of, write_atomically
+
+# This worker process as Temporal's SDK names it by default (the identity in the history's started events).
+WORKER_IDENTITY = f"{os.getpid()}@{socket.gethostname()}"
 
 #: Largest difference allowed between the exported model's scores and the library's own (relative past 1), unless
 #: the plug-in's Fitted says its export is exact to a tighter one.
@@ -279,6 +284,7 @@ def train(store: ArtifactStore, request: dict[str, Any], plugin: ModuleType, hoo
         "wallSeconds": time.perf_counter() - started,
         "cpuSeconds": time.process_time() - cpu_started,
         "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "worker": WORKER_IDENTITY,
         "rowsIn": rows_in,
         "rowsOut": 0,
         "bytesIn": features["train"]["bytes"],

@@ -20,7 +20,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import TrialState, create_trial
 
 from .artifacts import ArtifactStore, fingerprint_of
-from .training import Hooks, TrainingError, job_of
+from .training import WORKER_IDENTITY, Hooks, TrainingError, job_of
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -198,6 +198,7 @@ def cost_since(started: float, cpu_started: float, rows_in: int, bytes_in: int, 
         "wallSeconds": time.perf_counter() - started,
         "cpuSeconds": time.process_time() - cpu_started,
         "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "worker": WORKER_IDENTITY,
         "rowsIn": rows_in,
         "rowsOut": 0,
         "bytesIn": bytes_in,

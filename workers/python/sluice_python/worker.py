@@ -28,7 +28,7 @@ from temporalio.worker import Worker
 from .artifacts import open_store
 from .status_report import RunningActivities, report_status
 from .trainers import sink_of, trainer_of
-from .training import Cancelled, Hooks, TrainingError, train
+from .training import WORKER_IDENTITY, Cancelled, Hooks, TrainingError, train
 from .tuning import suggest, trial
 
 TASK_QUEUE = os.environ.get("SLUICE_PYTHON_TASK_QUEUE", "sluice-python")
@@ -140,7 +140,7 @@ def publish_scores_activity(request: dict[str, Any]) -> dict[str, Any]:
     """The publish step of a sink that runs here: the run's staged scores, published atomically."""
     started, cpu_started = time.perf_counter(), time.process_time()
     result = with_sink(request, lambda sink: sink.publish(STORE, request))
-    cost = {"wallSeconds": time.perf_counter() - started, "cpuSeconds": time.process_time() - cpu_started, "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "rowsIn": result["rows"], "rowsOut": result["rows"], "bytesIn": 0, "bytesOut": 0}
+    cost = {"wallSeconds": time.perf_counter() - started, "cpuSeconds": time.process_time() - cpu_started, "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "rowsIn": result["rows"], "rowsOut": result["rows"], "bytesIn": 0, "bytesOut": 0, "worker": WORKER_IDENTITY}
     return {**result, "cost": cost}
 
 
