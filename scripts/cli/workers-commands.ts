@@ -84,7 +84,9 @@ export const workers: Define = (program, run) => {
     .option(...JSON_OPTION)
     .action((options) =>
       run(options, async (context) => {
-        const provisioner = new Provisioner(context.client, policyOf(options.policy), context.print);
+        const policy = policyOf(options.policy);
+        const provisioner = new Provisioner(context.client, policy, context.print);
+        context.print(`sluice workers: provisioning ${policy.pools.map((p) => `${p.queue} (${p.kind}, ${p.min}-${p.max})`).join(', ')}; state in ${policy.stateDir}`);
         const stop = () => provisioner.stop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
