@@ -9,9 +9,10 @@ import { workersOf } from '../contracts/ledger';
 import { run as sluice } from '../scripts/sluice-cli';
 import { workerUsage } from '../workers/provisioner/ledger';
 import { isAlive, readState } from '../workers/provisioner/state';
-import { batchInference } from '../workflows/batch-inference';
+import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
+import { startWorkerProcess } from './support/processes';
 import { smallFlightsSpec } from './support/specs';
 import { TEST_ARTIFACTS, testConfig } from './support/temporal';
 
@@ -136,6 +137,38 @@ describe('provisioning: sluice workers', () => {
     const cost = await cli('cost', '--workers', '--policy', policyFile);
     expect(cost).toMatch(new RegExp(`^${queue}\\s+${pid}\\s+.*scaled down$`, 'm'));
     expect(cost).toMatch(new RegExp(`^${queue}\\s+${booked.length} workers?\\s`, 'm'));
+  }, 300_000);
+
+  it('a worker stopped mid-shard (SIGTERM, as a scale-down sends it) drains, and the shard resumes from its slice on another worker', async () => {
+    const { taskQueue: queue } = testConfig(`provision-drain-${process.pid}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-provision-drain-'));
+    const env = { TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS as string, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_TASK_QUEUE: queue, SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry`, SLUICE_WORKER_DRAIN_SECONDS: '1' };
+    const spec = smallFlightsSpec('provisioning-drain', (s) => {
+      s.inference = { shard_rows: 3_000_000, slice_rows: 1, max_parallel_shards: 1, sink: { type: 'parquet', path: path.join(dir, 'scores') } };
+      s.execution = { heartbeat_timeout: '3s' };
+      s.on_failure = { wait_for_operator: false };
+    });
+    const client = new Client({ connection });
+    const first = await startWorkerProcess(env);
+    children.push(first);
+    await client.workflow.execute(trainPipeline, { args: [{ spec }], taskQueue: queue, workflowId: `provision-drain-train-${process.pid}` });
+    const handle = await client.workflow.start(batchInference, { args: [{ spec, from: '2001-01-25', to: '2001-06-30' }], taskQueue: queue, workflowId: `provision-drain-${process.pid}` });
+    await eventually(
+      async () => ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'scoreShard')?.heartbeatDetails,
+      (details) => details !== undefined && details !== null,
+      'a shard checkpoint',
+    );
+    const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+    first.kill('SIGTERM');
+    // It drains and exits on its own, well before any kill.
+    expect(await exited).toBe(0);
+    children.push(await startWorkerProcess(env));
+    const result = await handle.result();
+    const progress = await handle.query(inferenceProgressQuery);
+    expect(progress.shards).toHaveLength(1);
+    expect(progress.shards[0].resumedFromSlice).toBeGreaterThanOrEqual(1);
+    expect(result.days).toBe(157);
+    expect(result.sink?.rows).toBe(result.rows);
   }, 300_000);
 
   it('a GBDT run with min: 0 on the Python queue: a Python worker is started for its training and stopped afterwards', async () => {
