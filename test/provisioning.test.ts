@@ -9,6 +9,8 @@ import { workersOf } from '../contracts/ledger';
 import { run as sluice } from '../scripts/sluice-cli';
 import { workerUsage } from '../workers/provisioner/ledger';
 import { isAlive, readState } from '../workers/provisioner/state';
+import { sqlString, withDuckDB } from '../activities/sql/duckdb';
+import { backfill } from '../workflows/backfill';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
 import { trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
@@ -17,6 +19,7 @@ import { smallFlightsSpec } from './support/specs';
 import { TEST_ARTIFACTS, testConfig } from './support/temporal';
 
 const ROOT = path.resolve(__dirname, '..');
+const FLIGHTS = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 const EventType = temporal.api.enums.v1.EventType;
 
 /** `sluice workers run` as its own process; `output` collects what it prints. */
@@ -65,13 +68,13 @@ describe('provisioning: sluice workers', () => {
     await connection?.close();
   });
 
-  it('starts a worker for a backlog from zero, survives its own SIGKILL by adopting it, stops it when idle, and books exactly the processes that ran', async () => {
+  it('starts a worker for a backlog from zero, survives its own SIGKILL by adopting it, scales a backfill up to max, stops the workers when idle, and books exactly the processes that ran', async () => {
     const { taskQueue: queue } = testConfig(`provision-${process.pid}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-provision-'));
     const stateDir = path.join(dir, 'state');
     stateDirs.push(stateDir);
     const policyFile = path.join(dir, 'workers.yaml');
-    const env = { TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS as string, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry` };
+    const env = { TEMPORAL_ADDRESS: process.env.SLUICE_TEST_ADDRESS as string, SLUICE_ARTIFACTS: TEST_ARTIFACTS, SLUICE_REGISTRY_TASK_QUEUE: `${queue}-registry`, SLUICE_WORKER_ACTIVITIES: '1' };
     fs.writeFileSync(
       policyFile,
       stringify({ poll_seconds: 1, state_dir: 'state', queues: { [queue]: { kind: 'typescript', min: 0, max: 2, target_backlog: 1, scale_up_cooldown_seconds: 2, scale_down_cooldown_seconds: 1, idle_timeout_seconds: 4, drain_seconds: 5, env } } }),
@@ -113,15 +116,30 @@ describe('provisioning: sluice workers', () => {
 
     const trained = await (await training).result();
     expect(trained.promoted).toBe(true);
-    // Shards scored in parallel: a backlog that may ask for the second worker, never a third.
-    const scored = await client.workflow.execute(batchInference, { args: [{ spec, from: '2001-01-25', to: '2001-01-28' }], taskQueue: queue, workflowId: `provision-infer-${process.pid}` });
-    expect(scored.sink).toMatchObject({ rows: scored.rows, days: 4 });
-    expect(Math.max(...readState(stateDir).decisions.map((d) => Number(/→ (\d+)/.exec(d.text)?.[1] ?? 0)))).toBeLessThanOrEqual(2);
+    // A backfill of twelve days in small shards, four days at a time, on workers that take one activity at a time:
+    // the backlog grows, and the provisioner starts the second worker, never a third.
+    const backfillId = `provision-backfill-${process.pid}`;
+    const filled = await client.workflow.execute(backfill, { args: [{ spec, from: '2001-01-25', to: '2001-02-05' }], taskQueue: queue, workflowId: backfillId });
+    expect(filled.published).toHaveLength(12);
+    expect(filled.failed).toEqual([]);
+    const scaledTo = readState(stateDir).decisions.map((d) => Number(/→ (\d+)/.exec(d.text)?.[1] ?? 0));
+    expect(Math.max(...scaledTo)).toBe(2);
+    // Every day's rows, exactly, in the sink.
+    const [sunk, source] = await withDuckDB(async (c) =>
+      Promise.all(
+        [`read_parquet(${sqlString(path.join(dir, 'scores', '*', '*.parquet'))})`, `read_parquet(${sqlString(FLIGHTS)}) WHERE CAST(date AS DATE) BETWEEN DATE '2001-01-25' AND DATE '2001-02-05'`].map(
+          async (from) => Number((await c.runAndReadAll(`SELECT count(*) FROM (SELECT date, origin, destination FROM ${from})`)).getRowsJS()[0][0]),
+        ),
+      ),
+    );
+    expect(sunk).toBe(source);
+    expect(filled.rows).toBe(source);
 
     // Idle for the idle timeout: every worker is stopped, drained, and booked.
     await eventually(async () => readState(stateDir).workers.length, (n) => n === 0, 'the idle workers are stopped', 90_000);
     const booked = workerUsage(stateDir, []);
-    const ran = new Set([...(await workerPids(client, trainId)), ...(await workerPids(client, `provision-infer-${process.pid}`))]);
+    const ran = new Set(await workerPids(client, trainId));
+    for (const id of [backfillId, ...filled.published.map((day) => `${backfillId}-${day}`)]) for (const p of await workerPids(client, id)) ran.add(p);
     expect(new Set(booked.map((u) => u.pid))).toEqual(ran);
     expect(booked.map((u) => u.pid)).toContain(pid);
     for (const u of booked) {
