@@ -84,19 +84,21 @@ export class Provisioner {
   async round(): Promise<void> {
     const backlogs = await Promise.all(this.policy.pools.map((pool) => readBacklog(this.client, pool.watch)));
     const now = this.now();
-    this.reap(now);
+    // Each worker's report, read once per round: the busy/idle count and the decision see the same one.
+    const reports = new Map(this.state.workers.map((w) => [w.id, readReport(w.statusFile)]));
+    this.reap(now, reports);
     const usage = workerUsage(this.policy.stateDir, this.state.workers, 0, now);
     const known = new Set(this.policy.pools.map((p) => p.queue));
     for (const worker of this.state.workers) if (!known.has(worker.queue) && worker.stoppingSince === undefined) this.signal(worker, now);
-    this.policy.pools.forEach((pool, i) => this.provision(pool, backlogs[i], secondsToday(usage, pool.queue, now), now));
+    this.policy.pools.forEach((pool, i) => this.provision(pool, backlogs[i], secondsToday(usage, pool.queue, now), now, reports));
     writeState(this.policy.stateDir, this.state);
   }
 
   /** Counts busy and idle seconds, kills workers past their drain, and books the workers that are gone. */
-  private reap(now: number): void {
+  private reap(now: number, reports: Map<string, WorkerReport | undefined>): void {
     const alive: WorkerRecord[] = [];
     for (const worker of this.state.workers) {
-      const report = readReport(worker.statusFile);
+      const report = reports.get(worker.id);
       const seconds = Math.max(0, (now - worker.countedAt) / 1000);
       if (report && report.running > 0 && now - report.at < STALE_REPORT_MS) worker.busySeconds += seconds;
       else worker.idleSeconds += seconds;
@@ -122,14 +124,14 @@ export class Provisioner {
     this.state.workers = alive;
   }
 
-  private provision(pool: PoolPolicy, backlog: Backlog, usedSecondsToday: number, now: number): void {
+  private provision(pool: PoolPolicy, backlog: Backlog, usedSecondsToday: number, now: number, reports: Map<string, WorkerReport | undefined>): void {
     const queue = (this.state.queues[pool.queue] ??= { backlog: 0, backlogAgeSeconds: 0 });
     queue.backlog = backlog.count;
     queue.backlogAgeSeconds = backlog.ageSeconds;
     queue.readAt = now;
     const workers = this.state.workers.filter((w) => w.queue === pool.queue);
     const views = workers.map((w): WorkerView => {
-      const report = readReport(w.statusFile);
+      const report = reports.get(w.id);
       const fresh = report && now - report.at < STALE_REPORT_MS ? report : undefined;
       return { id: w.id, running: fresh?.running, idleSince: fresh?.idleSince, stopping: w.stoppingSince !== undefined };
     });
