@@ -2,6 +2,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { ArtifactStore } from './storage/artifact-store';
 import { evaluateModel, type EvaluateInput } from './evaluate/evaluate';
 import { extractWindow, type ExtractInput } from './extract/extract';
+import { checkTrainingData, type CheckDataInput } from './checks/check-data';
 import { importExternalModel, type ImportInput } from './train/external-model';
 import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features/features';
 import { planInference, type PlanInput } from './inference/plan';
@@ -41,6 +42,9 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
     },
     async buildFeatures(input: FeaturesInput) {
       return whileAlive(() => buildFeatures(store, input));
+    },
+    async checkData(input: CheckDataInput) {
+      return whileAlive(() => checkTrainingData(store, input));
     },
     async train(input: TrainInput) {
       const context = Context.current();

@@ -1,3 +1,4 @@
+import type { FeatureProfile } from './checks';
 import type { TrainerCheckpoint, TrainerResult } from './newton';
 
 /** One column of a tabular artifact: its name and DuckDB type. */
@@ -52,6 +53,8 @@ export interface FeatureSet {
    * position here), with their training rows; the model keeps them and writes a probability column for each.
    */
   classes?: ClassCount[];
+  /** Each feature's distribution on the validation window, what a scored day's drift is measured against (absent in feature sets built before it). */
+  profile?: FeatureProfile[];
 }
 
 /** One class of a multiclass label and its rows in the training window. */

@@ -13,6 +13,9 @@ export const SluiceRows = defineSearchAttributeKey('SluiceRows', SearchAttribute
 /** CPU seconds the run's activities used, set when it ends. */
 export const SluiceCpuSeconds = defineSearchAttributeKey('SluiceCpuSeconds', SearchAttributeType.DOUBLE);
 
+/** What the run's data checks found (`passed`, `warned`, `failed`), set when they ran. */
+export const SluiceChecks = defineSearchAttributeKey('SluiceChecks', SearchAttributeType.KEYWORD);
+
 /** Name and server type of each custom attribute, in the form `temporal server start-dev --search-attribute` takes. */
 export const SLUICE_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyword' | 'Int' | 'Double' }> = [
   { name: SluicePipeline.name, type: 'Keyword' },
@@ -20,4 +23,5 @@ export const SLUICE_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyw
   { name: SluiceModelVersion.name, type: 'Int' },
   { name: SluiceRows.name, type: 'Int' },
   { name: SluiceCpuSeconds.name, type: 'Double' },
+  { name: SluiceChecks.name, type: 'Keyword' },
 ];

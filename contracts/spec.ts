@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PluginParams, SinkRoute, TrainerCode, TrainerRoute } from './plugins';
 import { TUNE_METRICS, tuneSchemaWith } from './tuning';
+import { checkSchema, driftSchema } from './checks';
 import { METRIC_NAMES, metricNamed, metricOf, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricName, type Task } from './tasks';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -242,6 +243,11 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
       .strict()
       .default({ mode: 'auto', tolerance: 0.005, approval_timeout: '1d' })
       .describe('How an eligible candidate becomes the champion.'),
+    checks: z
+      .record(identifier(), checkSchema)
+      .optional()
+      .describe("Expectations on the extracted rows and the features, by name, checked before anything is trained (the run's days) or published (each scoring shard's days): NULLs, ranges, allowed values, unique keys, rows per day, and SQL that returns offending rows."),
+    drift: driftSchema.optional().describe("Bounds on each scored day's per-feature drift (PSI against the model's validation window); the PSI is computed and reported without them too."),
     inference: inference.optional().describe('Batch scoring: shards, slices and the sink.'),
     schedule: schedule.optional().describe('Temporal Schedules that retrain and score the pipeline periodically (`sluice schedule apply`).'),
     execution: z
@@ -267,7 +273,7 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
     on_failure: z
       .object({
         wait_for_operator: z.boolean().default(true).describe("A failed step waits for an operator's retry / skip / abort instead of failing the run."),
-        skippable: z.array(z.enum(['score-shard'])).default([]).describe("Steps an operator may skip: `score-shard` (a shard's days are then not published)."),
+        skippable: z.array(z.enum(['score-shard', 'checks'])).default([]).describe("Steps an operator may skip: `score-shard` (a shard's days are then not published), `checks` (a training run's failed data checks: it trains anyway, and the run keeps SluiceChecks=failed)."),
         wait_timeout: duration.default('7d').describe("How long a failed step waits for an operator before the run fails, naming the step."),
       })
       .strict()

@@ -1,7 +1,8 @@
 import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Shard } from '../activities/inference/plan';
 import type { DayScores } from '../activities/inference/score-stats';
-import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
+import { SluiceChecks, SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
+import { isChecksFailure, mergeReports, type ChecksReport } from '../contracts/checks';
 import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf } from '../contracts/budget';
 import type { CostLedger } from '../contracts/ledger';
@@ -82,6 +83,10 @@ export interface BatchInferenceResult {
    * (its compiled library did not build or load). Absent in runs recorded before it.
    */
   scoring?: { engines: string[]; warnings?: string[] };
+  /** What the spec's data checks and drift bounds found on the published shards' days (absent when there were none). */
+  checks?: ChecksReport;
+  /** Per scored day, each feature's PSI against the model's validation window (absent for a model without a feature profile). */
+  featureDrift?: Record<string, Record<string, number>>;
 }
 
 export const inferenceProgressQuery = defineQuery<InferenceProgress>('progress');
@@ -104,7 +109,11 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   );
   setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log, specChanges: specChanges.length > 0 ? specChanges : undefined }));
   const ledger = new Ledger();
-  operator.onFailure = (step, err) => ledger.bookFailure(step, err);
+  operator.onFailure = (step, err) => {
+    ledger.bookFailure(step, err);
+    // A failed data check shows in the Web UI's filters (SluiceChecks="failed") while the run waits or after it failed.
+    if (isChecksFailure(rootMessage(err))) upsertSearchAttributes([{ key: SluiceChecks, value: 'failed' }]);
+  };
   const setStatus = (status: string) => {
     progress.status = status;
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
@@ -194,7 +203,10 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     const deciles = model.metrics && 'task' in model.metrics && model.metrics.task === 'regression' ? model.metrics.deciles : undefined;
     // A multiclass model writes a probability column per class, in its class order.
     const classes = model.metrics && 'task' in model.metrics && model.metrics.task === 'multiclass' ? model.metrics.perClass.map((c) => c.class) : undefined;
-    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}), ...(classes ? { classes } : {}) };
+    // Each feature's validation distribution, in the model's feature order: the shards measure every scored day's drift against it.
+    const profile = features.profile ? model.featureNames.map((name) => features.profile?.find((p) => p.name === name)) : undefined;
+    const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}), ...(classes ? { classes } : {}), ...(profile ? { profile } : {}) };
+    const shardChecks: ChecksReport[] = [];
     const dayScores: DayScores[] = [];
     const warnings = new Set<string>();
     // After a spec fix, slices staged under the old spec must not count as done.
@@ -219,6 +231,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
         state.engine = result.engine;
         if (result.warning) warnings.add(result.warning);
         dayScores.push(...(result.days ?? []));
+        if (result.checks) shardChecks.push(result.checks);
         progress.rowsDone += result.rows;
         ledger.book(`score-shard-${shard.index}`, result.cost, startedAt);
       } catch (err) {
@@ -228,6 +241,10 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     });
 
     const done = plan.shards.filter((s) => progress.shards[s.index].status === 'done');
+    // The checks of every published shard as one report, and its state for the Web UI's filters (runs recorded before checks had none).
+    const checks = mergeReports(shardChecks);
+    if (checks && patched('data-checks')) upsertSearchAttributes([{ key: SluiceChecks, value: checks.status }]);
+    const featureDrift = dayScores.some((d) => d.featurePsi) ? Object.fromEntries([...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1)).flatMap((d) => (d.featurePsi ? [[d.day, d.featurePsi]] : []))) : undefined;
     const skippedDays = plan.shards.filter((s) => progress.shards[s.index].status === 'skipped').flatMap((s) => s.days.map((d) => d.day));
     const days = done.flatMap((s) => s.days.map((d) => d.day));
     // The chart of the scores per day, from the shards' statistics.
@@ -285,6 +302,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
       report,
       unseenCategories: unseenTotals(dayScores),
       scoring: { engines: [...new Set(done.flatMap((s) => progress.shards[s.index].engine ?? []))].sort(), ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
+      ...(checks ? { checks } : {}),
+      ...(featureDrift ? { featureDrift } : {}),
     };
   }
 }

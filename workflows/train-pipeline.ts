@@ -17,13 +17,14 @@ import { dataParallelFit } from './data-parallel';
 import { legacyRoute } from '../contracts/plugins';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
 import { baselineOf, decidePromotion, type PromotionDecision } from '../contracts/promotion';
-import { SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
+import { SluiceChecks, SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
+import { isChecksFailure, type ChecksReport } from '../contracts/checks';
 import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf, BUDGET_EXCEEDED } from '../contracts/budget';
 import { zeroCost, type StepCost } from '../contracts/costs';
 import type { CostLedger } from '../contracts/ledger';
 import { Ledger } from './ledger';
-import { Operator, RestartWith, type AwaitingStep, type OperatorLogEntry } from './operator';
+import { Operator, RestartWith, SKIPPED, type AwaitingStep, type OperatorLogEntry } from './operator';
 import { rootMessage } from '../contracts/root-cause';
 import { inputsOf, runWithSpecFixes, StepMemo } from './spec-reload';
 import { stopTuningUpdate, tuneDetail, tuneSearch, type TuneState } from './tune';
@@ -45,7 +46,7 @@ export interface TrainPipelineInput {
   externalModel?: ExternalModel;
 }
 
-export type StepName = 'load-spec' | 'extract' | 'features' | 'tune' | 'train' | 'evaluate' | 'evaluate-champion' | 'register' | 'promote';
+export type StepName = 'load-spec' | 'extract' | 'features' | 'checks' | 'tune' | 'train' | 'evaluate' | 'evaluate-champion' | 'register' | 'promote';
 export type StepStatus = 'pending' | 'running' | 'done' | 'reused' | 'skipped' | 'failed';
 
 export interface StepState {
@@ -90,6 +91,8 @@ export interface TrainPipelineResult {
   specChanges?: SpecChange[];
   /** The `tune:` search the trained configuration came from (absent without `tune:`). */
   tuning?: TuneSummary;
+  /** What the spec's data checks observed on the run's rows (absent without `checks:`; `skipped` by an operator after they failed). */
+  checks?: ChecksReport | { status: 'skipped' };
 }
 
 /** A reviewer's answer to a manual promotion. */
@@ -173,7 +176,11 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     upsertSearchAttributes([{ key: SluiceStatus, value: status }]);
   };
   const ledger = new Ledger();
-  operator.onFailure = (step, err) => ledger.bookFailure(step, err);
+  operator.onFailure = (step, err) => {
+    ledger.bookFailure(step, err);
+    // A failed data check shows in the Web UI's filters (SluiceChecks="failed") while the run waits or after it failed.
+    if (isChecksFailure(rootMessage(err))) upsertSearchAttributes([{ key: SluiceChecks, value: 'failed' }]);
+  };
   /** Results of completed steps by the inputs they ran on: after a spec fix restarts the steps, unchanged ones are not run again. */
   const completed = new StepMemo();
   /**
@@ -240,6 +247,29 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
     const { extracted } = await step('extract', () => summarized(data.extract, `extract ${spec.name}: ${window.from} .. ${window.to}${spec.features.lookback ? ` and ${spec.features.lookback} before` : ''}`, { loaded, window }), (r) => `${r.extracted.rows} rows`, inputsOf(spec.sources, spec.extract, window, spec.features.lookback, spec.label.horizon));
     ledger.rows = extracted.rows;
     const { features } = await step('features', () => summarized(data.buildFeatures, `features from ${count(extracted.rows)} extracted rows`, { loaded, extracted }), (r) => featuresDetail(r.features), inputsOf(extracted.fingerprint, spec.sources, spec.label, spec.features, spec.split));
+    // The spec's data checks, before anything is trained (runs recorded before checks existed had none to run).
+    let checks: TrainPipelineResult['checks'];
+    if (Object.keys(spec.checks ?? {}).length > 0 && patched('data-checks')) {
+      if (!progress.steps.some((s) => s.name === 'checks')) progress.steps.splice(progress.steps.findIndex((s) => s.name === 'features') + 1, 0, { name: 'checks', status: 'pending' });
+      const state = progress.steps.find((s) => s.name === 'checks') as StepState;
+      state.status = 'running';
+      const summary = `check ${Object.keys(spec.checks ?? {}).length} data checks on ${count(extracted.rows)} rows`;
+      ledger.check('checks');
+      const startedAt = new Date().toISOString();
+      const result = await operator.step('checks', () => summarized(data.checkData, summary, { loaded, extracted, features, runId: workflowInfo().runId }), { skippable: onFailureOf(spec).skippable.includes('checks') });
+      if (result !== SKIPPED) ledger.book('checks', result.cost, startedAt);
+      if (result === SKIPPED) {
+        checks = { status: 'skipped' };
+        state.status = 'skipped';
+        state.detail = 'failed, skipped by an operator';
+      } else {
+        checks = result.checks;
+        state.status = 'done';
+        state.cost = result.cost;
+        state.detail = checksDetail(result.checks);
+        upsertSearchAttributes([{ key: SluiceChecks, value: result.checks.status }]);
+      }
+    }
     // With `tune:`, a search picks the trainer's settings first; the train step then trains the best configuration.
     let tuning: TuneSummary | undefined;
     let trainAs = loaded;
@@ -433,6 +463,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       report: report && ('error' in report ? report : { uri: report.uri, file: report.file }),
       specChanges: specChanges.length > 0 ? specChanges : undefined,
       ...(tuning ? { tuning } : {}),
+      ...(checks ? { checks } : {}),
     };
   }
 }
@@ -462,6 +493,13 @@ export function checkInput(input: unknown): asserts input is TrainPipelineInput 
   if (external !== undefined && (typeof external?.uri !== 'string' || typeof external.file !== 'string' || !(external.features === undefined || Array.isArray(external.features)))) {
     throw ApplicationFailure.nonRetryable('trainPipeline: externalModel expects {"uri": "artifact:uploads/…", "file": "model.onnx", "features"?: [{"name": …}]} (sluice models register makes it)', 'SluiceSpecError');
   }
+}
+
+/** The checks step in one line: `7 passed, 1 warned`. */
+function checksDetail(report: ChecksReport): string {
+  const counts = new Map<string, number>();
+  for (const c of report.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} ${status === 'no-history' ? 'without history yet' : status}`).join(', ');
 }
 
 /** The features step in one line; rows a label horizon left out are counted, never silently missing. */

@@ -9,6 +9,7 @@ import { explainSqlError, NESTED } from '../sql/sql-errors';
 import { buildDictionary, codedFeaturesSql } from './categories';
 import { checkValidationClasses, classCodeSql, trainingClasses } from './classes';
 import { firstRow } from './first-row';
+import { profileFeatures } from '../checks/drift';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, featuresQuery, sourceFingerprints, windowPredicate } from '../sources/sources';
 import { CATEGORIES_TABLE, hashSplitOf, SPLIT_DAY, type DateWindow, type LoadedSpec } from '../../contracts/spec';
@@ -16,7 +17,7 @@ import type { Task } from '../../contracts/tasks';
 import type { ArtifactRef, ClassCount, ColumnInfo, FeatureSet, ExtractedRows } from '../../contracts/artifacts';
 
 /** Bumped when the feature step's output for the same inputs would change. */
-const FEATURES_VERSION = 4;
+const FEATURES_VERSION = 5;
 
 const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
 
@@ -77,6 +78,8 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
           const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd, classes);
           const positiveRate = classes ? Math.max(...classes.map((c) => c.rows)) / train.ref.rows : await checkLabel(connection, staging, train.ref, spec.label.name, task, spec.extract.time_column);
           await checkPointInTime(connection, loaded, featureColumns);
+          // Each feature's validation distribution: what scored days' drift is measured against.
+          const profile = await profileFeatures(connection, `read_parquet(${sqlString(staging.file('validate.parquet'))})`, featureColumns.map((c) => c.name), spec.features.categorical ?? []);
           return {
             fingerprint,
             train: train.ref,
@@ -90,6 +93,7 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
             definitionHash: featureDefinitionHash(loaded),
             ...(categories ? { categorical: categories.columns } : {}),
             ...(classes ? { classes } : {}),
+            profile,
           };
         } catch (err) {
           // A text value in a numeric column, a missing column: say which and where, not DuckDB's list of candidate functions.

@@ -13,8 +13,8 @@ import type { ArtifactRef, ColumnInfo } from '../../contracts/artifacts';
  * rows: the sources, the statistics tables learned from the training window (`statsFiles`: each table's local
  * Parquet file, from the model's feature-set artifacts, never recomputed from new data), and `source` for `window`.
  */
-export async function prepareFeatureContext(connection: DuckDBConnection, loaded: LoadedSpec, statsFiles: Record<string, string>): Promise<void> {
-  await createSourceViews(connection, loaded, [loaded.spec.extract.query, ...featureSql(loaded)]);
+export async function prepareFeatureContext(connection: DuckDBConnection, loaded: LoadedSpec, statsFiles: Record<string, string>, moreSql: string[] = []): Promise<void> {
+  await createSourceViews(connection, loaded, [loaded.spec.extract.query, ...featureSql(loaded), ...moreSql]);
   for (const [name, file] of Object.entries(statsFiles)) {
     await connection.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`);
   }

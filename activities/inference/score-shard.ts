@@ -11,7 +11,11 @@ import { slicePool } from './slice-pool';
 import type { SliceTask } from './slice-task';
 import type { SliceMarker } from './stage-slice';
 import { dayScores, type DayScores } from './score-stats';
-import { fetchStats } from './inference-source';
+import { fetchStats, prepareFeatureContext, selectSource } from './inference-source';
+import { checkShardData } from '../checks/check-data';
+import { checkSql } from '../checks/run-checks';
+import { driftOutcomes, featurePsi } from '../checks/drift';
+import { worstState, type ChecksReport, type FeatureProfile } from '../../contracts/checks';
 import { groupDays, type Shard } from './plan';
 import type { ArtifactRef } from '../../contracts/artifacts';
 
@@ -24,6 +28,8 @@ export interface ScoringModel {
   deciles?: number[];
   /** A multiclass model's classes, in its output's order: a probability column each. */
   classes?: string[];
+  /** Each feature's validation distribution, in the model's feature order (absent: no drift is measured). */
+  profile?: Array<FeatureProfile | undefined>;
 }
 
 export interface ScoreShardInput {
@@ -114,6 +120,9 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
     const alive = setInterval(() => hooks.progress?.(beat), COMPILE_BEAT_MS);
     const { choice, warning } = await chooseScorer(modelFile, model.uri, model.featureNames.length, store.root).finally(() => clearInterval(alive));
     const statsFiles = await fetchStats(store, input.stats);
+    const shardWindow = { from: shard.days[0].day, to: shard.days[shard.days.length - 1].day };
+    // The spec's data checks on the shard's days, before any score of them is staged: a failing one stops the shard.
+    const checked = Object.keys(loaded.spec.checks ?? {}).length > 0 ? await checkShard(store, loaded, statsFiles, shardWindow, input.runId, shard.snapshot) : undefined;
     const pending = slices.map((_, k) => k).filter((k) => !staged.has(k));
     // Each scoring thread takes the next slice not yet staged; the shard's share of the cores decides how many run at once.
     activeShards++;
@@ -160,15 +169,16 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
               confineTo: [store.root],
               progressRows: PROGRESS_ROWS,
               stop,
+              ...(model.profile ? { profile: model.profile } : {}),
             };
             try {
-              const { rows, unseen } = await slicePool().run(task, (rows) => {
+              const { rows, unseen, bins } = await slicePool().run(task, (rows) => {
                 scoring.set(k, (scoring.get(k) ?? 0) + rows);
                 report();
               });
               // Complete: marked, then renamed into place in one step, so a slice on disk is a whole slice.
               fs.mkdirSync(partial, { recursive: true });
-              const marker: SliceMarker = { rows, unseen };
+              const marker: SliceMarker = { rows, unseen, ...(bins ? { bins } : {}) };
               fs.writeFileSync(path.join(partial, SLICE_DONE), JSON.stringify(marker));
               fs.renameSync(partial, sliceDir);
               await store.push(`${shardUri}/slice-${k}`);
@@ -190,10 +200,14 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
     meter.rowsOut = beat.rowsDone;
     meter.bytesOut = directorySize(shardDir);
     // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-    const days = await withDuckDB(async (connection) => withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir), {
+    const days = await withDuckDB(async (connection) => withDrift(withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir), shardDir, model.profile), {
       confineTo: [store.root],
       threads: shardThreads(),
     });
+    // Each day's feature drift against the spec's bounds: over an `error` bound, none of the shard's days is published.
+    const drift = driftOutcomes(days, loaded.spec.drift, `scoring ${loaded.spec.name} ${dayRange(shardWindow)}`);
+    const outcomes = [...(checked?.checks ?? []), ...drift];
+    const checks: ChecksReport | undefined = outcomes.length > 0 ? { status: worstState(outcomes.map((o) => o.status)), checks: outcomes, ...(checked?.dayRows ? { dayRows: checked.dayRows } : {}) } : undefined;
     return {
       shard: shard.index,
       rows: beat.rowsDone,
@@ -202,8 +216,31 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
       days,
       engine: choice.engine,
       ...(warning ? { warning } : {}),
+      ...(checks ? { checks } : {}),
     };
   });
+}
+
+const dayRange = (w: { from: string; to: string }) => (w.from === w.to ? w.from : `${w.from} .. ${w.to}`);
+
+/** The spec's checks on a shard's days, in a DuckDB of their own with the model's feature context. */
+function checkShard(store: ArtifactStore, loaded: LoadedSpec, statsFiles: Record<string, string>, window: { from: string; to: string }, runId: string, snapshot?: string): Promise<ChecksReport> {
+  return withDuckDB(
+    async (connection) => {
+      await prepareFeatureContext(connection, loaded, statsFiles, checkSql(loaded));
+      await selectSource(connection, loaded, window);
+      return checkShardData(connection, store, loaded, window, runId, snapshot);
+    },
+    { confineTo: [store.root], threads: shardThreads() },
+  );
+}
+
+/** `days` with each feature's PSI, from the feature bins every staged slice's marker under `shardDir` recorded. */
+function withDrift(days: DayScores[], shardDir: string, profile: ScoringModel['profile']): DayScores[] {
+  if (!profile?.some(Boolean)) return days;
+  const bins: Record<string, number[]> = {};
+  for (const marker of stagedSlices(shardDir).values()) Object.assign(bins, marker.bins);
+  return days.map((d) => (bins[d.day] ? { ...d, featurePsi: featurePsi(profile, bins[d.day]) } : d));
 }
 
 /** `days` with the unseen-category counts every staged slice's marker under `shardDir` recorded. */

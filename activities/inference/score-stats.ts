@@ -20,6 +20,8 @@ export interface DayScores {
   bins: number[];
   /** Per categorical feature, the day's rows whose category training never saw (scored as missing); absent when none had one. */
   unseen?: Record<string, number>;
+  /** Per feature, the PSI of the day's distribution against the model's validation window (absent without the model's profile). */
+  featurePsi?: Record<string, number>;
 }
 
 /** The column a model's output is written to: a probability `score`, a regression's `prediction`, a multiclass model's `predicted_class` (with a probability column per class). */

@@ -1,6 +1,7 @@
 import duckdb from '@duckdb/node-bindings';
 import { ARRAY, FLOAT, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import type { RowScorer } from './row-scorer';
+import type { FeatureBinner } from '../checks/drift';
 
 /** What a scoring function saw: rows scored, and rows refused per feature (NULL, NaN or ±inf). */
 export interface ScoringTally {
@@ -12,6 +13,8 @@ export interface ScoringTally {
    * function's second argument) and feature; scored, not refused. Empty without categorical features.
    */
   unseen: Map<number, number[]>;
+  /** Rows per feature bin (the binner's layout), by the row's group: the day's feature distribution, for its drift. Empty without a binner. */
+  bins: Map<number, Float64Array>;
   /** An error raised while scoring (model, progress report); DuckDB reports it as text, this keeps its type. */
   error?: unknown;
 }
@@ -25,6 +28,8 @@ export interface ScoringOptions {
    * `group INTEGER`, the key the counts are kept under (the row's day).
    */
   categorical?: readonly boolean[];
+  /** Bins every scored row's features by its group (the second argument, the row's day), for per-feature drift. */
+  binner?: FeatureBinner;
   /** Values the model gives per row: 1 (a probability or a number: the function returns FLOAT), or a multiclass model's classes (FLOAT[classes]). */
   outputs?: number;
 }
@@ -41,12 +46,15 @@ export interface ScoringOptions {
 export function registerScoringFunction(connection: DuckDBConnection, name: string, runner: RowScorer, options: ScoringOptions = {}): ScoringTally {
   const width = runner.width;
   const categorical = options.categorical?.some(Boolean) ? options.categorical : undefined;
+  const { binner } = options;
+  // The row's group (its day) is the second argument when unseen categories or feature bins are counted by it.
+  const grouped = categorical !== undefined || binner !== undefined;
   const outputs = options.outputs ?? 1;
-  const tally: ScoringTally = { rows: 0, badRows: 0, badByFeature: new Array<number>(width).fill(0), unseen: new Map() };
+  const tally: ScoringTally = { rows: 0, badRows: 0, badByFeature: new Array<number>(width).fill(0), unseen: new Map(), bins: new Map() };
   const fn = duckdb.create_scalar_function();
   duckdb.scalar_function_set_name(fn, name);
   duckdb.scalar_function_add_parameter(fn, ARRAY(FLOAT, width).toLogicalType().logical_type);
-  if (categorical) duckdb.scalar_function_add_parameter(fn, INTEGER.toLogicalType().logical_type);
+  if (grouped) duckdb.scalar_function_add_parameter(fn, INTEGER.toLogicalType().logical_type);
   duckdb.scalar_function_set_return_type(fn, (outputs === 1 ? FLOAT : ARRAY(FLOAT, outputs)).toLogicalType().logical_type);
   duckdb.scalar_function_set_function(fn, (_info, input, output) => {
     try {
@@ -55,7 +63,7 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
       const child = duckdb.array_vector_get_child(array);
       const bytes = duckdb.vector_get_data(child, n * width * 4);
       const x = new Float32Array(bytes.buffer, bytes.byteOffset, n * width);
-      const groups = categorical
+      const groups = grouped
         ? () => {
             const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(input, 1), n * 4);
             return new Int32Array(data.buffer, data.byteOffset, n);
@@ -64,6 +72,7 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
       const bad = badRows(x, n, width, duckdb.vector_get_validity(array, n), duckdb.vector_get_validity(child, n * width), tally, categorical, groups);
       tally.rows += n;
       tally.badRows += bad;
+      if (binner && groups && bad === 0) binner.add(x, n, width, groups(), tally.bins);
       if (tally.badRows === 0 && outputs === 1) {
         const scores = runner.score(x, n);
         duckdb.copy_data_to_vector(output, 0, scores.buffer as ArrayBuffer, scores.byteOffset, n * 4);

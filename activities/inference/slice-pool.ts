@@ -22,7 +22,7 @@ class SlicePool {
   constructor(private readonly max: number) {}
 
   /** Scores one slice on a thread; `onProgress` gets the rows scored since its last call. */
-  async run(task: SliceTask, onProgress: (rows: number) => void): Promise<{ rows: number; unseen: Record<string, Record<string, number>> }> {
+  async run(task: SliceTask, onProgress: (rows: number) => void): Promise<{ rows: number; unseen: Record<string, Record<string, number>>; bins?: Record<string, number[]> }> {
     const worker = await this.acquire();
     return new Promise((resolve, reject) => {
       const finish = () => {
@@ -34,7 +34,7 @@ class SlicePool {
         if (message.kind === 'progress') return onProgress(message.rows);
         finish();
         this.release(worker);
-        if (message.kind === 'done') resolve({ rows: message.rows, unseen: message.unseen });
+        if (message.kind === 'done') resolve({ rows: message.rows, unseen: message.unseen, ...(message.bins ? { bins: message.bins } : {}) });
         else reject(deserialized(message.error));
       };
       const onError = (err: Error) => {

@@ -1,6 +1,7 @@
 import type { LoadedSpec, DateWindow } from '../../contracts/spec';
 import type { ScorerChoice } from './scorer';
 import type { SliceModel } from './stage-slice';
+import type { FeatureProfile } from '../../contracts/checks';
 
 /** One slice for a scoring thread: what to read, score and write, with everything already local. */
 export interface SliceTask {
@@ -18,6 +19,8 @@ export interface SliceTask {
   confineTo: string[];
   /** Rows between two progress reports. */
   progressRows: number;
+  /** The model's validation distribution per feature, in its feature order: the scored rows are binned alike, for per-day drift. */
+  profile?: Array<FeatureProfile | undefined>;
   /** Set to 1 (Atomics) by the shard to stop the slice within a chunk: a cancelled run, or a failed sibling slice. */
   stop: SharedArrayBuffer;
 }
@@ -25,7 +28,7 @@ export interface SliceTask {
 /** What a thread answers: progress while it scores, then the slice's rows and unseen-category counts, or its error. */
 export type SliceMessage =
   | { kind: 'progress'; rows: number }
-  | { kind: 'done'; rows: number; unseen: Record<string, Record<string, number>> }
+  | { kind: 'done'; rows: number; unseen: Record<string, Record<string, number>>; bins?: Record<string, number[]> }
   | { kind: 'failed'; error: SerializedError };
 
 /** An error as it crosses the thread boundary: an ApplicationFailure keeps its type and retryability. */

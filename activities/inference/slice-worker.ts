@@ -12,7 +12,8 @@ import type { RowScorer } from './row-scorer';
 import { openChosen } from './scorer';
 import { registerScoringFunction } from './scoring-function';
 import type { SerializedError, SliceMessage, SliceTask } from './slice-task';
-import { stageSlice, unseenByDay } from './stage-slice';
+import { binsByDay, stageSlice, unseenByDay } from './stage-slice';
+import { FeatureBinner } from '../checks/drift';
 
 let cached: { key: string; scorer: RowScorer } | undefined;
 
@@ -43,10 +44,12 @@ async function score(task: SliceTask, post: (message: SliceMessage) => void): Pr
         post({ kind: 'progress', rows: rows - reported });
         reported = rows;
       };
-      const tally = registerScoringFunction(connection, 'sluice_score', scorer, { onRows, categorical, outputs: task.model.classes?.length ?? 1 });
-      const rows = await stageSlice(connection, tally, task.dir, task.loaded, task.model, task.runId, task.window, categorical.some(Boolean), task.snapshot);
+      const binner = task.profile?.some(Boolean) ? new FeatureBinner(task.profile) : undefined;
+      const tally = registerScoringFunction(connection, 'sluice_score', scorer, { onRows, categorical, binner, outputs: task.model.classes?.length ?? 1 });
+      const rows = await stageSlice(connection, tally, task.dir, task.loaded, task.model, task.runId, task.window, categorical.some(Boolean) || binner !== undefined, task.snapshot);
       post({ kind: 'progress', rows: tally.rows - reported });
-      return { kind: 'done', rows, unseen: unseenByDay(tally, task.model.featureNames, task.snapshot ?? task.window.from) };
+      const from = task.snapshot ?? task.window.from;
+      return { kind: 'done', rows, unseen: unseenByDay(tally, task.model.featureNames, from), ...(binner ? { bins: binsByDay(tally, from) } : {}) };
     },
     { confineTo: task.confineTo, threads: 1 },
   );

@@ -23,12 +23,12 @@ export async function stageSlice(
   model: SliceModel,
   runId: string,
   window: DateWindow,
-  categorical: boolean,
+  grouped: boolean,
   snapshot?: string,
 ): Promise<number> {
   const keys = loaded.spec.features.keys.map(sqlIdent);
-  // With categorical features, the function also takes the row's day (as days since the window's first) to count unseen categories by day.
-  const group = categorical ? `, CAST(day - DATE ${sqlString(snapshot ?? window.from)} AS INTEGER)` : '';
+  // With categorical features or feature bins, the function also takes the row's day (as days since the window's first) to count by day.
+  const group = grouped ? `, CAST(day - DATE ${sqlString(snapshot ?? window.from)} AS INTEGER)` : '';
   const lineage = [`${model.version}::INTEGER AS model_version`, `${sqlString(runId)} AS run_id`];
   const rows = scoringSelect(loaded, model.featureNames, window, snapshot);
   // A multiclass model's probabilities are computed once per row, then spread over its class columns.
@@ -53,10 +53,19 @@ export async function stageSlice(
   return written;
 }
 
-/** A staged slice's marker: its rows, and per day the rows each categorical feature had a category training never saw. */
+/** A staged slice's marker: its rows, and per day the rows each categorical feature had a category training never saw, and its rows per feature bin. */
 export interface SliceMarker {
   rows: number;
   unseen?: Record<string, Record<string, number>>;
+  bins?: Record<string, number[]>;
+}
+
+/** The tally's feature bins of a slice, by day (`YYYY-MM-DD`). */
+export function binsByDay(tally: ScoringTally, from: string): Record<string, number[]> {
+  const found: Record<string, number[]> = {};
+  const start = Date.parse(`${from}T00:00:00Z`);
+  for (const [offset, counts] of tally.bins) found[new Date(start + offset * 86_400_000).toISOString().slice(0, 10)] = Array.from(counts);
+  return found;
 }
 
 /** The tally's unseen-category counts of a slice, by day (`YYYY-MM-DD`) and feature name. */

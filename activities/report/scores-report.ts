@@ -59,6 +59,8 @@ export function scoresChart(input: ScoresReportInput): ChartSpec {
   const values = input.days.map((d) => ({ day: d.day, rows: d.rows, meanScore: d.meanScore, psi: reference ? psi(d.bins, reference) : null }));
   // Categories the training window never saw, per day and feature: scored as missing, a sign of drift.
   const unseen = input.days.flatMap((d) => Object.entries(d.unseen ?? {}).map(([feature, rows]) => ({ day: d.day, feature, rows })));
+  // Each feature's drift per day: a heatmap, feature × day, of its PSI against the validation window.
+  const drift = input.days.flatMap((d) => Object.entries(d.featurePsi ?? {}).map(([feature, value]) => ({ day: d.day, feature, psi: value })));
   const day = { field: 'day', type: 'temporal' as const, timeUnit: 'utcyearmonthdate' as const, title: 'Day (UTC)' };
   const panel = { width: 560, height: 130 };
   const title = `${input.pipeline} v${input.modelVersion}: scores per day`;
@@ -92,6 +94,21 @@ export function scoresChart(input: ScoresReportInput): ChartSpec {
                 y: { field: 'rows', type: 'quantitative' as const, title: 'Rows, category never seen in training' },
                 color: { field: 'feature', type: 'nominal' as const, title: 'Categorical feature' },
                 xOffset: { field: 'feature', type: 'nominal' as const },
+              },
+            },
+          ]
+        : []),
+      ...(drift.length > 0
+        ? [
+            {
+              width: 560,
+              height: { step: 14 },
+              data: { values: drift },
+              mark: { type: 'rect' as const, tooltip: true },
+              encoding: {
+                x: { field: 'day', type: 'ordinal' as const, title: 'Day (UTC)', axis: { labelAngle: -45 } },
+                y: { field: 'feature', type: 'nominal' as const, title: 'Feature', sort: { op: 'max' as const, field: 'psi', order: 'descending' as const } },
+                color: { field: 'psi', type: 'quantitative' as const, title: 'PSI', scale: { scheme: 'reds' as const, domain: [0, 0.5], clamp: true } },
               },
             },
           ]

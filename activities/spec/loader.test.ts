@@ -140,6 +140,20 @@ describe('pipeline spec loading', () => {
     expect(parseSpec(valid, 'a.yaml').spec.gates).toEqual({ beat_baseline: true });
   });
 
+  it('refuses a data check that is not one well-formed expectation, naming the field', () => {
+    const message = (checks: string) => failure(() => parseSpec(`${valid}checks:\n${checks}`, 'pipelines/demo.yaml')).message;
+    expect(message('  d: { range: { min: 10, max: 1 }, column: v }')).toMatch(/^pipelines\/demo\.yaml:\d+: checks\.d\.range: `min` is above `max`$/);
+    expect(message('  d: { row_count: { min: 10, max: 1 } }')).toMatch(/checks\.d\.row_count: `min` is above `max`/);
+    expect(message('  d: { row_count: { trailing_days: 7 } }')).toMatch(/checks\.d\.row_count: `trailing_days` and `within_pct` go together/);
+    expect(message('  d: { not_null: true }')).toMatch(/checks\.d\.column: is required: the column not_null tests/);
+    expect(message('  d: { unique: [v], column: v }')).toMatch(/checks\.d\.column: unique tests no single column; leave column out/);
+    expect(message('  d: { not_null: true, range: { max: 3 }, column: v }')).toMatch(/checks\.d: holds not_null and range: write one check each/);
+    expect(message('  d: { column: v }')).toMatch(/checks\.d: expected one of not_null, max_null_share, range, allowed, unique, row_count, sql/);
+    expect(message('  d: { not_nul: true, column: v }')).toMatch(/checks\.d: unknown field `not_nul`; did you mean `not_null`\?/);
+    expect(message('  d: { max_null_share: 1.5, column: v }')).toMatch(/checks\.d\.max_null_share: /);
+    expect(message('  d: { not_null: true, column: v, severity: fatal }')).toMatch(/checks\.d\.severity: expected one of "error", "warn", got "fatal"/);
+  });
+
   it('says which file it cannot read', () => {
     expect(failure(() => loadSpecFile('pipelines/nope.yaml')).message).toBe('pipelines/nope.yaml: cannot read the pipeline spec (ENOENT)');
   });

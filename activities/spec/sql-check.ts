@@ -27,6 +27,8 @@ export async function checkSpecSql(loaded: LoadedSpec): Promise<void> {
       ['extract.query', spec.extract.query],
       ...Object.entries(spec.features.stats).map(([name, sql]): [string, string] => [`features.stats.${name}`, sql]),
       ['features.sql', spec.features.sql],
+      // A SQL check returns the offending rows: one SELECT, like every query field.
+      ...Object.entries(spec.checks ?? {}).flatMap(([name, check]): Array<[string, string]> => (check.sql ? [[`checks.${name}.sql`, check.sql]] : [])),
     ];
     const trees = new Map<string, ParseNode>();
     for (const [field, sql] of queries) trees.set(field, await parseSelect(connection, sql.trim().replace(/;\s*$/, ''), where(field)));

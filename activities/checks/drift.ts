@@ -1,0 +1,144 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { CHECKS_FAILED, psiBound, type CheckOutcome, type DriftSpec, type FeatureProfile } from '../../contracts/checks';
+import { dataError } from '../../contracts/errors';
+import { CATEGORIES_TABLE } from '../../contracts/spec';
+import { sqlIdent, sqlString } from '../sql/duckdb';
+import { psi } from '../inference/score-stats';
+
+/** Deciles: the numeric bins' edges. */
+const QUANTILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/** Categories of a categorical feature with a bin of their own; the rest share one. */
+const TOP_CATEGORIES = 10;
+
+/**
+ * Each feature's distribution on the validation split (`parquet`, features as stored: categories coded, NaN where
+ * training never saw one): decile bins of a numeric feature, the most frequent categories of a categorical one.
+ */
+export async function profileFeatures(connection: DuckDBConnection, parquet: string, features: readonly string[], categorical: readonly string[]): Promise<FeatureProfile[]> {
+  const profiles: FeatureProfile[] = [];
+  for (const name of features) {
+    const x = sqlIdent(name);
+    if (categorical.includes(name)) {
+      const top = (await connection.runAndReadAll(`SELECT ${x}::INTEGER, count(*)::BIGINT FROM ${parquet} WHERE NOT isnan(${x}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP_CATEGORIES}`)).getRowsJS();
+      const codes = top.map((r) => Number(r[0]));
+      const [total, missing] = (await connection.runAndReadAll(`SELECT count(*)::BIGINT, count(*) FILTER (WHERE isnan(${x}))::BIGINT FROM ${parquet}`)).getRowsJS()[0].map(Number);
+      const counts = top.map((r) => Number(r[1]));
+      counts.push(total - missing - counts.reduce((a, b) => a + b, 0), missing);
+      const dictionary = (await connection.runAndReadAll(`SELECT code, value FROM ${CATEGORIES_TABLE} WHERE "column" = ${sqlString(name)} ORDER BY code, value`)).getRowsJS();
+      const labels = codes.map((code) => String(dictionary.find((d) => Number(d[0]) === code)?.[1] ?? code));
+      profiles.push({ name, kind: 'categorical', codes, labels, counts });
+    } else {
+      const quantiles = (await connection.runAndReadAll(`SELECT quantile_disc(${x}, [${QUANTILES.join(', ')}])::DOUBLE[] FROM ${parquet}`)).getRowsJS()[0][0] as number[] | null;
+      // Repeated deciles (a feature of few values) are one edge: its bins are then its values.
+      const edges = [...new Set((quantiles ?? []).map(Number).filter(Number.isFinite))].sort((a, b) => a - b);
+      const bin = edges.length > 0 ? edges.map((e) => `(${x} > ${e})::INTEGER`).join(' + ') : '0';
+      const rows = (await connection.runAndReadAll(`SELECT ${bin} AS bin, count(*)::BIGINT FROM ${parquet} GROUP BY 1`)).getRowsJS();
+      const counts = new Array<number>(edges.length + 1).fill(0);
+      for (const [b, n] of rows) counts[Number(b)] = Number(n);
+      profiles.push({ name, kind: 'numeric', edges, counts });
+    }
+  }
+  return profiles;
+}
+
+/**
+ * Bins the model's rows as they are scored: per feature position, the profile's bins laid end to end in one array
+ * (`offsets[k]` is feature k's first bin). Float32 features compare with float64 edges as training's did.
+ */
+export class FeatureBinner {
+  readonly offsets: number[] = [];
+  readonly size: number;
+  private readonly edges: Array<Float64Array | undefined> = [];
+  private readonly codeBins: Array<Int16Array | undefined> = [];
+
+  /** `profiles` in the model's feature order (a feature without one is not binned). */
+  constructor(readonly profiles: ReadonlyArray<FeatureProfile | undefined>) {
+    let offset = 0;
+    for (const p of profiles) {
+      this.offsets.push(offset);
+      if (p?.kind === 'categorical') {
+        const bins = new Int16Array(Math.max(0, ...(p.codes ?? [0])) + 1).fill(-1);
+        (p.codes ?? []).forEach((code, i) => (bins[code] = i));
+        this.codeBins.push(bins);
+        this.edges.push(undefined);
+      } else {
+        this.edges.push(p ? Float64Array.from(p.edges ?? []) : undefined);
+        this.codeBins.push(undefined);
+      }
+      offset += p?.counts.length ?? 0;
+    }
+    this.size = offset;
+  }
+
+  /** Adds `n` rows of `width` features (row-major) to `counts`, one array per row's group (its day). */
+  add(x: Float32Array, n: number, width: number, group: Int32Array, counts: Map<number, Float64Array>): void {
+    let current = -1;
+    let into: Float64Array | undefined;
+    for (let r = 0; r < n; r++) {
+      if (group[r] !== current) {
+        current = group[r];
+        into = counts.get(current);
+        if (!into) counts.set(current, (into = new Float64Array(this.size)));
+      }
+      const row = r * width;
+      for (let k = 0; k < width; k++) {
+        const v = x[row + k];
+        const edges = this.edges[k];
+        let bin: number;
+        if (edges) {
+          bin = 0;
+          while (bin < edges.length && v > edges[bin]) bin++;
+        } else {
+          const codes = this.codeBins[k];
+          if (!codes) continue;
+          const top = codes.length;
+          // The top categories' bins, then "other" (top), then "never seen in training" (top + 1).
+          const shared = (this.profiles[k]?.codes ?? []).length;
+          bin = Number.isNaN(v) ? shared + 1 : v >= 0 && v < top && codes[v] >= 0 ? codes[v] : shared;
+        }
+        (into as Float64Array)[this.offsets[k] + bin]++;
+      }
+    }
+  }
+}
+
+/** Each feature's PSI on a day, from the day's bins laid end to end (as {@link FeatureBinner} counts them). */
+export function featurePsi(profiles: ReadonlyArray<FeatureProfile | undefined>, counts: ArrayLike<number>): Record<string, number> {
+  const found: Record<string, number> = {};
+  let offset = 0;
+  for (const p of profiles) {
+    if (!p) continue;
+    const day = Array.from({ length: p.counts.length }, (_, i) => counts[offset + i]);
+    found[p.name] = Math.round(psi(day, p.counts) * 1e4) / 1e4;
+    offset += p.counts.length;
+  }
+  return found;
+}
+
+/**
+ * The days' feature PSIs against the spec's `drift:` bounds: the days over a bound as one outcome per feature, and
+ * with `severity: error` a non-retryable data error naming the feature, the day and its PSI against the bound.
+ */
+export function driftOutcomes(days: ReadonlyArray<{ day: string; featurePsi?: Record<string, number> }>, drift: DriftSpec | undefined, where: string): CheckOutcome[] {
+  if (!drift) return [];
+  const features = [...new Set(days.flatMap((d) => Object.keys(d.featurePsi ?? {})))];
+  const outcomes: CheckOutcome[] = [];
+  for (const feature of features) {
+    const bound = psiBound(drift, feature);
+    if (bound === undefined) continue;
+    const over = days
+      .filter((d) => (d.featurePsi?.[feature] ?? 0) > bound)
+      .sort((a, b) => (b.featurePsi?.[feature] ?? 0) - (a.featurePsi?.[feature] ?? 0))
+      .map((d) => ({ day: d.day, observed: `PSI ${(d.featurePsi?.[feature] ?? 0).toFixed(3)}`, bound: `at most ${bound}` }));
+    const highest = Math.max(...days.map((d) => d.featurePsi?.[feature] ?? 0));
+    const status = over.length === 0 ? 'passed' : drift.severity === 'error' ? 'failed' : 'warned';
+    outcomes.push({ name: `drift_${feature}`, kind: 'drift', on: 'features', severity: drift.severity, column: feature, status, observed: `PSI at most ${highest.toFixed(3)} over ${days.length} days`, failures: over.slice(0, 5), failed: over.length });
+  }
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length > 0) {
+    const lines = failed.map((o) => `drift of \`${o.column}\`: ${o.failures.map((f) => `${f.day}: ${f.observed}, expected ${f.bound}`).join('; ')}${o.failed > o.failures.length ? `; and ${o.failed - o.failures.length} more days` : ''}`);
+    throw dataError(`${where}: ${CHECKS_FAILED} (drift of ${failed.length} feature${failed.length === 1 ? '' : 's'}), so nothing of these days is published:\n${lines.join('\n')}`);
+  }
+  return outcomes;
+}
