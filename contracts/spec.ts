@@ -299,6 +299,9 @@ const specSchemaWith = (trainer: z.ZodType<PluginSection, PluginSection>, sink: 
       for (const key of hash.keys) {
         if (key === spec.label.name) refuse(['split', 'keys'], `the label \`${key}\` cannot be a split key`);
       }
+      for (const [name, check] of Object.entries(spec.checks ?? {})) {
+        if (check.row_count) refuse(['checks', name, 'row_count'], 'a hash split has no days: row_count counts rows per day (its other checks look at the whole source)');
+      }
     }
     for (const key of spec.features.keys) {
       if (key === spec.label.name) ctx.addIssue({ code: 'custom', path: ['features', 'keys'], message: `the label \`${key}\` cannot be a key` });

@@ -19,8 +19,9 @@ import { schedule } from './cli/schedule-commands';
 import { tune } from './cli/tune-commands';
 import { sink } from './cli/sink-commands';
 import { workers } from './cli/workers-commands';
+import { drift } from './cli/drift-commands';
 
-const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, resume, tune, models, promote, rollback, schedule, sink, workers];
+const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, drift, resume, tune, models, promote, rollback, schedule, sink, workers];
 
 /** Temporal could not be reached: exit code 3. */
 class Unreachable extends Error {}

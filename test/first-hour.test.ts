@@ -111,7 +111,7 @@ describe('operator views', () => {
     expect(listed[0].status).toBe('FAILED');
     expect(listed[0].error).toMatch(/: extract\.time_column: expected a plain SQL name/);
     const table = (await sluice('runs', '--pipeline', 'first-badspec')).output;
-    expect(table).toMatch(/^run +type +status +started +model +rows +cpu s +error$/m);
+    expect(table).toMatch(/^run +type +status +started +model +checks +rows +cpu s +error$/m);
     expect(table).toMatch(/^train-first-badspec-\S+ +trainPipeline +failed .*first-badspec-\w+\.yaml:\d+: extract\.time_column: .*…$/m);
   });
 

@@ -104,7 +104,7 @@ describe('the sluice CLI on a live dev server', () => {
       expect(listed[0]).toMatchObject({ workflowId: trainId, sluiceStatus: 'promoted', rows: cost.rows });
       expect(listed[0].cpuSeconds).toBeCloseTo(cost.total.cpuSeconds, 2);
       const all = (await sluice('runs', '--pipeline', 'cli')).output.split('\n');
-      expect(all[0]).toMatch(/^run +type +status +started +model +rows +cpu s$/);
+      expect(all[0]).toMatch(/^run +type +status +started +model +checks +rows +cpu s$/);
       expect(all.filter((l) => l.includes('batchInference'))).toHaveLength(2); // the infer run and the backfill's child for the one new day
     });
   });

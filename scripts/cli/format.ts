@@ -1,3 +1,4 @@
+import { describeOutcome, type ChecksReport } from '../../contracts/checks';
 import type { BackfillResult } from '../../workflows/backfill';
 import type { BatchInferenceResult } from '../../workflows/batch-inference';
 import { workersOf, type CostLedger } from '../../contracts/ledger';
@@ -23,12 +24,32 @@ export function metricsLine(m: ModelMetrics, short = false): string {
   return short ? main : `${main}  (${m.rows} rows, ${m.perClass.length} classes; always predicting the training class shares: log loss ${f(m.baselineLogLoss)})`;
 }
 
+/** What a run's data checks found: the state, and each check that warned (or waits without history) in words. */
+export function checksLines(report: ChecksReport | { status: 'skipped' } | undefined): string[] {
+  if (!report) return [];
+  if (!('checks' in report)) return ['Checks: failed, skipped by an operator'];
+  const counts = new Map<string, number>();
+  for (const c of report.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  const noted = report.checks.filter((c) => c.status === 'warned' || c.status === 'no-history');
+  return [`Checks: ${report.status} (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`, ...noted.map((c) => `  ${c.status === 'warned' ? 'warn' : 'note'}: ${describeOutcome(c)}`)];
+}
+
+/** The day and feature that drifted most, in one line. */
+function driftLine(pipeline: string, featureDrift: Record<string, Record<string, number>> | undefined): string[] {
+  let top: { day: string; feature: string; psi: number } | undefined;
+  for (const [day, features] of Object.entries(featureDrift ?? {})) {
+    for (const [feature, psi] of Object.entries(features)) if (!top || psi > top.psi) top = { day, feature, psi };
+  }
+  return top ? [`Feature drift: largest PSI ${top.psi.toFixed(3)} (${top.feature} on ${top.day}); sluice drift ${pipeline} shows every feature and day`] : [];
+}
+
 /** A training run's result as a person reads it. */
 export function formatTrainResult(result: TrainPipelineResult): string {
   const lines = [`Pipeline ${result.pipeline} — model version ${result.modelVersion} (${result.modelUri})`, `Validation: ${metricsLine(result.metrics)}`];
   if (result.champion) lines.push(`Champion v${result.champion.version} on the same data: ${metricsLine(result.champion.metrics, true)}`);
   lines.push(`Promotion (${result.decision.mode}): ${result.promoted ? 'PROMOTED' : 'NOT PROMOTED'} — ${result.decision.outcome}`);
   for (const reason of result.decision.reasons) lines.push(`  ${reason}`);
+  lines.push(...checksLines(result.checks));
   const seconds = (s: TrainPipelineResult['steps'][number], key: 'wallSeconds' | 'cpuSeconds') => (s.cost && s.cost.wallSeconds > 0 ? s.cost[key].toFixed(2) : '');
   lines.push(
     table(
@@ -65,6 +86,8 @@ export function formatInferenceResult(r: BatchInferenceResult): string {
         ]
       : []),
     ...(r.scoring ? [`Scored by: ${r.scoring.engines.join(', ')}`, ...(r.scoring.warnings ?? []).map((w) => `Warning: ${w}`)] : []),
+    ...checksLines(r.checks),
+    ...driftLine(r.pipeline, r.featureDrift),
     `Cost: ${r.totalCost.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(r.totalCost.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
     ...(r.report ? ['error' in r.report ? `Scores per day: not charted (${r.report.error})` : `Scores per day (rows, mean score, drift from training): ${r.report.file}`] : []),
   ].join('\n');

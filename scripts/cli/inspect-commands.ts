@@ -1,7 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { workflowUrl } from '../../workers/config';
 import { ledgerQuery, type CostLedger } from '../../contracts/ledger';
-import { SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../contracts/search-attributes';
+import { SluiceChecks, SluiceCpuSeconds, SluiceModelVersion, SluicePipeline, SluiceRows, SluiceStatus } from '../../contracts/search-attributes';
 import { JSON_OPTION, output, UsageError, wholeNumber, type Define } from './command';
 import { duration, workersCost } from './workers-commands';
 import { rootMessage } from '../../contracts/root-cause';
@@ -29,6 +29,8 @@ interface RunRow {
   modelVersion?: number;
   rows?: number;
   cpuSeconds?: number;
+  /** What its data checks found: passed, warned or failed (absent without checks). */
+  checks?: string;
   /** The first line of a failed run's error. */
   error?: string;
 }
@@ -46,6 +48,7 @@ function runRow(info: WorkflowExecutionInfo): RunRow {
     modelVersion: attributes.get(SluiceModelVersion),
     rows: attributes.get(SluiceRows),
     cpuSeconds: attributes.get(SluiceCpuSeconds),
+    checks: attributes.get(SluiceChecks),
   };
 }
 
@@ -62,6 +65,7 @@ export const runs: Define = (program, run) =>
     .option('--pipeline <name>', "only this pipeline's runs")
     .option('--status <status>', 'only runs with this Sluice status')
     .option('--type <type>', 'only this workflow type: trainPipeline, batchInference, backfill or rollbackModel')
+    .option('--checks <state>', 'only runs whose data checks ended so: passed, warned or failed (SluiceChecks)')
     .option('--limit <n>', 'at most this many runs', wholeNumber, 20)
     .option(...JSON_OPTION)
     .action((options) =>
@@ -70,6 +74,7 @@ export const runs: Define = (program, run) =>
           options.pipeline && `SluicePipeline = ${quoted(options.pipeline)}`,
           options.status && `SluiceStatus = ${quoted(options.status)}`,
           options.type && `WorkflowType = ${quoted(options.type)}`,
+          options.checks && `SluiceChecks = ${quoted(options.checks)}`,
         ].filter(Boolean);
         const rows: RunRow[] = [];
         for await (const info of context.client.workflow.list({ query: filters.length > 0 ? filters.join(' AND ') : undefined })) {
@@ -84,13 +89,14 @@ export const runs: Define = (program, run) =>
           if (rows.length === 0) return `no runs${filters.length > 0 ? ` match ${filters.join(' AND ')}` : ''}; start one with sluice train <spec.yaml>`;
           const failed = rows.some((r) => r.error !== undefined);
           return table(
-            [{ head: 'run' }, { head: 'type' }, { head: 'status' }, { head: 'started' }, { head: 'model' }, { head: 'rows', right: true }, { head: 'cpu s', right: true }, ...(failed ? [{ head: 'error' }] : [])],
+            [{ head: 'run' }, { head: 'type' }, { head: 'status' }, { head: 'started' }, { head: 'model' }, { head: 'checks' }, { head: 'rows', right: true }, { head: 'cpu s', right: true }, ...(failed ? [{ head: 'error' }] : [])],
             rows.map((r) => [
               r.workflowId,
               r.type,
               shownStatus(r),
               r.started.slice(0, 19),
               r.modelVersion !== undefined ? `v${r.modelVersion}` : '-',
+              r.checks ?? '-',
               r.rows?.toLocaleString('en-US') ?? '',
               r.cpuSeconds?.toFixed(1) ?? '',
               ...(failed ? [cut(r.error ?? '')] : []),
