@@ -13,6 +13,7 @@ import { trainPipeline } from '../workflows/train-pipeline';
 import { eventually } from './support/eventually';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
+import { recordHistory } from './support/record-history';
 
 /**
  * Data checks on the real dev server: expectations that block a training run on a short day, per-shard checks and
@@ -51,7 +52,7 @@ const CHECKS: NonNullable<SpecInput['checks']> = {
   daily_rows: { row_count: { trailing_days: 7, within_pct: 30 } },
   distance_miles: { column: 'distance', range: { min: 1, max: 6000 } },
   flight_keys: { unique: ['date', 'origin', 'destination'], severity: 'warn' },
-  no_absurd_delay: { sql: 'SELECT date, origin, delay FROM checked WHERE delay > 24 * 60' },
+  round_trip: { sql: 'SELECT date, origin, destination FROM checked WHERE origin = destination' },
 };
 
 async function rowsOn(file: string, day: string): Promise<number> {
@@ -64,6 +65,7 @@ describe('data checks before training', () => {
       s.sources.flights.path = path.join(data, 'halved.parquet');
       s.split = { train: { from: '2001-01-01', to: '2001-01-14' }, validate: { from: '2001-01-15', to: '2001-01-16' } };
       s.checks = CHECKS;
+      s.on_failure = { wait_for_operator: false };
     });
     await h.withWorker(async () => {
       const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `checks-pass-${process.pid}` });
@@ -74,7 +76,7 @@ describe('data checks before training', () => {
         ['daily_rows', 'passed'],
         ['distance_miles', 'passed'],
         ['flight_keys', 'warned'],
-        ['no_absurd_delay', 'passed'],
+        ['round_trip', 'passed'],
       ]);
       expect(checks?.status).toBe('warned');
       expect(checks?.dayRows?.['2001-01-16']).toBe(await rowsOn(FLIGHTS, '2001-01-16'));
@@ -82,6 +84,7 @@ describe('data checks before training', () => {
       expect(result.steps.find((s) => s.name === 'checks')).toMatchObject({ status: 'done', detail: '3 passed, 1 warned' });
       expect(formatTrainResult(result)).toMatch(/^Checks: warned \(3 passed, 1 warned\)\n {2}warn: check flight_keys \(unique on extract\): \d+ keys shared by \d+ rows, expected every key once; first rows: \{"date":"2001-01-\d\d/m);
       expect((await handle.describe()).typedSearchAttributes.get(SluiceChecks)).toBe('warned');
+      recordHistory(handle, 'checks-training-warned');
     });
   });
 
@@ -110,6 +113,7 @@ describe('data checks before training', () => {
       const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
       expect(scheduled).toContain('checkData');
       expect(scheduled).not.toContain('train');
+      recordHistory(handle, 'checks-training-failed');
     });
   });
 });
@@ -148,7 +152,10 @@ describe('checks and per-feature drift at scoring time', () => {
       expect(outcome('distance_miles').find((o) => o.status === 'warned')?.failures[0]).toMatchObject({ day: SHIFTED_DAY, bound: '1 .. 6000' });
       expect(result.checks?.status).toBe('warned');
       expect((await warned.describe()).typedSearchAttributes.get(SluiceChecks)).toBe('warned');
-      expect(formatInferenceResult(result)).toMatch(new RegExp(`^Feature drift: largest PSI ${drift[SHIFTED_DAY].log_distance.toFixed(3)} \\(log_distance on ${SHIFTED_DAY}\\)`, 'm'));
+      recordHistory(warned, 'checks-inference-warned');
+      const text = formatInferenceResult(result);
+      expect(text).toContain(`\n  warn: check drift_log_distance (drift of \`log_distance\` on features): ${SHIFTED_DAY}: PSI ${drift[SHIFTED_DAY].log_distance.toFixed(3)}, expected at most 0.25\n`);
+      expect(text).toMatch(/^Feature drift: largest PSI \d+\.\d{3} \(\w+ on 2001-01-2\d\); sluice drift checks-drift shows every feature and day$/m);
       // The scores report has the feature × day heatmap of PSI.
       const report = result.report && 'file' in result.report ? result.report.file : '';
       const chart = fs.readFileSync(path.join(path.dirname(report), 'scores.vl.json'), 'utf8');
@@ -167,6 +174,7 @@ describe('checks and per-feature drift at scoring time', () => {
       const skipped = await refused.result();
       expect(skipped.skippedDays).toEqual([SHIFTED_DAY]);
       expect(skipped.sink.days).toBe(3);
+      recordHistory(refused, 'checks-inference-refused-skipped');
       expect(fs.readdirSync(sink('error')).filter((d) => d.startsWith('day=')).sort()).toEqual(['day=2001-01-25', 'day=2001-01-26', 'day=2001-01-28']);
 
       const table = await eventually(() => sluice('drift', 'checks-drift', '--days', '7'), (r) => r.output.includes(SHIFTED_DAY.slice(5)), 'the scoring runs in visibility');

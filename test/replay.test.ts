@@ -76,4 +76,8 @@ const BRANCHES = [
   'backfill-hash-refused',
   'iceberg-inference',
   'sink-history',
+  'checks-training-warned',
+  'checks-training-failed',
+  'checks-inference-warned',
+  'checks-inference-refused-skipped',
 ];

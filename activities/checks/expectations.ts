@@ -202,6 +202,7 @@ function shown(row: Record<string, unknown>, columns: ReadonlyArray<{ name: stri
     else if (TEXT.test(type)) out[key] = '…';
     else if (typeof v === 'number' || typeof v === 'boolean') out[key] = v;
     else if (typeof v === 'bigint') out[key] = Number(v);
+    else if (v instanceof Date) out[key] = v.toISOString().replace('T', ' ').replace(/(\.000)?Z$/, '');
     else out[key] = String(v);
   }
   return out;
