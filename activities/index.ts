@@ -3,6 +3,7 @@ import { ArtifactStore } from './storage/artifact-store';
 import { evaluateModel, type EvaluateInput } from './evaluate/evaluate';
 import { extractWindow, type ExtractInput } from './extract/extract';
 import { checkTrainingData, type CheckDataInput } from './checks/check-data';
+import { checkExtractColumnsAtLoad } from './checks/run-checks';
 import { importExternalModel, type ImportInput } from './train/external-model';
 import { buildFeatures, loadFeatureSet, type FeaturesInput } from './features/features';
 import { planInference, type PlanInput } from './inference/plan';
@@ -35,6 +36,7 @@ export function createActivities(store: ArtifactStore, registryTaskQueue: string
       insideDataRoots(input.spec, 'the pipeline spec file', input.spec);
       const loaded = loadSpecFile(input.spec);
       await checkSpecSql(loaded);
+      await checkExtractColumnsAtLoad(loaded);
       return loaded;
     },
     async extract(input: ExtractInput) {

@@ -162,4 +162,9 @@ export interface FeatureProfile {
   /** The categories of `codes`, for people. */
   labels?: string[];
   counts: number[];
+  /**
+   * The feature is constant within each validation day yet varies between days (the day of the week): a day's
+   * distribution of it is one value, so it has no per-day drift and is not binned.
+   */
+  dayLevel?: boolean;
 }

@@ -118,6 +118,25 @@ describe('data checks before training', () => {
   });
 });
 
+describe('a check on a column that does not exist', () => {
+  it('is refused when the spec is loaded, with the column it most likely meant, and nothing runs', async () => {
+    const spec = smallFlightsSpec('checks-typo', (s) => {
+      s.checks = { distance_miles: { column: 'distanse', range: { min: 1, max: 6000 } } };
+      s.on_failure = { wait_for_operator: false };
+    });
+    await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(trainPipeline, { args: [{ spec }], taskQueue: h.config.taskQueue, workflowId: `checks-typo-${process.pid}` });
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(rootMessage(err)).toMatch(
+        /^\S+checks-typo-\w+\.yaml: checks\.distance_miles\.column: `distanse` is not a column of the rows extract\.query returns; did you mean `distance`\? \(columns: date, delay, distance, origin, destination; a feature column is checked with on: features\)$/,
+      );
+      const history = await handle.fetchHistory();
+      const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+      expect(scheduled).toEqual(['loadSpec']);
+    });
+  });
+});
+
 describe('checks and per-feature drift at scoring time', () => {
   it('warns on a shifted day with its PSI, refuses it under an error bound while the other days publish, and sluice drift prints the table', async () => {
     const sink = (name: string) => path.join(data, `sink-${name}`);
@@ -145,6 +164,9 @@ describe('checks and per-feature drift at scoring time', () => {
       expect(Object.keys(drift)).toEqual(['2001-01-25', '2001-01-26', SHIFTED_DAY, '2001-01-28']);
       expect(drift[SHIFTED_DAY].log_distance).toBeGreaterThan(0.25);
       for (const day of ['2001-01-25', '2001-01-26', '2001-01-28']) expect(drift[day].log_distance).toBeLessThan(0.05);
+      // The day of the week is one value within a day: it has no per-day drift, and is left out.
+      expect(Object.keys(drift[SHIFTED_DAY])).not.toContain('day_of_week');
+      expect(Object.keys(drift[SHIFTED_DAY])).toContain('weekend');
       expect(drift[SHIFTED_DAY].log_distance).toBeGreaterThan(10 * Math.max(drift['2001-01-25'].log_distance, drift['2001-01-26'].log_distance, drift['2001-01-28'].log_distance));
       const outcome = (name: string) => result.checks?.checks.filter((c) => c.name === name) ?? [];
       expect(outcome('drift_log_distance').map((o) => o.status).sort()).toEqual(['passed', 'passed', 'passed', 'warned']);
@@ -181,7 +203,7 @@ describe('checks and per-feature drift at scoring time', () => {
       expect(table.code).toBe(0);
       const lines = table.output.split('\n');
       expect(lines[0]).toMatch(/^feature +01-25 +01-26 +01-27 +01-28$/);
-      // Marked large on the shifted day. (The validation window is three weekdays, so the day of the week drifts on every day scored.)
+      // Marked large on the shifted day.
       expect(table.output).toMatch(new RegExp(`^log_distance +0\\.0\\d\\d +0\\.0\\d\\d +${drift[SHIFTED_DAY].log_distance.toFixed(3)}! +0\\.0\\d\\d$`, 'm'));
       expect(lines).toHaveLength(2 + Object.keys(drift[SHIFTED_DAY]).length);
     });

@@ -204,7 +204,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
     // A multiclass model writes a probability column per class, in its class order.
     const classes = model.metrics && 'task' in model.metrics && model.metrics.task === 'multiclass' ? model.metrics.perClass.map((c) => c.class) : undefined;
     // Each feature's validation distribution, in the model's feature order: the shards measure every scored day's drift against it.
-    const profile = features.profile ? model.featureNames.map((name) => features.profile?.find((p) => p.name === name)) : undefined;
+    // A feature constant within each validation day (the day of the week) has no per-day distribution to compare.
+    const profile = features.profile ? model.featureNames.map((name) => features.profile?.find((p) => p.name === name && !p.dayLevel)) : undefined;
     const scoringModel = { uri: model.artifactUri, version: model.version, featureNames: model.featureNames, ...(deciles ? { deciles } : {}), ...(classes ? { classes } : {}), ...(profile ? { profile } : {}) };
     const shardChecks: ChecksReport[] = [];
     const dayScores: DayScores[] = [];

@@ -3,6 +3,8 @@ import { CHECKS_FAILED, psiBound, type CheckOutcome, type DriftSpec, type Featur
 import { dataError } from '../../contracts/errors';
 import { CATEGORIES_TABLE } from '../../contracts/spec';
 import { sqlIdent, sqlString } from '../sql/duckdb';
+import { windowFeaturesSql } from '../features/point-in-time';
+import type { LoadedSpec } from '../../contracts/spec';
 import { psi } from '../inference/score-stats';
 
 /** Deciles: the numeric bins' edges. */
@@ -15,9 +17,13 @@ const TOP_CATEGORIES = 10;
  * Each feature's distribution on the validation split (`parquet`, features as stored: categories coded, NaN where
  * training never saw one): decile bins of a numeric feature, the most frequent categories of a categorical one.
  */
-export async function profileFeatures(connection: DuckDBConnection, parquet: string, features: readonly string[], categorical: readonly string[]): Promise<FeatureProfile[]> {
+export async function profileFeatures(connection: DuckDBConnection, parquet: string, features: readonly string[], categorical: readonly string[], dayLevel: readonly string[] = []): Promise<FeatureProfile[]> {
   const profiles: FeatureProfile[] = [];
   for (const name of features) {
+    if (dayLevel.includes(name)) {
+      profiles.push({ name, kind: categorical.includes(name) ? 'categorical' : 'numeric', counts: [], dayLevel: true });
+      continue;
+    }
     const x = sqlIdent(name);
     if (categorical.includes(name)) {
       const top = (await connection.runAndReadAll(`SELECT ${x}::INTEGER, count(*)::BIGINT FROM ${parquet} WHERE NOT isnan(${x}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP_CATEGORIES}`)).getRowsJS();
@@ -40,6 +46,21 @@ export async function profileFeatures(connection: DuckDBConnection, parquet: str
     }
   }
   return profiles;
+}
+
+/**
+ * The features constant within each day of the validation window that still vary between its days (the day of the
+ * week, a holiday flag): one pass of features.sql over the validation window, on a connection whose `source` is it.
+ */
+export async function dayLevelFeatures(connection: DuckDBConnection, loaded: LoadedSpec, features: readonly string[], dataEnd: string | undefined): Promise<string[]> {
+  if (features.length === 0) return [];
+  const time = sqlIdent(loaded.spec.extract.time_column);
+  const perDay = features.map((n, i) => `count(DISTINCT ${sqlIdent(n)}) AS c${i}`).join(', ');
+  const overall = features.map((n) => `count(DISTINCT ${sqlIdent(n)})::BIGINT`).join(', ');
+  const rows = windowFeaturesSql(loaded, loaded.spec.split.validate, dataEnd);
+  const days = (await connection.runAndReadAll(`SELECT count(*)::BIGINT, ${features.map((_, i) => `max(c${i})::BIGINT`).join(', ')} FROM (SELECT CAST(${time} AS DATE) AS sluice_day, ${perDay} FROM (${rows}) GROUP BY 1)`)).getRowsJS()[0].map(Number);
+  const spread = (await connection.runAndReadAll(`SELECT ${overall} FROM (${rows})`)).getRowsJS()[0].map(Number);
+  return features.filter((_, i) => days[0] >= 2 && days[i + 1] === 1 && spread[i] >= 2);
 }
 
 /**

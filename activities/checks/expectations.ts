@@ -39,7 +39,7 @@ const WHAT = { extract: 'the rows extract.query returns', features: 'the rows fe
  * Refuses a check naming a column the relation lacks (with the column it most likely meant), a range or NULL
  * share on a column of the wrong type: a spec error, before any check runs.
  */
-export function checkColumns(checks: readonly NamedCheck[], on: 'extract' | 'features', columns: ReadonlyArray<{ name: string; type: string }>): void {
+export function checkColumns(checks: readonly NamedCheck[], on: 'extract' | 'features', columns: ReadonlyArray<{ name: string; type: string }>, where = ''): void {
   const names = columns.map((c) => c.name);
   for (const { name, check } of checks) {
     const wanted = check.unique ?? (check.column ? [check.column] : []);
@@ -47,10 +47,10 @@ export function checkColumns(checks: readonly NamedCheck[], on: 'extract' | 'fea
     for (const column of wanted) {
       if (names.includes(column)) continue;
       const hint = didYouMean(column, names);
-      throw specError(`checks.${name}.${field}: \`${column}\` is not a column of ${WHAT[on]}${hint ? `; did you mean \`${hint}\`?` : ''} (columns: ${names.join(', ')}${on === 'extract' ? '; a feature column is checked with on: features' : ''})`);
+      throw specError(`${where}checks.${name}.${field}: \`${column}\` is not a column of ${WHAT[on]}${hint ? `; did you mean \`${hint}\`?` : ''} (columns: ${names.join(', ')}${on === 'extract' ? '; a feature column is checked with on: features' : ''})`);
     }
     const type = columns.find((c) => c.name === check.column)?.type ?? '';
-    if (check.range && !NUMERIC.test(type)) throw specError(`checks.${name}.range: \`${check.column}\` is ${type}; a range checks a numeric column`);
+    if (check.range && !NUMERIC.test(type)) throw specError(`${where}checks.${name}.range: \`${check.column}\` is ${type}; a range checks a numeric column`);
   }
 }
 

@@ -4,7 +4,8 @@ import { CHECKS_FAILED, describeOutcome, kindOf, worstState, type CheckOutcome, 
 import { dataError } from '../../contracts/errors';
 import type { LoadedSpec } from '../../contracts/spec';
 import { safePathSegment, writeFileAtomically, type ArtifactStore } from '../storage/artifact-store';
-import { describeQuery, runSpecSql } from '../sql/duckdb';
+import { describeQuery, runSpecSql, withDuckDB } from '../sql/duckdb';
+import { createSourceViews, extractQuery } from '../sources/sources';
 import { checkColumns, declarativeChecks, sqlCheck, uniqueCheck, type CheckedRelation, type NamedCheck } from './expectations';
 import { addDays } from './trailing';
 
@@ -84,4 +85,21 @@ export function reportOrFail(outcomes: CheckOutcome[], dayRows: Map<string, numb
     throw dataError(`${where}: ${CHECKS_FAILED} (${failed.length} of ${outcomes.length}), so nothing ${where.startsWith('training') ? 'was trained' : 'of these days is published'}:\n${failed.map(describeOutcome).join('\n')}`);
   }
   return { status: worstState(outcomes.map((o) => o.status)), checks: outcomes, ...(dayRows.size > 0 ? { dayRows: Object.fromEntries(dayRows) } : {}) };
+}
+
+/**
+ * Refuses, when the spec is loaded, an `on: extract` check naming a column extract.query does not return (with the
+ * column it most likely meant). A source that cannot be read yet is left to the extract step, which says so.
+ */
+export async function checkExtractColumnsAtLoad(loaded: LoadedSpec): Promise<void> {
+  const checks = checksOn(loaded, 'extract').filter(({ check }) => check.column !== undefined || check.unique !== undefined);
+  if (checks.length === 0) return;
+  const columns = await withDuckDB(
+    async (connection) => {
+      await createSourceViews(connection, loaded, [loaded.spec.extract.query]);
+      return describeQuery(connection, `(${extractQuery(loaded)})`);
+    },
+    { confineTo: [] },
+  ).catch(() => undefined);
+  if (columns) checkColumns(checks, 'extract', columns, `${loaded.file}: `);
 }

@@ -9,7 +9,7 @@ import { explainSqlError, NESTED } from '../sql/sql-errors';
 import { buildDictionary, codedFeaturesSql } from './categories';
 import { checkValidationClasses, classCodeSql, trainingClasses } from './classes';
 import { firstRow } from './first-row';
-import { profileFeatures } from '../checks/drift';
+import { dayLevelFeatures, profileFeatures } from '../checks/drift';
 import { horizonWithinData, labelledRowsSql, windowFeaturesSql } from './point-in-time';
 import { createSourceViews, featureSql, featuresQuery, sourceFingerprints, windowPredicate } from '../sources/sources';
 import { CATEGORIES_TABLE, hashSplitOf, SPLIT_DAY, type DateWindow, type LoadedSpec } from '../../contracts/spec';
@@ -76,10 +76,12 @@ export async function buildFeatures(store: ArtifactStore, { loaded, extracted }:
           if (categories) stats[CATEGORIES_TABLE] = categories.ref;
           const train = await writeSplit(connection, loaded, staging, 'train', featureColumns, fingerprint, extracted.dataEnd, classes);
           const validate = await writeSplit(connection, loaded, staging, 'validate', featureColumns, fingerprint, extracted.dataEnd, classes);
+          // Features constant within each validation day have no per-day drift (`source` is the validation window here).
+          const dayLevel = await runSpecSql('features.sql', () => dayLevelFeatures(connection, loaded, featureColumns.map((c) => c.name), extracted.dataEnd));
           const positiveRate = classes ? Math.max(...classes.map((c) => c.rows)) / train.ref.rows : await checkLabel(connection, staging, train.ref, spec.label.name, task, spec.extract.time_column);
           await checkPointInTime(connection, loaded, featureColumns);
           // Each feature's validation distribution: what scored days' drift is measured against.
-          const profile = await profileFeatures(connection, `read_parquet(${sqlString(staging.file('validate.parquet'))})`, featureColumns.map((c) => c.name), spec.features.categorical ?? []);
+          const profile = await profileFeatures(connection, `read_parquet(${sqlString(staging.file('validate.parquet'))})`, featureColumns.map((c) => c.name), spec.features.categorical ?? [], dayLevel);
           return {
             fingerprint,
             train: train.ref,
