@@ -81,3 +81,18 @@ describe('per-feature drift', () => {
     );
   });
 });
+
+describe('profile bins at a float edge', () => {
+  it('puts a value equal to an edge in the bin the scorer puts it in (edges compared as doubles, not decimals)', async () => {
+    // sin of whole hours: many rows exactly on the deciles, which are float32 values.
+    const profile = await withDuckDB(async (c) => {
+      await c.run('CREATE TABLE v AS SELECT CAST(sin(2 * pi() * (i % 24) / 24) AS FLOAT) AS hour_sin FROM range(2400) t(i)');
+      return profileFeatures(c, 'v', ['hour_sin'], []);
+    });
+    const x = Float32Array.from({ length: 2400 }, (_, i) => Math.sin((2 * Math.PI * (i % 24)) / 24));
+    const counts = new Map<number, Float64Array>();
+    new FeatureBinner(profile).add(x, 2400, 1, new Int32Array(2400), counts);
+    expect(Array.from(counts.get(0) ?? [])).toEqual(profile[0].counts);
+    expect(featurePsi(profile, counts.get(0) ?? [])).toEqual({ hour_sin: 0 });
+  });
+});

@@ -38,7 +38,9 @@ export async function profileFeatures(connection: DuckDBConnection, parquet: str
       const quantiles = (await connection.runAndReadAll(`SELECT quantile_disc(${x}, [${QUANTILES.join(', ')}])::DOUBLE[] FROM ${parquet}`)).getRowsJS()[0][0] as number[] | null;
       // Repeated deciles (a feature of few values) are one edge: its bins are then its values.
       const edges = [...new Set((quantiles ?? []).map(Number).filter(Number.isFinite))].sort((a, b) => a - b);
-      const bin = edges.length > 0 ? edges.map((e) => `(${x} > ${e})::INTEGER`).join(' + ') : '0';
+      // Each edge as a DOUBLE: written as a decimal literal, DuckDB compares exactly with the decimal, and a float
+      // equal to the edge (0.9659258127212524 is 0.96592581272125244…) would land a bin higher than the scorer puts it.
+      const bin = edges.length > 0 ? edges.map((e) => `(${x} > ${e}::DOUBLE)::INTEGER`).join(' + ') : '0';
       const rows = (await connection.runAndReadAll(`SELECT ${bin} AS bin, count(*)::BIGINT FROM ${parquet} GROUP BY 1`)).getRowsJS();
       const counts = new Array<number>(edges.length + 1).fill(0);
       for (const [b, n] of rows) counts[Number(b)] = Number(n);

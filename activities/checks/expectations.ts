@@ -218,7 +218,7 @@ export async function uniqueCheck(connection: DuckDBConnection, relation: Checke
   const table = `sluice_dups_${name}`;
   await runSpecSql(field, () => connection.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(table)} AS SELECT ${keys}, count(*)::BIGINT AS sluice_n FROM ${checkedRows(relation)} GROUP BY ALL HAVING count(*) > 1`));
   const totals = (await connection.runAndReadAll(`SELECT count(*)::BIGINT, coalesce(sum(sluice_n), 0)::BIGINT FROM ${sqlIdent(table)}`)).getRowsJS()[0].map(Number);
-  const top = (await connection.runAndReadAll(`SELECT * EXCLUDE (sluice_n), sluice_n AS rows FROM ${sqlIdent(table)} ORDER BY sluice_n DESC LIMIT ${SHOWN_ROWS}`)).getRowObjectsJS();
+  const top = (await connection.runAndReadAll(`SELECT * EXCLUDE (sluice_n), sluice_n AS rows FROM ${sqlIdent(table)} ORDER BY sluice_n DESC, ${keys} LIMIT ${SHOWN_ROWS}`)).getRowObjectsJS();
   const [groups, rows] = totals;
   const failures: CheckFailure[] = groups > 0 ? [{ observed: `${groups} keys shared by ${rows} rows`, bound: 'every key once', rows: top.map((r) => shown(r, columns)) }] : [];
   const status = groups === 0 ? 'passed' : check.severity === 'error' ? 'failed' : 'warned';

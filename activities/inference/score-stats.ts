@@ -49,7 +49,7 @@ export async function dayScores(connection: DuckDBConnection, dir: string, task:
     task !== 'regression'
       ? `least(floor(score * ${SCORE_BINS}), ${SCORE_BINS - 1})::INTEGER`
       : binned
-        ? `(${(deciles ?? []).map((edge) => `(prediction > ${Number(edge)})::INTEGER`).join(' + ')})`
+        ? `(${(deciles ?? []).map((edge) => `(prediction > ${Number(edge)}::DOUBLE)::INTEGER`).join(' + ')})`
         : '0';
   const reader = await connection.runAndReadAll(
     `SELECT strftime(day, '%Y-%m-%d') AS day, ${bin} AS bin, count(*)::INTEGER AS n, sum(${column})::DOUBLE AS total
