@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { driftSchema } from '../../contracts/checks';
 import { CATEGORIES_TABLE } from '../../contracts/spec';
 import { withDuckDB } from '../sql/duckdb';
-import { driftOutcomes, FeatureBinner, featurePsi, profileFeatures } from './drift';
+import { driftOutcomes, driftStride, FeatureBinner, featurePsi, profileFeatures } from './drift';
 
 /** 1000 validation rows: `distance` 0 .. 999, `weekend` 0/1, `airport` coded 0 .. 11 (code k on 12 - k rows of each 78), NaN on 10 rows. */
 const VALIDATION = `
@@ -94,5 +94,21 @@ describe('profile bins at a float edge', () => {
     new FeatureBinner(profile).add(x, 2400, 1, new Int32Array(2400), counts);
     expect(Array.from(counts.get(0) ?? [])).toEqual(profile[0].counts);
     expect(featurePsi(profile, counts.get(0) ?? [])).toEqual({ hour_sin: 0 });
+  });
+});
+
+describe('a big day binned in a sample', () => {
+  it('bins every row of a small day and one in k of a big one, with the same distribution', async () => {
+    expect(driftStride([500, 20_000])).toBe(1);
+    expect(driftStride([16_000, 17_000])).toBe(3);
+    expect(driftStride([3_000_000])).toBe(8);
+    const [distance] = await profiles();
+    const rows = 4000;
+    const x = Float32Array.from({ length: rows }, (_, i) => i % 1000);
+    const counts = new Map<number, Float64Array>();
+    new FeatureBinner([distance]).add(x, rows, 1, new Int32Array(rows), counts, 4);
+    const binned = Array.from(counts.get(0) ?? []);
+    expect(binned.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(featurePsi([distance], binned).distance).toBeLessThan(0.001);
   });
 });

@@ -14,7 +14,7 @@ import { dayScores, type DayScores } from './score-stats';
 import { fetchStats, prepareFeatureContext, selectSource } from './inference-source';
 import { checkShardData } from '../checks/check-data';
 import { checkSql } from '../checks/run-checks';
-import { driftOutcomes, featurePsi } from '../checks/drift';
+import { driftOutcomes, driftStride, featurePsi } from '../checks/drift';
 import { worstState, type ChecksReport, type FeatureProfile } from '../../contracts/checks';
 import { groupDays, type Shard } from './plan';
 import type { ArtifactRef } from '../../contracts/artifacts';
@@ -169,7 +169,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
               confineTo: [store.root],
               progressRows: PROGRESS_ROWS,
               stop,
-              ...(model.profile ? { profile: model.profile } : {}),
+              ...(model.profile ? { profile: model.profile, driftStride: driftStride(slice.days.map((d) => d.rows)) } : {}),
             };
             try {
               const { rows, unseen, bins } = await slicePool().run(task, (rows) => {

@@ -30,6 +30,8 @@ export interface ScoringOptions {
   categorical?: readonly boolean[];
   /** Bins every scored row's features by its group (the second argument, the row's day), for per-feature drift. */
   binner?: FeatureBinner;
+  /** Bin every how many rows (1: all). */
+  binStride?: number;
   /** Values the model gives per row: 1 (a probability or a number: the function returns FLOAT), or a multiclass model's classes (FLOAT[classes]). */
   outputs?: number;
 }
@@ -72,7 +74,7 @@ export function registerScoringFunction(connection: DuckDBConnection, name: stri
       const bad = badRows(x, n, width, duckdb.vector_get_validity(array, n), duckdb.vector_get_validity(child, n * width), tally, categorical, groups);
       tally.rows += n;
       tally.badRows += bad;
-      if (binner && groups && bad === 0) binner.add(x, n, width, groups(), tally.bins);
+      if (binner && groups && bad === 0) binner.add(x, n, width, groups(), tally.bins, options.binStride);
       if (tally.badRows === 0 && outputs === 1) {
         const scores = runner.score(x, n);
         duckdb.copy_data_to_vector(output, 0, scores.buffer as ArrayBuffer, scores.byteOffset, n * 4);

@@ -21,6 +21,8 @@ export interface SliceTask {
   progressRows: number;
   /** The model's validation distribution per feature, in its feature order: the scored rows are binned alike, for per-day drift. */
   profile?: Array<FeatureProfile | undefined>;
+  /** Bin every how many rows (a systematic sample of big days, see driftStride). */
+  driftStride?: number;
   /** Set to 1 (Atomics) by the shard to stop the slice within a chunk: a cancelled run, or a failed sibling slice. */
   stop: SharedArrayBuffer;
 }

@@ -45,7 +45,7 @@ async function score(task: SliceTask, post: (message: SliceMessage) => void): Pr
         reported = rows;
       };
       const binner = task.profile?.some(Boolean) ? new FeatureBinner(task.profile) : undefined;
-      const tally = registerScoringFunction(connection, 'sluice_score', scorer, { onRows, categorical, binner, outputs: task.model.classes?.length ?? 1 });
+      const tally = registerScoringFunction(connection, 'sluice_score', scorer, { onRows, categorical, binner, binStride: task.driftStride, outputs: task.model.classes?.length ?? 1 });
       const rows = await stageSlice(connection, tally, task.dir, task.loaded, task.model, task.runId, task.window, categorical.some(Boolean) || binner !== undefined, task.snapshot);
       post({ kind: 'progress', rows: tally.rows - reported });
       const from = task.snapshot ?? task.window.from;
