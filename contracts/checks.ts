@@ -130,6 +130,13 @@ export function mergeReports(reports: readonly ChecksReport[]): ChecksReport | u
   return { status: worstState(reports.map((r) => r.status)), checks };
 }
 
+/** How many checks ended in each state, in one line: `3 passed, 1 warned`. */
+export function stateCounts(report: ChecksReport): string {
+  const counts = new Map<string, number>();
+  for (const c of report.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  return [...counts].map(([state, n]) => `${n} ${state === 'no-history' ? 'without history yet' : state}`).join(', ');
+}
+
 /** The words every failure of data checks (expectations or drift) carries: the workflow marks the run's SluiceChecks by them. */
 export const CHECKS_FAILED = 'data checks failed';
 

@@ -196,6 +196,9 @@ describe('checks and per-feature drift at scoring time', () => {
       const skipped = await refused.result();
       expect(skipped.skippedDays).toEqual([SHIFTED_DAY]);
       expect(skipped.sink.days).toBe(3);
+      // The run's checks stay failed: the skipped day was refused.
+      expect(skipped.checks?.status).toBe('failed');
+      expect((await refused.describe()).typedSearchAttributes.get(SluiceChecks)).toBe('failed');
       recordHistory(refused, 'checks-inference-refused-skipped');
       expect(fs.readdirSync(sink('error')).filter((d) => d.startsWith('day=')).sort()).toEqual(['day=2001-01-25', 'day=2001-01-26', 'day=2001-01-28']);
 

@@ -109,10 +109,15 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
   );
   setHandler(inferenceProgressQuery, () => ({ ...progress, awaitingOperator: operator.awaiting, operatorLog: operator.log, specChanges: specChanges.length > 0 ? specChanges : undefined }));
   const ledger = new Ledger();
+  // Set once a shard's data checks failed: the run's checks stay failed though an operator skips the shard.
+  let checksFailed = false;
   operator.onFailure = (step, err) => {
     ledger.bookFailure(step, err);
     // A failed data check shows in the Web UI's filters (SluiceChecks="failed") while the run waits or after it failed.
-    if (isChecksFailure(rootMessage(err))) upsertSearchAttributes([{ key: SluiceChecks, value: 'failed' }]);
+    if (isChecksFailure(rootMessage(err))) {
+      checksFailed = true;
+      upsertSearchAttributes([{ key: SluiceChecks, value: 'failed' }]);
+    }
   };
   const setStatus = (status: string) => {
     progress.status = status;
@@ -243,7 +248,8 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchI
 
     const done = plan.shards.filter((s) => progress.shards[s.index].status === 'done');
     // The checks of every published shard as one report, and its state for the Web UI's filters (runs recorded before checks had none).
-    const checks = mergeReports(shardChecks);
+    const merged = mergeReports(shardChecks);
+    const checks: ChecksReport | undefined = checksFailed ? { ...(merged ?? { checks: [] }), status: 'failed' } : merged;
     if (checks && patched('data-checks')) upsertSearchAttributes([{ key: SluiceChecks, value: checks.status }]);
     const featureDrift = dayScores.some((d) => d.featurePsi) ? Object.fromEntries([...dayScores].sort((a, b) => (a.day < b.day ? -1 : 1)).flatMap((d) => (d.featurePsi ? [[d.day, d.featurePsi]] : []))) : undefined;
     const skippedDays = plan.shards.filter((s) => progress.shards[s.index].status === 'skipped').flatMap((s) => s.days.map((d) => d.day));

@@ -18,7 +18,7 @@ import { legacyRoute } from '../contracts/plugins';
 import { STALE_DECISION, type ModelVersion } from '../contracts/registry';
 import { baselineOf, decidePromotion, type PromotionDecision } from '../contracts/promotion';
 import { SluiceChecks, SluiceModelVersion, SluicePipeline, SluiceStatus } from '../contracts/search-attributes';
-import { isChecksFailure, type ChecksReport } from '../contracts/checks';
+import { isChecksFailure, stateCounts, type ChecksReport } from '../contracts/checks';
 import { activitiesFor, count, onFailureOf, quick as beforeSpec, summarized } from './activity-proxies';
 import { budgetOf, BUDGET_EXCEEDED } from '../contracts/budget';
 import { zeroCost, type StepCost } from '../contracts/costs';
@@ -256,7 +256,12 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
       const summary = `check ${Object.keys(spec.checks ?? {}).length} data checks on ${count(extracted.rows)} rows`;
       ledger.check('checks');
       const startedAt = new Date().toISOString();
-      const result = await operator.step('checks', () => summarized(data.checkData, summary, { loaded, extracted, features, runId: workflowInfo().runId }), { skippable: onFailureOf(spec).skippable.includes('checks') });
+      const result = await operator
+        .step('checks', () => summarized(data.checkData, summary, { loaded, extracted, features, runId: workflowInfo().runId }), { skippable: onFailureOf(spec).skippable.includes('checks') })
+        .catch((err: unknown) => {
+          if (!(err instanceof RestartWith)) state.status = 'failed';
+          throw err;
+        });
       if (result !== SKIPPED) ledger.book('checks', result.cost, startedAt);
       if (result === SKIPPED) {
         checks = { status: 'skipped' };
@@ -266,7 +271,7 @@ export async function trainPipeline(input: TrainPipelineInput): Promise<TrainPip
         checks = result.checks;
         state.status = 'done';
         state.cost = result.cost;
-        state.detail = checksDetail(result.checks);
+        state.detail = stateCounts(result.checks);
         upsertSearchAttributes([{ key: SluiceChecks, value: result.checks.status }]);
       }
     }
@@ -493,13 +498,6 @@ export function checkInput(input: unknown): asserts input is TrainPipelineInput 
   if (external !== undefined && (typeof external?.uri !== 'string' || typeof external.file !== 'string' || !(external.features === undefined || Array.isArray(external.features)))) {
     throw ApplicationFailure.nonRetryable('trainPipeline: externalModel expects {"uri": "artifact:uploads/…", "file": "model.onnx", "features"?: [{"name": …}]} (sluice models register makes it)', 'SluiceSpecError');
   }
-}
-
-/** The checks step in one line: `7 passed, 1 warned`. */
-function checksDetail(report: ChecksReport): string {
-  const counts = new Map<string, number>();
-  for (const c of report.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
-  return [...counts].map(([status, n]) => `${n} ${status === 'no-history' ? 'without history yet' : status}`).join(', ');
 }
 
 /** The features step in one line; rows a label horizon left out are counted, never silently missing. */

@@ -1,4 +1,4 @@
-import { describeOutcome, type ChecksReport } from '../../contracts/checks';
+import { describeOutcome, stateCounts, type ChecksReport } from '../../contracts/checks';
 import type { BackfillResult } from '../../workflows/backfill';
 import type { BatchInferenceResult } from '../../workflows/batch-inference';
 import { workersOf, type CostLedger } from '../../contracts/ledger';
@@ -28,10 +28,8 @@ export function metricsLine(m: ModelMetrics, short = false): string {
 export function checksLines(report: ChecksReport | { status: 'skipped' } | undefined): string[] {
   if (!report) return [];
   if (!('checks' in report)) return ['Checks: failed, skipped by an operator'];
-  const counts = new Map<string, number>();
-  for (const c of report.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
   const noted = report.checks.filter((c) => c.status === 'warned' || c.status === 'no-history');
-  return [`Checks: ${report.status} (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`, ...noted.map((c) => `  ${c.status === 'warned' ? 'warn' : 'note'}: ${describeOutcome(c)}`)];
+  return [`Checks: ${report.status} (${stateCounts(report)})`, ...noted.map((c) => `  ${c.status === 'warned' ? 'warn' : 'note'}: ${describeOutcome(c)}`)];
 }
 
 /** The day and feature that drifted most, in one line. */
