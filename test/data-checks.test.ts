@@ -5,11 +5,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { sqlString, withDuckDB } from '../activities/sql/duckdb';
 import { rootMessage } from '../contracts/root-cause';
 import { SluiceChecks } from '../contracts/search-attributes';
-import { run } from '../scripts/sluice-cli';
 import { formatInferenceResult, formatTrainResult } from '../scripts/cli/format';
 import { batchInference, inferenceProgressQuery } from '../workflows/batch-inference';
 import { skipSignal } from '../workflows/operator';
 import { trainPipeline } from '../workflows/train-pipeline';
+import { sluiceIn } from './support/cli';
 import { eventually } from './support/eventually';
 import { smallFlightsSpec, type SpecInput } from './support/specs';
 import { harness, type TestHarness } from './support/temporal';
@@ -41,11 +41,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function sluice(...argv: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const code = await run(argv, h.client, (line) => lines.push(line));
-  return { code, output: lines.join('\n') };
-}
+const sluice = (...argv: string[]) => sluiceIn(h, argv);
 
 /** The flights example's checks, written out (smallFlightsSpec leaves the example's own out), and a SQL check. */
 const CHECKS: NonNullable<SpecInput['checks']> = {

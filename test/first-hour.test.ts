@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { ArtifactStore } from '../activities/storage/artifact-store';
 import { SluiceRows, SluiceStatus } from '../contracts/search-attributes';
-import { run } from '../scripts/sluice-cli';
 import { EXIT_WAITING } from '../scripts/cli/run-commands';
 import { loadConfig, registryQueueOf } from '../workers/config';
 import { batchInference } from '../workflows/batch-inference';
 import { abortUpdate } from '../workflows/operator';
 import { progressQuery, type TrainPipelineResult } from '../workflows/train-pipeline';
+import { sluiceIn } from './support/cli';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/record-history';
 import { registerLegacyExternal } from './support/legacy-external';
@@ -34,11 +34,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function sluice(...argv: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const code = await run(argv, h.client, (line) => lines.push(line), h.config, () => undefined);
-  return { code, output: lines.join('\n') };
-}
+const sluice = (...argv: string[]) => sluiceIn(h, argv);
 
 /** A three-week flights spec named `name` whose feature SQL names a column that does not exist. */
 function brokenSpec(name: string): string {

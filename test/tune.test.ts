@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { run } from '../scripts/sluice-cli';
 import { trainPipeline, type TrainProgress } from '../workflows/train-pipeline';
 import { outcomeLine, type TrialRecord } from '../contracts/tuning';
+import { sluiceIn } from './support/cli';
 import { eventually } from './support/eventually';
 import { trainingBeat } from './support/python-training';
 import { kill, startPythonWorker } from './support/processes';
@@ -42,11 +42,7 @@ function spec(name: string, tune: NonNullable<SpecInput['tune']>, change: (s: Sp
   });
 }
 
-async function sluice(...argv: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const code = await run(argv, h.client, (line) => lines.push(line), h.config, () => undefined);
-  return { code, output: lines.join('\n') };
-}
+const sluice = (...argv: string[]) => sluiceIn(h, argv);
 
 const train = (file: string, id: string) => h.client.workflow.start(trainPipeline, { args: [{ spec: file }], taskQueue: h.config.taskQueue, workflowId: `${id}-${process.pid}` });
 
