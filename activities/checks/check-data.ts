@@ -8,6 +8,7 @@ import { createSourceViews, extractQuery, featureSql } from '../sources/sources'
 import { sqlIdent, sqlString, withDuckDB } from '../sql/duckdb';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { checkRelation, checkSql, checksOn, reportOrFail } from './run-checks';
+import { dayRange } from './trailing';
 
 export interface CheckDataInput {
   loaded: LoadedSpec;
@@ -64,6 +65,5 @@ export async function checkShardData(connection: DuckDBConnection, store: Artifa
   // The extract's rows of the shard's days and the lookback before them (those count as history only).
   await connection.run(`CREATE OR REPLACE VIEW extract_rows AS SELECT * FROM (${extractQuery(loaded)}) WHERE ${readPredicate(loaded, { window, horizon: false })}`);
   const { outcomes, dayRows } = await runBoth(connection, store, loaded, window, async () => `(${windowFeaturesSql(loaded, window)})`, runId);
-  const days = window.from === window.to ? window.from : `${window.from} .. ${window.to}`;
-  return reportOrFail(outcomes, dayRows, `scoring ${loaded.spec.name} ${snapshot ? 'snapshot' : days}`);
+  return reportOrFail(outcomes, dayRows, `scoring ${loaded.spec.name} ${snapshot ? 'snapshot' : dayRange(window)}`);
 }

@@ -57,12 +57,14 @@ export async function profileFeatures(connection: DuckDBConnection, parquet: str
 export async function dayLevelFeatures(connection: DuckDBConnection, loaded: LoadedSpec, features: readonly string[], dataEnd: string | undefined): Promise<string[]> {
   if (features.length === 0) return [];
   const time = sqlIdent(loaded.spec.extract.time_column);
-  const perDay = features.map((n, i) => `count(DISTINCT ${sqlIdent(n)}) AS c${i}`).join(', ');
-  const overall = features.map((n) => `count(DISTINCT ${sqlIdent(n)})::BIGINT`).join(', ');
+  const distinct = features.map((n) => `count(DISTINCT ${sqlIdent(n)})::BIGINT`).join(', ');
   const rows = windowFeaturesSql(loaded, loaded.spec.split.validate, dataEnd);
-  const days = (await connection.runAndReadAll(`SELECT count(*)::BIGINT, ${features.map((_, i) => `max(c${i})::BIGINT`).join(', ')} FROM (SELECT CAST(${time} AS DATE) AS sluice_day, ${perDay} FROM (${rows}) GROUP BY 1)`)).getRowsJS()[0].map(Number);
-  const spread = (await connection.runAndReadAll(`SELECT ${overall} FROM (${rows})`)).getRowsJS()[0].map(Number);
-  return features.filter((_, i) => days[0] >= 2 && days[i + 1] === 1 && spread[i] >= 2);
+  // One pass: each day's distinct values, and (the grouping set without the day) the whole window's.
+  const reader = await connection.runAndReadAll(`SELECT grouping(sluice_day)::INTEGER, ${distinct} FROM (SELECT CAST(${time} AS DATE) AS sluice_day, * FROM (${rows})) GROUP BY GROUPING SETS ((sluice_day), ())`);
+  const groups = reader.getRowsJS().map((r) => r.map(Number));
+  const overall = groups.find((g) => g[0] === 1) ?? [];
+  const days = groups.filter((g) => g[0] === 0);
+  return features.filter((_, i) => days.length >= 2 && Math.max(...days.map((d) => d[i + 1])) === 1 && overall[i + 1] >= 2);
 }
 
 /**
@@ -82,7 +84,7 @@ export class FeatureBinner {
   private readonly otherBin: number[] = [];
 
   /** `profiles` in the model's feature order (a feature without one is not binned). */
-  constructor(readonly profiles: ReadonlyArray<FeatureProfile | undefined>) {
+  constructor(profiles: ReadonlyArray<FeatureProfile | undefined>) {
     let offset = 0;
     for (const p of profiles) {
       this.offsets.push(offset);

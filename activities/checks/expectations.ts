@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { didYouMean } from '../../contracts/closest-names';
-import { kindOf, MAX_FAILURES, type CheckFailure, type CheckOutcome, type CheckSpec } from '../../contracts/checks';
+import { kindOf, type CheckFailure, type CheckOutcome, type CheckSpec } from '../../contracts/checks';
 import { specError } from '../../contracts/errors';
 import { describeQuery, runSpecSql, sqlIdent, sqlString } from '../sql/duckdb';
 import { windowPredicate } from '../sources/sources';
@@ -16,6 +16,11 @@ export interface CheckedRelation {
   /** The days (`YYYY-MM-DD`) whose rows are checked; other rows (the lookback before them) only count as history. */
   from: string;
   to: string;
+}
+
+/** The spec field whose SQL a relation's rows come from, for the errors its queries raise. */
+export function fieldOf(on: CheckedRelation['on']): string {
+  return on === 'extract' ? 'extract.query' : 'features.sql';
 }
 
 /** The relation's rows of the checked days only (its lookback rows left out). */
@@ -99,7 +104,7 @@ const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 /**
  * The declarative checks on one relation in one DuckDB pass (rows and each check's aggregates, grouped by day),
  * and the row counts per day of every day the relation holds (history included). `history` gives the rows per day
- * earlier runs recorded, for trailing-window checks.
+ * earlier runs recorded, for trailing-window checks. Every failing day is listed (the caller keeps {@link MAX_FAILURES}).
  */
 export async function declarativeChecks(
   connection: DuckDBConnection,
@@ -113,8 +118,7 @@ export async function declarativeChecks(
   const parts = declarative.map(({ check }) => aggregates(check, typeOf(check.column)));
   const day = relation.time ? `strftime(CAST(${sqlIdent(relation.time)} AS DATE), '%Y-%m-%d')` : `'all'`;
   const select = [`${day} AS sluice_day`, 'count(*)::BIGINT', ...parts.flat().map((a) => `(${a})::DOUBLE`)].join(', ');
-  const field = relation.on === 'extract' ? 'extract.query' : 'features.sql';
-  const reader = await runSpecSql(field, () => connection.runAndReadAll(`SELECT ${select} FROM ${relation.sql} GROUP BY 1 ORDER BY 1`));
+  const reader = await runSpecSql(fieldOf(relation.on), () => connection.runAndReadAll(`SELECT ${select} FROM ${relation.sql} GROUP BY 1 ORDER BY 1`));
   const all: DayRow[] = reader.getRowsJS().map((r) => ({ day: String(r[0]), rows: Number(r[1]), values: r.slice(2) }));
   const inWindow = (d: string) => !relation.time || (d >= relation.from && d <= relation.to);
   const days = all.filter((d) => inWindow(d.day));
@@ -190,7 +194,7 @@ function outcomeOf(name: string, check: CheckSpec, relation: CheckedRelation, da
   }
   const failed = failures.length;
   const status = failed > 0 ? (check.severity === 'error' ? 'failed' : 'warned') : noHistory ? 'no-history' : 'passed';
-  return { ...base, status, observed, failures: failures.slice(0, MAX_FAILURES), failed };
+  return { ...base, status, observed, failures, failed };
 }
 
 /** Rows' values as a failure shows them: numbers, dates and booleans as they are, text masked (a cell may hold a secret). */
@@ -214,9 +218,8 @@ const SHOWN_ROWS = 3;
 /** Key uniqueness: the keys shared by more than one of the checked rows (the most repeated first). */
 export async function uniqueCheck(connection: DuckDBConnection, relation: CheckedRelation, { name, check }: NamedCheck, columns: ReadonlyArray<{ name: string; type: string }>): Promise<CheckOutcome> {
   const keys = (check.unique ?? []).map(sqlIdent).join(', ');
-  const field = relation.on === 'extract' ? 'extract.query' : 'features.sql';
   const table = `sluice_dups_${name}`;
-  await runSpecSql(field, () => connection.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(table)} AS SELECT ${keys}, count(*)::BIGINT AS sluice_n FROM ${checkedRows(relation)} GROUP BY ALL HAVING count(*) > 1`));
+  await runSpecSql(fieldOf(relation.on), () => connection.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(table)} AS SELECT ${keys}, count(*)::BIGINT AS sluice_n FROM ${checkedRows(relation)} GROUP BY ALL HAVING count(*) > 1`));
   const totals = (await connection.runAndReadAll(`SELECT count(*)::BIGINT, coalesce(sum(sluice_n), 0)::BIGINT FROM ${sqlIdent(table)}`)).getRowsJS()[0].map(Number);
   const top = (await connection.runAndReadAll(`SELECT * EXCLUDE (sluice_n), sluice_n AS rows FROM ${sqlIdent(table)} ORDER BY sluice_n DESC, ${keys} LIMIT ${SHOWN_ROWS}`)).getRowObjectsJS();
   const [groups, rows] = totals;

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CHECKS_FAILED, describeOutcome, kindOf, worstState, type CheckOutcome, type ChecksReport } from '../../contracts/checks';
+import { CHECKS_FAILED, describeOutcome, kindOf, MAX_FAILURES, worstState, type CheckOutcome, type ChecksReport } from '../../contracts/checks';
 import { dataError } from '../../contracts/errors';
 import type { LoadedSpec } from '../../contracts/spec';
 import { safePathSegment, writeFileAtomically, type ArtifactStore } from '../storage/artifact-store';
 import { describeQuery, runSpecSql, withDuckDB } from '../sql/duckdb';
 import { createSourceViews, extractQuery } from '../sources/sources';
-import { checkColumns, declarativeChecks, sqlCheck, uniqueCheck, type CheckedRelation, type NamedCheck } from './expectations';
+import { checkColumns, declarativeChecks, fieldOf, sqlCheck, uniqueCheck, type CheckedRelation, type NamedCheck } from './expectations';
 import { addDays } from './trailing';
 
 /** The spec's checks on one relation (`on: extract` or `on: features`), by name. */
@@ -60,8 +60,7 @@ async function recordRows(store: ArtifactStore, pipeline: string, relation: Chec
 export async function checkRelation(connection: DuckDBConnection, store: ArtifactStore, loaded: LoadedSpec, relation: CheckedRelation, runId: string): Promise<{ outcomes: CheckOutcome[]; dayRows: Map<string, number> }> {
   const checks = checksOn(loaded, relation.on);
   if (checks.length === 0) return { outcomes: [], dayRows: new Map() };
-  const field = relation.on === 'extract' ? 'extract.query' : 'features.sql';
-  const columns = await runSpecSql(field, () => describeQuery(connection, relation.sql));
+  const columns = await runSpecSql(fieldOf(relation.on), () => describeQuery(connection, relation.sql));
   checkColumns(checks, relation.on, columns);
   const trailing = Math.max(0, ...checks.map(({ check }) => check.row_count?.trailing_days ?? 0));
   const history = trailing > 0 ? await recordedRows(store, loaded.spec.name, relation.on, relation.from, trailing) : new Map<string, number>();
@@ -71,11 +70,12 @@ export async function checkRelation(connection: DuckDBConnection, store: Artifac
     if (kind === 'unique') outcomes.push(await uniqueCheck(connection, relation, named, columns));
     if (kind === 'sql') outcomes.push(await sqlCheck(connection, relation, named));
   }
+  // Recorded before the failures are cut to the few a report keeps: no refused day is recorded, however many.
   if (trailing > 0 && relation.time) await recordRows(store, loaded.spec.name, relation, dayRows, outcomes, runId);
   // The spec's order, whatever order the kinds ran in.
   const order = checks.map((c) => c.name);
   outcomes.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-  return { outcomes, dayRows };
+  return { outcomes: outcomes.map((o) => ({ ...o, failures: o.failures.slice(0, MAX_FAILURES) })), dayRows };
 }
 
 /** Outcomes as a report; a failing `error` check stops the step with a non-retryable data error naming each. */

@@ -5,6 +5,11 @@ export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
+/** A window's days in words: `2001-06-30`, or `2001-06-16 .. 2001-06-30`. */
+export function dayRange(window: { from: string; to: string }): string {
+  return window.from === window.to ? window.from : `${window.from} .. ${window.to}`;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -15,6 +15,7 @@ import { fetchStats, prepareFeatureContext, selectSource } from './inference-sou
 import { checkShardData } from '../checks/check-data';
 import { checkSql } from '../checks/run-checks';
 import { driftOutcomes, driftStride, featurePsi } from '../checks/drift';
+import { dayRange } from '../checks/trailing';
 import { worstState, type ChecksReport, type FeatureProfile } from '../../contracts/checks';
 import { groupDays, type Shard } from './plan';
 import type { ArtifactRef } from '../../contracts/artifacts';
@@ -200,7 +201,7 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
     meter.rowsOut = beat.rowsDone;
     meter.bytesOut = directorySize(shardDir);
     // Per-day statistics of every slice of the shard (those an earlier attempt staged too), for the scores chart.
-    const days = await withDuckDB(async (connection) => withDrift(withUnseen(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir), shardDir, model.profile), {
+    const days = await withDuckDB(async (connection) => withMarkers(await dayScores(connection, shardDir, loaded.spec.task, model.deciles, model.classes), shardDir, model.profile), {
       confineTo: [store.root],
       threads: shardThreads(),
     });
@@ -221,8 +222,6 @@ export async function scoreShard(store: ArtifactStore, input: ScoreShardInput, h
   });
 }
 
-const dayRange = (w: { from: string; to: string }) => (w.from === w.to ? w.from : `${w.from} .. ${w.to}`);
-
 /** The spec's checks on a shard's days, in a DuckDB of their own with the model's feature context. */
 function checkShard(store: ArtifactStore, loaded: LoadedSpec, statsFiles: Record<string, string>, window: { from: string; to: string }, runId: string, snapshot?: string): Promise<ChecksReport> {
   return withDuckDB(
@@ -235,19 +234,23 @@ function checkShard(store: ArtifactStore, loaded: LoadedSpec, statsFiles: Record
   );
 }
 
-/** `days` with each feature's PSI, from the feature bins every staged slice's marker under `shardDir` recorded. */
-function withDrift(days: DayScores[], shardDir: string, profile: ScoringModel['profile']): DayScores[] {
-  if (!profile?.some(Boolean)) return days;
-  const bins: Record<string, number[]> = {};
-  for (const marker of stagedSlices(shardDir).values()) Object.assign(bins, marker.bins);
-  return days.map((d) => (bins[d.day] ? { ...d, featurePsi: featurePsi(profile, bins[d.day]) } : d));
-}
-
-/** `days` with the unseen-category counts every staged slice's marker under `shardDir` recorded. */
-function withUnseen(days: DayScores[], shardDir: string): DayScores[] {
+/**
+ * `days` with what every staged slice's marker under `shardDir` recorded: the unseen-category counts, and (with the
+ * model's profile) each feature's PSI from the slice's feature bins.
+ */
+function withMarkers(days: DayScores[], shardDir: string, profile: ScoringModel['profile']): DayScores[] {
   const unseen: Record<string, Record<string, number>> = {};
-  for (const marker of stagedSlices(shardDir).values()) Object.assign(unseen, marker.unseen);
-  return days.map((d) => (unseen[d.day] ? { ...d, unseen: unseen[d.day] } : d));
+  const bins: Record<string, number[]> = {};
+  for (const marker of stagedSlices(shardDir).values()) {
+    Object.assign(unseen, marker.unseen);
+    Object.assign(bins, marker.bins);
+  }
+  const drifting = profile?.some(Boolean) ? profile : undefined;
+  return days.map((d) => ({
+    ...d,
+    ...(unseen[d.day] ? { unseen: unseen[d.day] } : {}),
+    ...(drifting && bins[d.day] ? { featurePsi: featurePsi(drifting, bins[d.day]) } : {}),
+  }));
 }
 
 /** The marker of each slice an earlier attempt staged completely (its folder renamed into place with its marker), by slice number. */
