@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connectionOptions, loadConfig } from '../workers/config';
 import { createSluiceWorker } from '../workers/create-worker';
+import { dataConverterOf } from '../workers/codec/data-converter';
 import { frontendAnswers, startDevServer, stopDevServer } from './dev-server';
 import { spawnPythonWorker } from './python-worker';
 import { run } from './sluice-cli';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   if (gbdt) console.log('Starting the Python worker (LightGBM) …');
   const python = gbdt ? spawnPythonWorker({ TEMPORAL_ADDRESS: config.address, SLUICE_ARTIFACTS: path.resolve(config.artifactRoot) }) : undefined;
   const connection = await Connection.connect(connectionOptions(config));
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = new Client({ connection, namespace: config.namespace, dataConverter: dataConverterOf(config.codecKeys) });
   try {
     console.log(`Worker polling task queue "${config.taskQueue}"; artifacts in ${config.artifactRoot}`);
     const code = await worker.runUntil(async () => {

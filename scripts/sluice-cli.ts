@@ -9,6 +9,7 @@
 import { Command as Cli, CommanderError } from '@commander-js/extra-typings';
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, loadConfig, type SluiceConfig } from '../workers/config';
+import { dataConverterOf } from '../workers/codec/data-converter';
 import { rootMessage } from '../contracts/root-cause';
 import { UsageError, type Context, type Define, type Runner } from './cli/command';
 import { progressText, TerminalProgress, type ProgressView } from './cli/progress-bar';
@@ -20,8 +21,9 @@ import { tune } from './cli/tune-commands';
 import { sink } from './cli/sink-commands';
 import { workers } from './cli/workers-commands';
 import { drift } from './cli/drift-commands';
+import { codec } from './cli/codec-commands';
 
-const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, drift, resume, tune, models, promote, rollback, schedule, sink, workers];
+const COMMANDS: Define[] = [train, infer, backfillCommand, runs, status, cost, drift, resume, tune, models, promote, rollback, schedule, sink, workers, codec];
 
 /** Temporal could not be reached: exit code 3. */
 class Unreachable extends Error {}
@@ -68,7 +70,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     } catch (err) {
       throw new Unreachable(`cannot reach Temporal at ${config.address} (${rootMessage(err)}); start a dev server with \`npm run server -- start\`, or set TEMPORAL_ADDRESS (and TLS / API key settings, see README)`);
     }
-    return new Client({ connection, namespace: config.namespace });
+    return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterOf(config.codecKeys) });
   };
   const terminal = process.stdout.isTTY === true ? new TerminalProgress(process.stdout) : undefined;
   const print = (line: string) => {

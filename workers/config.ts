@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
 import { DEFAULT_REGISTRY_TASK_QUEUE } from '../contracts/registry';
+import { codecKeysFrom, type CodecKeys } from './codec/codec-keys';
 
 /** Where Sluice finds Temporal and keeps its files. Every field has an environment variable. */
 export interface SluiceConfig {
@@ -47,6 +48,11 @@ export interface SluiceConfig {
     /** Name the server certificate must carry, `TEMPORAL_TLS_SERVER_NAME`. */
     serverName?: string;
   };
+  /**
+   * Keys of the payload codec, `SLUICE_CODEC_KEYS` or `SLUICE_CODEC_KEYS_FILE`: when set, every payload this
+   * process sends to Temporal is encrypted (AES-256-GCM) and every encrypted one it receives is decrypted.
+   */
+  codecKeys?: CodecKeys;
 }
 
 /** Where dev servers started from this folder record their ports, one `<frontend port>.json` each. */
@@ -87,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     uiUrl: (env.SLUICE_UI_URL || localDevServerUi(env.TEMPORAL_ADDRESS || 'localhost:7233') || 'http://localhost:8233').replace(/\/$/, ''),
     apiKey: env.TEMPORAL_API_KEY || undefined,
     tls: tlsSettings(env),
+    codecKeys: codecKeysFrom(env),
   };
 }
 

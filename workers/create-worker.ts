@@ -6,6 +6,7 @@ import { openArtifactStore } from '../activities/storage/open-store';
 import { AttemptCostInterceptor } from '../activities/cost/attempt-costs';
 import { connectionOptions, registryQueueOf, type SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attribute-setup';
+import { dataConverterOf } from './codec/data-converter';
 
 export interface SluiceWorkerOptions {
   config: SluiceConfig;
@@ -45,9 +46,12 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
   const activities = createActivities(openArtifactStore(config), registryQueue);
   // Bundled once for both workers.
   const workflowBundle = options.workflowBundle ?? (await workflowBundleOf());
+  // Payloads encrypted when codec keys are configured (the codec runs outside the workflow sandbox).
+  const dataConverter = dataConverterOf(config.codecKeys);
   const main = await Worker.create({
     connection,
     namespace: config.namespace,
+    dataConverter,
     taskQueue: config.taskQueue,
     workflowBundle,
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
@@ -58,7 +62,7 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
     interceptors: { activity: [() => ({ inbound: new AttemptCostInterceptor(config.artifactRoot) })] },
     ...options.overrides,
   });
-  const registry = await Worker.create({ connection, namespace: config.namespace, taskQueue: registryQueue, workflowBundle });
+  const registry = await Worker.create({ connection, namespace: config.namespace, taskQueue: registryQueue, workflowBundle, dataConverter });
   return { worker: new WorkerGroup([main, registry]), connection };
 }
 

@@ -4,6 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { SluiceActivities } from '../../activities/index';
 import type { SluiceConfig } from '../../workers/config';
+import type { CodecKeys } from '../../workers/codec/codec-keys';
+import { dataConverterOf } from '../../workers/codec/data-converter';
 import { createSluiceWorker } from '../../workers/create-worker';
 
 let runtimeInstalled = false;
@@ -29,16 +31,16 @@ export interface TestHarness {
   close(): Promise<void>;
 }
 
-/** A client and worker factory bound to the suite's dev server. */
-export async function harness(taskQueue: string): Promise<TestHarness> {
+/** A client and worker factory bound to the suite's dev server; with `codecKeys`, both encrypt their payloads. */
+export async function harness(taskQueue: string, codecKeys?: CodecKeys): Promise<TestHarness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const config = testConfig(`${taskQueue}-${process.pid}-${Date.now()}`);
+  const config: SluiceConfig = { ...testConfig(`${taskQueue}-${process.pid}-${Date.now()}`), codecKeys };
   const connection = await Connection.connect({ address: config.address });
   const nativeConnection = await NativeConnection.connect({ address: config.address });
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = new Client({ connection, namespace: config.namespace, dataConverter: dataConverterOf(config.codecKeys) });
   const bundlePath = process.env.SLUICE_TEST_BUNDLE as string;
   return {
     client,

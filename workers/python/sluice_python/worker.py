@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
 from .artifacts import open_store
+from .codec import CodecKeyError, codec_keys_from, data_converter
 from .status_report import RunningActivities, report_status
 from .trainers import sink_of, trainer_of
 from .training import WORKER_IDENTITY, Cancelled, Hooks, TrainingError, train
@@ -157,7 +158,12 @@ def sink_history_activity(request: dict[str, Any]) -> dict[str, Any]:
 
 
 async def main() -> None:
-    client = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"), namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"))
+    try:
+        # Payloads encrypted as the TypeScript workers encrypt them, when codec keys are configured.
+        converter = data_converter(codec_keys_from())
+    except CodecKeyError as err:
+        raise SystemExit(f"sluice python worker: {err}") from None
+    client = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"), namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"), data_converter=converter)
     # Training runs in threads so the worker keeps polling and heartbeating meanwhile; SLUICE_PYTHON_SLOTS at a
     # time per process (1 by default, since the libraries use every core they are given).
     slots = int(os.environ.get("SLUICE_PYTHON_SLOTS", "1"))
