@@ -6,7 +6,7 @@ import { openArtifactStore } from '../activities/storage/open-store';
 import { AttemptCostInterceptor } from '../activities/cost/attempt-costs';
 import { connectionOptions, registryQueueOf, type SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attribute-setup';
-import { dataConverterOf } from './codec/data-converter';
+import { dataConverterOf, ENCRYPTED_FAILURES_PATH } from './codec/data-converter';
 
 export interface SluiceWorkerOptions {
   config: SluiceConfig;
@@ -22,13 +22,18 @@ export interface SluiceWorkerOptions {
 
 /** The workflow source the worker bundles when it runs from source. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
-/** The bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js), when it exists. */
+/**
+ * The bundles `npm run build` writes beside the compiled code (dist/workflow-bundle.js), when they exist: one with
+ * Temporal's failure converter, one with the failure converter of workers that encrypt payloads.
+ */
 export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
+export const PREBUILT_ENCRYPTED_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle-encrypted.js');
 
 /** The prebuilt bundle in compiled form, else the workflows bundled from source now (a few seconds). */
-async function workflowBundleOf(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
-  if (fs.existsSync(PREBUILT_BUNDLE)) return { codePath: PREBUILT_BUNDLE };
-  return { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler })).code };
+async function workflowBundleOf(encrypted: boolean): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  const prebuilt = encrypted ? PREBUILT_ENCRYPTED_BUNDLE : PREBUILT_BUNDLE;
+  if (fs.existsSync(prebuilt)) return { codePath: prebuilt };
+  return { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler, ...(encrypted ? { failureConverterPath: ENCRYPTED_FAILURES_PATH } : {}) })).code };
 }
 
 /**
@@ -44,10 +49,11 @@ export async function createSluiceWorker(options: SluiceWorkerOptions): Promise<
   );
   const registryQueue = registryQueueOf(config);
   const activities = createActivities(openArtifactStore(config), registryQueue);
-  // Bundled once for both workers.
-  const workflowBundle = options.workflowBundle ?? (await workflowBundleOf());
-  // Payloads encrypted when codec keys are configured (the codec runs outside the workflow sandbox).
+  // Payloads encrypted when codec keys are configured (the codec runs outside the workflow sandbox; a given
+  // workflowBundle must then be bundled with ENCRYPTED_FAILURES_PATH as its failure converter).
   const dataConverter = dataConverterOf(config.codecKeys);
+  // Bundled once for both workers.
+  const workflowBundle = options.workflowBundle ?? (await workflowBundleOf(dataConverter !== undefined));
   const main = await Worker.create({
     connection,
     namespace: config.namespace,

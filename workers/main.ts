@@ -5,13 +5,16 @@
  */
 import fs from 'node:fs';
 import { loadConfig } from './config';
-import { createSluiceWorker, PREBUILT_BUNDLE } from './create-worker';
+import { createSluiceWorker, PREBUILT_BUNDLE, PREBUILT_ENCRYPTED_BUNDLE } from './create-worker';
+import { CodecKeyError } from './codec/codec-keys';
 import { reportStatus } from './status-file';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const { worker, connection } = await createSluiceWorker({ config });
-  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRemote ? `${config.artifactRemote} (cache ${config.artifactRoot})` : config.artifactRoot}; workflows ${fs.existsSync(PREBUILT_BUNDLE) ? 'from the prebuilt bundle' : 'bundled from source'}`);
+  const prebuilt = fs.existsSync(config.codecKeys ? PREBUILT_ENCRYPTED_BUNDLE : PREBUILT_BUNDLE);
+  const payloads = config.codecKeys ? `payloads encrypted under key ${config.codecKeys.current.id}` : 'payloads not encrypted';
+  console.log(`sluice worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace}); artifacts in ${config.artifactRemote ? `${config.artifactRemote} (cache ${config.artifactRoot})` : config.artifactRoot}; ${payloads}; workflows ${prebuilt ? 'from the prebuilt bundle' : 'bundled from source'}`);
   // Started by `sluice workers`: report what runs, so the provisioner stops only idle workers.
   const stopReports = process.env.SLUICE_WORKER_STATUS_FILE ? reportStatus(worker.workers, process.env.SLUICE_WORKER_STATUS_FILE) : undefined;
   try {
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // A key setting that cannot be used names its variable; nothing else of it is printed.
+  console.error(err instanceof CodecKeyError ? `sluice worker: ${err.message}` : err);
   process.exit(1);
 });

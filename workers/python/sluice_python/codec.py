@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, Optional
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec, default
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec, default
 from temporalio.exceptions import ApplicationError
 
 ENCRYPTED_ENCODING = b"binary/encrypted"
@@ -117,5 +117,8 @@ class EncryptionCodec(PayloadCodec):
 
 
 def data_converter(keys: Optional[CodecKeys]) -> DataConverter:
-    """The worker's data converter: the default one, with payloads encrypted when codec keys are configured."""
-    return dataclasses.replace(default(), payload_codec=EncryptionCodec(keys)) if keys else default()
+    """The worker's data converter: the default one; with codec keys, payloads encrypted and failure messages
+    encoded into the failure's attributes (which the codec encrypts), as the TypeScript workers do."""
+    if not keys:
+        return default()
+    return dataclasses.replace(default(), payload_codec=EncryptionCodec(keys), failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
