@@ -32,6 +32,9 @@ describe('codec keys', () => {
     const cases: [string, string][] = [
       ['', 'SLUICE_CODEC_KEYS: holds no key; expected id=<base64 of 32 bytes>, the current key first'],
       [key(), 'SLUICE_CODEC_KEYS: entry 1 has no valid key id'],
+      // A bare key whose base64 holds no '+' or '/' looks like an id before its padding.
+      [`${'A1b2'.repeat(10)}xyz=`, 'SLUICE_CODEC_KEYS: entry 1 has no valid key id'],
+      [`${'A1b2'.repeat(10)}x==`, 'SLUICE_CODEC_KEYS: entry 1 has no valid key id'],
       [`k1=${key()},bad id=${key()}`, 'SLUICE_CODEC_KEYS: entry 2 has no valid key id'],
       [`k1=${short}`, 'SLUICE_CODEC_KEYS: entry 1 (key id `k1`) is not 32 bytes in base64 (an AES-256 key; `sluice codec-key k1` makes one)'],
       [`k1=${typo}`, 'SLUICE_CODEC_KEYS: entry 1 (key id `k1`) is not 32 bytes in base64'],

@@ -51,7 +51,9 @@ export function parseCodecKeys(text: string, source: string): CodecKeys {
   const byId = new Map<string, Buffer>();
   const keys = entries.map((entry, i) => {
     const at = entry.indexOf('=');
-    const id = at < 0 ? '' : entry.slice(0, at).trim();
+    // A bare key ends in base64 padding (`…=`): an `=` with nothing but padding after it is no `id=` and the text
+    // before it is the key itself, which the error must not quote as an id.
+    const id = at < 0 || /^=*$/.test(entry.slice(at + 1).trim()) ? '' : entry.slice(0, at).trim();
     const where = `${source}: entry ${i + 1}`;
     if (!KEY_ID.test(id)) throw new CodecKeyError(`${where} has no valid key id (expected id=<base64 of 32 bytes>, the id of letters, digits, '.', '_' or '-', at most 64)`);
     const encoded = entry.slice(at + 1).trim();
