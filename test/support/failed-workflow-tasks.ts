@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { dataConverterOf } from '../../workers/codec/data-converter';
+import { TEST_KEY_1, TEST_KEY_2, testKeys } from './codec';
 
 /** Causes of a failed workflow task that come from the server's bookkeeping, not from workflow code. */
 const BENIGN = new Set([
@@ -14,7 +16,8 @@ const BENIGN = new Set([
 export async function failedWorkflowTasks(address: string): Promise<string[]> {
   const connection = await Connection.connect({ address });
   try {
-    const client = new Client({ connection });
+    // The encryption tests' runs are encrypted under the test keys.
+    const client = new Client({ connection, dataConverter: dataConverterOf(testKeys(`${TEST_KEY_2},${TEST_KEY_1}`)) });
     const found: string[] = [];
     for await (const run of client.workflow.list()) {
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();

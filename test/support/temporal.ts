@@ -31,17 +31,26 @@ export interface TestHarness {
   close(): Promise<void>;
 }
 
-/** A client and worker factory bound to the suite's dev server; with `codecKeys`, both encrypt their payloads. */
-export async function harness(taskQueue: string, codecKeys?: CodecKeys): Promise<TestHarness> {
+export interface HarnessOptions {
+  /** Client and worker encrypt payloads with these keys (give an encrypted `bundle` too). */
+  codecKeys?: CodecKeys;
+  /** The workflow bundle's file (default: the suite's, SLUICE_TEST_BUNDLE). */
+  bundle?: string;
+  /** Poll this exact task queue (another harness's) instead of a new one. */
+  taskQueue?: string;
+}
+
+/** A client and worker factory bound to the suite's dev server. */
+export async function harness(name: string, options: HarnessOptions = {}): Promise<TestHarness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const config: SluiceConfig = { ...testConfig(`${taskQueue}-${process.pid}-${Date.now()}`), codecKeys };
+  const config: SluiceConfig = { ...testConfig(options.taskQueue ?? `${name}-${process.pid}-${Date.now()}`), codecKeys: options.codecKeys };
   const connection = await Connection.connect({ address: config.address });
   const nativeConnection = await NativeConnection.connect({ address: config.address });
   const client = new Client({ connection, namespace: config.namespace, dataConverter: dataConverterOf(config.codecKeys) });
-  const bundlePath = process.env.SLUICE_TEST_BUNDLE as string;
+  const bundlePath = options.bundle ?? (process.env.SLUICE_TEST_BUNDLE as string);
   return {
     client,
     config,
